@@ -1,0 +1,51 @@
+package transport
+
+import (
+	"crypto/tls"
+	"time"
+)
+
+// AMQPConfig configures the amqp transport. Start from DefaultAMQPConfig.
+type AMQPConfig struct {
+	// URI is amqp:// or amqps://.
+	URI string
+	// Exchange is declared exactly as is-wire does: type topic,
+	// durable=false, auto_delete=false, internal=false, no arguments.
+	Exchange string
+	// Confirm puts publish channels in confirm mode; Publish then returns
+	// only when the broker confirmed every message of the call.
+	Confirm bool
+	// ChannelPoolSize is how many publish channels run in parallel (> 0).
+	ChannelPoolSize int
+	// PublishTimeout bounds one Publish call, confirms included.
+	PublishTimeout time.Duration
+	// Mandatory publishes with the mandatory flag and counts returns.
+	Mandatory bool
+	// Topics are the binding patterns of the subscriber's queue.
+	Topics []string
+	// Queue, when set, names a durable queue to consume (see Options.Queue).
+	Queue string
+	// Prefetch is the consumer's QoS prefetch count.
+	Prefetch int
+	// TLS for amqps:// (nil: system defaults).
+	TLS *tls.Config
+	// ConnectTimeout bounds start-up connection retries; 0 = until ctx is done.
+	ConnectTimeout time.Duration
+}
+
+// DefaultAMQPConfig returns a complete, working config for uri.
+func DefaultAMQPConfig(uri string) AMQPConfig {
+	return AMQPConfig{
+		URI:             uri,
+		Exchange:        "is",
+		Confirm:         true,
+		ChannelPoolSize: 8,
+		PublishTimeout:  30 * time.Second,
+		Mandatory:       true,
+		Topics:          []string{"Metrics.*"},
+		Prefetch:        1000,
+	}
+}
+
+// DefaultAMQPURI is is-wire's default broker.
+const DefaultAMQPURI = "amqp://guest:guest@localhost:5672/"

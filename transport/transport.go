@@ -1,0 +1,89 @@
+package transport
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"log/slog"
+	"sort"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+)
+
+// Pair is what a transport hands back: a watermill publisher and subscriber
+// over one broker connection.
+//
+// Publisher.Publish(topic, msgs...) sends each message to the topic in its
+// codec.KeyTopic metadata when that is set, and to topic otherwise, so one
+// call can carry messages for many apps (the router publishes a whole shard
+// of a tick in one call). Messages for the same topic keep their order.
+//
+// Subscriber.Subscribe(ctx, topic) delivers every message whose topic
+// matches topic, or, when Options.Topics is set, any of those patterns
+// (`*` one word, `#` zero or more words, as AMQP topic bindings).
+type Pair struct {
+	Publisher  message.Publisher
+	Subscriber message.Subscriber
+	// Ready reports nil while the broker connection is up, or why it is not.
+	// Safe for concurrent use. Never nil.
+	Ready func() error
+	// Close releases the publisher, the subscriber and the connection. It may
+	// be called any number of times.
+	Close func() error
+}
+
+// Options are the transport-independent settings, filled from flags and the
+// config file by the app.
+type Options struct {
+	// URI of the broker. Empty means the transport's default.
+	URI string
+	// Exchange is the is-wire exchange (AMQP only); empty means "is".
+	Exchange string
+	// Confirm makes Publish return only after the broker confirmed every message.
+	Confirm bool
+	// Topics are the binding patterns of the subscriber (receive side).
+	Topics []string
+	// Queue, when set, is a durable named queue to consume instead of an
+	// exclusive auto-delete one (receive side).
+	Queue string
+	// TLS for amqps:// (nil: system defaults).
+	TLS *tls.Config
+	// ConnectTimeout bounds the start-up connection retries; 0 retries until
+	// ctx is done.
+	ConnectTimeout time.Duration
+	// PublishTimeout bounds one Publish call (guards against a publish that
+	// would otherwise block forever). 0 means a sensible default.
+	PublishTimeout time.Duration
+}
+
+// Factory builds a Pair. ctx bounds the start-up (connection retries).
+type Factory func(ctx context.Context, opts Options, logger *slog.Logger) (Pair, error)
+
+// factories is the registry of transports; it also feeds the --transport help.
+var factories = map[string]Factory{
+	"amqp":      NewAMQP,
+	"gochannel": NewGoChannel,
+}
+
+// Names lists the registered transports, sorted.
+func Names() []string {
+	names := make([]string, 0, len(factories))
+	for name := range factories {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// New builds the named transport. A nil logger discards logs.
+func New(ctx context.Context, name string, opts Options, logger *slog.Logger) (Pair, error) {
+	f, ok := factories[name]
+	if !ok {
+		return Pair{}, fmt.Errorf("unknown transport %q (known: %v)", name, Names())
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return f(ctx, opts, logger.With("transport", name))
+}
