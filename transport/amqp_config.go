@@ -31,6 +31,10 @@ type AMQPConfig struct {
 	TLS *tls.Config
 	// ConnectTimeout bounds start-up connection retries; 0 = until ctx is done.
 	ConnectTimeout time.Duration
+	// Buffer is the outage buffer size in messages.
+	Buffer int
+	// Observer is told about publishes; nil means NopObserver.
+	Observer Observer
 }
 
 // DefaultAMQPConfig returns a complete, working config for uri.
@@ -44,6 +48,7 @@ func DefaultAMQPConfig(uri string) AMQPConfig {
 		Mandatory:       true,
 		Topics:          []string{"Metrics.*"},
 		Prefetch:        1000,
+		Buffer:          100000,
 	}
 }
 

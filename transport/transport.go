@@ -55,6 +55,12 @@ type Options struct {
 	// PublishTimeout bounds one Publish call (guards against a publish that
 	// would otherwise block forever). 0 means a sensible default.
 	PublishTimeout time.Duration
+	// Buffer is how many messages wait while the broker is unreachable
+	// before the oldest are dropped (counted). 0 means a sensible default.
+	Buffer int
+	// Observer is told about published, failed and dropped messages; nil
+	// means NopObserver.
+	Observer Observer
 }
 
 // Factory builds a Pair. ctx bounds the start-up (connection retries).
