@@ -1,0 +1,141 @@
+package generator
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// ErrUnknownDeployment is returned (wrapped, with the name) by the control
+// methods of Schedule when no deployment of the current config has the name.
+var ErrUnknownDeployment = errors.New("unknown deployment")
+
+// ErrUnknownMetric is returned (wrapped, with the names) by Override and
+// ClearOverride when the deployment exists but has no metric of that name.
+var ErrUnknownMetric = errors.New("unknown metric")
+
+// DeploymentState is a deployment as the schedule runs it, for Snapshot.
+type DeploymentState struct {
+	Name     string
+	Interval time.Duration // the effective one
+	Paused   bool
+	Seq      uint64 // messages sent so far (the Seq of the last one)
+	Metrics  []MetricState
+}
+
+// MetricState is one metric of a DeploymentState.
+type MetricState struct {
+	Name string
+	// Spec is the metric's definition from the config (MetricSpec.Spec).
+	Spec any
+	// Override is what Override was given as spec (the model itself when
+	// that was nil); nil when no override is in force.
+	Override any
+	// Last is the last value sent, meaningful only when HasLast.
+	Last    Value
+	HasLast bool
+}
+
+// Override makes m produce metric's values of deployment app from the next
+// tick on, until ClearOverride; spec is kept to describe it in Snapshot.
+// The override draws from the metric's own stream and survives Apply as
+// long as the metric exists. It fails with ErrUnknownDeployment or
+// ErrUnknownMetric, or when m is nil. Safe for concurrent use.
+func (s *Schedule) Override(app, metric string, m Model, spec any) error {
+	if m == nil {
+		return fmt.Errorf("override %s.%s: nil model", app, metric)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	mt, err := s.metricLocked(app, metric)
+	if err != nil {
+		return err
+	}
+	mt.over, mt.overSpec = m, spec
+	if spec == nil {
+		mt.overSpec = m
+	}
+	return nil
+}
+
+// ClearOverride returns metric of app to its configured model from the next
+// tick. Clearing a metric without an override is not an error. It fails with
+// ErrUnknownDeployment or ErrUnknownMetric. Safe for concurrent use.
+func (s *Schedule) ClearOverride(app, metric string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	mt, err := s.metricLocked(app, metric)
+	if err != nil {
+		return err
+	}
+	mt.over, mt.overSpec = nil, nil
+	return nil
+}
+
+// Pause stops app from sending: its ticks still come by on the grid but
+// send nothing, advance no Seq and do not count toward Count. Pausing a
+// paused deployment is a no-op. Pause survives Apply. It fails with
+// ErrUnknownDeployment. Safe for concurrent use.
+func (s *Schedule) Pause(app string) error {
+	return s.setPaused(app, true)
+}
+
+// Resume lets a paused app send again from its next grid tick. Resuming a
+// running deployment is a no-op. It fails with ErrUnknownDeployment. Safe
+// for concurrent use.
+func (s *Schedule) Resume(app string) error {
+	return s.setPaused(app, false)
+}
+
+func (s *Schedule) setPaused(app string, paused bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d, ok := s.deps[app]
+	if !ok {
+		return fmt.Errorf("%w: %q", ErrUnknownDeployment, app)
+	}
+	d.paused = paused
+	return nil
+}
+
+// Snapshot returns every deployment of the current config, sorted by name,
+// with its metrics (sorted by name) and the last values sent. The result is
+// a copy the caller owns. Safe for concurrent use.
+func (s *Schedule) Snapshot() []DeploymentState {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]DeploymentState, 0, len(s.order))
+	for _, d := range s.order {
+		ds := DeploymentState{Name: d.name, Interval: d.interval, Paused: d.paused, Seq: d.seq,
+			Metrics: make([]MetricState, len(d.metrics))}
+		for i, m := range d.metrics {
+			ds.Metrics[i] = MetricState{Name: m.name, Spec: m.spec, Last: m.last, HasLast: m.hasLast}
+			if m.over != nil {
+				ds.Metrics[i].Override = m.overSpec
+			}
+		}
+		out = append(out, ds)
+	}
+	slices.SortFunc(out, func(a, b DeploymentState) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
+
+func (s *Schedule) metricLocked(app, metric string) (*metric, error) {
+	d, ok := s.deps[app]
+	if !ok {
+		return nil, fmt.Errorf("%w: %q", ErrUnknownDeployment, app)
+	}
+	for _, m := range d.metrics {
+		if m.name == metric {
+			return m, nil
+		}
+	}
+	return nil, fmt.Errorf("%w: %q of deployment %q", ErrUnknownMetric, metric, app)
+}
+
+// specOf is the definition of a metric as the config loader describes it.
+func specOf(sp MetricSpec) any {
+	return sp.Spec
+}

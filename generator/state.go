@@ -1,0 +1,285 @@
+package generator
+
+import (
+	"errors"
+	"fmt"
+	"math/bits"
+	"math/rand/v2"
+	"reflect"
+	"slices"
+	"strings"
+	"time"
+)
+
+// dep is the live state of one deployment.
+type dep struct {
+	name     string
+	index    int // position in the current config: order within a batch
+	interval time.Duration
+	phase    time.Duration
+	metrics  []*metric // sorted by name
+	seq      uint64    // messages sent; never reset in a run
+	paused   bool
+	done     bool   // has sent Count messages
+	g        *group // the grid it ticks on; nil when done
+}
+
+// metric is the live state of one metric of a deployment.
+type metric struct {
+	name     string
+	spec     any
+	model    Model      // from the config
+	over     Model      // set by Override; nil when none
+	overSpec any        // what Override was given, for Snapshot
+	stream   *rand.Rand // Stream(seed, deployment, metric), for the whole run
+	last     Value
+	hasLast  bool
+}
+
+// ApplyResult names the deployments a new config added, removed and changed
+// (interval or metrics), each list in config order (Removed sorted by name).
+type ApplyResult struct {
+	Added, Removed, Changed []string
+}
+
+// Apply switches the schedule to cfg without restarting it (hot reload):
+//   - a new deployment starts at its first grid point after the last batch
+//     taken (and, under Run, not before now); it joins deployments already on
+//     the same grid;
+//   - a removed deployment sends nothing more; if it comes back later in the
+//     run, its Seq continues where it stopped;
+//   - an unchanged deployment keeps its grid, Seq, models and streams;
+//   - a metric whose spec changed gets the new model (fresh state) from the
+//     next tick and keeps its stream; unchanged metrics keep their model state;
+//     new metrics get their own stream; overrides survive on metrics that remain;
+//   - an interval change re-grids the deployment: it next ticks at the new
+//     grid's first point after the last batch, Seq continuing.
+//
+// With Config.Spread, phases are assigned from a deployment's position in
+// the config where it joins a grid (at start, when added, when its interval
+// changes); deployments already running keep theirs. The run's seed and
+// ScheduleOptions stay as they were. An invalid cfg changes nothing and
+// returns the error. Safe for concurrent use with Run and Next.
+func (s *Schedule) Apply(cfg *Config) (ApplyResult, error) {
+	if err := validateConfig(cfg, s.interval); err != nil {
+		return ApplyResult{}, fmt.Errorf("apply config: %w", err)
+	}
+	s.mu.Lock()
+	res := s.apply(cfg)
+	s.mu.Unlock()
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+	return res, nil
+}
+
+// apply does Apply's work (and NewSchedule's); s.mu must be held.
+func (s *Schedule) apply(cfg *Config) ApplyResult {
+	var res ApplyResult
+	from := s.nowLocked()
+	phases := s.phases(cfg)
+	seen := make(map[string]bool, len(cfg.Deployments))
+	order := make([]*dep, 0, len(cfg.Deployments))
+	for i, cd := range cfg.Deployments {
+		seen[cd.Name] = true
+		iv := s.intervalOf(cfg, cd)
+		d, ok := s.deps[cd.Name]
+		if !ok {
+			d = &dep{name: cd.Name, interval: iv, phase: phases[i], seq: s.retired[cd.Name]}
+			delete(s.retired, cd.Name)
+			d.done = s.count > 0 && d.seq >= s.count
+			s.setMetrics(d, cd.Metrics)
+			s.deps[cd.Name] = d
+			res.Added = append(res.Added, cd.Name)
+			if !d.done {
+				s.join(d, from)
+			}
+		} else {
+			changed := s.setMetrics(d, cd.Metrics)
+			if d.interval != iv {
+				d.interval, d.phase = iv, phases[i]
+				changed = true
+				if !d.done {
+					s.join(d, from)
+				}
+			}
+			if changed {
+				res.Changed = append(res.Changed, cd.Name)
+			}
+		}
+		d.index = i
+		order = append(order, d)
+	}
+	for name, d := range s.deps {
+		if !seen[name] {
+			s.retired[name] = d.seq
+			delete(s.deps, name)
+			res.Removed = append(res.Removed, name)
+		}
+	}
+	slices.Sort(res.Removed)
+	s.order = order
+	s.regroup()
+	return res
+}
+
+// join puts d on the grid of its interval and phase, creating the group at
+// the grid's first tick at or after from when none exists.
+func (s *Schedule) join(d *dep, from time.Duration) {
+	key := gridKey{interval: d.interval, phase: d.phase}
+	g, ok := s.groups[key]
+	if !ok {
+		g = &group{key: key, hi: -1}
+		g.k = firstTick(key, from)
+		g.due = g.at(g.k)
+		s.groups[key] = g
+		s.heap.push(g)
+	}
+	d.g = g
+}
+
+// regroup rebuilds every group's member list from s.order, dropping groups
+// left empty, so members stay in config order.
+func (s *Schedule) regroup() {
+	for _, g := range s.groups {
+		clear(g.deps)
+		g.deps = g.deps[:0]
+	}
+	for _, d := range s.order {
+		if d.g != nil {
+			d.g.deps = append(d.g.deps, d)
+		}
+	}
+	for key, g := range s.groups {
+		if len(g.deps) == 0 {
+			if g.hi >= 0 {
+				s.heap.remove(g.hi)
+			}
+			delete(s.groups, key)
+		}
+	}
+}
+
+// setMetrics makes d's metrics those of specs, keeping the state of the
+// unchanged ones, and reports whether anything changed.
+func (s *Schedule) setMetrics(d *dep, specs []MetricSpec) bool {
+	specs = slices.Clone(specs)
+	slices.SortFunc(specs, func(a, b MetricSpec) int { return strings.Compare(a.Name, b.Name) })
+	changed := len(specs) != len(d.metrics)
+	ms := make([]*metric, 0, len(specs))
+	for _, sp := range specs {
+		i := slices.IndexFunc(d.metrics, func(m *metric) bool { return m.name == sp.Name })
+		if i < 0 {
+			changed = true
+			ms = append(ms, &metric{name: sp.Name, spec: specOf(sp), model: CloneModel(sp.Model), stream: Stream(s.seed, d.name, sp.Name)})
+			continue
+		}
+		m := d.metrics[i]
+		if !sameSpec(m, sp) {
+			changed = true
+			m.spec, m.model = specOf(sp), CloneModel(sp.Model)
+		}
+		ms = append(ms, m)
+	}
+	d.metrics = ms
+	return changed
+}
+
+// sameSpec reports whether sp defines the same metric as m. Specs decide
+// when there are any; without them (hand-built configs) the models are
+// compared, which treats a stateful model that has moved as changed.
+func sameSpec(m *metric, sp MetricSpec) bool {
+	if spec := specOf(sp); m.spec != nil || spec != nil {
+		return reflect.DeepEqual(m.spec, spec)
+	}
+	return reflect.DeepEqual(m.model, sp.Model)
+}
+
+// nowLocked is the earliest elapsed time a newly created grid may tick at:
+// after the last batch taken and, under Run, not in the past.
+func (s *Schedule) nowLocked() time.Duration {
+	var t time.Duration
+	if s.emitted {
+		t = s.lastAt + 1
+	}
+	if s.realtime {
+		t = max(t, time.Since(s.start))
+	}
+	return t
+}
+
+// intervalOf is cd's effective interval: its own, else the override of the
+// options, else the config's, else DefaultInterval.
+func (s *Schedule) intervalOf(cfg *Config, cd Deployment) time.Duration {
+	switch {
+	case cd.Interval != 0:
+		return cd.Interval
+	case s.interval > 0:
+		return s.interval
+	case cfg.Interval != 0:
+		return cfg.Interval
+	}
+	return DefaultInterval
+}
+
+// phases returns each deployment's phase in cfg: 0, or with Spread i*iv/n
+// for the i-th of the n deployments sharing interval iv.
+func (s *Schedule) phases(cfg *Config) []time.Duration {
+	out := make([]time.Duration, len(cfg.Deployments))
+	if !cfg.Spread {
+		return out
+	}
+	n := make(map[time.Duration]uint64)
+	for _, cd := range cfg.Deployments {
+		n[s.intervalOf(cfg, cd)]++
+	}
+	idx := make(map[time.Duration]uint64)
+	for i, cd := range cfg.Deployments {
+		iv := s.intervalOf(cfg, cd)
+		// i*iv/n in 128 bits: exact for any interval and count.
+		hi, lo := bits.Mul64(idx[iv], uint64(iv))
+		q, _ := bits.Div64(hi, lo, n[iv])
+		out[i] = time.Duration(q)
+		idx[iv]++
+	}
+	return out
+}
+
+// validateConfig reports every reason cfg cannot be scheduled.
+func validateConfig(cfg *Config, override time.Duration) error {
+	if cfg == nil {
+		return errors.New("config: nil")
+	}
+	var errs []error
+	if cfg.Interval < 0 && override <= 0 {
+		errs = append(errs, fmt.Errorf("interval: %v: must be > 0", cfg.Interval))
+	}
+	names := make(map[string]bool, len(cfg.Deployments))
+	for i, cd := range cfg.Deployments {
+		path := fmt.Sprintf("deployments[%d]", i)
+		switch {
+		case cd.Name == "":
+			errs = append(errs, fmt.Errorf("%s.name: empty", path))
+		case names[cd.Name]:
+			errs = append(errs, fmt.Errorf("%s.name: duplicate %q", path, cd.Name))
+		}
+		names[cd.Name] = true
+		if cd.Interval < 0 {
+			errs = append(errs, fmt.Errorf("%s.interval: %v: must be > 0", path, cd.Interval))
+		}
+		metrics := make(map[string]bool, len(cd.Metrics))
+		for _, m := range cd.Metrics {
+			switch {
+			case m.Name == "":
+				errs = append(errs, fmt.Errorf("%s.metrics: empty metric name", path))
+			case metrics[m.Name]:
+				errs = append(errs, fmt.Errorf("%s.metrics.%s: duplicate", path, m.Name))
+			case m.Model == nil:
+				errs = append(errs, fmt.Errorf("%s.metrics.%s: no model", path, m.Name))
+			}
+			metrics[m.Name] = true
+		}
+	}
+	return errors.Join(errs...)
+}
