@@ -44,4 +44,27 @@ type Deployment struct {
 type MetricSpec struct {
 	Name  string
 	Model Model
+	// Spec is the model's definition in the config's form, JSON-marshalable
+	// and accepted back by ParseModel: a string for a constant ("1"), a
+	// []string for a list, else a map with one key naming the model, such
+	// as {"sine": {"min": "10", "max": "110", "period": "10m"}} or
+	// {"choice": [...], "weights": [...]}. Numbers and durations keep the
+	// text they were written with. Read-only: copies share it.
+	Spec any
+}
+
+// Clone returns a copy of c whose models are fresh (see Cloner), so two
+// runs of one loaded config (a preview, then a send) do not share state.
+func (c *Config) Clone() *Config {
+	out := *c
+	if c.Seed != nil {
+		seed := *c.Seed
+		out.Seed = &seed
+	}
+	out.Deployments = make([]Deployment, len(c.Deployments))
+	for i, d := range c.Deployments {
+		d.Metrics = cloneSpecs(d.Metrics)
+		out.Deployments[i] = d
+	}
+	return &out
 }

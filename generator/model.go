@@ -16,6 +16,35 @@ type Model interface {
 	Next(r *rand.Rand, at time.Duration) Value
 }
 
+// Cloner is implemented by every built-in model. Clone returns an
+// independent model with the same definition in its initial state (a walk
+// back at its start, a replay at its first row), so that each deployment
+// expanded by `count`, or each run, owns its state. The copy may share
+// read-only data with the original.
+type Cloner interface {
+	Clone() Model
+}
+
+// CloneModel returns m.Clone() when m is a Cloner, else m itself (a model
+// without a Clone method is taken to be stateless).
+func CloneModel(m Model) Model {
+	if c, ok := m.(Cloner); ok {
+		return c.Clone()
+	}
+	return m
+}
+
+// Bounded is implemented by every built-in model. Allows reports whether a
+// received value text is one the model can produce: membership for lists,
+// choices, constants and replays; the numeric range for uniform, walk, sine
+// and ramp (widened by half the printing resolution); base or peak for a
+// spike. Numbers compare by value when both sides parse ("0.50" matches
+// "0.5", "500m" matches "0.5"). Safe for concurrent use: it reads only the
+// model's definition, never its state.
+type Bounded interface {
+	Allows(text string) bool
+}
+
 // Choice picks uniformly at random from Values: the original behaviour of
 // the Python sender for a list in the config.
 type Choice struct {
@@ -26,3 +55,9 @@ type Choice struct {
 func (c *Choice) Next(r *rand.Rand, _ time.Duration) Value {
 	return c.Values[r.IntN(len(c.Values))]
 }
+
+// Clone implements Cloner; a Choice has no state.
+func (c *Choice) Clone() Model { return &Choice{Values: c.Values} }
+
+// Allows implements Bounded.
+func (c *Choice) Allows(text string) bool { return memberOf(c.Values, text) }

@@ -1,0 +1,231 @@
+package generator
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Load reads and parses the config file at path (see Parse). A missing or
+// unreadable file is an error naming the path.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("load config: %w", err)
+	}
+	return Parse(path, data)
+}
+
+// Parse parses and validates a config file's content; path names the file
+// in errors and anchors relative replay files (its directory).
+//
+// It reports every problem it finds, joined with errors.Join, each a
+// *FieldError with the line and column of the offending key or value (see
+// FieldErrors). On error the returned Config is nil. The models of each
+// deployment (one set per copy when `count` expands it) are fresh and owned
+// by the returned Config.
+func Parse(path string, data []byte) (*Config, error) {
+	p := &parser{file: path, baseDir: filepath.Dir(path), replays: map[string]*Replay{}}
+	root := p.document(data)
+	if root == nil {
+		return nil, p.err()
+	}
+	cfg := &Config{Path: path, Interval: DefaultInterval}
+	p.config(root, cfg)
+	if err := p.err(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+func (p *parser) config(root *yaml.Node, cfg *Config) {
+	_, keys, ok := p.mapping(root, root, "", "connection", "interval", "seed", "spread", "deployments")
+	if !ok {
+		return
+	}
+	if e, ok := keys["connection"]; ok {
+		p.connection(e, &cfg.Connection)
+	}
+	if e, ok := keys["interval"]; ok {
+		if d, ok := p.interval(e, "interval"); ok {
+			cfg.Interval = d
+		}
+	}
+	if e, ok := keys["seed"]; ok {
+		if s, ok := p.scalar(e.key, e.val, "seed"); ok {
+			if seed, err := strconv.ParseInt(s, 10, 64); err != nil {
+				p.fail(e.key, "seed", "want an integer (int64), got %q", s)
+			} else {
+				cfg.Seed = &seed
+			}
+		}
+	}
+	if e, ok := keys["spread"]; ok {
+		if s, ok := p.scalar(e.key, e.val, "spread"); ok {
+			switch s {
+			case "true", "false":
+				cfg.Spread = s == "true"
+			default:
+				p.fail(e.key, "spread", "want true or false, got %q", s)
+			}
+		}
+	}
+	e, ok := keys["deployments"]
+	if !ok {
+		p.fail(root, "deployments", "missing: the file must list deployments")
+		return
+	}
+	cfg.Deployments = p.deployments(e)
+}
+
+func (p *parser) connection(e entry, c *Connection) {
+	_, keys, ok := p.mapping(e.key, e.val, "connection", "uri", "exchange")
+	if !ok {
+		return
+	}
+	if u, ok := keys["uri"]; ok {
+		if s, ok := p.scalar(u.key, u.val, "connection.uri"); ok {
+			if msg := uriProblem(s); msg != "" {
+				p.fail(u.key, "connection.uri", "%s", msg)
+			} else {
+				c.URI = s
+			}
+		}
+	}
+	if x, ok := keys["exchange"]; ok {
+		if s, ok := p.scalar(x.key, x.val, "connection.exchange"); ok {
+			if msg := exchangeProblem(s); msg != "" {
+				p.fail(x.key, "connection.exchange", "%s", msg)
+			} else {
+				c.Exchange = s
+			}
+		}
+	}
+}
+
+// interval parses a tick interval: a Go duration > 0.
+func (p *parser) interval(e entry, field string) (time.Duration, bool) {
+	d, ok := p.duration(e, field)
+	if ok && d <= 0 {
+		p.fail(e.key, field, "must be > 0, got %v", d)
+		return 0, false
+	}
+	return d, ok
+}
+
+// duration parses a Go duration ("30s", "1m30s").
+func (p *parser) duration(e entry, field string) (time.Duration, bool) {
+	s, ok := p.scalar(e.key, e.val, field)
+	if !ok {
+		return 0, false
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		p.fail(e.key, field, "not a duration (like 30s, 5m, 1h30m): %q", s)
+		return 0, false
+	}
+	return d, true
+}
+
+// parsedDeployment is one entry of `deployments` before count expansion.
+type parsedDeployment struct {
+	field    string
+	nameNode *yaml.Node
+	name     string
+	count    int // 0: no count
+	interval time.Duration
+	metrics  []MetricSpec
+}
+
+func (p *parser) deployments(e entry) []Deployment {
+	list := resolve(e.val)
+	if list == nil || list.Kind != yaml.SequenceNode {
+		p.fail(e.key, "deployments", "want a list, got %s", kindName(list))
+		return nil
+	}
+	if len(list.Content) == 0 {
+		p.fail(e.key, "deployments", "empty list")
+		return nil
+	}
+	var parsed []parsedDeployment
+	for i, item := range list.Content {
+		if d, named := p.deployment(item, fmt.Sprintf("deployments[%d]", i)); named {
+			parsed = append(parsed, d)
+		}
+	}
+	return p.expand(parsed)
+}
+
+// deployment parses one entry of `deployments`, reporting its problems;
+// named is whether it has a name to check for duplicates.
+func (p *parser) deployment(item *yaml.Node, field string) (d parsedDeployment, named bool) {
+	d.field = field
+	_, keys, ok := p.mapping(item, item, field, "name", "count", "interval", "metrics")
+	if !ok {
+		return d, false
+	}
+	if e, ok := keys["name"]; !ok {
+		p.fail(item, join(field, "name"), "missing")
+	} else if s, ok := p.scalar(e.key, e.val, join(field, "name")); ok {
+		d.name, d.nameNode, named = s, e.key, true
+	}
+	if e, ok := keys["count"]; ok {
+		if s, ok := p.scalar(e.key, e.val, join(field, "count")); ok {
+			n, err := strconv.Atoi(s)
+			switch {
+			case err != nil:
+				p.fail(e.key, join(field, "count"), "want an integer, got %q", s)
+			case n < 1 || n > maxCount:
+				p.fail(e.key, join(field, "count"), "must be between 1 and %d, got %d", maxCount, n)
+			default:
+				d.count = n
+			}
+		}
+	}
+	if e, ok := keys["interval"]; ok {
+		d.interval, _ = p.interval(e, join(field, "interval"))
+	}
+	if e, ok := keys["metrics"]; !ok {
+		p.fail(item, join(field, "metrics"), "missing")
+	} else {
+		d.metrics = p.metrics(e, join(field, "metrics"))
+	}
+	return d, named
+}
+
+func (p *parser) metrics(e entry, field string) []MetricSpec {
+	entries, _, ok := p.mapping(e.key, e.val, field)
+	if !ok {
+		return nil
+	}
+	if len(entries) == 0 {
+		p.fail(e.key, field, "no metrics")
+		return nil
+	}
+	specs := make([]MetricSpec, 0, len(entries))
+	good := true
+	for _, m := range entries {
+		mf := join(field, m.key.Value)
+		if msg := metricNameProblem(m.key.Value); msg != "" {
+			p.fail(m.key, mf, "%s", msg)
+			good = false
+			continue
+		}
+		model, spec, ok := p.model(m.key, m.val, mf)
+		if !ok {
+			good = false
+			continue
+		}
+		specs = append(specs, MetricSpec{Name: m.key.Value, Model: model, Spec: spec})
+	}
+	if !good {
+		return nil
+	}
+	sort.Slice(specs, func(i, j int) bool { return specs[i].Name < specs[j].Name })
+	return specs
+}

@@ -1,0 +1,210 @@
+package generator
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// maxNodes bounds the nodes a document may expand to through aliases, so a
+// few lines of nested aliases ("billion laughs") cannot stall the loader.
+const maxNodes = 1_000_000
+
+// parser walks a YAML document, collecting every problem as a *FieldError.
+type parser struct {
+	file    string // for errors; "" for ParseModel
+	baseDir string // replay files are relative to it
+	noPos   bool   // leave positions out (ParseModel)
+	what    string // what the document holds, for "empty" errors
+	errs    []error
+	replays map[string]*Replay // read once per file and column
+}
+
+// fail records a problem at node n (its position; nil for none).
+func (p *parser) fail(n *yaml.Node, field, format string, args ...any) {
+	e := &FieldError{File: p.file, Field: field, Msg: fmt.Sprintf(format, args...)}
+	if n != nil && !p.noPos {
+		e.Line, e.Col = n.Line, n.Column
+	}
+	if p.noPos {
+		e.File = ""
+	}
+	p.errs = append(p.errs, e)
+}
+
+func (p *parser) err() error { return errors.Join(p.errs...) }
+
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// document parses data into its root node. A syntax error, an empty
+// document, a second document or too many aliases are recorded and yield nil.
+func (p *parser) document(data []byte) *yaml.Node {
+	dec := yaml.NewDecoder(strings.NewReader(string(data)))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			p.fail(&yaml.Node{Line: 1, Column: 1}, "", "empty document: want %s", cmpOr(p.what, "a mapping with deployments"))
+		} else {
+			p.syntax(err)
+		}
+		return nil
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+		if err != nil {
+			p.syntax(err)
+		} else {
+			p.fail(&extra, "", "a second YAML document: want exactly one")
+		}
+		return nil
+	}
+	if len(doc.Content) == 0 {
+		p.fail(&doc, "", "empty document")
+		return nil
+	}
+	if n := expandedSize(&doc, map[*yaml.Node]int{}); n > maxNodes {
+		p.fail(&doc, "", "document expands to more than %d nodes through aliases", maxNodes)
+		return nil
+	}
+	return doc.Content[0]
+}
+
+// syntax records a YAML syntax error at the line yaml.v3 gives (col 1).
+func (p *parser) syntax(err error) {
+	msg := err.Error()
+	line := 1
+	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+		line, _ = strconv.Atoi(m[1])
+		msg = m[2]
+	} else {
+		msg = strings.TrimPrefix(msg, "yaml: ")
+	}
+	p.fail(&yaml.Node{Line: line, Column: 1}, "", "YAML syntax: %s", msg)
+}
+
+// expandedSize counts the nodes of n with aliases expanded, memoized so the
+// count itself stays linear in the document.
+func expandedSize(n *yaml.Node, memo map[*yaml.Node]int) int {
+	if s, ok := memo[n]; ok {
+		return s
+	}
+	memo[n] = maxNodes + 1 // an alias cycle counts as too big
+	s := 1
+	if n.Kind == yaml.AliasNode && n.Alias != nil {
+		s += expandedSize(n.Alias, memo)
+	}
+	for _, c := range n.Content {
+		if s > maxNodes {
+			break
+		}
+		s += expandedSize(c, memo)
+	}
+	memo[n] = s
+	return s
+}
+
+// resolve follows aliases to the node they name.
+func resolve(n *yaml.Node) *yaml.Node {
+	for i := 0; n != nil && n.Kind == yaml.AliasNode && i < 100; i++ {
+		n = n.Alias
+	}
+	return n
+}
+
+// kindName names a node's kind for messages.
+func kindName(n *yaml.Node) string {
+	if n == nil {
+		return "nothing"
+	}
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		if n.Tag == "!!null" {
+			return "nothing"
+		}
+		return "a scalar"
+	}
+	return "an alias"
+}
+
+func cmpOr(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+func join(field, key string) string {
+	if field == "" {
+		return key
+	}
+	return field + "." + key
+}
+
+// entry is one key of a mapping with its value.
+type entry struct {
+	key, val *yaml.Node
+}
+
+// mapping returns the entries of the mapping n (at is where to point for a
+// wrong kind), reporting non-scalar, duplicate and unknown keys (known nil:
+// any key). Entries come in document order. ok is false when n is not a
+// mapping.
+func (p *parser) mapping(at, n *yaml.Node, field string, known ...string) (entries []entry, byKey map[string]entry, ok bool) {
+	n = resolve(n)
+	if n == nil || n.Kind != yaml.MappingNode {
+		p.fail(at, field, "want a mapping, got %s", kindName(n))
+		return nil, nil, false
+	}
+	byKey = make(map[string]entry, len(n.Content)/2)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := resolve(n.Content[i]), n.Content[i+1]
+		if k.Kind != yaml.ScalarNode {
+			p.fail(k, field, "keys must be scalars, got %s", kindName(k))
+			continue
+		}
+		if k.Tag == "!!merge" {
+			p.fail(k, field, "merge keys (<<) are not supported")
+			continue
+		}
+		if first, dup := byKey[k.Value]; dup {
+			p.fail(k, join(field, k.Value), "duplicate key (first at line %d)", first.key.Line)
+			continue
+		}
+		if known != nil && !contains(known, k.Value) {
+			p.fail(k, join(field, k.Value), "unknown key (want one of: %s)", strings.Join(known, ", "))
+			continue
+		}
+		e := entry{key: k, val: v}
+		byKey[k.Value] = e
+		entries = append(entries, e)
+	}
+	return entries, byKey, true
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// scalar returns the text of the scalar v, reporting anything else at at.
+func (p *parser) scalar(at, v *yaml.Node, field string) (string, bool) {
+	v = resolve(v)
+	if v == nil || v.Kind != yaml.ScalarNode || v.Tag == "!!null" {
+		p.fail(at, field, "want a value, got %s", kindName(v))
+		return "", false
+	}
+	return v.Value, true
+}
