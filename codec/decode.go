@@ -1,0 +1,234 @@
+package codec
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+	"k8s.io/apimachinery/pkg/api/resource"
+
+	"github.com/labsea/metricsender/generator"
+)
+
+// ErrDecode wraps every Decode failure: match it with errors.Is. The
+// message says what is wrong in one short line and never dumps the body.
+var ErrDecode = errors.New("decode")
+
+// Received is a decoded wire message.
+type Received struct {
+	// App is reply_to, or the topic after "Metrics." when reply_to is empty.
+	App string
+	// Topic is the routing topic (KeyTopic); empty when the transport did
+	// not set it.
+	Topic string
+	// CorrelationID is the is-wire correlation id as sent (not checked).
+	CorrelationID string
+	// Metrics come from the metric.* metadata (the AMQP headers), sorted by
+	// name. Value.Text is the header text; Num and HasNum are set when the
+	// text is a finite decimal number or a Kubernetes quantity ("200m" is
+	// 0.2, "128Mi" 134217728).
+	Metrics []generator.Metric
+	// Time is KeyTimestamp (milliseconds), or, without it, the envelope's
+	// time; zero when neither is there.
+	Time time.Time
+	// HasEnvelope reports that the body was metricsender's JSON envelope.
+	HasEnvelope bool
+	// Seq and Run come from the envelope; zero and empty without one.
+	Seq uint64
+	Run string
+}
+
+// Decode reads a wire message: what the codec's Encode produced, or what the
+// Python sender published (empty body, no content type, content encoding
+// utf-8, the metrics as headers). It fails, with an error wrapping
+// ErrDecode, when:
+//   - KeyDecodeError is set (the transport could not map the delivery);
+//   - the content type is neither empty nor application/json (so
+//     application/x-protobuf fails too);
+//   - reply_to is empty and the topic is not Metrics.{app};
+//   - KeyTimestamp is not a decimal integer;
+//   - a metric key is "metric." with no name;
+//   - the body is not empty and is not a valid envelope (strict: exactly the
+//     known fields with their types, nothing after it);
+//   - the envelope disagrees with the metadata: its app differs from App,
+//     its metrics from the headers (same names, same texts), or its time
+//     from KeyTimestamp. The headers are what legacy consumers read, so
+//     they are authoritative; a body that says otherwise is reported rather
+//     than silently preferred or ignored.
+//
+// Metadata keys other than the codec's and the metrics are ignored. Decode
+// never panics, whatever the message, and is safe for concurrent use.
+func Decode(msg *message.Message) (rcv Received, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			rcv, err = Received{}, fmt.Errorf("%w: internal error: %v", ErrDecode, p)
+		}
+	}()
+	if msg == nil {
+		return Received{}, decodeError("nil message")
+	}
+	md := msg.Metadata
+	if text, ok := md[KeyDecodeError]; ok {
+		if text == "" {
+			text = "transport could not map the delivery"
+		}
+		return Received{}, decodeError(oneLine(text))
+	}
+	if ct := md[KeyContentType]; ct != "" && ct != ContentTypeJSON {
+		return Received{}, decodeError(fmt.Sprintf("content type %q not supported", clip(ct)))
+	}
+
+	rcv = Received{
+		App:           md[KeyReplyTo],
+		Topic:         md[KeyTopic],
+		CorrelationID: md[KeyCorrelationID],
+	}
+	if rcv.App == "" {
+		app, ok := strings.CutPrefix(rcv.Topic, TopicPrefix)
+		if !ok || app == "" {
+			return Received{}, decodeError(fmt.Sprintf("no reply_to, and topic %q is not %s{app}", clip(rcv.Topic), TopicPrefix))
+		}
+		rcv.App = app
+	}
+	if rcv.Metrics, err = metricsOf(md); err != nil {
+		return Received{}, err
+	}
+	hasTimestamp := false
+	if ts, ok := md[KeyTimestamp]; ok {
+		ms, err := strconv.ParseInt(ts, 10, 64)
+		if err != nil {
+			return Received{}, decodeError(fmt.Sprintf("timestamp %q: not an integer of milliseconds", clip(ts)))
+		}
+		rcv.Time, hasTimestamp = time.UnixMilli(ms), true
+	}
+
+	if len(msg.Payload) == 0 {
+		return rcv, nil
+	}
+	env, err := parseEnvelope(msg.Payload)
+	if err != nil {
+		return Received{}, fmt.Errorf("%w: %w", ErrDecode, err)
+	}
+	if err := checkEnvelope(env, rcv, hasTimestamp); err != nil {
+		return Received{}, err
+	}
+	if !hasTimestamp {
+		rcv.Time = env.time
+	}
+	rcv.HasEnvelope, rcv.Seq, rcv.Run = true, env.seq, env.run
+	return rcv, nil
+}
+
+// metricsOf collects the metric.* entries of md, sorted by name.
+func metricsOf(md message.Metadata) ([]generator.Metric, error) {
+	n := 0
+	for k := range md {
+		if strings.HasPrefix(k, MetricPrefix) {
+			n++
+		}
+	}
+	if n == 0 {
+		return nil, nil
+	}
+	ms := make([]generator.Metric, 0, n)
+	for k, text := range md {
+		name, ok := strings.CutPrefix(k, MetricPrefix)
+		if !ok {
+			continue
+		}
+		if name == "" {
+			return nil, decodeError("metric with an empty name")
+		}
+		ms = append(ms, generator.Metric{Name: name, Value: parseValue(text)})
+	}
+	slices.SortFunc(ms, func(a, b generator.Metric) int { return strings.Compare(a.Name, b.Name) })
+	return ms, nil
+}
+
+// parseValue sets Num when text is a finite decimal number (0.5, 1e3) or
+// a Kubernetes quantity (200m, 128Mi) in base units. The character check
+// first keeps plain numbers off the slower quantity parser.
+func parseValue(text string) generator.Value {
+	v := generator.Value{Text: text}
+	if f, ok := parseDecimal(text); ok {
+		v.Num, v.HasNum = f, true
+		return v
+	}
+	q, err := resource.ParseQuantity(text)
+	if err != nil {
+		return v
+	}
+	if f := q.AsApproximateFloat64(); !math.IsInf(f, 0) && !math.IsNaN(f) {
+		v.Num, v.HasNum = f, true
+	}
+	return v
+}
+
+// parseDecimal parses text when it is made of decimal-number characters
+// only, so "NaN", "Inf" and hex floats are not numbers here.
+func parseDecimal(text string) (float64, bool) {
+	digits := false
+	for i := 0; i < len(text); i++ {
+		switch c := text[i]; {
+		case '0' <= c && c <= '9':
+			digits = true
+		case c == '.' || c == '-' || c == '+' || c == 'e' || c == 'E':
+		default:
+			return 0, false
+		}
+	}
+	if !digits {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(text, 64)
+	if err != nil || math.IsInf(f, 0) {
+		return 0, false
+	}
+	return f, true
+}
+
+// checkEnvelope reports where env disagrees with the metadata in rcv.
+func checkEnvelope(env envelope, rcv Received, hasTimestamp bool) error {
+	if env.app != rcv.App {
+		return decodeError(fmt.Sprintf("envelope app %q differs from app %q", clip(env.app), clip(rcv.App)))
+	}
+	if len(env.metrics) != len(rcv.Metrics) {
+		return decodeError(fmt.Sprintf("envelope has %d metrics, headers %d", len(env.metrics), len(rcv.Metrics)))
+	}
+	for i, m := range env.metrics {
+		h := rcv.Metrics[i]
+		if m.Name != h.Name {
+			return decodeError(fmt.Sprintf("envelope metrics differ from headers: %q vs %q", clip(m.Name), clip(h.Name)))
+		}
+		if m.Value.Text != h.Value.Text {
+			return decodeError(fmt.Sprintf("envelope metric %q is %q, header %q", clip(m.Name), clip(m.Value.Text), clip(h.Value.Text)))
+		}
+	}
+	if hasTimestamp && env.time.UnixMilli() != rcv.Time.UnixMilli() {
+		return decodeError("envelope time differs from the timestamp")
+	}
+	return nil
+}
+
+func decodeError(what string) error {
+	return fmt.Errorf("%w: %s", ErrDecode, what)
+}
+
+// oneLine makes a transport's error text fit one short line.
+func oneLine(s string) string {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] == 0x7f {
+			return strconv.Quote(clip(s))
+		}
+	}
+	const max = 200
+	if len(s) > max {
+		return s[:max] + "..."
+	}
+	return s
+}

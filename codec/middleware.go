@@ -1,0 +1,78 @@
+package codec
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+)
+
+// errAbandoned is returned for an events message whose Emit gave up (its
+// context ended, or the Source closed). It wraps context.Canceled, which the
+// router nacks without logging an error: the emitter already reported it.
+var errAbandoned = fmt.Errorf("encode events: abandoned by their emitter: %w", context.Canceled)
+
+// Middleware returns a router middleware that turns events messages into
+// wire messages. It calls the inner handler and replaces each produced
+// message that carries events (see NewEventsMessage) by one Encode'd
+// message per event, in the events' order and at the events message's
+// place; other produced messages pass through unchanged. Each message gets
+// a fresh random correlation id from a math/rand/v2 PCG seeded randomly
+// for each call, so concurrent handler calls share no state.
+//
+// The encoding runs before the handler returns, so before the router acks
+// the input: the events are not read after that. An events message whose
+// Emit has already returned makes the call fail with an error wrapping
+// context.Canceled. Errors of the inner handler are returned as they are.
+func Middleware() message.HandlerMiddleware {
+	return func(h message.HandlerFunc) message.HandlerFunc {
+		return func(msg *message.Message) ([]*message.Message, error) {
+			produced, err := h(msg)
+			if err != nil {
+				return produced, err
+			}
+			return encodeProduced(produced)
+		}
+	}
+}
+
+func encodeProduced(produced []*message.Message) ([]*message.Message, error) {
+	var (
+		out  []*message.Message
+		enc  encoder
+		ids  rand.PCG
+		seed bool
+	)
+	for i, p := range produced {
+		b := batchOf(p)
+		if b == nil {
+			if out != nil {
+				out = append(out, p)
+			}
+			continue
+		}
+		b.mu.Lock()
+		if b.abandoned {
+			b.mu.Unlock()
+			return nil, errAbandoned
+		}
+		if out == nil {
+			// Typically produced is the one events message of a shard.
+			out = make([]*message.Message, i, len(b.events)+len(produced)-1)
+			copy(out, produced[:i])
+		}
+		if !seed {
+			ids.Seed(rand.Uint64(), rand.Uint64())
+			seed = true
+		}
+		for _, ev := range b.events {
+			out = append(out, enc.encode(ev, ids.Uint64()))
+		}
+		b.mu.Unlock()
+	}
+	if out == nil {
+		return produced, nil
+	}
+	return out, nil
+}
