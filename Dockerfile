@@ -1,0 +1,25 @@
+# Image labsea/metricsender: a static binary on distroless, run as non-root.
+#
+#   docker build -t labsea/metricsender --build-arg VERSION=$(git describe --tags --always) .
+#
+# deployments/manifests_test.go runs the `go build` line below verbatim (on a
+# copy of the build context filtered by .dockerignore), so keep it on one RUN
+# line and keep `-o /out/metricsender`.
+
+FROM golang:1.26-bookworm AS build
+WORKDIR /src
+# Modules first: this layer is reused until go.mod or go.sum change.
+COPY go.mod go.sum ./
+RUN go mod download
+COPY . .
+ARG VERSION=dev
+RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X github.com/labsea/metricsender/app.Version=${VERSION}" -o /out/metricsender .
+
+# static-debian12 has CA certificates (amqps) and tzdata, no shell; the
+# nonroot tag runs as 65532, which the Kubernetes manifests pin with runAsUser.
+FROM gcr.io/distroless/static-debian12:nonroot
+COPY --from=build /out/metricsender /usr/local/bin/metricsender
+USER 65532:65532
+EXPOSE 8080
+ENTRYPOINT ["metricsender"]
+CMD ["send"]

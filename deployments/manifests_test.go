@@ -1,0 +1,317 @@
+package deployments_test
+
+import (
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/util/intstr"
+)
+
+// Names shared by the manifests, the Dockerfile and the program.
+const (
+	configMapName = "metricsender-config"
+	configKey     = "metricsender.yaml"
+	configMount   = "/config"
+	secretName    = "metricsender-broker"
+	uriEnv        = "METRICSENDER_URI"
+	httpPort      = 8080
+	imageUser     = 65532
+	senderFile    = "deployment-sender.yaml"
+	receiverFile  = "receiver/deployment-receiver.yaml"
+	serviceFile   = "service.yaml"
+	secretFile    = "secret.example.yaml"
+	configMapFile = "configmap.yaml"
+)
+
+func TestKustomizations(t *testing.T) {
+	for _, dir := range kustomizationDirs(t) {
+		t.Run(dir, func(t *testing.T) {
+			var k kustomization
+			decodeStrictYAML(t, filepath.Join(dir, "kustomization.yaml"), &k)
+			if k.APIVersion != "kustomize.config.k8s.io/v1beta1" || k.Kind != "Kustomization" {
+				t.Errorf("apiVersion/kind = %s/%s, want kustomize.config.k8s.io/v1beta1/Kustomization", k.APIVersion, k.Kind)
+			}
+			if k.Namespace != "" {
+				t.Errorf("namespace %q: the manifests stay namespace-agnostic (kubectl -n or an overlay sets it)", k.Namespace)
+			}
+			for _, r := range k.Resources {
+				path := filepath.Join(dir, r)
+				fi, err := os.Stat(path)
+				switch {
+				case err != nil:
+					t.Errorf("resource %s: %v", r, err)
+				case fi.IsDir():
+					if _, err := os.Stat(filepath.Join(path, "kustomization.yaml")); err != nil {
+						t.Errorf("resource %s: a directory without kustomization.yaml", r)
+					}
+				}
+			}
+			entries, err := os.ReadDir(dir)
+			if err != nil {
+				t.Fatalf("read dir: %v", err)
+			}
+			for _, e := range entries {
+				if e.IsDir() || !isYAML(e.Name()) || e.Name() == "kustomization.yaml" {
+					continue
+				}
+				if !slices.Contains(k.Resources, e.Name()) {
+					t.Errorf("%s is not listed in %s/kustomization.yaml resources", e.Name(), dir)
+				}
+			}
+		})
+	}
+}
+
+func TestManifestsAreNamespaceAgnostic(t *testing.T) {
+	for path, obj := range loadManifests(t) {
+		t.Run(path, func(t *testing.T) {
+			meta, ok := obj.(interface{ GetNamespace() string })
+			if !ok {
+				t.Fatalf("%T has no object metadata", obj)
+			}
+			if ns := meta.GetNamespace(); ns != "" {
+				t.Errorf("metadata.namespace = %q, want none", ns)
+			}
+		})
+	}
+}
+
+func TestConfigMapAndSecret(t *testing.T) {
+	m := loadManifests(t)
+	t.Run("configmap holds the example config", func(t *testing.T) {
+		cm := m.configMap(t, configMapFile)
+		if cm.Name != configMapName {
+			t.Errorf("name = %q, want %q", cm.Name, configMapName)
+		}
+		if len(cm.Data) != 1 || len(cm.BinaryData) != 0 {
+			t.Errorf("want exactly the key %q, got data keys %v", configKey, keys(cm.Data))
+		}
+		want, err := os.ReadFile(filepath.Join(repoRoot, "examples", "metricsender.yaml"))
+		if err != nil {
+			t.Fatalf("read example config: %v", err)
+		}
+		if got := cm.Data[configKey]; got != string(want) {
+			t.Errorf("data[%q] differs from examples/metricsender.yaml; regenerate: go test ./deployments -run TestConfigMapFile -update", configKey)
+		}
+	})
+	t.Run("secret holds an amqp uri for the dev broker", func(t *testing.T) {
+		s := m.secret(t, secretFile)
+		if s.Name != secretName || s.Type != corev1.SecretTypeOpaque {
+			t.Errorf("secret %s type %s, want %s type Opaque", s.Name, s.Type, secretName)
+		}
+		u, err := url.Parse(s.StringData[uriEnv])
+		if err != nil || u.Scheme != "amqp" {
+			t.Fatalf("stringData[%s] = %q: want an amqp:// URI (err %v)", uriEnv, s.StringData[uriEnv], err)
+		}
+		svc := m.service(t, "dev-rabbitmq/service.yaml")
+		if u.Hostname() != svc.Name || u.Port() != "5672" {
+			t.Errorf("uri host %s:%s, want the dev broker's Service %s:5672", u.Hostname(), u.Port(), svc.Name)
+		}
+	})
+}
+
+func TestWorkloads(t *testing.T) {
+	m := loadManifests(t)
+	tests := []struct {
+		name, path, command string
+	}{
+		{name: "sender", path: senderFile, command: "send"},
+		{name: "receiver", path: receiverFile, command: "receive"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := m.deployment(t, tt.path)
+			pod := d.Spec.Template.Spec
+			c := container(t, d, "metricsender")
+			if len(c.Args) == 0 || c.Args[0] != tt.command {
+				t.Errorf("args = %q, want %q first", c.Args, tt.command)
+			}
+			if len(c.Command) != 0 {
+				t.Errorf("command = %q: keep the image's ENTRYPOINT", c.Command)
+			}
+			if d.Spec.Replicas == nil || *d.Spec.Replicas != 1 {
+				t.Errorf("replicas = %v, want 1 (a second copy duplicates every stream)", d.Spec.Replicas)
+			}
+			sel, err := metav1LabelSelector(d)
+			if err != nil || !sel.Matches(labels.Set(d.Spec.Template.Labels)) {
+				t.Errorf("selector %v does not match the pod labels %v (%v)", d.Spec.Selector, d.Spec.Template.Labels, err)
+			}
+			checkURIFromSecret(t, c)
+			checkConfigMount(t, pod, c)
+			checkHTTP(t, c)
+			checkResources(t, c)
+			checkSecurity(t, pod, c)
+		})
+	}
+}
+
+func metav1LabelSelector(d *appsv1.Deployment) (labels.Selector, error) {
+	if d.Spec.Selector == nil {
+		return labels.Nothing(), nil
+	}
+	return labels.ValidatedSelectorFromSet(d.Spec.Selector.MatchLabels)
+}
+
+func checkURIFromSecret(t *testing.T, c corev1.Container) {
+	t.Helper()
+	for _, e := range c.Env {
+		if e.Name != uriEnv {
+			continue
+		}
+		ref := e.ValueFrom
+		if e.Value != "" || ref == nil || ref.SecretKeyRef == nil {
+			t.Fatalf("env %s must come from a secretKeyRef, not a literal", uriEnv)
+		}
+		if ref.SecretKeyRef.Name != secretName || ref.SecretKeyRef.Key != uriEnv {
+			t.Errorf("env %s from secret %s key %s, want %s key %s", uriEnv,
+				ref.SecretKeyRef.Name, ref.SecretKeyRef.Key, secretName, uriEnv)
+		}
+		return
+	}
+	t.Errorf("no env %s", uriEnv)
+}
+
+func checkConfigMount(t *testing.T, pod corev1.PodSpec, c corev1.Container) {
+	t.Helper()
+	var mount *corev1.VolumeMount
+	for i := range c.VolumeMounts {
+		if c.VolumeMounts[i].MountPath == configMount {
+			mount = &c.VolumeMounts[i]
+		}
+	}
+	if mount == nil {
+		t.Fatalf("nothing mounted at %s", configMount)
+	}
+	if !mount.ReadOnly {
+		t.Errorf("%s is mounted read-write", configMount)
+	}
+	if mount.SubPath != "" || mount.SubPathExpr != "" {
+		t.Errorf("%s uses subPath: a subPath mount never sees ConfigMap updates (no hot reload)", configMount)
+	}
+	for _, v := range pod.Volumes {
+		if v.Name != mount.Name {
+			continue
+		}
+		if v.ConfigMap == nil || v.ConfigMap.Name != configMapName {
+			t.Errorf("volume %s is not the ConfigMap %s", v.Name, configMapName)
+		}
+		if v.ConfigMap != nil && len(v.ConfigMap.Items) != 0 {
+			t.Errorf("volume %s remaps keys: the file must be named %s", v.Name, configKey)
+		}
+		return
+	}
+	t.Errorf("no volume %s in the pod", mount.Name)
+}
+
+func checkHTTP(t *testing.T, c corev1.Container) {
+	t.Helper()
+	var named string
+	for _, p := range c.Ports {
+		if p.ContainerPort == httpPort {
+			named = p.Name
+		}
+	}
+	if named == "" {
+		t.Fatalf("no named containerPort %d", httpPort)
+	}
+	if addr, _ := envValue(c, "METRICSENDER_HTTP_ADDR"); addr != ":8080" {
+		t.Errorf("METRICSENDER_HTTP_ADDR = %q, want \":8080\" (the containerPort)", addr)
+	}
+	probes := []struct {
+		name  string
+		probe *corev1.Probe
+		path  string
+	}{
+		{"liveness", c.LivenessProbe, "/healthz"},
+		{"readiness", c.ReadinessProbe, "/readyz"},
+	}
+	for _, p := range probes {
+		if p.probe == nil || p.probe.HTTPGet == nil {
+			t.Errorf("%s probe: want an httpGet probe", p.name)
+			continue
+		}
+		if p.probe.HTTPGet.Path != p.path {
+			t.Errorf("%s probe path = %s, want %s", p.name, p.probe.HTTPGet.Path, p.path)
+		}
+		if port := p.probe.HTTPGet.Port; port != intstr.FromString(named) && port != intstr.FromInt32(httpPort) {
+			t.Errorf("%s probe port = %s, want %s or %d", p.name, port.String(), named, httpPort)
+		}
+	}
+}
+
+func checkResources(t *testing.T, c corev1.Container) {
+	t.Helper()
+	for _, name := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory} {
+		req, okReq := c.Resources.Requests[name]
+		lim, okLim := c.Resources.Limits[name]
+		if !okReq || !okLim {
+			t.Errorf("%s: want both a request and a limit", name)
+			continue
+		}
+		if req.Cmp(lim) > 0 {
+			t.Errorf("%s: request %s > limit %s", name, req.String(), lim.String())
+		}
+	}
+}
+
+func checkSecurity(t *testing.T, pod corev1.PodSpec, c corev1.Container) {
+	t.Helper()
+	if pod.AutomountServiceAccountToken == nil || *pod.AutomountServiceAccountToken {
+		t.Error("automountServiceAccountToken must be false")
+	}
+	psc := pod.SecurityContext
+	if psc == nil {
+		psc = &corev1.PodSecurityContext{}
+	}
+	csc := c.SecurityContext
+	if csc == nil {
+		t.Fatal("the container has no securityContext")
+	}
+	// The container's settings win over the pod's, as the kubelet applies them.
+	runAsNonRoot := cmpOrPtr(csc.RunAsNonRoot, psc.RunAsNonRoot)
+	runAsUser := cmpOrPtr(csc.RunAsUser, psc.RunAsUser)
+	seccomp := cmpOrPtr(csc.SeccompProfile, psc.SeccompProfile)
+	if runAsNonRoot == nil || !*runAsNonRoot {
+		t.Error("runAsNonRoot must be true")
+	}
+	if runAsUser == nil || *runAsUser != imageUser {
+		t.Errorf("runAsUser = %v, want %d (the image's USER)", runAsUser, imageUser)
+	}
+	if seccomp == nil || seccomp.Type != corev1.SeccompProfileTypeRuntimeDefault {
+		t.Errorf("seccompProfile = %v, want RuntimeDefault", seccomp)
+	}
+	if csc.ReadOnlyRootFilesystem == nil || !*csc.ReadOnlyRootFilesystem {
+		t.Error("readOnlyRootFilesystem must be true")
+	}
+	if csc.AllowPrivilegeEscalation == nil || *csc.AllowPrivilegeEscalation {
+		t.Error("allowPrivilegeEscalation must be false")
+	}
+	if csc.Privileged != nil && *csc.Privileged {
+		t.Error("privileged must not be set")
+	}
+	if csc.Capabilities == nil || !slices.Equal(csc.Capabilities.Drop, []corev1.Capability{"ALL"}) || len(csc.Capabilities.Add) != 0 {
+		t.Errorf("capabilities = %+v, want drop [ALL] and no add", csc.Capabilities)
+	}
+}
+
+func cmpOrPtr[T any](container, pod *T) *T {
+	if container != nil {
+		return container
+	}
+	return pod
+}
+
+func keys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
