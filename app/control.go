@@ -1,0 +1,194 @@
+package app
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+
+	"github.com/labsea/metricsender/generator"
+)
+
+// controller is what the control API steers; *generator.Schedule is one.
+type controller interface {
+	Snapshot() []generator.DeploymentState
+	Override(app, metric string, m generator.Model, spec any) error
+	ClearOverride(app, metric string) error
+	Pause(app string) error
+	Resume(app string) error
+}
+
+// maxControlBody bounds a control request's body: a model definition is small.
+const maxControlBody = 64 << 10
+
+// controlRoutes returns the control API, to pass as newHTTPServer's extra:
+//
+//	GET    /v1/deployments                          every deployment (JSON array)
+//	GET    /v1/deployments/{name}                   one deployment
+//	PUT    /v1/deployments/{name}/metrics/{metric}  override: {"value":"2"} or a model as in the config
+//	DELETE /v1/deployments/{name}/metrics/{metric}  back to the configured model
+//	POST   /v1/deployments/{name}/pause             stop sending (Seq does not advance)
+//	POST   /v1/deployments/{name}/resume            send again
+//
+// The GET routes always work. The others change the run, so they answer
+// 403 unless enableMutations (--enable-control): the metrics port is often
+// reachable from the whole cluster. Mutations answer 204; errors are JSON
+// {"error": "..."}: 404 for an unknown deployment or metric, 400 for an
+// invalid body, 413 for a body over 64 KiB. A model's replay file is read
+// relative to baseDir (the config file's directory). Overrides take effect
+// at the next tick.
+func controlRoutes(sched controller, enableMutations bool, baseDir string) func(*http.ServeMux) {
+	c := &control{sched: sched, baseDir: baseDir}
+	mutate := func(h http.HandlerFunc) http.HandlerFunc {
+		if enableMutations {
+			return h
+		}
+		return func(w http.ResponseWriter, _ *http.Request) {
+			writeError(w, http.StatusForbidden, errors.New(
+				"the control API is read-only: start metricsender send with --enable-control to change the run"))
+		}
+	}
+	return func(mux *http.ServeMux) {
+		mux.HandleFunc("GET /v1/deployments", c.list)
+		mux.HandleFunc("GET /v1/deployments/{name}", c.get)
+		mux.HandleFunc("PUT /v1/deployments/{name}/metrics/{metric}", mutate(c.override))
+		mux.HandleFunc("DELETE /v1/deployments/{name}/metrics/{metric}", mutate(c.clear))
+		mux.HandleFunc("POST /v1/deployments/{name}/pause", mutate(c.pause))
+		mux.HandleFunc("POST /v1/deployments/{name}/resume", mutate(c.resume))
+	}
+}
+
+type control struct {
+	sched   controller
+	baseDir string
+}
+
+// deploymentJSON is a deployment as GET shows it.
+type deploymentJSON struct {
+	Name     string       `json:"name"`
+	Interval string       `json:"interval"`
+	Paused   bool         `json:"paused"`
+	Seq      uint64       `json:"seq"`
+	Metrics  []metricJSON `json:"metrics"`
+}
+
+type metricJSON struct {
+	Name     string     `json:"name"`
+	Model    any        `json:"model"`
+	Override any        `json:"override,omitempty"`
+	Last     *valueJSON `json:"last,omitempty"`
+}
+
+type valueJSON struct {
+	Text   string   `json:"text"`
+	Number *float64 `json:"number,omitempty"`
+}
+
+func toJSON(d generator.DeploymentState) deploymentJSON {
+	out := deploymentJSON{Name: d.Name, Interval: d.Interval.String(), Paused: d.Paused, Seq: d.Seq,
+		Metrics: make([]metricJSON, len(d.Metrics))}
+	for i, m := range d.Metrics {
+		mj := metricJSON{Name: m.Name, Model: m.Spec, Override: m.Override}
+		if m.HasLast {
+			mj.Last = &valueJSON{Text: m.Last.Text}
+			if m.Last.HasNum {
+				n := m.Last.Num
+				mj.Last.Number = &n
+			}
+		}
+		out.Metrics[i] = mj
+	}
+	return out
+}
+
+func (c *control) list(w http.ResponseWriter, _ *http.Request) {
+	snap := c.sched.Snapshot()
+	out := make([]deploymentJSON, len(snap))
+	for i, d := range snap {
+		out[i] = toJSON(d)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (c *control) get(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	for _, d := range c.sched.Snapshot() {
+		if d.Name == name {
+			writeJSON(w, http.StatusOK, toJSON(d))
+			return
+		}
+	}
+	writeError(w, http.StatusNotFound, fmt.Errorf("%w: %q", generator.ErrUnknownDeployment, name))
+}
+
+func (c *control) override(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxControlBody))
+	if err != nil {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			writeError(w, http.StatusRequestEntityTooLarge, fmt.Errorf("body over %d bytes", maxControlBody))
+			return
+		}
+		writeError(w, http.StatusBadRequest, fmt.Errorf("read body: %w", err))
+		return
+	}
+	if len(body) == 0 {
+		writeError(w, http.StatusBadRequest, errors.New(`empty body: send {"value": "2"} or a model such as {"ramp": {"from": 1, "to": 10, "over": "5m"}}`))
+		return
+	}
+	m, spec, err := generator.ParseModel(body, c.baseDir)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, fmt.Errorf("model: %w", err))
+		return
+	}
+	c.answer(w, c.sched.Override(r.PathValue("name"), r.PathValue("metric"), m, spec))
+}
+
+func (c *control) clear(w http.ResponseWriter, r *http.Request) {
+	c.answer(w, c.sched.ClearOverride(r.PathValue("name"), r.PathValue("metric")))
+}
+
+func (c *control) pause(w http.ResponseWriter, r *http.Request) {
+	c.answer(w, c.sched.Pause(r.PathValue("name")))
+}
+
+func (c *control) resume(w http.ResponseWriter, r *http.Request) {
+	c.answer(w, c.sched.Resume(r.PathValue("name")))
+}
+
+// answer maps a controller error to the response of a mutation.
+func (c *control) answer(w http.ResponseWriter, err error) {
+	switch {
+	case err == nil:
+		w.WriteHeader(http.StatusNoContent)
+	case errors.Is(err, generator.ErrUnknownDeployment), errors.Is(err, generator.ErrUnknownMetric):
+		writeError(w, http.StatusNotFound, err)
+	default:
+		writeError(w, http.StatusInternalServerError, err)
+	}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, fmt.Errorf("encode response: %w", err))
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(body, '\n'))
+}
+
+// writeError answers {"error": err}; the text is the error's, on one line
+// as Go errors are (joined parse errors keep their newlines inside the JSON
+// string).
+func writeError(w http.ResponseWriter, status int, err error) {
+	body, _ := json.Marshal(struct {
+		Error string `json:"error"`
+	}{err.Error()})
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(body, '\n'))
+}

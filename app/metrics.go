@@ -1,0 +1,298 @@
+package app
+
+import (
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/labsea/metricsender/codec"
+	"github.com/labsea/metricsender/generator"
+	"github.com/labsea/metricsender/transport"
+)
+
+// newRegistry returns a registry of this process's own (never the global
+// default one, so tests and commands do not share state) holding the Go
+// runtime and process collectors.
+func newRegistry() *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	)
+	return reg
+}
+
+// seriesKey names one metricsender_last_value series. Two strings in a
+// struct: a map lookup with it allocates nothing.
+type seriesKey struct{ app, metric string }
+
+// sendMetrics holds the Prometheus metrics of send. It implements
+// transport.Observer and is told about ticks (ObserveTick) and config
+// reloads (Reload). Label values come only from deployment and metric
+// names, fixed reason words and results: never from a URI. All methods are
+// safe for concurrent use.
+type sendMetrics struct {
+	published       *prometheus.CounterVec
+	publishErrors   *prometheus.CounterVec
+	publishDuration prometheus.Histogram
+	tickLag         prometheus.Histogram
+	lastValue       *prometheus.GaugeVec
+	reloads         *prometheus.CounterVec
+	dropped         prometheus.Counter
+	unroutable      *prometheus.CounterVec
+	connected       prometheus.Gauge
+	isConnected     atomic.Bool
+
+	// Children of the vectors, cached on first sight so the hot paths
+	// (100k events a tick) build no label slices.
+	pubMu  sync.RWMutex
+	pubs   map[string]prometheus.Counter // by topic
+	lastMu sync.Mutex
+	lasts  map[seriesKey]prometheus.Gauge
+}
+
+var _ transport.Observer = (*sendMetrics)(nil)
+
+// newSendMetrics creates send's metrics and registers them with reg. It
+// panics if they are registered already (a programming error, as with
+// prometheus.MustRegister).
+func newSendMetrics(reg prometheus.Registerer) *sendMetrics {
+	m := &sendMetrics{
+		published: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "metricsender_messages_published_total",
+			Help: "Messages accepted by the broker (confirmed, with confirms on), by deployment.",
+		}, []string{"app"}),
+		publishErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "metricsender_publish_errors_total",
+			Help: "Failed publish attempts (a failed message may be retried), by reason.",
+		}, []string{"reason"}),
+		publishDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "metricsender_publish_duration_seconds",
+			Help:    "Duration of one publish call.",
+			Buckets: prometheus.ExponentialBuckets(0.0001, 4, 10), // 100us .. 26s
+		}),
+		tickLag: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "metricsender_tick_lag_seconds",
+			Help:    "How late each tick started against its place on the time grid.",
+			Buckets: prometheus.ExponentialBuckets(0.001, 4, 9), // 1ms .. 65s
+		}),
+		lastValue: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "metricsender_last_value",
+			Help: "The last value sent, in base units (200m -> 0.2, 128Mi -> 134217728); none for non-numeric values.",
+		}, []string{"app", "metric"}),
+		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "metricsender_config_reloads_total",
+			Help: "Config reloads, by result (success or failure; a failure keeps the running config).",
+		}, []string{"result"}),
+		dropped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "metricsender_dropped_messages_total",
+			Help: "Messages given up: outage buffer overflow, or left over at shutdown.",
+		}),
+		unroutable: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "metricsender_unroutable_total",
+			Help: "Messages the broker returned because no queue was bound, by deployment.",
+		}, []string{"app"}),
+		connected: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "metricsender_broker_connected",
+			Help: "1 while the broker connection is up, else 0.",
+		}),
+		pubs:  make(map[string]prometheus.Counter),
+		lasts: make(map[seriesKey]prometheus.Gauge),
+	}
+	reg.MustRegister(m.published, m.publishErrors, m.publishDuration, m.tickLag, m.lastValue,
+		m.reloads, m.dropped, m.unroutable, m.connected)
+	// Both results show from the start, so a rate() over them works at once.
+	m.reloads.WithLabelValues("success")
+	m.reloads.WithLabelValues("failure")
+	return m
+}
+
+// appOf is the deployment name of a topic: Metrics.web-0 -> web-0.
+func appOf(topic string) string { return strings.TrimPrefix(topic, codec.TopicPrefix) }
+
+// Published implements transport.Observer.
+func (m *sendMetrics) Published(topic string, n int) {
+	m.pubMu.RLock()
+	c, ok := m.pubs[topic]
+	m.pubMu.RUnlock()
+	if !ok {
+		m.pubMu.Lock()
+		if c, ok = m.pubs[topic]; !ok {
+			c = m.published.WithLabelValues(appOf(topic))
+			m.pubs[topic] = c
+		}
+		m.pubMu.Unlock()
+	}
+	c.Add(float64(n))
+}
+
+// PublishFailed implements transport.Observer. A reason that is not a short
+// word of [a-z0-9_] is counted as "other": a label must not carry an error
+// text (which could hold a URI) nor grow without bound.
+func (m *sendMetrics) PublishFailed(reason string) {
+	m.publishErrors.WithLabelValues(reasonLabel(reason)).Inc()
+}
+
+// reasonLabel keeps reason when it is a short stable word, else "other".
+func reasonLabel(reason string) string {
+	if reason == "" || len(reason) > 32 {
+		return "other"
+	}
+	for i := 0; i < len(reason); i++ {
+		c := reason[i]
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '_' {
+			return "other"
+		}
+	}
+	return reason
+}
+
+// PublishDuration implements transport.Observer.
+func (m *sendMetrics) PublishDuration(d time.Duration) { m.publishDuration.Observe(d.Seconds()) }
+
+// Dropped implements transport.Observer.
+func (m *sendMetrics) Dropped(n int) { m.dropped.Add(float64(n)) }
+
+// Unroutable implements transport.Observer.
+func (m *sendMetrics) Unroutable(topic string) { m.unroutable.WithLabelValues(appOf(topic)).Inc() }
+
+// Connection implements transport.Observer.
+func (m *sendMetrics) Connection(up bool) {
+	m.isConnected.Store(up)
+	if up {
+		m.connected.Set(1)
+	} else {
+		m.connected.Set(0)
+	}
+}
+
+// BrokerConnected reports what the last Connection call said (false before
+// any), for a readiness check.
+func (m *sendMetrics) BrokerConnected() bool { return m.isConnected.Load() }
+
+// ObserveTick records a tick that started lag after its grid time and the
+// values of its events (the last value of each numeric metric). events may
+// be reused by the caller once it returns.
+func (m *sendMetrics) ObserveTick(lag time.Duration, events []generator.Event) {
+	m.tickLag.Observe(max(lag, 0).Seconds())
+	m.lastMu.Lock()
+	defer m.lastMu.Unlock()
+	for i := range events {
+		ev := &events[i]
+		for j := range ev.Metrics {
+			mt := &ev.Metrics[j]
+			if !mt.Value.HasNum {
+				continue
+			}
+			k := seriesKey{ev.App, mt.Name}
+			g, ok := m.lasts[k]
+			if !ok {
+				g = m.lastValue.WithLabelValues(ev.App, mt.Name)
+				m.lasts[k] = g
+			}
+			g.Set(mt.Value.Num)
+		}
+	}
+}
+
+// Forget deletes the last_value series of apps (deployments a reload
+// removed), so the scrape stops showing values nobody sends any more.
+// Counters stay: they are totals of the run.
+func (m *sendMetrics) Forget(apps []string) {
+	if len(apps) == 0 {
+		return
+	}
+	gone := make(map[string]bool, len(apps))
+	for _, a := range apps {
+		gone[a] = true
+	}
+	m.lastMu.Lock()
+	defer m.lastMu.Unlock()
+	for k := range m.lasts {
+		if gone[k.app] {
+			m.lastValue.DeleteLabelValues(k.app, k.metric)
+			delete(m.lasts, k)
+		}
+	}
+}
+
+// Reload counts a config reload: ok is success, else failure.
+func (m *sendMetrics) Reload(ok bool) {
+	if ok {
+		m.reloads.WithLabelValues("success").Inc()
+	} else {
+		m.reloads.WithLabelValues("failure").Inc()
+	}
+}
+
+// receiveMetrics holds the Prometheus metrics of receive. All methods are
+// safe for concurrent use.
+type receiveMetrics struct {
+	received     *prometheus.CounterVec
+	decodeErrors prometheus.Counter
+	missing      prometheus.Counter
+	duplicates   prometheus.Counter
+	outOfOrder   prometheus.Counter
+	outOfBounds  prometheus.Counter
+
+	mu   sync.RWMutex
+	apps map[string]prometheus.Counter // received, by app
+}
+
+// newReceiveMetrics creates receive's metrics (the check_* ones stay at 0
+// without --check) and registers them with reg. It panics if they are
+// registered already.
+func newReceiveMetrics(reg prometheus.Registerer) *receiveMetrics {
+	counter := func(name, help string) prometheus.Counter {
+		return prometheus.NewCounter(prometheus.CounterOpts{Name: name, Help: help})
+	}
+	m := &receiveMetrics{
+		received: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "metricsender_messages_received_total",
+			Help: "Messages received and decoded, by deployment.",
+		}, []string{"app"}),
+		decodeErrors: counter("metricsender_decode_errors_total", "Messages that could not be decoded (reported, acked, not printed)."),
+		missing:      counter("metricsender_check_missing_total", "--check: messages missing from a deployment's seq sequence."),
+		duplicates:   counter("metricsender_check_duplicates_total", "--check: messages received more than once."),
+		outOfOrder:   counter("metricsender_check_out_of_order_total", "--check: messages that arrived after a later seq."),
+		outOfBounds:  counter("metricsender_check_out_of_bounds_total", "--check: values the config does not allow."),
+		apps:         make(map[string]prometheus.Counter),
+	}
+	reg.MustRegister(m.received, m.decodeErrors, m.missing, m.duplicates, m.outOfOrder, m.outOfBounds)
+	return m
+}
+
+// Received counts one decoded message of app.
+func (m *receiveMetrics) Received(app string) {
+	m.mu.RLock()
+	c, ok := m.apps[app]
+	m.mu.RUnlock()
+	if !ok {
+		m.mu.Lock()
+		if c, ok = m.apps[app]; !ok {
+			c = m.received.WithLabelValues(app)
+			m.apps[app] = c
+		}
+		m.mu.Unlock()
+	}
+	c.Inc()
+}
+
+// DecodeError counts one message that could not be decoded.
+func (m *receiveMetrics) DecodeError() { m.decodeErrors.Inc() }
+
+// CheckMissing counts n messages --check found missing.
+func (m *receiveMetrics) CheckMissing(n int) { m.missing.Add(float64(n)) }
+
+// CheckDuplicate counts one duplicate --check found.
+func (m *receiveMetrics) CheckDuplicate() { m.duplicates.Inc() }
+
+// CheckOutOfOrder counts one message --check found out of order.
+func (m *receiveMetrics) CheckOutOfOrder() { m.outOfOrder.Inc() }
+
+// CheckOutOfBounds counts one value --check found outside the config.
+func (m *receiveMetrics) CheckOutOfBounds() { m.outOfBounds.Inc() }
