@@ -225,7 +225,7 @@ func (s *Schedule) next() (Batch, bool) {
 			if m.over != nil {
 				model = m.over
 			}
-			v := model.Next(m.stream, at)
+			v := model.Next(&m.stream, at)
 			ms[i] = Metric{Name: m.name, Value: v}
 			m.last, m.hasLast = v, true
 		}

@@ -51,3 +51,19 @@ func BenchmarkScheduleNext(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkNewSchedule measures building the live state: B/op is the
+// scheduler's memory for that many deployments (three metrics each).
+func BenchmarkNewSchedule(b *testing.B) {
+	for _, n := range []int{20_000, 100_000} {
+		b.Run(fmt.Sprintf("deployments=%d", n), func(b *testing.B) {
+			cfg := benchConfig(n, false)
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := generator.NewSchedule(cfg, generator.ScheduleOptions{Start: t0, Seed: 1}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

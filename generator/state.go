@@ -28,12 +28,24 @@ type dep struct {
 type metric struct {
 	name     string
 	spec     any
-	model    Model      // from the config
-	over     Model      // set by Override; nil when none
-	overSpec any        // what Override was given, for Snapshot
-	stream   *rand.Rand // Stream(seed, deployment, metric), for the whole run
+	model    Model // from the config
+	over     Model // set by Override; nil when none
+	overSpec any   // what Override was given, for Snapshot
 	last     Value
 	hasLast  bool
+	// stream is Stream(seed, deployment, metric) for the whole run, stored
+	// in place (no allocation per metric); a metric is never copied once
+	// seeded, since stream points at pcg.
+	pcg    rand.PCG
+	stream rand.Rand
+}
+
+// initMetric makes *m the state of metric sp, new to deployment d. The
+// model is cloned so the schedule owns its state (a config may be run twice).
+func (s *Schedule) initMetric(m *metric, d string, sp MetricSpec) {
+	*m = metric{name: sp.Name, spec: specOf(sp), model: CloneModel(sp.Model)}
+	m.pcg.Seed(streamSeeds(s.seed, d, sp.Name))
+	m.stream = *rand.New(&m.pcg)
 }
 
 // ApplyResult names the deployments a new config added, removed and changed
@@ -164,15 +176,29 @@ func (s *Schedule) regroup() {
 // setMetrics makes d's metrics those of specs, keeping the state of the
 // unchanged ones, and reports whether anything changed.
 func (s *Schedule) setMetrics(d *dep, specs []MetricSpec) bool {
-	specs = slices.Clone(specs)
-	slices.SortFunc(specs, func(a, b MetricSpec) int { return strings.Compare(a.Name, b.Name) })
+	byName := func(a, b MetricSpec) int { return strings.Compare(a.Name, b.Name) }
+	if !slices.IsSortedFunc(specs, byName) {
+		specs = slices.Clone(specs)
+		slices.SortFunc(specs, byName)
+	}
+	var block []metric
+	if len(d.metrics) == 0 {
+		block = make([]metric, len(specs)) // a new deployment: one allocation for all
+	}
 	changed := len(specs) != len(d.metrics)
 	ms := make([]*metric, 0, len(specs))
-	for _, sp := range specs {
+	for k, sp := range specs {
 		i := slices.IndexFunc(d.metrics, func(m *metric) bool { return m.name == sp.Name })
 		if i < 0 {
 			changed = true
-			ms = append(ms, &metric{name: sp.Name, spec: specOf(sp), model: CloneModel(sp.Model), stream: Stream(s.seed, d.name, sp.Name)})
+			var m *metric
+			if block != nil {
+				m = &block[k]
+			} else {
+				m = new(metric)
+			}
+			s.initMetric(m, d.name, sp)
+			ms = append(ms, m)
 			continue
 		}
 		m := d.metrics[i]
@@ -257,28 +283,25 @@ func validateConfig(cfg *Config, override time.Duration) error {
 	}
 	names := make(map[string]bool, len(cfg.Deployments))
 	for i, cd := range cfg.Deployments {
-		path := fmt.Sprintf("deployments[%d]", i)
 		switch {
 		case cd.Name == "":
-			errs = append(errs, fmt.Errorf("%s.name: empty", path))
+			errs = append(errs, fmt.Errorf("deployments[%d].name: empty", i))
 		case names[cd.Name]:
-			errs = append(errs, fmt.Errorf("%s.name: duplicate %q", path, cd.Name))
+			errs = append(errs, fmt.Errorf("deployments[%d].name: duplicate %q", i, cd.Name))
 		}
 		names[cd.Name] = true
 		if cd.Interval < 0 {
-			errs = append(errs, fmt.Errorf("%s.interval: %v: must be > 0", path, cd.Interval))
+			errs = append(errs, fmt.Errorf("deployments[%d].interval: %v: must be > 0", i, cd.Interval))
 		}
-		metrics := make(map[string]bool, len(cd.Metrics))
-		for _, m := range cd.Metrics {
+		for j, m := range cd.Metrics {
 			switch {
 			case m.Name == "":
-				errs = append(errs, fmt.Errorf("%s.metrics: empty metric name", path))
-			case metrics[m.Name]:
-				errs = append(errs, fmt.Errorf("%s.metrics.%s: duplicate", path, m.Name))
+				errs = append(errs, fmt.Errorf("deployments[%d].metrics: empty metric name", i))
+			case slices.ContainsFunc(cd.Metrics[:j], func(o MetricSpec) bool { return o.Name == m.Name }):
+				errs = append(errs, fmt.Errorf("deployments[%d].metrics.%s: duplicate", i, m.Name))
 			case m.Model == nil:
-				errs = append(errs, fmt.Errorf("%s.metrics.%s: no model", path, m.Name))
+				errs = append(errs, fmt.Errorf("deployments[%d].metrics.%s: no model", i, m.Name))
 			}
-			metrics[m.Name] = true
 		}
 	}
 	return errors.Join(errs...)
