@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -21,7 +22,7 @@ type parser struct {
 	baseDir string // replay files are relative to it
 	noPos   bool   // leave positions out (ParseModel)
 	what    string // what the document holds, for "empty" errors
-	errs    []error
+	errs    []*FieldError
 	replays map[string]*Replay // read once per file and column
 }
 
@@ -37,7 +38,18 @@ func (p *parser) fail(n *yaml.Node, field, format string, args ...any) {
 	p.errs = append(p.errs, e)
 }
 
-func (p *parser) err() error { return errors.Join(p.errs...) }
+// err joins the problems recorded, in document order.
+func (p *parser) err() error {
+	sort.SliceStable(p.errs, func(i, j int) bool {
+		a, b := p.errs[i], p.errs[j]
+		return a.Line < b.Line || a.Line == b.Line && a.Col < b.Col
+	})
+	errs := make([]error, len(p.errs))
+	for i, e := range p.errs {
+		errs[i] = e
+	}
+	return errors.Join(errs...)
+}
 
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
@@ -81,10 +93,28 @@ func (p *parser) syntax(err error) {
 	if m := yamlLine.FindStringSubmatch(msg); m != nil {
 		line, _ = strconv.Atoi(m[1])
 		msg = m[2]
+		if parserProblem(msg) {
+			line++ // yaml.v3 prints parser (not scanner) marks 0-based
+		}
 	} else {
 		msg = strings.TrimPrefix(msg, "yaml: ")
 	}
 	p.fail(&yaml.Node{Line: line, Column: 1}, "", "YAML syntax: %s", msg)
+}
+
+// parserProblem reports whether msg is one of yaml.v3's parser errors
+// (parserc.go), whose line it prints 0-based, unlike its scanner errors.
+func parserProblem(msg string) bool {
+	switch msg {
+	case "did not find expected ',' or ']'", "did not find expected ',' or '}'",
+		"did not find expected '-' indicator", "did not find expected key",
+		"did not find expected node content", "did not find expected <document start>",
+		"did not find expected <stream-start>", "found duplicate %YAML directive",
+		"found duplicate %TAG directive", "found incompatible YAML document",
+		"found undefined tag handle":
+		return true
+	}
+	return false
 }
 
 // expandedSize counts the nodes of n with aliases expanded, memoized so the
