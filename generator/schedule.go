@@ -45,10 +45,11 @@ type Batch struct {
 // Each (deployment, metric) draws from its own stream, Stream(Seed,
 // deployment, metric), so the same seed and config give the same values.
 //
-// Either Next (virtual clock) or Run (real clock) drives a Schedule, never
-// both and never two at once. The control methods (Apply, Override,
-// ClearOverride, Pause, Resume, Snapshot) are safe for concurrent use with
-// them and with each other.
+// The schedule clones the config's models (CloneModel), so a Config may be
+// scheduled again. Either Next (virtual clock) or Run (real clock) drives
+// a Schedule, never both and never two at once. The control methods
+// (Apply, Override, ClearOverride, Pause, Resume, Snapshot) are safe for
+// concurrent use with them and with each other.
 type Schedule struct {
 	mu sync.Mutex
 
@@ -129,9 +130,10 @@ func (s *Schedule) Next() (Batch, bool) {
 // called meanwhile. A slow emit makes later ticks late, never skipped: each
 // runs as soon as the previous emit returns, with its own grid At.
 //
-// Run returns nil when every deployment has sent Count messages, ctx.Err()
-// when ctx is cancelled, or emit's error unchanged. With Count 0 it runs
-// until ctx is cancelled. It uses one timer and no goroutines.
+// Run returns nil when every deployment has sent Count messages (a paused
+// deployment holds it open until resumed), ctx.Err() when ctx is cancelled,
+// or emit's error unchanged. With Count 0 it runs until ctx is cancelled.
+// It uses one timer and starts no goroutines.
 func (s *Schedule) Run(ctx context.Context, emit func(ctx context.Context, b Batch) error) error {
 	s.mu.Lock()
 	s.realtime = true

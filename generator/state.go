@@ -59,7 +59,8 @@ type ApplyResult struct {
 //     taken (and, under Run, not before now); it joins deployments already on
 //     the same grid;
 //   - a removed deployment sends nothing more; if it comes back later in the
-//     run, its Seq continues where it stopped;
+//     run, its Seq continues where it stopped (its models and streams start
+//     over) and Count still bounds its total;
 //   - an unchanged deployment keeps its grid, Seq, models and streams;
 //   - a metric whose spec changed gets the new model (fresh state) from the
 //     next tick and keeps its stream; unchanged metrics keep their model state;

@@ -422,3 +422,20 @@ func TestScheduleRunApplyWakes(t *testing.T) {
 		t.Errorf("batches %q, want %q", got, want)
 	}
 }
+
+// TestScheduleOwnsModelState checks that two schedules of one Config do not
+// share a stateful model's state.
+func TestScheduleOwnsModelState(t *testing.T) {
+	cfg := &generator.Config{Interval: time.Second, Deployments: []generator.Deployment{
+		{Name: "a", Metrics: []generator.MetricSpec{spec("n", &counter{}, "counter")}},
+	}}
+	want := []string{"0s: a#1{n=1}", "1s: a#2{n=2}", "end"}
+	for _, name := range []string{"first run", "second run"} {
+		t.Run(name, func(t *testing.T) {
+			s := newSchedule(t, cfg, generator.ScheduleOptions{Count: 2})
+			if got := nextBatches(t, s, 3); !slices.Equal(got, want) {
+				t.Errorf("got %q, want %q", got, want)
+			}
+		})
+	}
+}
