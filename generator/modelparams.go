@@ -73,6 +73,7 @@ func (pr *params) num(k string) number {
 	n, err := parseNumber(s)
 	if err != nil {
 		pr.fail(k, "%v", err)
+		return number{}
 	}
 	return n
 }
@@ -95,7 +96,7 @@ func (pr *params) dur(k string, positive bool) time.Duration {
 
 // ordered checks lo <= hi, reporting at hi.
 func (pr *params) ordered(lo, hi string, l, h number) {
-	if pr.ok && l.v > h.v {
+	if l.ok && h.ok && l.v > h.v {
 		pr.fail(hi, "must be >= %s (%s), got %s", lo, l.text, h.text)
 	}
 }
@@ -104,10 +105,12 @@ func (p *parser) uniform(pr *params) (Model, bool) {
 	lo, hi, step := pr.num("min"), pr.num("max"), pr.num("step")
 	pr.ordered("min", "max", lo, hi)
 	u := &Uniform{min: lo.v, max: hi.v}
-	if pr.ok && pr.has("step") {
-		if step.v <= 0 {
-			pr.fail("step", "must be > 0, got %s", step.text)
-		} else if n := gridPoints(lo.v, hi.v, step.v); n > 1e15 {
+	switch {
+	case !step.ok:
+	case step.v <= 0:
+		pr.fail("step", "must be > 0, got %s", step.text)
+	case lo.ok && hi.ok && lo.v <= hi.v:
+		if n := gridPoints(lo.v, hi.v, step.v); n > 1e15 {
 			pr.fail("step", "too fine: %g grid points, at most 1e15", n)
 		} else {
 			u.step, u.n = step.v, int64(n)
@@ -120,10 +123,10 @@ func (p *parser) uniform(pr *params) (Model, bool) {
 func (p *parser) walk(pr *params) (Model, bool) {
 	start, lo, hi, step := pr.num("start"), pr.num("min"), pr.num("max"), pr.num("step")
 	pr.ordered("min", "max", lo, hi)
-	if pr.ok && step.v <= 0 {
+	if step.ok && step.v <= 0 {
 		pr.fail("step", "must be > 0, got %s", step.text)
 	}
-	if pr.ok && (start.v < lo.v || start.v > hi.v) {
+	if start.ok && lo.ok && hi.ok && lo.v <= hi.v && (start.v < lo.v || start.v > hi.v) {
 		pr.fail("start", "must be within [min, max] = [%s, %s], got %s", lo.text, hi.text, start.text)
 	}
 	f := formatFor(true, max(step.dec, start.dec), start, lo, hi, step)
@@ -146,7 +149,7 @@ func (p *parser) ramp(pr *params) (Model, bool) {
 func (p *parser) spike(pr *params) (Model, bool) {
 	base, peak := pr.num("base"), pr.num("peak")
 	every, dur := pr.dur("every", true), pr.dur("for", true)
-	if pr.ok && dur > every {
+	if every > 0 && dur > every {
 		pr.fail("for", "must be <= every (%s), got %s", pr.spec["every"], pr.spec["for"])
 	}
 	f := formatFor(false, 0, base, peak)

@@ -23,6 +23,7 @@ type number struct {
 	quant  bool    // written with a Kubernetes suffix
 	binary bool    // with a binary suffix (Ki, Mi, ...)
 	dec    int     // decimals needed to write v exactly
+	ok     bool    // parsed (false: absent or invalid)
 }
 
 // parseNumber parses a plain decimal ("0.5", "256", "1e3") or a Kubernetes
@@ -33,11 +34,16 @@ func parseNumber(text string) (number, error) {
 	if err != nil {
 		return number{}, fmt.Errorf("not a number or Kubernetes quantity: %q", text)
 	}
-	n := number{text: text}
+	n := number{text: text, ok: true}
 	last := text[len(text)-1]
 	n.quant = last >= 'a' && last <= 'z' || last >= 'A' && last <= 'Z'
 	if n.quant {
 		n.v = q.AsApproximateFloat64()
+		if math.Abs(n.v) <= maxMagnitude {
+			// From the thousandths, as generated values are: 1234m is
+			// 1234/1000, not 1234*1e-3 (a different float).
+			n.v = float64(q.MilliValue()) / 1000
+		}
 		n.binary = q.Format == resource.BinarySI
 	} else if n.v, err = strconv.ParseFloat(text, 64); err != nil {
 		n.v = q.AsApproximateFloat64()
@@ -99,6 +105,7 @@ type numFormat struct {
 	binary bool // quantities in BinarySI (the model used Ki, Mi, ...)
 	dec    int  // resolution: decimals of the base-unit value
 	fixed  bool // plain numbers always with dec decimals (a grid), else trimmed
+	loose  bool // a bound has more decimals than dec: rounding may cross it
 }
 
 // formatFor is the format of a model whose numeric parameters are nums:
@@ -115,6 +122,9 @@ func formatFor(grid bool, dec int, nums ...number) numFormat {
 	}
 	if f.quant {
 		f.dec = min(f.dec, 3)
+	}
+	for _, n := range nums {
+		f.loose = f.loose || !grid && n.dec > f.dec
 	}
 	return f
 }
@@ -150,9 +160,15 @@ func (f numFormat) value(v float64) Value {
 }
 
 // tolerance is how far a received number may lie outside a model's range
-// and still be one the model printed (rounding to the resolution).
+// and still be one the model printed: floating-point noise, plus half the
+// resolution when rounding to it can cross a bound (a bound written with
+// more decimals than are printed).
 func (f numFormat) tolerance(x float64) float64 {
-	return math.Pow10(-f.dec)/2 + 1e-9*max(1, math.Abs(x))
+	tol := 1e-9 * max(1, math.Abs(x))
+	if f.loose {
+		tol += math.Pow10(-f.dec) / 2
+	}
+	return tol
 }
 
 // numberOf parses a received value text for a bounds check.
