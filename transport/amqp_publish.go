@@ -1,0 +1,356 @@
+package transport
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	wamqp "github.com/ThreeDotsLabs/watermill-amqp/v3/pkg/amqp"
+	"github.com/ThreeDotsLabs/watermill/message"
+	amqp091 "github.com/rabbitmq/amqp091-go"
+
+	"github.com/labsea/metricsender/codec"
+)
+
+var (
+	errPublisherClosed = errors.New("publisher closed")
+	errPublishTimeout  = errors.New("timed out")
+	errNack            = errors.New("broker nacked the message")
+	errChannelClosed   = errors.New("channel closed")
+)
+
+const (
+	// flushBatch is how many buffered messages one flush step sends.
+	flushBatch = 1000
+	// reconnectPoll is how often a waiter looks at the connection when no
+	// event tells it more.
+	reconnectPoll = 100 * time.Millisecond
+	// closeGrace is how long a hung channel may take to close before the
+	// watchdog cuts the whole connection (a wedged socket write).
+	closeGrace = 5 * time.Second
+)
+
+// pubItem is one message of a Publish call with its routing key.
+type pubItem struct {
+	key string
+	msg *message.Message
+}
+
+// amqpPublisher is a watermill message.Publisher over amqp091-go with
+// asynchronous publisher confirms, built on watermill-amqp's reconnecting
+// ConnectionWrapper and wireMarshaler.
+//
+// Publish(topic, msgs...) sends each message to the exchange with the
+// routing key of its codec.KeyTopic metadata (topic when unset), mandatory
+// when cfg.Mandatory. All messages of one call go on one channel, all in
+// flight at once, in order. With cfg.Confirm a nil error means the broker
+// confirmed every message (or, see below, it is buffered); without it, that
+// the frames were written to the socket, not that a queue has them. Failed
+// attempts (a nack, a closed channel, a wait past half of PublishTimeout:
+// that channel is closed and replaced) are retried from the first
+// unconfirmed message on, so delivery is at-least-once: a retry may
+// duplicate messages. Publish returns an error when the messages are still
+// unconfirmed after PublishTimeout while connected, for a message is-wire
+// cannot carry (wraps ErrPermanent, nothing of the call is sent), after
+// Close, or when the exchange cannot be declared after a reconnect.
+//
+// While the connection is down, Publish does not fail: the messages wait in
+// an outage buffer of cfg.Buffer messages (the oldest dropped and counted
+// on overflow) and Publish returns nil at once. After the reconnect the
+// buffer is flushed in order before newer messages. While connected, a slow
+// broker slows Publish down (backpressure) and nothing is dropped.
+//
+// Safe for concurrent use: concurrent calls use different channels of a
+// pool of cfg.ChannelPoolSize and wait for a free one.
+type amqpPublisher struct {
+	conn  *wamqp.ConnectionWrapper
+	watch *connWatch
+	cfg   AMQPConfig
+	log   *slog.Logger
+	obs   Observer
+
+	sess    atomic.Pointer[session]
+	perm    atomic.Pointer[error] // a permanent failure after a reconnect
+	pool    chan *pubChannel      // nil entries: a slot whose channel is not open yet
+	buf     *outageBuffer
+	flushMu sync.Mutex
+
+	mu       sync.RWMutex // guards closed and inflight.Add
+	closed   bool
+	inflight sync.WaitGroup
+	drained  atomic.Bool   // Shutdown gave up on the buffer
+	stop     chan struct{} // closed by Shutdown: ends the reconnect loop
+
+	dropMu      sync.Mutex
+	dropPending int
+	dropTotal   int
+	dropLogged  time.Time
+
+	unroutableMu sync.Mutex
+	unroutable   map[string]struct{}
+}
+
+// publisherOption configures newAMQPPublisher.
+type publisherOption func(*amqpPublisher)
+
+// withConnWatch tells the publisher about reconnects through w, which must
+// be the logger given to the ConnectionWrapper (see connWatch).
+func withConnWatch(w *connWatch) publisherOption {
+	return func(p *amqpPublisher) { p.watch = w }
+}
+
+// newAMQPPublisher builds the publisher on conn, which must be connected.
+// It declares cfg.Exchange (type topic, durable=false, auto_delete=false,
+// internal=false, no arguments) once per connection, now and after every
+// reconnect. A declaration the broker refuses (406: the exchange exists with
+// other flags; 403: access refused) is returned wrapping ErrPermanent. The
+// caller keeps owning conn and closes it after the publisher's Close.
+func newAMQPPublisher(conn *wamqp.ConnectionWrapper, cfg AMQPConfig, logger *slog.Logger, opts ...publisherOption) (*amqpPublisher, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Observer == nil {
+		cfg.Observer = NopObserver{}
+	}
+	cfg.ChannelPoolSize = max(cfg.ChannelPoolSize, 1)
+	if cfg.PublishTimeout <= 0 {
+		cfg.PublishTimeout = DefaultAMQPConfig("").PublishTimeout
+	}
+	if cfg.Buffer <= 0 {
+		cfg.Buffer = DefaultAMQPConfig("").Buffer
+	}
+	p := &amqpPublisher{
+		conn:       conn,
+		cfg:        cfg,
+		log:        logger,
+		obs:        cfg.Observer,
+		pool:       make(chan *pubChannel, cfg.ChannelPoolSize),
+		buf:        newOutageBuffer(cfg.Buffer),
+		stop:       make(chan struct{}),
+		unroutable: make(map[string]struct{}),
+	}
+	for _, o := range opts {
+		o(p)
+	}
+	for range cfg.ChannelPoolSize {
+		p.pool <- nil
+	}
+	c := conn.Connection()
+	if c == nil || c.IsClosed() {
+		return nil, errors.New("amqp publisher: not connected")
+	}
+	s, err := p.newSession(c)
+	if err != nil {
+		return nil, fmt.Errorf("amqp publisher: %w", err)
+	}
+	p.sess.Store(s)
+	var gen uint64
+	if p.watch != nil {
+		gen, _ = p.watch.state()
+	}
+	go p.run(s, gen)
+	return p, nil
+}
+
+// Publish sends msgs; see amqpPublisher for the contract.
+func (p *amqpPublisher) Publish(topic string, msgs ...*message.Message) error {
+	start := time.Now()
+	p.mu.RLock()
+	if p.closed {
+		p.mu.RUnlock()
+		return errPublisherClosed
+	}
+	p.inflight.Add(1)
+	p.mu.RUnlock()
+	defer p.inflight.Done()
+	defer func() { p.obs.PublishDuration(time.Since(start)) }()
+	if len(msgs) == 0 {
+		return nil
+	}
+	items := make([]pubItem, len(msgs))
+	for i, m := range msgs {
+		if err := checkWire(m.Metadata); err != nil {
+			return fmt.Errorf("publish message %d of %d: %w (%w)", i+1, len(msgs), err, ErrPermanent)
+		}
+		key := m.Metadata[codec.KeyTopic]
+		if key == "" {
+			key = topic
+		}
+		items[i] = pubItem{key: key, msg: m}
+	}
+	if perr := p.perm.Load(); perr != nil {
+		return *perr
+	}
+	if p.live() == nil {
+		p.buffer(items, false)
+		return nil
+	}
+	if p.buf.Len() > 0 {
+		// Buffered messages go first; this waits while another caller or the
+		// reconnect loop flushes (backpressure, not drops).
+		_ = p.flush(start.Add(p.cfg.PublishTimeout))
+		if p.buf.Len() > 0 {
+			p.buffer(items, false)
+			return nil
+		}
+	}
+	rest, err := p.deliver(items, start.Add(p.cfg.PublishTimeout))
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		p.buffer(rest, false)
+	}
+	return nil
+}
+
+// deliver publishes items in order until all are confirmed, retrying failed
+// attempts on another channel. It returns the items not sent: with a nil
+// error because the connection is down (the caller buffers them), or with
+// the error that ended it (deadline, permanent failure).
+func (p *amqpPublisher) deliver(items []pubItem, deadline time.Time) ([]pubItem, error) {
+	attempt := max(p.cfg.PublishTimeout/2, time.Millisecond)
+	for len(items) > 0 {
+		s := p.live()
+		if s == nil {
+			return items, nil
+		}
+		wait := min(time.Until(deadline), attempt)
+		if wait <= 0 {
+			return items, fmt.Errorf("publish: %d messages unconfirmed after %s: %w", len(items), p.cfg.PublishTimeout, errPublishTimeout)
+		}
+		pc, err := p.take(s, wait)
+		if err != nil {
+			if errors.Is(err, ErrPermanent) {
+				return items, err
+			}
+			p.failed(err)
+			sleepUntil(earliest(deadline, time.Now().Add(reconnectPoll)), s.dead)
+			continue
+		}
+		n, err := pc.send(p, items, wait)
+		p.pool <- pc
+		p.count(items[:n])
+		items = items[n:]
+		if err != nil {
+			p.failed(err)
+		}
+	}
+	return nil, nil
+}
+
+// take gets a channel of the pool that is open on session s, opening one
+// when the slot's channel is gone or belongs to an older connection.
+func (p *amqpPublisher) take(s *session, wait time.Duration) (*pubChannel, error) {
+	var pc *pubChannel
+	select {
+	case pc = <-p.pool:
+	default:
+		t := time.NewTimer(wait)
+		select {
+		case pc = <-p.pool:
+			t.Stop()
+		case <-t.C:
+			return nil, fmt.Errorf("wait for a free channel: %w", errPublishTimeout)
+		}
+	}
+	if pc != nil && pc.sess == s && !pc.broken.Load() && !pc.ch.IsClosed() {
+		return pc, nil
+	}
+	if pc != nil {
+		pc.kill()
+	}
+	npc, err := p.openChannel(s, wait)
+	if err != nil {
+		p.pool <- nil
+		return nil, err
+	}
+	return npc, nil
+}
+
+// count reports confirmed (or, without confirms, written) messages to the
+// observer, one call per run of the same routing key.
+func (p *amqpPublisher) count(items []pubItem) {
+	for len(items) > 0 {
+		n := 1
+		for n < len(items) && items[n].key == items[0].key {
+			n++
+		}
+		p.obs.Published(items[0].key, n)
+		items = items[n:]
+	}
+}
+
+// failed reports a failed attempt; the messages are retried.
+func (p *amqpPublisher) failed(err error) {
+	reason := "closed"
+	switch {
+	case errors.Is(err, errPublishTimeout):
+		reason = "timeout"
+	case errors.Is(err, errNack):
+		reason = "nack"
+	case errors.Is(err, amqp091.ErrClosed), errors.Is(err, errChannelClosed):
+		reason = "closed"
+	default:
+		reason = "error"
+	}
+	p.obs.PublishFailed(reason)
+	p.log.Debug("publish attempt failed, retrying", "reason", reason, "error", err)
+}
+
+// live returns the current session while its connection is up, else nil.
+func (p *amqpPublisher) live() *session {
+	if s := p.sess.Load(); s != nil && s.alive() {
+		return s
+	}
+	return nil
+}
+
+// noteUnroutable counts a returned message and warns once per routing key.
+func (p *amqpPublisher) noteUnroutable(r amqp091.Return) {
+	p.obs.Unroutable(r.RoutingKey)
+	p.unroutableMu.Lock()
+	_, seen := p.unroutable[r.RoutingKey]
+	p.unroutable[r.RoutingKey] = struct{}{}
+	p.unroutableMu.Unlock()
+	level := slog.LevelWarn
+	if seen {
+		level = slog.LevelDebug
+	}
+	p.log.Log(context.Background(), level, "message unroutable: no queue is bound for its routing key (further ones at debug)",
+		"exchange", r.Exchange, "routing_key", r.RoutingKey, "reply", r.ReplyText)
+}
+
+// closeChannels closes the pool's channels, each bounded by closeGrace.
+func (p *amqpPublisher) closeChannels() {
+	for range p.cfg.ChannelPoolSize {
+		select {
+		case pc := <-p.pool:
+			if pc != nil {
+				pc.kill()
+			}
+		default:
+			return // a slot held by a call that outlived Shutdown's deadline
+		}
+	}
+}
+
+func sleepUntil(t time.Time, wake <-chan struct{}) {
+	timer := time.NewTimer(time.Until(t))
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+	case <-wake:
+	}
+}
+
+func earliest(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
