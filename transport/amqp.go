@@ -1,0 +1,177 @@
+package transport
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"sync"
+
+	amqp091 "github.com/rabbitmq/amqp091-go"
+)
+
+// NewAMQP is the "amqp" Factory: the is-wire transport over RabbitMQ. It
+// maps opts onto DefaultAMQPConfig (empty fields keep the defaults; an empty
+// Topics leaves the subscriber bound to the topic given to Subscribe) and
+// calls NewAMQPConfig.
+func NewAMQP(ctx context.Context, opts Options, logger *slog.Logger) (Pair, error) {
+	cfg := DefaultAMQPConfig(opts.URI)
+	if cfg.URI == "" {
+		cfg.URI = DefaultAMQPURI
+	}
+	if opts.Exchange != "" {
+		cfg.Exchange = opts.Exchange
+	}
+	cfg.Confirm = opts.Confirm
+	if opts.PublishTimeout > 0 {
+		cfg.PublishTimeout = opts.PublishTimeout
+	}
+	if opts.Buffer > 0 {
+		cfg.Buffer = opts.Buffer
+	}
+	cfg.Observer = opts.Observer
+	cfg.TLS = opts.TLS
+	cfg.ConnectTimeout = opts.ConnectTimeout
+	cfg.Topics = opts.Topics
+	cfg.Queue = opts.Queue
+	return NewAMQPConfig(ctx, cfg, logger)
+}
+
+// NewAMQPConfig validates cfg, connects (retrying while the broker is
+// unreachable, see ErrPermanent for what stops at once), declares the
+// exchange and returns the publisher and subscriber over one connection,
+// which reconnects by itself after a drop.
+//
+// Errors: an invalid cfg (every problem, joined); ctx done or
+// cfg.ConnectTimeout elapsed before the broker answered; a permanent
+// failure (wrapping ErrPermanent). No error text holds the password.
+// A nil logger discards logs.
+func NewAMQPConfig(ctx context.Context, cfg AMQPConfig, logger *slog.Logger) (Pair, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Observer == nil {
+		cfg.Observer = NopObserver{}
+	}
+	if err := cfg.Validate(); err != nil {
+		return Pair{}, fmt.Errorf("amqp transport config: %w", err)
+	}
+	uri := RedactURI(cfg.URI)
+	conn, err := connectAMQP(ctx, cfg, logger)
+	if err != nil {
+		return Pair{}, err
+	}
+	logger.Info("connected to broker", "uri", uri, "exchange", cfg.Exchange)
+
+	pub, err := newAMQPPublisher(conn, cfg, logger)
+	if err != nil {
+		_ = conn.Close()
+		return Pair{}, fmt.Errorf("amqp publisher on %s: %w", uri, scrubError(err, cfg.URI))
+	}
+	sub, err := newAMQPSubscriber(conn, cfg, logger)
+	if err != nil {
+		_ = pub.Close()
+		_ = conn.Close()
+		return Pair{}, fmt.Errorf("amqp subscriber on %s: %w", uri, scrubError(err, cfg.URI))
+	}
+
+	var (
+		once     sync.Once
+		closeErr error
+	)
+	return Pair{
+		Publisher:  pub,
+		Subscriber: sub,
+		Ready: func() error {
+			if conn.Closed() {
+				return errors.New("broker connection closed")
+			}
+			if !conn.IsConnected() {
+				return fmt.Errorf("broker connection down (%s)", uri)
+			}
+			return nil
+		},
+		Close: func() error {
+			once.Do(func() {
+				closeErr = errors.Join(sub.Close(), pub.Close(), conn.Close())
+			})
+			return closeErr
+		},
+	}, nil
+}
+
+// Validate reports every problem of c at once (errors.Join), each naming
+// its field. The URI in a message is always masked.
+func (c AMQPConfig) Validate() error {
+	var errs []error
+	if err := validateAMQPURI(c.URI); err != nil {
+		errs = append(errs, fmt.Errorf("URI: %w", err))
+	}
+	if c.Exchange == "" {
+		errs = append(errs, errors.New("Exchange: empty (is-wire uses \"is\")"))
+	}
+	if c.ChannelPoolSize <= 0 {
+		errs = append(errs, fmt.Errorf("ChannelPoolSize: %d, must be > 0", c.ChannelPoolSize))
+	}
+	if c.PublishTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("PublishTimeout: %s, must be > 0", c.PublishTimeout))
+	}
+	if c.Prefetch < 0 {
+		errs = append(errs, fmt.Errorf("Prefetch: %d, must be >= 0", c.Prefetch))
+	}
+	if c.Buffer < 0 {
+		errs = append(errs, fmt.Errorf("Buffer: %d, must be >= 0", c.Buffer))
+	}
+	if c.ConnectTimeout < 0 {
+		errs = append(errs, fmt.Errorf("ConnectTimeout: %s, must be >= 0", c.ConnectTimeout))
+	}
+	for i, p := range c.Topics {
+		if err := validatePattern(p); err != nil {
+			errs = append(errs, fmt.Errorf("Topics[%d]: %w", i, err))
+		}
+	}
+	if len(c.Queue) > 255 {
+		errs = append(errs, fmt.Errorf("Queue: %d bytes, at most 255", len(c.Queue)))
+	}
+	if strings.HasPrefix(c.Queue, "amq.") {
+		errs = append(errs, fmt.Errorf("Queue: %q: the amq. prefix is reserved by the broker", c.Queue))
+	}
+	return errors.Join(errs...)
+}
+
+// validateAMQPURI checks the scheme and that amqp091 can parse uri; its
+// messages never quote the password.
+func validateAMQPURI(uri string) error {
+	red := RedactURI(uri)
+	if uri == "" {
+		return errors.New("empty")
+	}
+	u, err := url.Parse(uri)
+	if err != nil {
+		var urlErr *url.Error
+		if errors.As(err, &urlErr) {
+			err = urlErr.Err // url.Error quotes the whole URI
+		}
+		return fmt.Errorf("%s: %w", red, scrubError(err, uri))
+	}
+	if u.Scheme != "amqp" && u.Scheme != "amqps" {
+		return fmt.Errorf("%s: scheme %q, want amqp or amqps", red, u.Scheme)
+	}
+	if _, err := amqp091.ParseURI(uri); err != nil {
+		return fmt.Errorf("%s: %w", red, scrubError(err, uri))
+	}
+	return nil
+}
+
+// validatePattern checks one AMQP topic binding pattern.
+func validatePattern(p string) error {
+	if p == "" {
+		return errors.New("empty pattern")
+	}
+	if len(p) > 255 {
+		return fmt.Errorf("%d bytes, at most 255", len(p))
+	}
+	return nil
+}

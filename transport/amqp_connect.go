@@ -1,0 +1,170 @@
+package transport
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	wamqp "github.com/ThreeDotsLabs/watermill-amqp/v3/pkg/amqp"
+	amqp091 "github.com/rabbitmq/amqp091-go"
+)
+
+// ErrPermanent marks a failure that retrying cannot fix: wrong credentials
+// (403 ACCESS_REFUSED), a vhost that does not exist or is not allowed, a TLS
+// handshake that fails on the certificates, an exchange declared with other
+// flags (406 PRECONDITION_FAILED). Match it with errors.Is; the app exits 1
+// at once instead of retrying.
+var ErrPermanent = errors.New("permanent failure")
+
+// Start-up retry pacing: 500ms doubling to 30s, with ±25% jitter so that
+// many pods restarted together do not hit the broker in step.
+const (
+	connectBackoffMin = 500 * time.Millisecond
+	connectBackoffMax = 30 * time.Second
+	// dialTimeout bounds one TCP+TLS+AMQP handshake (amqp091's default is 30s).
+	dialTimeout = 10 * time.Second
+)
+
+// startDialer dials with the start-up ctx while connectAMQP runs, so that a
+// cancelled ctx interrupts a dial in progress, and without it afterwards
+// (watermill-amqp reuses the same dial func for its own reconnects, which
+// must outlive the start-up ctx).
+type startDialer struct {
+	mu  sync.Mutex
+	ctx context.Context
+}
+
+func (d *startDialer) setContext(ctx context.Context) {
+	d.mu.Lock()
+	d.ctx = ctx
+	d.mu.Unlock()
+}
+
+func (d *startDialer) dial(network, addr string) (net.Conn, error) {
+	d.mu.Lock()
+	ctx := d.ctx
+	d.mu.Unlock()
+	dialer := net.Dialer{Timeout: dialTimeout}
+	conn, err := dialer.DialContext(ctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	// The handshake gets a deadline too; amqp091 clears it once open.
+	if err := conn.SetDeadline(time.Now().Add(dialTimeout)); err != nil {
+		_ = conn.Close()
+		return nil, err
+	}
+	return conn, nil
+}
+
+// connectAMQP opens the watermill-amqp connection, retrying with backoff
+// while the broker is unreachable: one log line per failed attempt, the URI
+// always masked. It returns when connected; when ctx is done (an error
+// wrapping ctx.Err()); when cfg.ConnectTimeout (> 0) has elapsed (an error
+// saying it gave up, with the last cause); or at once on a permanent failure
+// (an error wrapping ErrPermanent). Once connected, the wrapper reconnects by
+// itself after a drop.
+func connectAMQP(ctx context.Context, cfg AMQPConfig, logger *slog.Logger) (*wamqp.ConnectionWrapper, error) {
+	uri := RedactURI(cfg.URI)
+	dialer := &startDialer{ctx: ctx}
+	defer dialer.setContext(context.Background())
+
+	props := amqp091.NewConnectionProperties()
+	props.SetClientConnectionName("metricsender")
+	var tlsCfg *tls.Config
+	if cfg.TLS != nil {
+		// amqp091 writes ServerName into the config it is given: keep ours intact.
+		tlsCfg = cfg.TLS.Clone()
+	}
+	connCfg := wamqp.ConnectionConfig{
+		AmqpURI: cfg.URI,
+		AmqpConfig: &amqp091.Config{
+			Dial:            dialer.dial,
+			TLSClientConfig: tlsCfg,
+			Properties:      props,
+			Locale:          "en_US",
+		},
+		Reconnect: wamqp.DefaultReconnectConfig(),
+	}
+	wlogger := watermill.NewSlogLogger(logger)
+
+	var deadline <-chan time.Time
+	if cfg.ConnectTimeout > 0 {
+		timer := time.NewTimer(cfg.ConnectTimeout)
+		defer timer.Stop()
+		deadline = timer.C
+	}
+	delay := connectBackoffMin
+	for attempt := 1; ; attempt++ {
+		conn, err := wamqp.NewConnection(connCfg, wlogger)
+		if err == nil {
+			if attempt > 1 {
+				logger.Info("connected to broker", "uri", uri, "attempts", attempt)
+			}
+			return conn, nil
+		}
+		err = scrubError(err, cfg.URI)
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("connect to %s: %w (last error: %w)", uri, ctx.Err(), err)
+		}
+		if isPermanent(err) {
+			return nil, fmt.Errorf("connect to %s: %w: %w", uri, ErrPermanent, err)
+		}
+		wait := jitter(delay)
+		logger.Warn("broker unreachable, retrying", "uri", uri, "attempt", attempt, "retry_in", wait.Round(time.Millisecond), "err", err)
+		timer := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return nil, fmt.Errorf("connect to %s: %w (last error: %w)", uri, ctx.Err(), err)
+		case <-deadline:
+			timer.Stop()
+			return nil, fmt.Errorf("connect to %s: gave up after %s (%d attempts, --connect-timeout): %w", uri, cfg.ConnectTimeout, attempt, err)
+		case <-timer.C:
+		}
+		delay = min(2*delay, connectBackoffMax)
+	}
+}
+
+// jitter spreads d by ±25%.
+func jitter(d time.Duration) time.Duration {
+	return d - d/4 + time.Duration(rand.Int64N(int64(d/2)+1))
+}
+
+// isPermanent reports whether a connection error cannot be fixed by
+// retrying: the broker refused the credentials or the vhost, or TLS failed
+// on the certificates or the protocol (not on the network).
+func isPermanent(err error) bool {
+	var amqpErr *amqp091.Error
+	if errors.As(err, &amqpErr) {
+		switch amqpErr.Code {
+		case amqp091.AccessRefused, amqp091.PreconditionFailed:
+			return true
+		case amqp091.NotAllowed:
+			// 530 is a missing or forbidden vhost (permanent), or a reached
+			// connection limit (which may clear).
+			return !strings.Contains(amqpErr.Reason, "limit")
+		}
+		return false
+	}
+	var (
+		verifyErr    *tls.CertificateVerificationError
+		authorityErr x509.UnknownAuthorityError
+		hostErr      x509.HostnameError
+		invalidErr   x509.CertificateInvalidError
+		recordErr    tls.RecordHeaderError
+		alertErr     tls.AlertError
+	)
+	return errors.As(err, &verifyErr) || errors.As(err, &authorityErr) ||
+		errors.As(err, &hostErr) || errors.As(err, &invalidErr) ||
+		errors.As(err, &recordErr) || errors.As(err, &alertErr)
+}
