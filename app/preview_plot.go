@@ -1,0 +1,345 @@
+package app
+
+import (
+	"fmt"
+	"image"
+	"image/color"
+	imgdraw "image/draw"
+	"image/png"
+	"io"
+	"math"
+	"os"
+	"slices"
+	"strconv"
+	"time"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/plotutil"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+	"gonum.org/v1/plot/vg/vgsvg"
+
+	"github.com/labsea/metricsender/generator"
+)
+
+// Plot limits: a picture of 1000 lines or 100 panels shows nothing, and
+// every point kept costs memory for the whole preview.
+const (
+	maxPlotLines  = 20 // lines (deployments) per panel
+	maxPlotPanels = 12 // panels (metrics): the first by name
+	maxLegendName = 28 // runes of a deployment name in a legend
+)
+
+// plotData keeps the points of the numeric metrics for --plot: per metric,
+// the values of the deployments chosen to be drawn (at most maxLines).
+// Not safe for concurrent use.
+type plotData struct {
+	panels map[string]*panel
+}
+
+type panel struct {
+	lines      []*series // drawing order, see newPlotData
+	byApp      map[string]*series
+	total      int // deployments that have the metric
+	nonNumeric int
+	example    string // one non-numeric value, for the note
+}
+
+type series struct {
+	app string
+	xys plotter.XYs
+}
+
+// newPlotData chooses, per metric, the deployments to draw (at most
+// maxLines): one of each distinct model first, so a lone spike is not
+// crowded out by 50 identical web pods, then the rest in config order.
+func newPlotData(cfg *generator.Config, maxLines int) *plotData {
+	type candidate struct {
+		app, model string
+	}
+	byMetric := make(map[string][]candidate)
+	for _, d := range cfg.Deployments {
+		for _, m := range d.Metrics {
+			byMetric[m.Name] = append(byMetric[m.Name], candidate{d.Name, describeSpec(m.Spec)})
+		}
+	}
+	p := &plotData{panels: make(map[string]*panel, len(byMetric))}
+	for name, cands := range byMetric {
+		// order: one deployment of each distinct model first, so they get
+		// the solid lines and first colors, then the rest in config order.
+		order := make([]int, 0, min(len(cands), maxLines))
+		picked := make([]bool, len(cands))
+		seen := make(map[string]bool)
+		for i, c := range cands {
+			if len(order) < maxLines && !seen[c.model] {
+				seen[c.model], picked[i] = true, true
+				order = append(order, i)
+			}
+		}
+		for i := range cands {
+			if len(order) < maxLines && !picked[i] {
+				order = append(order, i)
+			}
+		}
+		pn := &panel{byApp: make(map[string]*series, len(order)), total: len(cands)}
+		for _, i := range order {
+			s := &series{app: cands[i].app}
+			pn.lines = append(pn.lines, s)
+			pn.byApp[s.app] = s
+		}
+		p.panels[name] = pn
+	}
+	return p
+}
+
+// add records the numeric values of ev at elapsed time at.
+func (p *plotData) add(at time.Duration, ev generator.Event) {
+	for _, m := range ev.Metrics {
+		pn := p.panels[m.Name]
+		if pn == nil {
+			continue // not in the config: cannot happen in a preview
+		}
+		if !m.Value.HasNum {
+			if pn.nonNumeric == 0 {
+				pn.example = m.Value.Text
+			}
+			pn.nonNumeric++
+			continue
+		}
+		if s := pn.byApp[ev.App]; s != nil {
+			s.xys = append(s.xys, plotter.XY{X: at.Seconds(), Y: m.Value.Num})
+		}
+	}
+}
+
+// save draws one panel per numeric metric, stacked, into path (.svg or
+// .png), telling on stderr what it leaves out. It fails with a usage error
+// when no metric has a numeric value.
+func (p *plotData) save(path string, duration time.Duration, stderr io.Writer) error {
+	format, err := plotFormat(path)
+	if err != nil {
+		return err
+	}
+	names := make([]string, 0, len(p.panels))
+	for name, pn := range p.panels {
+		pn.lines = slices.DeleteFunc(pn.lines, func(s *series) bool { return len(s.xys) == 0 })
+		switch {
+		case len(pn.lines) == 0 && pn.nonNumeric > 0:
+			fmt.Fprintf(stderr, "plot: %s not drawn: not numeric (e.g. %q)\n", name, pn.example)
+			continue
+		case len(pn.lines) == 0:
+			continue // no tick in the window
+		case pn.nonNumeric > 0:
+			fmt.Fprintf(stderr, "plot: %s: %d non-numeric values (e.g. %q) not drawn\n", name, pn.nonNumeric, pn.example)
+		}
+		if pn.total > len(pn.lines) {
+			fmt.Fprintf(stderr, "plot: %s: drawing %d of %d deployments (one of each distinct model, then in config order)\n",
+				name, len(pn.lines), pn.total)
+		}
+		// A value holds until the next message, or the end of the window.
+		end := duration.Seconds()
+		for _, s := range pn.lines {
+			if last := s.xys[len(s.xys)-1]; last.X < end {
+				s.xys = append(s.xys, plotter.XY{X: end, Y: last.Y})
+			}
+		}
+		names = append(names, name)
+	}
+	if len(names) == 0 {
+		return usagef("--plot %s: no numeric metric to draw", path)
+	}
+	slices.Sort(names)
+	if len(names) > maxPlotPanels {
+		fmt.Fprintf(stderr, "plot: drawing %d of %d metrics (the first by name)\n", maxPlotPanels, len(names))
+		names = names[:maxPlotPanels]
+	}
+
+	plots := make([][]*plot.Plot, len(names))
+	legends := make([]plot.Legend, len(names))
+	var legendW, legendH vg.Length
+	for i, name := range names {
+		pl, lg, err := p.panelPlot(name, duration, i == len(names)-1)
+		if err != nil {
+			return fmt.Errorf("plot %s: %w", name, err)
+		}
+		plots[i] = []*plot.Plot{pl}
+		legends[i] = lg
+		r := lg.Rectangle(draw.Canvas{})
+		legendW = max(legendW, r.Max.X-r.Min.X)
+		legendH = max(legendH, r.Max.Y-r.Min.Y)
+	}
+
+	// Every panel gets the height of the tallest legend (and at least 2 in),
+	// so Align can give them one size and the time axes line up.
+	const width = 9 * vg.Inch
+	legendW += vg.Points(12)
+	panelH := max(2*vg.Inch, legendH+vg.Points(40))
+	height := panelH * vg.Length(len(names))
+	var (
+		canvas vg.CanvasSizer
+		svg    *vgsvg.Canvas
+		img    *vgimg.Canvas
+	)
+	if format == "svg" {
+		svg = vgsvg.New(width, height)
+		canvas = svg
+	} else {
+		img = vgimg.New(width, height)
+		canvas = img
+	}
+	dc := draw.New(canvas)
+	tiles := draw.Tiles{Rows: len(names), Cols: 1, PadTop: vg.Points(4), PadBottom: vg.Points(4),
+		PadLeft: vg.Points(4), PadY: vg.Points(8)}
+	cells := plot.Align(plots, tiles, draw.Crop(dc, 0, -legendW, 0, 0))
+	for i := range names {
+		cell := cells[i][0]
+		plots[i][0].Draw(cell)
+		// The legend sits right of its panel, level with the top of the
+		// data area (below the title).
+		lc := draw.Canvas{Canvas: dc.Canvas, Rectangle: vg.Rectangle{
+			Min: vg.Point{X: width - legendW + vg.Points(6), Y: cell.Min.Y},
+			Max: vg.Point{X: width, Y: cell.Max.Y - vg.Points(16)},
+		}}
+		legends[i].Draw(lc)
+	}
+
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("plot: %w", err)
+	}
+	if img != nil {
+		err = writePNG(f, img.Image())
+	} else {
+		_, err = svg.WriteTo(f)
+	}
+	if err != nil {
+		_ = f.Close()
+		return fmt.Errorf("plot: write %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("plot: %w", err)
+	}
+	return nil
+}
+
+// panelPlot builds the plot of one metric and its legend (drawn apart, so
+// it never hides a line).
+func (p *plotData) panelPlot(name string, duration time.Duration, bottom bool) (*plot.Plot, plot.Legend, error) {
+	pl := plot.New()
+	pl.Title.Text = name
+	pl.Title.TextStyle.Font.Size = vg.Points(11)
+	pl.X.Min, pl.X.Max = 0, duration.Seconds()
+	pl.X.Tick.Marker = elapsedTicks{}
+	if bottom {
+		pl.X.Label.Text = "elapsed (s)"
+	}
+	pl.Y.Tick.Marker = siTicks{}
+	pl.Add(plotter.NewGrid())
+	lg := plot.NewLegend()
+	lg.Top, lg.Left = true, true
+	lg.TextStyle.Font.Size = vg.Points(8)
+	for i, s := range p.panels[name].lines {
+		line, err := plotter.NewLine(s.xys)
+		if err != nil {
+			return nil, lg, fmt.Errorf("deployment %s: %w", s.app, err)
+		}
+		// A value holds until the next message: draw steps, not slopes.
+		line.StepStyle = plotter.PostStep
+		line.Color = plotutil.Color(i)
+		line.Dashes = plotutil.Dashes(i / len(plotutil.DefaultColors))
+		line.Width = vg.Points(1.2)
+		pl.Add(line)
+		lg.Add(shorten(s.app, maxLegendName), line)
+	}
+	return pl, lg, nil
+}
+
+func shorten(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
+
+// elapsedTicks put the time axis's marks on round numbers of seconds
+// (every 10 s, 1 m, 5 m, 1 h...) rather than gonum's 800, 1600. Ranges
+// shorter than 20 s or longer than 8 days get gonum's default ticks.
+type elapsedTicks struct{}
+
+func (elapsedTicks) Ticks(lo, hi float64) []plot.Tick {
+	steps := []struct{ major, minor float64 }{
+		{5, 1}, {10, 2}, {30, 10}, {60, 10}, {120, 30}, {300, 60}, {600, 120}, {900, 300},
+		{1800, 300}, {3600, 600}, {7200, 1800}, {10800, 3600}, {21600, 3600}, {43200, 10800}, {86400, 21600},
+	}
+	for _, st := range steps {
+		if hi-lo < 20 || (hi-lo)/st.major > 8 {
+			continue
+		}
+		var ticks []plot.Tick
+		for v := math.Ceil(lo/st.minor) * st.minor; v <= hi; v += st.minor {
+			t := plot.Tick{Value: v}
+			if math.Mod(v, st.major) == 0 {
+				t.Label = strconv.FormatFloat(v, 'f', -1, 64)
+			}
+			ticks = append(ticks, t)
+		}
+		return ticks
+	}
+	return plot.DefaultTicks{}.Ticks(lo, hi)
+}
+
+// siTicks are gonum's default ticks labelled with SI suffixes, so a memory
+// axis in bytes reads 512M rather than 5.12e+08.
+type siTicks struct{}
+
+func (siTicks) Ticks(lo, hi float64) []plot.Tick {
+	ticks := plot.DefaultTicks{}.Ticks(lo, hi)
+	for i, t := range ticks {
+		if t.Label != "" {
+			ticks[i].Label = siLabel(t.Value)
+		}
+	}
+	return ticks
+}
+
+func siLabel(v float64) string {
+	abs := math.Abs(v)
+	for _, u := range []struct {
+		f      float64
+		suffix string
+	}{{1e12, "T"}, {1e9, "G"}, {1e6, "M"}, {1e3, "k"}} {
+		if abs >= u.f {
+			return strconv.FormatFloat(v/u.f, 'g', 4, 64) + u.suffix
+		}
+	}
+	return strconv.FormatFloat(v, 'g', 4, 64)
+}
+
+// plotPalette is every color the plot draws (black text and axes, the line
+// colors) blended with the white background in 16 steps, so antialiased
+// edges keep their look in a paletted PNG.
+func plotPalette() color.Palette {
+	bases := append([]color.Color{color.Black}, plotutil.DefaultColors...)
+	pal := color.Palette{color.White}
+	for _, c := range bases {
+		r, g, b, _ := c.RGBA()
+		for i := range 16 {
+			t := uint32(i) // weight of white, out of 16
+			mix := func(v uint32) uint8 { return uint8(((v>>8)*(16-t) + 255*t) / 16) }
+			pal = append(pal, color.RGBA{mix(r), mix(g), mix(b), 255})
+		}
+	}
+	return pal
+}
+
+// writePNG encodes img with plotPalette: a fraction of the size of a
+// 24-bit PNG (the README's picture stays small) with no visible change.
+func writePNG(w io.Writer, img image.Image) error {
+	pal := image.NewPaletted(img.Bounds(), plotPalette())
+	imgdraw.Draw(pal, pal.Rect, img, img.Bounds().Min, imgdraw.Src)
+	enc := png.Encoder{CompressionLevel: png.BestCompression}
+	return enc.Encode(w, pal)
+}
