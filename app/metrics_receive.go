@@ -1,0 +1,75 @@
+package app
+
+import (
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// receiveMetrics holds the Prometheus metrics of receive. All methods are
+// safe for concurrent use.
+type receiveMetrics struct {
+	received     *prometheus.CounterVec
+	decodeErrors prometheus.Counter
+	missing      prometheus.Counter
+	duplicates   prometheus.Counter
+	outOfOrder   prometheus.Counter
+	outOfBounds  prometheus.Counter
+
+	mu   sync.RWMutex
+	apps map[string]prometheus.Counter // received, by app
+}
+
+// newReceiveMetrics creates receive's metrics (the check_* ones stay at 0
+// without --check) and registers them with reg. It panics if they are
+// registered already.
+func newReceiveMetrics(reg prometheus.Registerer) *receiveMetrics {
+	counter := func(name, help string) prometheus.Counter {
+		return prometheus.NewCounter(prometheus.CounterOpts{Name: name, Help: help})
+	}
+	m := &receiveMetrics{
+		received: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "metricsender_messages_received_total",
+			Help: "Messages received and decoded, by deployment.",
+		}, []string{"app"}),
+		decodeErrors: counter("metricsender_decode_errors_total", "Messages that could not be decoded (reported, acked, not printed)."),
+		missing:      counter("metricsender_check_missing_total", "--check: messages missing from a deployment's seq sequence."),
+		duplicates:   counter("metricsender_check_duplicates_total", "--check: messages received more than once."),
+		outOfOrder:   counter("metricsender_check_out_of_order_total", "--check: messages that arrived after a later seq."),
+		outOfBounds:  counter("metricsender_check_out_of_bounds_total", "--check: values the config does not allow."),
+		apps:         make(map[string]prometheus.Counter),
+	}
+	reg.MustRegister(m.received, m.decodeErrors, m.missing, m.duplicates, m.outOfOrder, m.outOfBounds)
+	return m
+}
+
+// Received counts one decoded message of app.
+func (m *receiveMetrics) Received(app string) {
+	m.mu.RLock()
+	c, ok := m.apps[app]
+	m.mu.RUnlock()
+	if !ok {
+		m.mu.Lock()
+		if c, ok = m.apps[app]; !ok {
+			c = m.received.WithLabelValues(app)
+			m.apps[app] = c
+		}
+		m.mu.Unlock()
+	}
+	c.Inc()
+}
+
+// DecodeError counts one message that could not be decoded.
+func (m *receiveMetrics) DecodeError() { m.decodeErrors.Inc() }
+
+// CheckMissing counts n messages --check found missing.
+func (m *receiveMetrics) CheckMissing(n int) { m.missing.Add(float64(n)) }
+
+// CheckDuplicate counts one duplicate --check found.
+func (m *receiveMetrics) CheckDuplicate() { m.duplicates.Inc() }
+
+// CheckOutOfOrder counts one message --check found out of order.
+func (m *receiveMetrics) CheckOutOfOrder() { m.outOfOrder.Inc() }
+
+// CheckOutOfBounds counts one value --check found outside the config.
+func (m *receiveMetrics) CheckOutOfBounds() { m.outOfBounds.Inc() }
