@@ -114,17 +114,20 @@ func (wireMarshaler) Unmarshal(d amqp091.Delivery) (*message.Message, error) {
 	if !d.Timestamp.IsZero() {
 		md[codec.KeyTimestamp] = strconv.FormatInt(d.Timestamp.Unix(), 10)
 	}
-	var bad string // the first offending header, by name, so the text is stable
+	var (
+		bad      string // the first offending header by name, so the text is stable
+		foundBad bool
+	)
 	for k, v := range d.Headers {
 		if s, ok := v.(string); ok {
 			md[codec.MetricPrefix+k] = s
 			continue
 		}
-		if bad == "" || k < bad {
-			bad = k
+		if !foundBad || k < bad {
+			bad, foundBad = k, true
 		}
 	}
-	if bad != "" {
+	if foundBad {
 		md[codec.KeyDecodeError] = fmt.Sprintf("header %q: %s, want string", bad, headerType(d.Headers[bad]))
 	}
 
