@@ -1,6 +1,7 @@
 package codec
 
 import (
+	"slices"
 	"strconv"
 
 	"github.com/ThreeDotsLabs/watermill/message"
@@ -20,41 +21,86 @@ import (
 // and metric names. The message shares no memory with ev's slices.
 func Encode(ev generator.Event, corrID uint64) *message.Message {
 	var e encoder
-	return e.encode(ev, corrID)
+	var stack [256]byte // the strings of one message, usually without a heap buffer
+	msg, _ := e.encode(stack[:0], ev, corrID)
+	return msg
 }
 
-// encoder encodes events one after another, reusing what consecutive
-// events of one tick share: the formatted time and the metric keys (apps
-// usually have the same metric names). Not safe for concurrent use; the
-// zero value is ready.
+// encoder encodes events. With reuse set (a batch of one tick) it keeps
+// what consecutive events share: the formatted time and the metric keys
+// (apps usually have the same metric names). Not safe for concurrent use;
+// the zero value encodes without reuse.
 type encoder struct {
-	timeMs     int64
+	reuse bool
+
 	timeSet    bool
+	timeMs     int64
 	timestamp  string // timeMs as decimal text
 	quotedTime []byte // the envelope's "time" value, quoted
 
-	names []string // metric names seen last, by position
+	names []string // metric names of the previous event
 	keys  []string // MetricPrefix+names[i]
 
-	scratch []byte // builds the strings of one message
+	// arena holds the payloads of a batch back to back: one allocation per
+	// batch instead of one per message. See reserve.
+	arena []byte
 }
 
-func (e *encoder) encode(ev generator.Event, corrID uint64) *message.Message {
-	e.setTime(ev)
+// reserve makes room in the arena for n bytes of payloads.
+func (e *encoder) reserve(n int) {
+	if cap(e.arena)-len(e.arena) < n {
+		e.arena = make([]byte, 0, n)
+	}
+}
 
-	// One string holds the topic and the correlation id of the message:
-	// one allocation instead of two.
-	s := e.scratch[:0]
-	s = append(s, TopicPrefix...)
+// encode builds the message of ev. All its new strings (topic, id, and
+// when not reused the timestamp and metric keys) are cut from one string,
+// built in buf: one allocation instead of up to 3+len(ev.Metrics). It
+// returns buf for reuse.
+func (e *encoder) encode(buf []byte, ev generator.Event, corrID uint64) (*message.Message, []byte) {
+	ms := ev.Time.UnixMilli()
+	sameTime := e.reuse && e.timeSet && ms == e.timeMs
+	sameKeys := e.reuse && slices.EqualFunc(e.names, ev.Metrics, func(n string, m generator.Metric) bool { return n == m.Name })
+
+	s := append(buf[:0], TopicPrefix...)
 	s = append(s, ev.App...)
 	topicEnd := len(s)
 	s = appendUpperHex(s, corrID)
-	e.scratch = s
+	idEnd := len(s)
+	if !sameTime {
+		s = strconv.AppendInt(s, ms, 10)
+	}
+	tsEnd := len(s)
+	if !sameKeys {
+		for _, m := range ev.Metrics {
+			s = append(s, MetricPrefix...)
+			s = append(s, m.Name...)
+		}
+	}
 	str := string(s)
-	topic, id := str[:topicEnd], str[topicEnd:]
+	topic, id := str[:topicEnd], str[topicEnd:idEnd]
 
-	payload := make([]byte, 0, envelopeSizeHint(ev))
-	payload = appendEnvelope(payload, ev, e.quotedTime)
+	timestamp, quotedTime := e.timestamp, e.quotedTime
+	if !sameTime {
+		timestamp, quotedTime = str[idEnd:tsEnd], nil
+		if e.reuse {
+			e.timeSet, e.timeMs, e.timestamp = true, ms, timestamp
+			e.quotedTime = appendQuotedTime(e.quotedTime[:0], ev.Time)
+			quotedTime = e.quotedTime
+		}
+	}
+
+	var payload []byte
+	if e.reuse {
+		// Each payload is capped at its length, so an append to one
+		// reallocates instead of overwriting the next.
+		e.reserve(envelopeSizeHint(ev))
+		start := len(e.arena)
+		e.arena = appendEnvelope(e.arena, ev, quotedTime)
+		payload = e.arena[start:len(e.arena):len(e.arena)]
+	} else {
+		payload = appendEnvelope(make([]byte, 0, envelopeSizeHint(ev)), ev, quotedTime)
+	}
 
 	msg := message.NewMessage(id, payload)
 	// NewMessage's map holds 8 entries without growing; pre-size beyond.
@@ -65,39 +111,29 @@ func (e *encoder) encode(ev generator.Event, corrID uint64) *message.Message {
 	md[KeyTopic] = topic
 	md[KeyReplyTo] = ev.App
 	md[KeyCorrelationID] = id
-	md[KeyTimestamp] = e.timestamp
+	md[KeyTimestamp] = timestamp
 	md[KeyContentType] = ContentTypeJSON
-	for i, m := range ev.Metrics {
-		md[e.metricKey(i, m.Name)] = m.Value.Text
-	}
-	return msg
-}
-
-// setTime formats ev.Time unless it is the time of the previous event.
-func (e *encoder) setTime(ev generator.Event) {
-	ms := ev.Time.UnixMilli()
-	if e.timeSet && ms == e.timeMs {
-		return
-	}
-	e.timeMs, e.timeSet = ms, true
-	e.timestamp = strconv.FormatInt(ms, 10)
-	e.quotedTime = appendQuotedTime(e.quotedTime[:0], ev.Time)
-}
-
-// metricKey returns MetricPrefix+name, reusing the key of the previous
-// event's i-th metric when the name is the same.
-func (e *encoder) metricKey(i int, name string) string {
-	if i < len(e.names) {
-		if e.names[i] == name {
-			return e.keys[i]
+	if sameKeys {
+		for i, m := range ev.Metrics {
+			md[e.keys[i]] = m.Value.Text
 		}
-		e.names[i], e.keys[i] = name, MetricPrefix+name
-		return e.keys[i]
+		return msg, s
 	}
-	key := MetricPrefix + name
-	e.names = append(e.names, name)
-	e.keys = append(e.keys, key)
-	return key
+	if e.reuse {
+		e.names, e.keys = e.names[:0], e.keys[:0]
+	}
+	at := tsEnd
+	for _, m := range ev.Metrics {
+		end := at + len(MetricPrefix) + len(m.Name)
+		key := str[at:end]
+		at = end
+		md[key] = m.Value.Text
+		if e.reuse {
+			e.names = append(e.names, m.Name)
+			e.keys = append(e.keys, key)
+		}
+	}
+	return msg, s
 }
 
 const upperHex = "0123456789ABCDEF"

@@ -40,7 +40,8 @@ func Middleware() message.HandlerMiddleware {
 func encodeProduced(produced []*message.Message) ([]*message.Message, error) {
 	var (
 		out  []*message.Message
-		enc  encoder
+		enc  = encoder{reuse: true}
+		buf  []byte
 		ids  rand.PCG
 		seed bool
 	)
@@ -66,8 +67,15 @@ func encodeProduced(produced []*message.Message) ([]*message.Message, error) {
 			ids.Seed(rand.Uint64(), rand.Uint64())
 			seed = true
 		}
+		size := 0
 		for _, ev := range b.events {
-			out = append(out, enc.encode(ev, ids.Uint64()))
+			size += envelopeSizeHint(ev)
+		}
+		enc.reserve(size)
+		for _, ev := range b.events {
+			var msg *message.Message
+			msg, buf = enc.encode(buf, ev, ids.Uint64())
+			out = append(out, msg)
 		}
 		b.mu.Unlock()
 	}
