@@ -180,13 +180,11 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_, _ = w.Write(append(body, '\n'))
 }
 
-// writeError answers {"error": err}; the text is the error's, on one line
-// as Go errors are (joined parse errors keep their newlines inside the JSON
-// string).
+// writeError answers {"error": err}, on one line (joined problems "; "-separated).
 func writeError(w http.ResponseWriter, status int, err error) {
 	body, _ := json.Marshal(struct {
 		Error string `json:"error"`
-	}{err.Error()})
+	}{oneLineError(err)})
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
