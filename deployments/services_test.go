@@ -138,8 +138,12 @@ func TestKustomizeBuild(t *testing.T) {
 		{dir: "dev-rabbitmq", wantKinds: []string{"Deployment", "Service"}, nameLabel: "rabbitmq", alongside: []string{".", "receiver"}},
 	}
 	dec := newStrictDecoder(t)
+	rendered := map[string][]runtime.Object{} // kubectl is slow to start: render each dir once
 	render := func(t *testing.T, dir string) []runtime.Object {
 		t.Helper()
+		if objs, ok := rendered[dir]; ok {
+			return objs
+		}
 		out, err := exec.Command(kubectl, "kustomize", dir).Output()
 		if err != nil {
 			t.Fatalf("kubectl kustomize %s: %v\n%s", dir, err, stderrOf(err))
@@ -152,6 +156,7 @@ func TestKustomizeBuild(t *testing.T) {
 			}
 			objs = append(objs, obj)
 		}
+		rendered[dir] = objs
 		return objs
 	}
 	for _, tt := range tests {

@@ -1,0 +1,171 @@
+package deployments_test
+
+import (
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+const image = "labsea/metricsender"
+
+// composeFile is the part of the Compose specification docker-compose.yml
+// uses. Decoding is strict: a key outside it fails the test, so a typo
+// (depends_on.rabbitmq.conditon) cannot pass silently.
+type composeFile struct {
+	Services map[string]composeService `yaml:"services"`
+}
+
+type composeService struct {
+	Image       string            `yaml:"image"`
+	Build       string            `yaml:"build"`
+	Command     []string          `yaml:"command"`
+	Profiles    []string          `yaml:"profiles"`
+	Environment map[string]string `yaml:"environment"`
+	Ports       []string          `yaml:"ports"`
+	Volumes     []string          `yaml:"volumes"`
+	DependsOn   map[string]struct {
+		Condition string `yaml:"condition"`
+	} `yaml:"depends_on"`
+	Healthcheck *struct {
+		Test        []string `yaml:"test"`
+		Interval    string   `yaml:"interval"`
+		Timeout     string   `yaml:"timeout"`
+		Retries     int      `yaml:"retries"`
+		StartPeriod string   `yaml:"start_period"`
+	} `yaml:"healthcheck"`
+	Restart string `yaml:"restart"`
+}
+
+func loadCompose(t *testing.T) composeFile {
+	t.Helper()
+	var c composeFile
+	decodeStrictYAML(t, filepath.Join(repoRoot, "docker-compose.yml"), &c)
+	return c
+}
+
+// interpolationRe matches ${VAR:-default}, which compose replaces by the
+// variable's value or the default.
+var interpolationRe = regexp.MustCompile(`\$\{[A-Z0-9_]+:-([^}]*)\}`)
+
+// defaultValue is the value compose uses when the environment sets nothing.
+func defaultValue(v string) string {
+	return interpolationRe.ReplaceAllString(v, "$1")
+}
+
+// containerPorts lists the container side of "host:container" port entries.
+func containerPorts(s composeService) []string {
+	var out []string
+	for _, p := range s.Ports {
+		out = append(out, p[strings.LastIndex(p, ":")+1:])
+	}
+	return out
+}
+
+func TestCompose(t *testing.T) {
+	c := loadCompose(t)
+	t.Run("rabbitmq with management and a healthcheck", func(t *testing.T) {
+		r, ok := c.Services["rabbitmq"]
+		if !ok {
+			t.Fatal("no rabbitmq service")
+		}
+		if !strings.HasSuffix(r.Image, "-management") {
+			t.Errorf("image %s: want the management variant", r.Image)
+		}
+		for _, p := range []string{"5672:5672", "15672:15672"} {
+			if !slices.Contains(r.Ports, p) {
+				t.Errorf("ports %v lack %s", r.Ports, p)
+			}
+		}
+		hc := r.Healthcheck
+		if hc == nil || !slices.Contains(hc.Test, "rabbitmq-diagnostics") || !slices.Contains(hc.Test, "ping") {
+			t.Fatalf("healthcheck %+v: want rabbitmq-diagnostics ping", hc)
+		}
+		for _, d := range []string{hc.Interval, hc.Timeout} {
+			if v, err := time.ParseDuration(d); err != nil || v <= 0 {
+				t.Errorf("healthcheck duration %q: %v", d, err)
+			}
+		}
+		if hc.Retries <= 0 {
+			t.Errorf("healthcheck retries = %d", hc.Retries)
+		}
+	})
+	for _, name := range []string{"sender", "receiver"} {
+		if _, ok := c.Services[name]; !ok {
+			t.Errorf("no %s service", name)
+		}
+	}
+	for name, s := range c.Services {
+		if s.Image != image {
+			continue
+		}
+		t.Run(name, func(t *testing.T) {
+			if s.Build != "." {
+				t.Errorf("build %q: want \".\" (the Dockerfile at the root)", s.Build)
+			}
+			if len(s.Command) == 0 || !slices.Contains([]string{"send", "receive"}, s.Command[0]) {
+				t.Errorf("command %q: want send or receive", s.Command)
+			}
+			checkComposeConfigMount(t, s)
+			checkComposeBroker(t, c, s)
+			if addr, ok := s.Environment["METRICSENDER_HTTP_ADDR"]; ok {
+				_, port, err := net.SplitHostPort(addr)
+				if err != nil || !slices.Contains(containerPorts(s), port) {
+					t.Errorf("METRICSENDER_HTTP_ADDR %q is not a published port %v (%v)", addr, s.Ports, err)
+				}
+			}
+		})
+	}
+}
+
+func checkComposeConfigMount(t *testing.T, s composeService) {
+	t.Helper()
+	want := "./examples/metricsender.yaml:" + configMount + "/" + configKey + ":ro"
+	if !slices.Contains(s.Volumes, want) {
+		t.Errorf("volumes %q: want %q", s.Volumes, want)
+	}
+	if _, err := os.Stat(filepath.Join(repoRoot, "examples", "metricsender.yaml")); err != nil {
+		t.Errorf("mounted config: %v", err)
+	}
+}
+
+// checkComposeBroker checks that the URI names a broker service of the file
+// that runs in the same profiles, is waited for, and healthy first when it
+// has a healthcheck.
+func checkComposeBroker(t *testing.T, c composeFile, s composeService) {
+	t.Helper()
+	raw, ok := s.Environment[uriEnv]
+	if !ok {
+		t.Fatalf("no %s in environment", uriEnv)
+	}
+	u, err := url.Parse(defaultValue(raw))
+	if err != nil || u.Hostname() == "" {
+		t.Fatalf("%s = %q: not a URI with a host (%v)", uriEnv, raw, err)
+	}
+	broker, ok := c.Services[u.Hostname()]
+	if !ok {
+		t.Fatalf("%s host %s is not a service of the file", uriEnv, u.Hostname())
+	}
+	if !slices.Contains(containerPorts(broker), u.Port()) {
+		t.Errorf("broker port %s is not one of %s's ports %v", u.Port(), u.Hostname(), broker.Ports)
+	}
+	for _, p := range broker.Profiles {
+		if !slices.Contains(s.Profiles, p) {
+			t.Errorf("broker %s runs only under profile %s, the service under %v", u.Hostname(), p, s.Profiles)
+		}
+	}
+	dep, ok := s.DependsOn[u.Hostname()]
+	switch {
+	case !ok:
+		t.Errorf("does not depend on its broker %s", u.Hostname())
+	case broker.Healthcheck != nil && dep.Condition != "service_healthy":
+		t.Errorf("depends_on %s condition %q, want service_healthy", u.Hostname(), dep.Condition)
+	case broker.Healthcheck == nil && dep.Condition == "service_healthy":
+		t.Errorf("depends_on %s service_healthy, but it has no healthcheck", u.Hostname())
+	}
+}

@@ -1,0 +1,204 @@
+package deployments_test
+
+import (
+	"bufio"
+	"net"
+	"os/exec"
+	"path"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+)
+
+// flagHelp is what `<command> --help` says about one flag.
+type flagHelp struct {
+	envVars []string
+	dflt    string // as printed, quotes included for strings; "" when none
+	usage   string
+}
+
+var (
+	helpFlagRe    = regexp.MustCompile(`^\s*--([a-z0-9][a-z0-9-]*)`)
+	helpEnvRe     = regexp.MustCompile(`\[(\$[A-Z0-9_]+(?:, \$[A-Z0-9_]+)*)\]\s*$`)
+	helpDefaultRe = regexp.MustCompile(`\(default: ((?:"[^"]*")|[^)]*)\)`)
+)
+
+// parseHelp reads urfave/cli v2 help: one line per flag, ending with its
+// environment variables as [$A, $B].
+func parseHelp(help string) map[string]flagHelp {
+	flags := map[string]flagHelp{}
+	sc := bufio.NewScanner(strings.NewReader(help))
+	for sc.Scan() {
+		line := sc.Text()
+		m := helpFlagRe.FindStringSubmatch(line)
+		if m == nil {
+			continue
+		}
+		var fh flagHelp
+		fh.usage = line
+		if e := helpEnvRe.FindStringSubmatch(line); e != nil {
+			for _, v := range strings.Split(e[1], ", ") {
+				fh.envVars = append(fh.envVars, strings.TrimPrefix(v, "$"))
+			}
+		}
+		if d := helpDefaultRe.FindStringSubmatch(line); d != nil {
+			fh.dflt = d[1]
+		}
+		flags[m[1]] = fh
+	}
+	return flags
+}
+
+// envIndex maps each environment variable to the flag reading it.
+func envIndex(flags map[string]flagHelp) map[string]string {
+	idx := map[string]string{}
+	for name, f := range flags {
+		for _, e := range f.envVars {
+			idx[e] = name
+		}
+	}
+	return idx
+}
+
+// runBinary runs bin with args and returns its stdout; a failure is fatal.
+func runBinary(t *testing.T, bin string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = cleanEnv()
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s%s", path.Base(bin), strings.Join(args, " "), err, out, stderrOf(err))
+	}
+	return string(out)
+}
+
+// TestProgram builds the binary with the Dockerfile's own build line and
+// checks the artifacts against what it really does: its version stamp, its
+// flags and environment variables, its default config path and HTTP port,
+// and (serve_test.go) the endpoints the probes and Prometheus use.
+func TestProgram(t *testing.T) {
+	const version = "test-1.2.3"
+	ins := parseDockerfile(t, "../Dockerfile")
+	bin := buildLikeDockerfile(t, ins, version)
+	m := loadManifests(t)
+	compose := loadCompose(t)
+	help := map[string]map[string]flagHelp{
+		"send":    parseHelp(runBinary(t, bin, "send", "--help")),
+		"receive": parseHelp(runBinary(t, bin, "receive", "--help")),
+	}
+
+	t.Run("version is the stamped one", func(t *testing.T) {
+		if got := strings.TrimSpace(runBinary(t, bin, "version")); !strings.Contains(got, version) {
+			t.Errorf("version prints %q, want it to contain %q", got, version)
+		}
+	})
+	t.Run("image CMD is a command", func(t *testing.T) {
+		cmd := jsonArgs(t, lastInstruction(t, finalStage(ins), "CMD"))
+		if _, ok := help[cmd[0]]; !ok {
+			t.Fatalf("CMD %q: not send or receive", cmd)
+		}
+		runBinary(t, bin, cmd[0], "--help")
+	})
+	t.Run("config path default is the mount", func(t *testing.T) {
+		want := strconv.Quote(configMount + "/" + configKey)
+		f, ok := help["send"]["config"]
+		if !ok {
+			t.Fatal("send has no --config flag")
+		}
+		if f.dflt != want {
+			t.Errorf("--config default %s, want %s (mount path + key)", f.dflt, want)
+		}
+		if !slices.Contains(f.envVars, "CONFIG_PATH") {
+			t.Errorf("--config env vars %v lack CONFIG_PATH", f.envVars)
+		}
+	})
+	t.Run("send serves on the container port by default", func(t *testing.T) {
+		f, ok := help["send"]["http-addr"]
+		if !ok {
+			t.Fatal("send has no --http-addr flag")
+		}
+		addr, err := strconv.Unquote(f.dflt)
+		if err != nil {
+			t.Fatalf("--http-addr default %q: %v", f.dflt, err)
+		}
+		if _, port, err := net.SplitHostPort(addr); err != nil || port != strconv.Itoa(httpPort) {
+			t.Errorf("--http-addr default %q, want port %d (containerPort, EXPOSE)", addr, httpPort)
+		}
+	})
+
+	manifestEnv := []struct {
+		name, path, command string
+	}{
+		{"sender manifest", senderFile, "send"},
+		{"receiver manifest", receiverFile, "receive"},
+	}
+	for _, tt := range manifestEnv {
+		t.Run(tt.name+" env vars are flags", func(t *testing.T) {
+			c := container(t, m.deployment(t, tt.path), "metricsender")
+			checkEnvRead(t, help[tt.command], envNames(c))
+			checkEnumValues(t, help[tt.command], literalEnv(c))
+		})
+	}
+	for name, s := range compose.Services {
+		if s.Image != image {
+			continue
+		}
+		t.Run("compose "+name+" env vars are flags", func(t *testing.T) {
+			flags, ok := help[s.Command[0]]
+			if !ok {
+				t.Fatalf("command %q: not send or receive", s.Command)
+			}
+			var names []string
+			for n := range s.Environment {
+				names = append(names, n)
+			}
+			checkEnvRead(t, flags, names)
+			checkEnumValues(t, flags, s.Environment)
+		})
+	}
+	t.Run("serves probes and metrics", func(t *testing.T) {
+		testServe(t, bin, m)
+	})
+}
+
+func literalEnv(c corev1.Container) map[string]string {
+	out := map[string]string{}
+	for _, e := range c.Env {
+		if e.ValueFrom == nil {
+			out[e.Name] = e.Value
+		}
+	}
+	return out
+}
+
+// checkEnvRead asserts each variable is read by a flag of the command.
+func checkEnvRead(t *testing.T, flags map[string]flagHelp, names []string) {
+	t.Helper()
+	idx := envIndex(flags)
+	for _, n := range names {
+		if _, ok := idx[n]; !ok {
+			t.Errorf("%s is read by no flag (the command reads %v)", n, keys(idx))
+		}
+	}
+}
+
+// checkEnumValues asserts values of flags whose help lists the choices
+// (--transport, --log-format, --output) are among them.
+func checkEnumValues(t *testing.T, flags map[string]flagHelp, env map[string]string) {
+	t.Helper()
+	idx := envIndex(flags)
+	for name, value := range env {
+		flag := idx[name]
+		if !slices.Contains([]string{"transport", "log-format", "output"}, flag) {
+			continue
+		}
+		usage := flags[flag].usage
+		if !regexp.MustCompile(`\b` + regexp.QuoteMeta(value) + `\b`).MatchString(usage) {
+			t.Errorf("%s=%s: --%s does not list %q: %s", name, value, flag, value, strings.TrimSpace(usage))
+		}
+	}
+}
