@@ -18,7 +18,7 @@ const (
 	reservedMetric  = "iswire."
 	maxCount        = 100_000
 	maxDeployments  = 1_000_000
-	maxMetricsTotal = 5_000_000
+	maxMetricsTotal = 2_000_000
 )
 
 // nameProblem says what is wrong with a deployment name, or "".
