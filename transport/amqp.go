@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 
+	wamqp "github.com/ThreeDotsLabs/watermill-amqp/v3/pkg/amqp"
 	amqp091 "github.com/rabbitmq/amqp091-go"
 )
 
@@ -49,6 +50,12 @@ func NewAMQP(ctx context.Context, opts Options, logger *slog.Logger) (Pair, erro
 // failure (wrapping ErrPermanent). No error text holds the password.
 // A nil logger discards logs.
 func NewAMQPConfig(ctx context.Context, cfg AMQPConfig, logger *slog.Logger) (Pair, error) {
+	p, _, err := newAMQPPair(ctx, cfg, logger)
+	return p, err
+}
+
+// newAMQPPair is NewAMQPConfig that also returns the connection (tests cut it).
+func newAMQPPair(ctx context.Context, cfg AMQPConfig, logger *slog.Logger) (Pair, *wamqp.ConnectionWrapper, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -56,26 +63,21 @@ func NewAMQPConfig(ctx context.Context, cfg AMQPConfig, logger *slog.Logger) (Pa
 		cfg.Observer = NopObserver{}
 	}
 	if err := cfg.Validate(); err != nil {
-		return Pair{}, fmt.Errorf("amqp transport config: %w", err)
+		return Pair{}, nil, fmt.Errorf("amqp transport config: %w", err)
 	}
 	uri := RedactURI(cfg.URI)
-	conn, err := connectAMQP(ctx, cfg, logger)
+	conn, watch, err := connectAMQP(ctx, cfg, logger)
 	if err != nil {
-		return Pair{}, err
+		return Pair{}, nil, err
 	}
-	logger.Info("connected to broker", "uri", uri, "exchange", cfg.Exchange)
 
-	pub, err := newAMQPPublisher(conn, cfg, logger)
+	tracker := newConnTracker(conn, watch)
+	pub, err := newAMQPPublisher(conn, cfg, logger, withConnWatch(watch))
 	if err != nil {
 		_ = conn.Close()
-		return Pair{}, fmt.Errorf("amqp publisher on %s: %w", uri, scrubError(err, cfg.URI))
+		return Pair{}, nil, fmt.Errorf("amqp publisher on %s: %w", uri, scrubError(err, cfg.URI))
 	}
-	sub, err := newAMQPSubscriber(conn, cfg, logger)
-	if err != nil {
-		_ = pub.Close()
-		_ = conn.Close()
-		return Pair{}, fmt.Errorf("amqp subscriber on %s: %w", uri, scrubError(err, cfg.URI))
-	}
+	sub := newAMQPSubscriber(tracker, cfg, logger)
 
 	var (
 		once     sync.Once
@@ -85,10 +87,10 @@ func NewAMQPConfig(ctx context.Context, cfg AMQPConfig, logger *slog.Logger) (Pa
 		Publisher:  pub,
 		Subscriber: sub,
 		Ready: func() error {
-			if conn.Closed() {
+			if tracker.closed() {
 				return errors.New("broker connection closed")
 			}
-			if !conn.IsConnected() {
+			if c, _ := tracker.current(); c == nil || c.IsClosed() {
 				return fmt.Errorf("broker connection down (%s)", uri)
 			}
 			return nil
@@ -99,7 +101,7 @@ func NewAMQPConfig(ctx context.Context, cfg AMQPConfig, logger *slog.Logger) (Pa
 			})
 			return closeErr
 		},
-	}, nil
+	}, conn, nil
 }
 
 // Validate reports every problem of c at once (errors.Join), each naming

@@ -72,8 +72,9 @@ func (d *startDialer) dial(network, addr string) (net.Conn, error) {
 // wrapping ctx.Err()); when cfg.ConnectTimeout (> 0) has elapsed (an error
 // saying it gave up, with the last cause); or at once on a permanent failure
 // (an error wrapping ErrPermanent). Once connected, the wrapper reconnects by
-// itself after a drop.
-func connectAMQP(ctx context.Context, cfg AMQPConfig, logger *slog.Logger) (*wamqp.ConnectionWrapper, error) {
+// itself after a drop, and the returned connWatch tells of each reconnect
+// without reading the wrapper's unsynchronised fields.
+func connectAMQP(ctx context.Context, cfg AMQPConfig, logger *slog.Logger) (*wamqp.ConnectionWrapper, *connWatch, error) {
 	uri := RedactURI(cfg.URI)
 	dialer := &startDialer{ctx: ctx}
 	defer dialer.setContext(context.Background())
@@ -95,7 +96,8 @@ func connectAMQP(ctx context.Context, cfg AMQPConfig, logger *slog.Logger) (*wam
 		},
 		Reconnect: wamqp.DefaultReconnectConfig(),
 	}
-	wlogger := watermill.NewSlogLogger(logger)
+	// The watch learns of every (re)connect from the wrapper's own log line.
+	watch := newConnWatch(watermill.NewSlogLogger(logger))
 
 	var deadline <-chan time.Time
 	if cfg.ConnectTimeout > 0 {
@@ -105,19 +107,17 @@ func connectAMQP(ctx context.Context, cfg AMQPConfig, logger *slog.Logger) (*wam
 	}
 	delay := connectBackoffMin
 	for attempt := 1; ; attempt++ {
-		conn, err := wamqp.NewConnection(connCfg, wlogger)
+		conn, err := wamqp.NewConnection(connCfg, watch)
 		if err == nil {
-			if attempt > 1 {
-				logger.Info("connected to broker", "uri", uri, "attempts", attempt)
-			}
-			return conn, nil
+			logger.Info("connected to broker", "uri", uri, "attempts", attempt)
+			return conn, watch, nil
 		}
 		err = scrubError(err, cfg.URI)
 		if ctx.Err() != nil {
-			return nil, fmt.Errorf("connect to %s: %w (last error: %w)", uri, ctx.Err(), err)
+			return nil, nil, fmt.Errorf("connect to %s: %w (last error: %w)", uri, ctx.Err(), err)
 		}
 		if isPermanent(err) {
-			return nil, fmt.Errorf("connect to %s: %w: %w", uri, ErrPermanent, err)
+			return nil, nil, fmt.Errorf("connect to %s: %w: %w", uri, ErrPermanent, err)
 		}
 		wait := jitter(delay)
 		logger.Warn("broker unreachable, retrying", "uri", uri, "attempt", attempt, "retry_in", wait.Round(time.Millisecond), "err", err)
@@ -125,10 +125,10 @@ func connectAMQP(ctx context.Context, cfg AMQPConfig, logger *slog.Logger) (*wam
 		select {
 		case <-ctx.Done():
 			timer.Stop()
-			return nil, fmt.Errorf("connect to %s: %w (last error: %w)", uri, ctx.Err(), err)
+			return nil, nil, fmt.Errorf("connect to %s: %w (last error: %w)", uri, ctx.Err(), err)
 		case <-deadline:
 			timer.Stop()
-			return nil, fmt.Errorf("connect to %s: gave up after %s (%d attempts, --connect-timeout): %w", uri, cfg.ConnectTimeout, attempt, err)
+			return nil, nil, fmt.Errorf("connect to %s: gave up after %s (%d attempts, --connect-timeout): %w", uri, cfg.ConnectTimeout, attempt, err)
 		case <-timer.C:
 		}
 		delay = min(2*delay, connectBackoffMax)
@@ -168,3 +168,40 @@ func isPermanent(err error) bool {
 		errors.As(err, &hostErr) || errors.As(err, &invalidErr) ||
 		errors.As(err, &recordErr) || errors.As(err, &alertErr)
 }
+
+// connTracker hands out the wrapper's current connection without racing
+// the wrapper, which rewrites its fields on reconnect without a lock: it
+// reads ConnectionWrapper.Connection only after the connWatch saw the
+// wrapper log a new connect (a happens-before edge), and otherwise returns
+// the connection it read last. Safe for concurrent use.
+type connTracker struct {
+	conn  *wamqp.ConnectionWrapper
+	watch *connWatch
+
+	mu  sync.Mutex
+	gen uint64
+	cur *amqp091.Connection
+}
+
+// newConnTracker must be called in the goroutine that connected conn,
+// right after connecting.
+func newConnTracker(conn *wamqp.ConnectionWrapper, watch *connWatch) *connTracker {
+	gen, _ := watch.state()
+	return &connTracker{conn: conn, watch: watch, gen: gen, cur: conn.Connection()}
+}
+
+// current returns the latest connection (maybe closed: check IsClosed) and
+// a channel closed at the next connect.
+func (t *connTracker) current() (*amqp091.Connection, <-chan struct{}) {
+	gen, up := t.watch.state()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if gen != t.gen {
+		t.gen = gen
+		t.cur = t.conn.Connection()
+	}
+	return t.cur, up
+}
+
+// closed reports whether the wrapper was closed for good.
+func (t *connTracker) closed() bool { return t.conn.Closed() }

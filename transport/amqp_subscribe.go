@@ -5,202 +5,243 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
-	"os"
+	"sync"
+	"time"
 
-	"github.com/ThreeDotsLabs/watermill"
 	wamqp "github.com/ThreeDotsLabs/watermill-amqp/v3/pkg/amqp"
 	"github.com/ThreeDotsLabs/watermill/message"
 	amqp091 "github.com/rabbitmq/amqp091-go"
 )
 
-// quorumDeliveryLimit is x-delivery-limit of a queue created for --queue:
-// a message that keeps breaking the client (an integer header >= 2^31 makes
-// amqp091-go close the connection before the handler sees it) is dropped
-// after this many deliveries instead of looping forever.
-const quorumDeliveryLimit = 5
+// resumeDelay spaces retries on a connection that is still up (the queue
+// was deleted, a declaration failed) so a persistent fault does not spin.
+const resumeDelay = time.Second
+
+var errSubscriberClosed = errors.New("subscriber closed")
 
 // amqpSubscriber consumes one queue bound to every pattern of
 // AMQPConfig.Topics (or to the Subscribe topic when there are none).
+//
+// It is ours rather than watermill-amqp's Subscriber: that one reads the
+// ConnectionWrapper's fields while the wrapper rewrites them on reconnect
+// (a data race `go test -race` reports on every reconnect). This one
+// learns of reconnects through the connTracker. It keeps watermill-amqp's
+// semantics otherwise: one delivery in flight, ack on Ack, and a Nack
+// never requeues (a message the handler cannot take must not loop).
 type amqpSubscriber struct {
-	sub      *wamqp.Subscriber
+	tracker  *connTracker
+	topo     *wireTopology
+	prefetch int
 	patterns []string
+	queue    string
+	logger   *slog.Logger
+
+	closing chan struct{}
+	once    sync.Once
+	wg      sync.WaitGroup
 }
 
-// newAMQPSubscriber builds the subscriber over conn. Nothing is declared
-// until Subscribe. The queue is cfg.Queue or, by default, a name generated
-// here once (`<hostname>/<16 upper hex>`, as is-wire names its queues) for
-// an exclusive, auto-delete, non-durable queue.
-func newAMQPSubscriber(conn *wamqp.ConnectionWrapper, cfg AMQPConfig, logger *slog.Logger) (*amqpSubscriber, error) {
+// newAMQPSubscriber builds the subscriber; nothing is declared until
+// Subscribe. The queue is cfg.Queue or, by default, a name generated here
+// once for an exclusive, auto-delete, non-durable queue.
+func newAMQPSubscriber(tracker *connTracker, cfg AMQPConfig, logger *slog.Logger) *amqpSubscriber {
 	queue := cfg.Queue
 	if queue == "" {
 		queue = exclusiveQueueName()
 	}
-	topo := &wireTopology{
-		conn:     conn,
-		exchange: cfg.Exchange,
-		queue:    queue,
-		named:    cfg.Queue != "",
+	return &amqpSubscriber{
+		tracker:  tracker,
+		topo:     &wireTopology{exchange: cfg.Exchange, queue: queue, named: cfg.Queue != "", logger: logger},
+		prefetch: cfg.Prefetch,
 		patterns: cfg.Topics,
-		logger:   logger,
+		queue:    queue,
+		logger:   logger.With("queue", queue),
+		closing:  make(chan struct{}),
 	}
-	wcfg := wamqp.Config{
-		Marshaler: wireMarshaler{},
-		Exchange: wamqp.ExchangeConfig{
-			GenerateName: wamqp.GenerateExchangeNameConstant(cfg.Exchange),
-			Type:         "topic",
-		},
-		Queue: wamqp.QueueConfig{
-			GenerateName: wamqp.GenerateQueueNameConstant(queue),
-			Durable:      topo.named,
-			AutoDelete:   !topo.named,
-			Exclusive:    !topo.named,
-		},
-		QueueBind: wamqp.QueueBindConfig{
-			GenerateRoutingKey: func(topic string) string { return topic },
-		},
-		Consume: wamqp.ConsumeConfig{
-			// The marshaler never fails and the handler acks what it cannot
-			// decode; a nack must still never loop a message forever.
-			NoRequeueOnNack: true,
-			Qos:             wamqp.QosConfig{PrefetchCount: cfg.Prefetch},
-		},
-		TopologyBuilder: topo,
-	}
-	sub, err := wamqp.NewSubscriberWithConnection(wcfg, watermill.NewSlogLogger(logger), conn)
-	if err != nil {
-		return nil, fmt.Errorf("new subscriber: %w", err)
-	}
-	return &amqpSubscriber{sub: sub, patterns: cfg.Topics}, nil
 }
 
 // Subscribe declares the exchange and the queue, binds the queue to every
 // pattern (AMQPConfig.Topics, or topic when there are none) and returns the
-// deliveries in queue order. The channel is closed when ctx is done or the
-// subscriber is closed. After a connection drop it re-declares and goes on
-// consuming by itself; an exclusive queue loses what was published
+// deliveries in queue order, one at a time: the next comes after the
+// handler acked or nacked the last. The channel is closed when ctx is done
+// or the subscriber is closed. After a connection drop it declares again
+// and goes on by itself; an exclusive queue loses what was published
 // meanwhile (by design), a named queue keeps it.
 //
-// Every call consumes the same queue: two calls share its messages. Errors
-// from a refused declaration (406, 403) wrap ErrPermanent.
+// Every call consumes the same queue: two calls share its messages. It
+// fails when the broker is down at the call, or refuses a declaration (406,
+// 403: wrapping ErrPermanent). Safe for concurrent use.
 func (s *amqpSubscriber) Subscribe(ctx context.Context, topic string) (<-chan *message.Message, error) {
-	if len(s.patterns) == 0 && topic == "" {
-		return nil, errors.New("subscribe: empty topic and no Topics")
+	patterns := s.patterns
+	if len(patterns) == 0 {
+		if topic == "" {
+			return nil, errors.New("subscribe: empty topic and no Topics")
+		}
+		patterns = []string{topic}
 	}
-	out, err := s.sub.Subscribe(ctx, topic)
-	if err != nil {
+	select {
+	case <-s.closing:
+		return nil, fmt.Errorf("subscribe: %w", errSubscriberClosed)
+	default:
+	}
+	conn, _ := s.tracker.current()
+	if conn == nil || conn.IsClosed() {
+		return nil, errors.New("subscribe: broker connection down")
+	}
+	if err := s.topo.declare(conn, patterns); err != nil {
 		if isPermanent(err) {
 			err = fmt.Errorf("%w: %w", ErrPermanent, err)
 		}
 		return nil, fmt.Errorf("subscribe: %w", err)
 	}
+	out := make(chan *message.Message)
+	s.wg.Add(1)
+	go s.run(ctx, conn, patterns, out)
 	return out, nil
 }
 
-// Close stops every Subscribe and closes their channels; messages in
-// flight and not acked are given back to the broker. It does not close
-// the shared connection. It may be called any number of times.
-func (s *amqpSubscriber) Close() error {
-	return s.sub.Close()
-}
-
-// exclusiveQueueName returns `<hostname>/<16 upper hex>`. A name of ours,
-// not a server-named "" queue: watermill-amqp drops the server's name and
-// would consume a queue that does not exist (see WIRE.md).
-func exclusiveQueueName() string {
-	host, err := os.Hostname()
-	if err != nil || host == "" {
-		host = "metricsender"
-	}
-	return fmt.Sprintf("%s/%016X", host, rand.Uint64())
-}
-
-// wireTopology is the watermill-amqp TopologyBuilder of the receiver: the
-// exchange exactly as is-wire declares it, declared once per topology
-// build (not once per pattern), then the queue and one binding per pattern.
-type wireTopology struct {
-	conn     *wamqp.ConnectionWrapper
-	exchange string
-	queue    string
-	named    bool
-	patterns []string
-	logger   *slog.Logger
-}
-
-// ExchangeDeclare declares the is-wire exchange: topic, durable=false,
-// auto_delete=false, internal=false, no arguments. Other flags would make
-// the broker answer 406 to us or to every later Python Channel().
-func (b *wireTopology) ExchangeDeclare(ch *amqp091.Channel, name string, _ wamqp.Config) error {
-	return ch.ExchangeDeclare(name, "topic", false, false, false, false, nil)
-}
-
-// BuildTopology runs on every Subscribe and after every reconnect.
-func (b *wireTopology) BuildTopology(ch *amqp091.Channel, params wamqp.BuildTopologyParams, cfg wamqp.Config, _ watermill.LoggerAdapter) error {
-	if err := b.ExchangeDeclare(ch, b.exchange, cfg); err != nil {
-		return fmt.Errorf("declare exchange %q: %w", b.exchange, err)
-	}
-	if err := b.declareQueue(ch); err != nil {
-		return err
-	}
-	patterns := b.patterns
-	if len(patterns) == 0 {
-		patterns = []string{params.RoutingKey}
-	}
-	for _, p := range patterns {
-		if err := ch.QueueBind(b.queue, p, b.exchange, false, nil); err != nil {
-			return fmt.Errorf("bind queue %q to %q with %q: %w", b.queue, b.exchange, p, err)
+// run consumes until ctx is done or the subscriber closes, resuming on a
+// new connection (declaring again) whenever the consumer stops.
+func (s *amqpSubscriber) run(ctx context.Context, conn *amqp091.Connection, patterns []string, out chan<- *message.Message) {
+	defer s.wg.Done()
+	defer close(out)
+	for {
+		err := s.consume(ctx, conn, out)
+		if ctx.Err() != nil || errors.Is(err, errSubscriberClosed) {
+			return
+		}
+		s.logger.Warn("consumer stopped, resuming", "err", err)
+		for {
+			if conn = s.waitConn(ctx, conn); conn == nil {
+				return
+			}
+			if err := s.topo.declare(conn, patterns); err != nil {
+				s.logger.Warn("declare after reconnect", "err", err)
+				continue
+			}
+			s.logger.Info("consuming again")
+			break
 		}
 	}
-	b.logger.Debug("queue bound", "queue", b.queue, "exchange", b.exchange, "patterns", patterns)
-	return nil
 }
 
-// declareQueue declares the exclusive queue, or for a named queue: uses it
-// as it is when it exists, and creates it as a durable quorum queue with a
-// delivery limit when it does not.
-func (b *wireTopology) declareQueue(ch *amqp091.Channel) error {
-	if !b.named {
-		if _, err := ch.QueueDeclare(b.queue, false, true, true, false, nil); err != nil {
-			return fmt.Errorf("declare exclusive queue %q: %w", b.queue, err)
+// waitConn returns an open connection: old if it is still open (after a
+// pause), else the next one the wrapper makes. Nil when ctx is done or the
+// subscriber or the connection wrapper is closed.
+func (s *amqpSubscriber) waitConn(ctx context.Context, old *amqp091.Connection) *amqp091.Connection {
+	pause := time.NewTimer(resumeDelay)
+	defer pause.Stop()
+	paused := pause.C // nil once old may be used again
+	for {
+		c, up := s.tracker.current()
+		if c != nil && !c.IsClosed() && (c != old || paused == nil) {
+			return c
 		}
-		return nil
+		if s.tracker.closed() {
+			return nil
+		}
+		select {
+		case <-up:
+		case <-paused:
+			paused = nil
+		case <-ctx.Done():
+			return nil
+		case <-s.closing:
+			return nil
+		}
 	}
-	exists, err := b.queueExists()
-	if err != nil {
-		return err
-	}
-	if exists {
-		b.logger.Info("consuming existing queue as it is", "queue", b.queue)
-		return nil
-	}
-	args := amqp091.Table{"x-queue-type": "quorum", "x-delivery-limit": int32(quorumDeliveryLimit)}
-	if _, err := ch.QueueDeclare(b.queue, true, false, false, false, args); err != nil {
-		return fmt.Errorf("declare quorum queue %q: %w", b.queue, err)
-	}
-	b.logger.Info("declared durable quorum queue", "queue", b.queue, "x-delivery-limit", quorumDeliveryLimit)
-	return nil
 }
 
-// queueExists declares the queue passively on a throwaway channel, since
-// the broker answers 404 by closing the channel.
-func (b *wireTopology) queueExists() (bool, error) {
-	conn := b.conn.Connection()
-	if conn == nil {
-		return false, errors.New("check queue: not connected")
-	}
+// consume runs one consumer on a fresh channel of conn until the channel
+// or connection closes (an error), ctx is done or the subscriber closes.
+func (s *amqpSubscriber) consume(ctx context.Context, conn *amqp091.Connection, out chan<- *message.Message) error {
 	ch, err := conn.Channel()
 	if err != nil {
-		return false, fmt.Errorf("check queue %q: open channel: %w", b.queue, err)
+		return fmt.Errorf("open channel: %w", err)
 	}
-	_, err = ch.QueueDeclarePassive(b.queue, false, false, false, false, nil)
-	_ = ch.Close() // already closed after a 404
-	var amqpErr *amqp091.Error
-	switch {
-	case err == nil:
-		return true, nil
-	case errors.As(err, &amqpErr) && amqpErr.Code == amqp091.NotFound:
-		return false, nil
-	default:
-		return false, fmt.Errorf("check queue %q: %w", b.queue, err)
+	defer func() { _ = ch.Close() }()
+	if s.prefetch > 0 {
+		if err := ch.Qos(s.prefetch, 0, false); err != nil {
+			return fmt.Errorf("set prefetch: %w", err)
+		}
 	}
+	closed := ch.NotifyClose(make(chan *amqp091.Error, 1))
+	deliveries, err := ch.Consume(s.queue, "", false, false, false, false, nil)
+	if err != nil {
+		return fmt.Errorf("consume %q: %w", s.queue, err)
+	}
+	for {
+		select {
+		case d, ok := <-deliveries:
+			if !ok {
+				return closeReason(<-closed)
+			}
+			if err := s.deliver(ctx, d, out); err != nil {
+				return err
+			}
+		case err := <-closed:
+			return closeReason(err)
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-s.closing:
+			return errSubscriberClosed
+		}
+	}
+}
+
+// deliver hands one delivery to the consumer and settles it with the
+// broker. The marshaler never fails: the handler decodes and counts bad
+// messages, so they are acked, not looped.
+func (s *amqpSubscriber) deliver(ctx context.Context, d amqp091.Delivery, out chan<- *message.Message) error {
+	msg, err := wireMarshaler{}.Unmarshal(d)
+	if err != nil {
+		s.logger.Warn("unmarshal delivery, dropped", "routing_key", d.RoutingKey, "err", err)
+		return d.Nack(false, false)
+	}
+	if d.Redelivered {
+		msg.Metadata.Set(wamqp.MetadataRedeliveredKey, "true")
+	}
+	msgCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	msg.SetContext(msgCtx)
+
+	select {
+	case out <- msg:
+	case <-ctx.Done():
+		_ = d.Nack(false, true) // not handed out: give it back
+		return ctx.Err()
+	case <-s.closing:
+		_ = d.Nack(false, true)
+		return errSubscriberClosed
+	}
+	select {
+	case <-msg.Acked():
+		return d.Ack(false)
+	case <-msg.Nacked():
+		return d.Nack(false, false)
+	case <-ctx.Done():
+		_ = d.Nack(false, true)
+		return ctx.Err()
+	case <-s.closing:
+		_ = d.Nack(false, true)
+		return errSubscriberClosed
+	}
+}
+
+// Close stops every Subscribe, closes their channels and waits for them;
+// a message handed out and not yet acked goes back to the queue. It does
+// not close the shared connection. It may be called any number of times.
+func (s *amqpSubscriber) Close() error {
+	s.once.Do(func() { close(s.closing) })
+	s.wg.Wait()
+	return nil
+}
+
+// closeReason turns a NotifyClose value (nil for a close by the client)
+// into an error.
+func closeReason(err *amqp091.Error) error {
+	if err == nil {
+		return errors.New("channel closed")
+	}
+	return fmt.Errorf("channel closed: %w", err)
 }
