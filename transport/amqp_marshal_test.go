@@ -131,8 +131,8 @@ func assertPublishing(t *testing.T, got, want amqp091.Publishing) {
 	}
 	type props struct {
 		ContentType, ContentEncoding, CorrelationId, ReplyTo, Expiration string
-		MessageId, Type, UserId, AppId                                  string
-		DeliveryMode, Priority                                          uint8
+		MessageId, Type, UserId, AppId                                   string
+		DeliveryMode, Priority                                           uint8
 	}
 	g := props{got.ContentType, got.ContentEncoding, got.CorrelationId, got.ReplyTo, got.Expiration,
 		got.MessageId, got.Type, got.UserId, got.AppId, got.DeliveryMode, got.Priority}

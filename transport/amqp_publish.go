@@ -75,7 +75,7 @@ type amqpPublisher struct {
 
 	sess    atomic.Pointer[session]
 	perm    atomic.Pointer[error] // a permanent failure after a reconnect
-	pool    chan *pubChannel      // nil entries: a slot whose channel is not open yet
+	pool    *channelPool
 	buf     *outageBuffer
 	flushMu sync.Mutex
 
@@ -128,16 +128,13 @@ func newAMQPPublisher(conn *wamqp.ConnectionWrapper, cfg AMQPConfig, logger *slo
 		cfg:        cfg,
 		log:        logger,
 		obs:        cfg.Observer,
-		pool:       make(chan *pubChannel, cfg.ChannelPoolSize),
+		pool:       newChannelPool(cfg.ChannelPoolSize),
 		buf:        newOutageBuffer(cfg.Buffer),
 		stop:       make(chan struct{}),
 		unroutable: make(map[string]struct{}),
 	}
 	for _, o := range opts {
 		o(p)
-	}
-	for range cfg.ChannelPoolSize {
-		p.pool <- nil
 	}
 	c := conn.Connection()
 	if c == nil || c.IsClosed() {
@@ -233,7 +230,7 @@ func (p *amqpPublisher) deliver(items []pubItem, deadline time.Time) ([]pubItem,
 			continue
 		}
 		n, err := pc.send(p, items, wait)
-		p.pool <- pc
+		p.pool.put(pc)
 		p.count(items[:n])
 		items = items[n:]
 		if err != nil {
@@ -246,17 +243,9 @@ func (p *amqpPublisher) deliver(items []pubItem, deadline time.Time) ([]pubItem,
 // take gets a channel of the pool that is open on session s, opening one
 // when the slot's channel is gone or belongs to an older connection.
 func (p *amqpPublisher) take(s *session, wait time.Duration) (*pubChannel, error) {
-	var pc *pubChannel
-	select {
-	case pc = <-p.pool:
-	default:
-		t := time.NewTimer(wait)
-		select {
-		case pc = <-p.pool:
-			t.Stop()
-		case <-t.C:
-			return nil, fmt.Errorf("wait for a free channel: %w", errPublishTimeout)
-		}
+	pc, ok := p.pool.get(wait)
+	if !ok {
+		return nil, fmt.Errorf("wait for a free channel: %w", errPublishTimeout)
 	}
 	if pc != nil && pc.sess == s && !pc.broken.Load() && !pc.ch.IsClosed() {
 		return pc, nil
@@ -266,7 +255,7 @@ func (p *amqpPublisher) take(s *session, wait time.Duration) (*pubChannel, error
 	}
 	npc, err := p.openChannel(s, wait)
 	if err != nil {
-		p.pool <- nil
+		p.pool.put(nil)
 		return nil, err
 	}
 	return npc, nil
@@ -325,16 +314,75 @@ func (p *amqpPublisher) noteUnroutable(r amqp091.Return) {
 		"exchange", r.Exchange, "routing_key", r.RoutingKey, "reply", r.ReplyText)
 }
 
-// closeChannels closes the pool's channels, each bounded by closeGrace.
+// closeChannels closes the pool's idle channels, each bounded by closeGrace.
 func (p *amqpPublisher) closeChannels() {
-	for range p.cfg.ChannelPoolSize {
+	for _, pc := range p.pool.drain() {
+		pc.kill()
+	}
+}
+
+// channelPool holds the publish channels. It hands out the channel used
+// last first (a stack), so a caller publishing one call after another
+// keeps using one channel: without confirms that is what keeps a topic's
+// messages in order across calls (the broker orders per channel only).
+// A nil entry is a slot whose channel is not open (yet).
+type channelPool struct {
+	slots chan struct{} // one token per free entry
+	mu    sync.Mutex
+	free  []*pubChannel
+}
+
+func newChannelPool(n int) *channelPool {
+	p := &channelPool{slots: make(chan struct{}, n), free: make([]*pubChannel, n)}
+	for range n {
+		p.slots <- struct{}{}
+	}
+	return p
+}
+
+// get takes the most recently returned entry, waiting up to wait for one.
+func (p *channelPool) get(wait time.Duration) (*pubChannel, bool) {
+	select {
+	case <-p.slots:
+	default:
+		t := time.NewTimer(wait)
+		defer t.Stop()
 		select {
-		case pc := <-p.pool:
-			if pc != nil {
-				pc.kill()
-			}
+		case <-p.slots:
+		case <-t.C:
+			return nil, false
+		}
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	pc := p.free[len(p.free)-1]
+	p.free = p.free[:len(p.free)-1]
+	return pc, true
+}
+
+// put returns an entry taken with get.
+func (p *channelPool) put(pc *pubChannel) {
+	p.mu.Lock()
+	p.free = append(p.free, pc)
+	p.mu.Unlock()
+	p.slots <- struct{}{}
+}
+
+// drain takes the open channels of all free entries out of the pool.
+func (p *channelPool) drain() []*pubChannel {
+	var out []*pubChannel
+	for {
+		select {
+		case <-p.slots:
 		default:
-			return // a slot held by a call that outlived Shutdown's deadline
+			return out
+		}
+		p.mu.Lock()
+		pc := p.free[len(p.free)-1]
+		p.free = p.free[:len(p.free)-1]
+		p.mu.Unlock()
+		if pc != nil {
+			out = append(out, pc)
 		}
 	}
 }
