@@ -1,0 +1,257 @@
+package app_test
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	amqp "github.com/rabbitmq/amqp091-go"
+)
+
+// brokerURI returns the test broker's URI, skipping loudly without one, or
+// failing when METRICSENDER_REQUIRE_BROKER=1 (CI).
+func brokerURI(t *testing.T) string {
+	t.Helper()
+	uri := cmp.Or(os.Getenv("AMQP_URI"), "amqp://guest:guest@localhost:5672/")
+	conn, err := amqp.Dial(uri)
+	if err != nil {
+		msg := fmt.Sprintf("no RabbitMQ at %s: %v (start: rabbitmq-server -detached)", uri, err)
+		if os.Getenv("METRICSENDER_REQUIRE_BROKER") == "1" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	_ = conn.Close()
+	return uri
+}
+
+// plainConsumer binds an exclusive queue to exchange "is" with pattern, using
+// a plain amqp091-go client, so the wire is checked without our decoder.
+func plainConsumer(t *testing.T, uri, pattern string) <-chan amqp.Delivery {
+	t.Helper()
+	conn, err := amqp.Dial(uri)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = conn.Close() })
+	ch, err := conn.Channel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Exactly the is-wire declaration: any other flag would fail with 406.
+	if err := ch.ExchangeDeclare("is", "topic", false, false, false, false, nil); err != nil {
+		t.Fatalf("declare exchange is with is-wire flags: %v", err)
+	}
+	q, err := ch.QueueDeclare("", false, true, true, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ch.QueueBind(q.Name, pattern, "is", false, nil); err != nil {
+		t.Fatal(err)
+	}
+	deliveries, err := ch.Consume(q.Name, "", true, true, false, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return deliveries
+}
+
+var upperHex = regexp.MustCompile(`^[0-9A-F]{1,16}$`)
+
+func TestSendOnTheWire(t *testing.T) {
+	uri := brokerURI(t)
+	app := fmt.Sprintf("wire%d", time.Now().UnixNano())
+	cfg := writeFile(t, "c.yaml", fmt.Sprintf(`interval: 60s
+deployments:
+  - name: %s
+    metrics:
+      cpu: [0.5, 0.8, 1.0]
+      memory: [128Mi]
+`, app))
+	deliveries := plainConsumer(t, uri, "Metrics."+app)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	before := time.Now()
+	code, _, stderr := runCLI(t, ctx, "send", "-c", cfg, "--uri", uri, "--interval", "50ms", "--count", "3", "--http-addr", "")
+	if code != 0 {
+		t.Fatalf("send exit %d: %s", code, stderr)
+	}
+	for i := 1; i <= 3; i++ {
+		var d amqp.Delivery
+		select {
+		case d = <-deliveries:
+		case <-ctx.Done():
+			t.Fatalf("message %d never arrived", i)
+		}
+		t.Run(fmt.Sprintf("message %d", i), func(t *testing.T) {
+			if d.Exchange != "is" || d.RoutingKey != "Metrics."+app {
+				t.Errorf("exchange/routing key %q/%q", d.Exchange, d.RoutingKey)
+			}
+			if d.ReplyTo != app {
+				t.Errorf("reply_to %q, want %q", d.ReplyTo, app)
+			}
+			if !upperHex.MatchString(d.CorrelationId) {
+				t.Errorf("correlation_id %q is not upper-case hex of a uint64", d.CorrelationId)
+			}
+			if _, err := strconv.ParseUint(d.CorrelationId, 16, 64); err != nil {
+				t.Errorf("correlation_id %q: %v", d.CorrelationId, err)
+			}
+			ms := d.Timestamp.Unix() // milliseconds on the wire
+			if got := time.UnixMilli(ms); got.Before(before.Add(-time.Second)) || got.After(time.Now().Add(time.Second)) {
+				t.Errorf("timestamp field %d is not milliseconds of now (%s)", ms, got)
+			}
+			if d.ContentType != "application/json" {
+				t.Errorf("content_type %q", d.ContentType)
+			}
+			if d.MessageId != "" || d.DeliveryMode != 0 || d.Priority != 0 || d.Type != "" || d.AppId != "" || d.Expiration != "" {
+				t.Errorf("fields is-wire never sets: id=%q mode=%d prio=%d type=%q app=%q exp=%q",
+					d.MessageId, d.DeliveryMode, d.Priority, d.Type, d.AppId, d.Expiration)
+			}
+			if len(d.Headers) != 2 {
+				t.Errorf("headers %v, want exactly cpu and memory", d.Headers)
+			}
+			cpu, ok := d.Headers["cpu"].(string)
+			if !ok || !slices.Contains([]string{"0.5", "0.8", "1.0"}, cpu) {
+				t.Errorf("header cpu = %#v, want one of the listed strings", d.Headers["cpu"])
+			}
+			if mem, ok := d.Headers["memory"].(string); !ok || mem != "128Mi" {
+				t.Errorf("header memory = %#v, want the string 128Mi", d.Headers["memory"])
+			}
+			var env struct {
+				App     string            `json:"app"`
+				Metrics map[string]string `json:"metrics"`
+				Seq     uint64            `json:"seq"`
+				Run     string            `json:"run"`
+				Time    string            `json:"time"`
+			}
+			dec := json.NewDecoder(strings.NewReader(string(d.Body)))
+			dec.DisallowUnknownFields()
+			if err := dec.Decode(&env); err != nil {
+				t.Fatalf("envelope %s: %v", d.Body, err)
+			}
+			if env.App != app || env.Seq != uint64(i) || env.Run == "" || env.Metrics["cpu"] != cpu || env.Metrics["memory"] != "128Mi" {
+				t.Errorf("envelope %s", d.Body)
+			}
+			tm, err := time.Parse(time.RFC3339Nano, env.Time)
+			if err != nil || tm.UnixMilli() != ms {
+				t.Errorf("envelope time %q vs timestamp %d ms: %v", env.Time, ms, err)
+			}
+		})
+	}
+}
+
+// publishLikePython publishes exactly as the Python sender (is-wire) did:
+// empty body, no content type, utf-8 encoding, string headers, reply_to the
+// app name, a millisecond timestamp.
+func publishLikePython(t *testing.T, uri, app string, headers amqp.Table) {
+	t.Helper()
+	conn, err := amqp.Dial(uri)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	ch, err := conn.Channel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = ch.Publish("is", "Metrics."+app, false, false, amqp.Publishing{
+		Headers:         headers,
+		ContentEncoding: "utf-8",
+		ReplyTo:         app,
+		CorrelationId:   "9F3A0C11D2E4B577",
+		Timestamp:       time.Unix(time.Now().UnixMilli(), 0),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestReceivePythonMessage(t *testing.T) {
+	uri := brokerURI(t)
+	app := fmt.Sprintf("py%d", time.Now().UnixNano())
+	for _, output := range []string{"text", "json"} {
+		t.Run(output, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			type result struct {
+				code           int
+				stdout, stderr string
+			}
+			done := make(chan result, 1)
+			go func() {
+				code, stdout, stderr := runCLI(t, ctx, "receive", "--uri", uri, "--topic", "Metrics."+app,
+					"--count", "1", "--timeout", "20s", "--output", output)
+				done <- result{code, stdout, stderr}
+			}()
+			// Publish until the receiver's queue is bound and it exits.
+			var r result
+		loop:
+			for {
+				publishLikePython(t, uri, app, amqp.Table{"memory": "512", "cpu": "0.8"})
+				select {
+				case r = <-done:
+					break loop
+				case <-time.After(200 * time.Millisecond):
+				}
+			}
+			if r.code != 0 {
+				t.Fatalf("receive exit %d: %s", r.code, r.stderr)
+			}
+			want := "========================================\n" +
+				"Aplicação: " + app + "\n" +
+				"Recursos recebidos:\n" +
+				"  - cpu: 0.8\n" +
+				"  - memory: 512\n" +
+				"========================================\n"
+			if output == "json" {
+				want = `{"app":"` + app + `","topic":"Metrics.` + app + `","metrics":{"cpu":"0.8","memory":"512"},"time":"`
+				if !strings.HasPrefix(r.stdout, want) || !strings.HasSuffix(r.stdout, `","correlation_id":"9F3A0C11D2E4B577"}`+"\n") {
+					t.Errorf("json line:\n%s\nwant prefix:\n%s", r.stdout, want)
+				}
+				return
+			}
+			if r.stdout != want {
+				t.Errorf("block:\n%q\nwant:\n%q", r.stdout, want)
+			}
+		})
+	}
+}
+
+func TestReceiveTimeout(t *testing.T) {
+	uri := brokerURI(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	code, _, stderr := runCLI(t, ctx, "receive", "--uri", uri, "--topic", "Metrics.nobody-sends-this",
+		"--count", "1", "--timeout", "500ms")
+	if code != 1 || !strings.Contains(stderr, "--count not reached: 0 of 1 messages within 500ms") {
+		t.Errorf("exit %d, stderr:\n%s", code, stderr)
+	}
+}
+
+func TestWrongPassword(t *testing.T) {
+	uri := brokerURI(t)
+	bad := strings.Replace(uri, "guest:guest", "guest:wrong-s3cret", 1)
+	if bad == uri {
+		t.Skip("AMQP_URI has no guest:guest to spoil")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	code, stdout, stderr := runCLI(t, ctx, "send", "-c", example, "--uri", bad, "--count", "1", "--http-addr", "")
+	if code != 1 {
+		t.Errorf("exit %d, want 1: %s", code, stderr)
+	}
+	if strings.Contains(stdout+stderr, "wrong-s3cret") {
+		t.Errorf("password leaked: %s", stderr)
+	}
+	if lines := strings.Count(stderr, "metricsender: "); lines != 1 {
+		t.Errorf("want one clear error line, got:\n%s", stderr)
+	}
+}

@@ -1,0 +1,96 @@
+// Package app is the metricsender command line: one file per command and
+// per process concern. It composes generator, codec and transport and holds
+// no wire or model logic of its own.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os/signal"
+	"syscall"
+
+	"github.com/urfave/cli/v2"
+)
+
+// Version is stamped at build time with
+// -ldflags "-X github.com/labsea/metricsender/app.Version=v1.2.3".
+var Version = "dev"
+
+// Exit statuses.
+const (
+	exitOK      = 0
+	exitFailure = 1 // runtime failure: broker, --count not reached, check failed
+	exitUsage   = 2 // bad flags or a bad config file
+)
+
+// Run runs the command line args (args[0] is the program name) and returns
+// the exit status. stdout carries only the output (received messages,
+// summaries); logs and errors go to stderr. SIGINT and SIGTERM end
+// long-running commands cleanly.
+func Run(args []string, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	return RunContext(ctx, args, stdout, stderr)
+}
+
+// RunContext is Run with a context of the caller's: cancelling it is what a
+// signal does.
+func RunContext(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	a := newApp(stdout, stderr)
+	err := a.RunContext(ctx, args)
+	if err == nil {
+		return exitOK
+	}
+	var ue *usageError
+	code := exitFailure
+	switch {
+	case errors.As(err, &ue):
+		code = exitUsage
+	case errors.Is(err, errCheckFailed):
+		// The check already printed its summary.
+		return exitFailure
+	}
+	fmt.Fprintf(stderr, "metricsender: %v\n", err)
+	return code
+}
+
+func newApp(stdout, stderr io.Writer) *cli.App {
+	return &cli.App{
+		Name:    "metricsender",
+		Usage:   "simulate Kubernetes apps' resource-allocation messages over is-wire (RabbitMQ)",
+		Version: Version,
+		Writer:  stdout,
+		// Help and usage text go to stdout like the help of any tool; errors to stderr.
+		ErrWriter:       stderr,
+		HideHelpCommand: true,
+		Suggest:         true,
+		Commands: []*cli.Command{
+			sendCommand(),
+			receiveCommand(),
+			validateCommand(),
+			previewCommand(),
+			versionCommand(),
+		},
+		// Exit codes are decided by RunContext, never by os.Exit inside cli.
+		ExitErrHandler: func(*cli.Context, error) {},
+		OnUsageError:   onUsageError,
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				return usagef("unknown command %q (commands: send, receive, validate, version)", c.Args().First())
+			}
+			return cli.ShowAppHelp(c)
+		},
+	}
+}
+
+// usageError marks bad flags and bad config files: exit status 2.
+type usageError struct{ err error }
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
+
+func usagef(format string, a ...any) error { return &usageError{fmt.Errorf(format, a...)} }
+
+func onUsageError(_ *cli.Context, err error, _ bool) error { return &usageError{err} }

@@ -1,0 +1,88 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/labsea/metricsender/app"
+)
+
+// runCLI runs the command line in-process and returns its exit status and outputs.
+func runCLI(t *testing.T, ctx context.Context, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code = app.RunContext(ctx, append([]string{"metricsender"}, args...), &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+// writeFile writes content to a file in a fresh temp dir and returns its path.
+func writeFile(t *testing.T, name, content string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+const example = "../examples/metricsender.yaml"
+
+func TestExitCodes(t *testing.T) {
+	bad := writeFile(t, "bad.yaml", "deployments:\n  - name: app1\n    metrics:\n      cpu: []\n")
+	closedPort := "amqp://guest:s3cret@127.0.0.1:1/"
+	tests := []struct {
+		name       string
+		args       []string
+		wantCode   int
+		wantStderr string // substring
+		wantStdout string // substring
+	}{
+		{"no command shows help", nil, 0, "", "USAGE"},
+		{"unknown command", []string{"sned"}, 2, `unknown command "sned"`, ""},
+		{"unknown flag", []string{"send", "--bogus"}, 2, "bogus", ""},
+		{"missing config", []string{"send", "-c", "/nonexistent/x.yaml"}, 2, "/nonexistent/x.yaml", ""},
+		{"bad config", []string{"send", "-c", bad}, 2, bad + ":4:12: deployments[0].metrics.cpu: empty list", ""},
+		{"zero interval", []string{"send", "-c", example, "--interval", "0s"}, 2, "--interval 0s: must be > 0", ""},
+		{"bad interval", []string{"send", "-c", example, "--interval", "soon"}, 2, "interval", ""},
+		{"negative count", []string{"send", "-c", example, "--count", "-1"}, 2, "--count -1: must be >= 0", ""},
+		{"bad output", []string{"send", "-c", example, "--output", "xml"}, 2, `--output "xml": must be text or json`, ""},
+		{"unknown transport", []string{"send", "-c", example, "-t", "kafka"}, 2, `--transport "kafka": unknown`, ""},
+		{"transport and URI disagree", []string{"send", "-c", example, "-t", "amqp", "--uri", "nats://u:pw@h:4222"}, 2, "--transport amqp does not take a nats:// URI (nats://u:***@h:4222)", ""},
+		{"unknown scheme", []string{"send", "-c", example, "--uri", "http://h/"}, 2, `unknown scheme "http"`, ""},
+		{"bad log level", []string{"send", "-c", example, "--log-level", "loud"}, 2, `--log-level "loud"`, ""},
+		{"bad log format", []string{"receive", "--log-format", "xml"}, 2, `--log-format "xml"`, ""},
+		{"receive negative count", []string{"receive", "--count", "-1"}, 2, "--count -1", ""},
+		{"send takes no args", []string{"send", "-c", example, "extra"}, 2, "no arguments", ""},
+		{"validate bad", []string{"validate", "-c", bad}, 2, "empty list", ""},
+		{"validate good", []string{"validate", example}, 0, "", "2 deployments"},
+		{"version", []string{"version"}, 0, "", "dev"},
+		{"broker unreachable", []string{"send", "-c", example, "--uri", closedPort, "--connect-timeout", "1s", "--http-addr", ""}, 1, "amqp://guest:***@127.0.0.1:1/", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			code, stdout, stderr := runCLI(t, ctx, tt.args...)
+			if code != tt.wantCode {
+				t.Errorf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tt.wantCode, stdout, stderr)
+			}
+			if !strings.Contains(stderr, tt.wantStderr) {
+				t.Errorf("stderr does not contain %q:\n%s", tt.wantStderr, stderr)
+			}
+			if !strings.Contains(stdout, tt.wantStdout) {
+				t.Errorf("stdout does not contain %q:\n%s", tt.wantStdout, stdout)
+			}
+			if strings.Contains(stdout+stderr, "s3cret") {
+				t.Errorf("password leaked:\n%s%s", stdout, stderr)
+			}
+			if strings.Contains(stderr, "goroutine ") || strings.Contains(stderr, "panic") {
+				t.Errorf("stack trace on stderr:\n%s", stderr)
+			}
+		})
+	}
+}

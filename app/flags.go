@@ -1,0 +1,151 @@
+package app
+
+import (
+	"cmp"
+	"log/slog"
+	"net/url"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/labsea/metricsender/generator"
+	"github.com/labsea/metricsender/transport"
+)
+
+// defaultConfigPath is where the ConfigMap is mounted in the pod.
+const defaultConfigPath = "/config/metricsender.yaml"
+
+// envPrefix prefixes every flag's environment variable.
+const envPrefix = "METRICSENDER_"
+
+// env returns the environment variable names of a flag: METRICSENDER_<FLAG>.
+func env(flag string) []string {
+	return []string{envPrefix + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))}
+}
+
+func configFlag() cli.Flag {
+	return &cli.StringFlag{
+		Name: "config", Aliases: []string{"c"}, Value: defaultConfigPath,
+		Usage:   "the config file (the ConfigMap's metricsender.yaml)",
+		EnvVars: []string{"CONFIG_PATH", envPrefix + "CONFIG"},
+	}
+}
+
+func connectionFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "uri", EnvVars: env("uri"),
+			Usage: "broker URI; overrides connection.uri of the config (default " + transport.DefaultAMQPURI + ")"},
+		&cli.StringFlag{Name: "transport", Aliases: []string{"t"}, EnvVars: env("transport"),
+			Usage: "one of " + strings.Join(transport.Names(), ", ") + " (default: from the URI's scheme, else amqp)"},
+		&cli.StringFlag{Name: "exchange", EnvVars: env("exchange"),
+			Usage: "the is-wire exchange; overrides connection.exchange (default " + generator.DefaultExchange + ")"},
+	}
+}
+
+func connectTimeoutFlag() cli.Flag {
+	return &cli.DurationFlag{Name: "connect-timeout", EnvVars: env("connect-timeout"),
+		Usage: "give up (exit 1) when the broker cannot be reached within this time; 0 retries until stopped"}
+}
+
+func httpAddrFlag(def string) cli.Flag {
+	return &cli.StringFlag{Name: "http-addr", Value: def, EnvVars: env("http-addr"),
+		Usage: "serve /healthz, /readyz and /metrics on this address; empty turns it off"}
+}
+
+func logFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "log-level", Value: "info", EnvVars: env("log-level"), Usage: "debug, info, warn or error"},
+		&cli.StringFlag{Name: "log-format", Value: "text", EnvVars: env("log-format"), Usage: "text or json"},
+	}
+}
+
+// connection is the resolved broker choice of a command.
+type connection struct {
+	transport string
+	uri       string
+	exchange  string
+}
+
+// resolveConnection applies flag > env > config file > default to the broker
+// settings. cfg may be nil (receive without --config).
+func resolveConnection(c *cli.Context, cfg *generator.Config) (connection, error) {
+	var fileURI, fileExchange string
+	if cfg != nil {
+		fileURI, fileExchange = cfg.Connection.URI, cfg.Connection.Exchange
+	}
+	conn := connection{
+		uri:      cmp.Or(c.String("uri"), fileURI),
+		exchange: cmp.Or(c.String("exchange"), fileExchange, generator.DefaultExchange),
+	}
+	scheme := ""
+	if conn.uri != "" {
+		u, err := url.Parse(conn.uri)
+		if err != nil || u.Scheme == "" {
+			return connection{}, usagef("--uri %s: not a URI", transport.RedactURI(conn.uri))
+		}
+		scheme = u.Scheme
+	}
+	byScheme := map[string]string{"amqp": "amqp", "amqps": "amqp", "nats": "nats"}
+	conn.transport = c.String("transport")
+	switch {
+	case conn.transport == "" && scheme == "":
+		conn.transport = "amqp"
+	case conn.transport == "":
+		t, ok := byScheme[scheme]
+		if !ok {
+			return connection{}, usagef("--uri %s: unknown scheme %q (amqp, amqps or nats)", transport.RedactURI(conn.uri), scheme)
+		}
+		conn.transport = t
+	case !contains(transport.Names(), conn.transport):
+		return connection{}, usagef("--transport %q: unknown (one of %s)", conn.transport, strings.Join(transport.Names(), ", "))
+	case conn.transport != "gochannel" && scheme != "" && byScheme[scheme] != conn.transport:
+		return connection{}, usagef("--transport %s does not take a %s:// URI (%s)", conn.transport, scheme, transport.RedactURI(conn.uri))
+	}
+	return conn, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// loadConfig loads the file named by --config; every failure is a usage error (exit 2).
+func loadConfig(c *cli.Context) (*generator.Config, error) {
+	cfg, err := generator.Load(c.String("config"))
+	if err != nil {
+		return nil, &usageError{err}
+	}
+	return cfg, nil
+}
+
+// checkOutput validates --output.
+func checkOutput(c *cli.Context) error {
+	switch o := c.String("output"); o {
+	case "text", "json":
+		return nil
+	default:
+		return usagef("--output %q: must be text or json", o)
+	}
+}
+
+// hasPassword tells whether a URI carries a password (so the app can warn
+// when one sits in the ConfigMap file).
+func hasPassword(uri string) bool {
+	u, err := url.Parse(uri)
+	if err != nil || u.User == nil {
+		return false
+	}
+	_, ok := u.User.Password()
+	return ok
+}
+
+func warnPasswordInFile(logger *slog.Logger, cfg *generator.Config) {
+	if cfg != nil && hasPassword(cfg.Connection.URI) {
+		logger.Warn("the config file holds a broker password; pass the URI in METRICSENDER_URI from a Secret instead",
+			"file", cfg.Path, "uri", transport.RedactURI(cfg.Connection.URI))
+	}
+}

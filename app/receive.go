@@ -1,0 +1,189 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/urfave/cli/v2"
+
+	"github.com/labsea/metricsender/codec"
+	"github.com/labsea/metricsender/transport"
+)
+
+func receiveCommand() *cli.Command {
+	flags := connectionFlags()
+	flags = append(flags,
+		&cli.StringSliceFlag{Name: "topic", EnvVars: env("topic"), Value: cli.NewStringSlice(codec.TopicPrefix + "*"),
+			Usage: "binding pattern (* one word, # zero or more); repeatable"},
+		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "text", EnvVars: env("output"),
+			Usage: "text (the original receiver's block) or json (one object a line)"},
+		&cli.IntFlag{Name: "count", EnvVars: env("count"), Usage: "exit 0 after N messages; 0 runs until stopped"},
+		&cli.DurationFlag{Name: "timeout", EnvVars: env("timeout"),
+			Usage: "exit 1 if --count messages have not arrived within this time"},
+	)
+	flags = append(flags, connectTimeoutFlag(), httpAddrFlag(""))
+	flags = append(flags, logFlags()...)
+	return &cli.Command{
+		Name:         "receive",
+		Usage:        "subscribe Metrics.* and print each message",
+		Flags:        flags,
+		OnUsageError: onUsageError,
+		Action: func(c *cli.Context) error {
+			opts, err := receiveOptionsFrom(c)
+			if err != nil {
+				return err
+			}
+			logger, err := newLogger(c, c.App.ErrWriter)
+			if err != nil {
+				return err
+			}
+			return runReceive(c.Context, opts, c.App.Writer, logger)
+		},
+	}
+}
+
+type receiveOptions struct {
+	conn           connection
+	topics         []string
+	output         string
+	count          int
+	timeout        time.Duration
+	connectTimeout time.Duration
+	httpAddr       string
+}
+
+func receiveOptionsFrom(c *cli.Context) (receiveOptions, error) {
+	if c.NArg() > 0 {
+		return receiveOptions{}, usagef("receive takes no arguments, got %q", c.Args().Slice())
+	}
+	if err := checkOutput(c); err != nil {
+		return receiveOptions{}, err
+	}
+	if c.Int("count") < 0 {
+		return receiveOptions{}, usagef("--count %d: must be >= 0", c.Int("count"))
+	}
+	if c.Duration("timeout") < 0 {
+		return receiveOptions{}, usagef("--timeout %s: must be >= 0", c.Duration("timeout"))
+	}
+	topics := c.StringSlice("topic")
+	for _, t := range topics {
+		if t == "" {
+			return receiveOptions{}, usagef("--topic: empty pattern")
+		}
+	}
+	conn, err := resolveConnection(c, nil)
+	if err != nil {
+		return receiveOptions{}, err
+	}
+	return receiveOptions{conn: conn, topics: topics, output: c.String("output"),
+		count: c.Int("count"), timeout: c.Duration("timeout"),
+		connectTimeout: c.Duration("connect-timeout"), httpAddr: c.String("http-addr")}, nil
+}
+
+// errCountNotReached: --timeout passed before --count messages arrived.
+var errCountNotReached = errors.New("--count not reached")
+
+// errCheckFailed: the receiver's check found loss; its summary is printed already.
+var errCheckFailed = errors.New("check failed")
+
+// runReceive prints messages until ctx is cancelled, --count is reached
+// (nil) or --timeout passes first (errCountNotReached).
+func runReceive(ctx context.Context, opts receiveOptions, stdout io.Writer, logger *slog.Logger) error {
+	logger.Info("starting", "transport", opts.conn.transport, "uri", transport.RedactURI(opts.conn.uri), "topics", opts.topics)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if opts.timeout > 0 {
+		var cancelTimeout context.CancelFunc
+		ctx, cancelTimeout = context.WithTimeout(ctx, opts.timeout)
+		defer cancelTimeout()
+	}
+	pair, err := transport.New(ctx, opts.conn.transport, transport.Options{
+		URI:            opts.conn.uri,
+		Exchange:       opts.conn.exchange,
+		Topics:         opts.topics,
+		ConnectTimeout: opts.connectTimeout,
+	}, logger)
+	if err != nil {
+		return fmt.Errorf("connect: %w", err)
+	}
+	defer pair.Close()
+
+	rcv := newReceiver(opts, stdout, logger, cancel)
+	router, err := message.NewRouter(message.RouterConfig{}, quietWatermillLogger(logger))
+	if err != nil {
+		return fmt.Errorf("router: %w", err)
+	}
+	router.AddConsumerHandler("receive", opts.topics[0], pair.Subscriber, rcv.handle)
+	routerDone := make(chan error, 1)
+	go func() { routerDone <- router.Run(ctx) }()
+	select {
+	case err := <-routerDone:
+		if ctx.Err() == nil && err != nil {
+			return fmt.Errorf("receive: %w", err)
+		}
+	case <-ctx.Done():
+		_ = router.Close()
+		<-routerDone
+	}
+	received, decodeErrors := rcv.counts()
+	logger.Info("stopped", "received", received, "decode_errors", decodeErrors)
+	if opts.count > 0 && received < opts.count {
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return fmt.Errorf("%w: %d of %d messages within %s", errCountNotReached, received, opts.count, opts.timeout)
+		}
+	}
+	return nil
+}
+
+// receiver is the watermill handler of receive (and of send's in-process
+// demo): decode, render, count. Decode errors are counted, reported and
+// acked, never nacked into a redelivery loop.
+type receiver struct {
+	render renderer
+	out    io.Writer
+	logger *slog.Logger
+	count  int
+	done   func() // called once when count is reached; may be nil
+
+	mu           sync.Mutex
+	received     int
+	decodeErrors int
+}
+
+func newReceiver(opts receiveOptions, out io.Writer, logger *slog.Logger, done context.CancelFunc) *receiver {
+	return &receiver{render: newRenderer(opts.output), out: out, logger: logger, count: opts.count, done: done}
+}
+
+func (r *receiver) handle(msg *message.Message) error {
+	rec, err := codec.Decode(msg)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err != nil {
+		r.decodeErrors++
+		r.logger.Warn("undecodable message", "topic", msg.Metadata.Get(codec.KeyTopic), "error", err)
+		return nil
+	}
+	if r.count > 0 && r.received >= r.count {
+		return nil // past --count: leave the rest unprinted
+	}
+	if err := r.render.Render(r.out, rec); err != nil {
+		return fmt.Errorf("write output: %w", err)
+	}
+	r.received++
+	if r.count > 0 && r.received == r.count && r.done != nil {
+		r.done()
+	}
+	return nil
+}
+
+func (r *receiver) counts() (received, decodeErrors int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.received, r.decodeErrors
+}

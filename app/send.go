@@ -1,0 +1,232 @@
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/urfave/cli/v2"
+
+	"github.com/labsea/metricsender/codec"
+	"github.com/labsea/metricsender/generator"
+	"github.com/labsea/metricsender/transport"
+)
+
+func sendCommand() *cli.Command {
+	flags := []cli.Flag{configFlag()}
+	flags = append(flags, connectionFlags()...)
+	flags = append(flags,
+		&cli.DurationFlag{Name: "interval", EnvVars: env("interval"),
+			Usage: "tick interval; overrides the config's default interval, not per-deployment ones (default 60s)"},
+		&cli.IntFlag{Name: "count", EnvVars: env("count"),
+			Usage: "stop after N ticks per deployment (each deployment sends N messages); 0 runs until stopped"},
+		&cli.Int64Flag{Name: "seed", EnvVars: env("seed"),
+			Usage: "seed of every random value (same seed + same config = same values); overrides the config's seed"},
+		&cli.BoolFlag{Name: "confirm", Value: true, EnvVars: env("confirm"),
+			Usage: "wait for broker publisher confirms (--confirm=false turns them off)"},
+		&cli.StringFlag{Name: "output", Value: "text", EnvVars: env("output"),
+			Usage: "with --transport gochannel, how received messages print: text or json"},
+		connectTimeoutFlag(),
+		httpAddrFlag(":8080"),
+		&cli.DurationFlag{Name: "shutdown-timeout", Value: 10 * time.Second, EnvVars: env("shutdown-timeout"),
+			Usage: "on SIGINT/SIGTERM, how long in-flight publishes may take to finish"},
+	)
+	flags = append(flags, logFlags()...)
+	return &cli.Command{
+		Name:         "send",
+		Usage:        "publish one message per deployment per tick on Metrics.{name}",
+		Flags:        flags,
+		OnUsageError: onUsageError,
+		Action: func(c *cli.Context) error {
+			opts, err := sendOptionsFrom(c)
+			if err != nil {
+				return err
+			}
+			logger, err := newLogger(c, c.App.ErrWriter)
+			if err != nil {
+				return err
+			}
+			return runSend(c.Context, opts, c.App.Writer, logger)
+		},
+	}
+}
+
+// sendOptions is everything send needs, resolved from flags, env and the config.
+type sendOptions struct {
+	cfg             *generator.Config
+	conn            connection
+	interval        time.Duration // 0: the config's
+	count           int
+	seed            int64
+	seedSet         bool
+	confirm         bool
+	output          string
+	shutdownTimeout time.Duration
+	connectTimeout  time.Duration
+	httpAddr        string
+}
+
+func sendOptionsFrom(c *cli.Context) (sendOptions, error) {
+	if c.NArg() > 0 {
+		return sendOptions{}, usagef("send takes no arguments, got %q", c.Args().Slice())
+	}
+	if err := checkOutput(c); err != nil {
+		return sendOptions{}, err
+	}
+	if c.IsSet("interval") && c.Duration("interval") <= 0 {
+		return sendOptions{}, usagef("--interval %s: must be > 0", c.Duration("interval"))
+	}
+	if c.Int("count") < 0 {
+		return sendOptions{}, usagef("--count %d: must be >= 0", c.Int("count"))
+	}
+	if c.Duration("shutdown-timeout") <= 0 {
+		return sendOptions{}, usagef("--shutdown-timeout %s: must be > 0", c.Duration("shutdown-timeout"))
+	}
+	cfg, err := loadConfig(c)
+	if err != nil {
+		return sendOptions{}, err
+	}
+	conn, err := resolveConnection(c, cfg)
+	if err != nil {
+		return sendOptions{}, err
+	}
+	opts := sendOptions{
+		cfg:             cfg,
+		conn:            conn,
+		interval:        c.Duration("interval"),
+		count:           c.Int("count"),
+		confirm:         c.Bool("confirm"),
+		output:          c.String("output"),
+		shutdownTimeout: c.Duration("shutdown-timeout"),
+		connectTimeout:  c.Duration("connect-timeout"),
+		httpAddr:        c.String("http-addr"),
+	}
+	switch {
+	case c.IsSet("seed"):
+		opts.seed, opts.seedSet = c.Int64("seed"), true
+	case cfg.Seed != nil:
+		opts.seed, opts.seedSet = *cfg.Seed, true
+	}
+	return opts, nil
+}
+
+// runSend runs the schedule until --count is reached or ctx is cancelled
+// (a signal): both end with a nil error once in-flight publishes finished.
+func runSend(ctx context.Context, opts sendOptions, stdout io.Writer, logger *slog.Logger) error {
+	warnPasswordInFile(logger, opts.cfg)
+	if !opts.seedSet {
+		opts.seed = randomSeed()
+	}
+	run := newRunID()
+	logger = logger.With("run", run)
+	logger.Info("starting",
+		"config", opts.cfg.Path, "deployments", len(opts.cfg.Deployments), "seed", opts.seed,
+		"transport", opts.conn.transport, "uri", transport.RedactURI(opts.conn.uri), "confirm", opts.confirm)
+
+	pair, err := transport.New(ctx, opts.conn.transport, transport.Options{
+		URI:            opts.conn.uri,
+		Exchange:       opts.conn.exchange,
+		Confirm:        opts.confirm,
+		Topics:         []string{codec.TopicPrefix + "*"},
+		ConnectTimeout: opts.connectTimeout,
+	}, logger)
+	if err != nil {
+		return fmt.Errorf("connect: %w", err)
+	}
+	defer pair.Close()
+
+	source := codec.NewSource(0)
+	router, err := newSendRouter(opts, pair, source, stdout, logger)
+	if err != nil {
+		return err
+	}
+	routerDone := make(chan error, 1)
+	go func() { routerDone <- router.Run(context.WithoutCancel(ctx)) }()
+	select {
+	case <-router.Running():
+	case err := <-routerDone:
+		return fmt.Errorf("start router: %w", err)
+	}
+
+	sched, err := generator.NewSchedule(opts.cfg, generator.ScheduleOptions{
+		Start:    time.Now(),
+		Run:      run,
+		Seed:     opts.seed,
+		Interval: opts.interval,
+		Count:    opts.count,
+	})
+	if err != nil {
+		return &usageError{fmt.Errorf("schedule: %w", err)}
+	}
+	start := time.Now()
+	var sent int
+	runErr := sched.Run(ctx, func(ctx context.Context, b generator.Batch) error {
+		lag := time.Since(start.Add(b.At))
+		begin := time.Now()
+		if err := source.Emit(ctx, b.Events); err != nil {
+			return err
+		}
+		sent += len(b.Events)
+		logger.Info("tick", "at", b.At, "messages", len(b.Events), "lag", lag.Round(time.Millisecond),
+			"took", time.Since(begin).Round(time.Millisecond), "sent", sent)
+		return nil
+	})
+	// Stop taking new work, then let in-flight publishes finish.
+	source.Close()
+	closeErr := router.Close()
+	<-routerDone
+	switch {
+	case runErr == nil, errors.Is(runErr, context.Canceled) && ctx.Err() != nil:
+		logger.Info("stopped", "sent", sent)
+	default:
+		return fmt.Errorf("send: %w", runErr)
+	}
+	if closeErr != nil {
+		return fmt.Errorf("stop router: %w", closeErr)
+	}
+	return nil
+}
+
+// newSendRouter wires source -> codec middleware -> publisher and, for the
+// in-process transport, a receive handler that prints what arrives.
+func newSendRouter(opts sendOptions, pair transport.Pair, source *codec.Source, stdout io.Writer, logger *slog.Logger) (*message.Router, error) {
+	router, err := message.NewRouter(message.RouterConfig{CloseTimeout: opts.shutdownTimeout}, quietWatermillLogger(logger))
+	if err != nil {
+		return nil, fmt.Errorf("router: %w", err)
+	}
+	router.AddMiddleware(codec.Middleware())
+	router.AddHandler("publish", "events", source, codec.TopicPrefix+"*", pair.Publisher,
+		func(msg *message.Message) ([]*message.Message, error) { return []*message.Message{msg}, nil })
+	if opts.conn.transport == "gochannel" {
+		// The in-process demo: print what the subscriber receives.
+		rcv := newReceiver(receiveOptions{output: opts.output}, stdout, logger, nil)
+		router.AddConsumerHandler("receive", codec.TopicPrefix+"*", pair.Subscriber, rcv.handle)
+	}
+	return router, nil
+}
+
+// quietWatermillLogger hands watermill our logger with its chatty lifecycle
+// messages (Starting handler, ...) moved to debug.
+func quietWatermillLogger(logger *slog.Logger) watermill.LoggerAdapter {
+	return watermill.NewSlogLoggerWithLevelMapping(logger, map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug})
+}
+
+func newRunID() string {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func randomSeed() int64 {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return int64(binary.LittleEndian.Uint64(b[:]) >> 1)
+}

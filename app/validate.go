@@ -1,0 +1,78 @@
+package app
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/labsea/metricsender/codec"
+	"github.com/labsea/metricsender/generator"
+	"github.com/labsea/metricsender/transport"
+)
+
+func validateCommand() *cli.Command {
+	return &cli.Command{
+		Name:         "validate",
+		Usage:        "check a config file: print every problem (exit 2) or what would be sent (exit 0)",
+		ArgsUsage:    "[FILE]",
+		Flags:        []cli.Flag{configFlag()},
+		OnUsageError: onUsageError,
+		Action: func(c *cli.Context) error {
+			path := c.String("config")
+			switch {
+			case c.NArg() == 1 && !c.IsSet("config"):
+				path = c.Args().First()
+			case c.NArg() > 0:
+				return usagef("validate takes one file, by --config or as its argument")
+			}
+			cfg, err := generator.Load(path)
+			if err != nil {
+				return &usageError{err}
+			}
+			return printSummary(c.App.Writer, cfg)
+		},
+	}
+}
+
+// printSummary tells what a valid config would send.
+func printSummary(w io.Writer, cfg *generator.Config) error {
+	var b strings.Builder
+	perMinute := 0.0
+	for _, d := range cfg.Deployments {
+		perMinute += float64(time.Minute) / float64(intervalOf(cfg, d))
+	}
+	fmt.Fprintf(&b, "%s: OK: %d deployments, %.4g messages a minute, default interval %s\n",
+		cfg.Path, len(cfg.Deployments), perMinute, cfg.Interval)
+	if cfg.Connection.URI != "" || cfg.Connection.Exchange != "" {
+		fmt.Fprintf(&b, "connection: uri %s, exchange %q\n", transport.RedactURI(cfg.Connection.URI), cfg.Connection.Exchange)
+	}
+	for _, d := range cfg.Deployments {
+		fmt.Fprintf(&b, "%s every %s:", codec.Topic(d.Name), intervalOf(cfg, d))
+		for _, m := range d.Metrics {
+			fmt.Fprintf(&b, " %s=%s", m.Name, describeSpec(m.Spec))
+		}
+		b.WriteString("\n")
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func intervalOf(cfg *generator.Config, d generator.Deployment) time.Duration {
+	if d.Interval > 0 {
+		return d.Interval
+	}
+	return cfg.Interval
+}
+
+// describeSpec prints a metric's model in the config's JSON form.
+func describeSpec(spec any) string {
+	b, err := json.Marshal(spec)
+	if err != nil || spec == nil {
+		return "?"
+	}
+	return string(b)
+}
