@@ -110,7 +110,7 @@ func Decode(msg *message.Message) (rcv Received, err error) {
 	if len(msg.Payload) == 0 {
 		return rcv, nil
 	}
-	env, err := parseEnvelope(msg.Payload)
+	env, err := parseEnvelope(msg.Payload, len(rcv.Metrics))
 	if err != nil {
 		return Received{}, fmt.Errorf("%w: %w", ErrDecode, err)
 	}
@@ -120,13 +120,13 @@ func Decode(msg *message.Message) (rcv Received, err error) {
 	if !hasTimestamp {
 		rcv.Time = env.time
 	}
-	rcv.HasEnvelope, rcv.Seq, rcv.Run = true, env.seq, env.run
+	rcv.HasEnvelope, rcv.Seq, rcv.Run = true, env.seq, string(env.run)
 	return rcv, nil
 }
 
 // metricsOf collects the metric.* entries of md, sorted by name.
 func metricsOf(md message.Metadata) ([]generator.Metric, error) {
-	n := 0
+	n := 0 // counted first: a slice of exactly n, not one per header
 	for k := range md {
 		if strings.HasPrefix(k, MetricPrefix) {
 			n++
@@ -194,19 +194,19 @@ func parseDecimal(text string) (float64, bool) {
 
 // checkEnvelope reports where env disagrees with the metadata in rcv.
 func checkEnvelope(env envelope, rcv Received, hasTimestamp bool) error {
-	if env.app != rcv.App {
-		return decodeError(fmt.Sprintf("envelope app %q differs from app %q", clip(env.app), clip(rcv.App)))
+	if string(env.app) != rcv.App {
+		return decodeError(fmt.Sprintf("envelope app %q differs from app %q", clip(string(env.app)), clip(rcv.App)))
 	}
 	if len(env.metrics) != len(rcv.Metrics) {
 		return decodeError(fmt.Sprintf("envelope has %d metrics, headers %d", len(env.metrics), len(rcv.Metrics)))
 	}
 	for i, m := range env.metrics {
 		h := rcv.Metrics[i]
-		if m.Name != h.Name {
-			return decodeError(fmt.Sprintf("envelope metrics differ from headers: %q vs %q", clip(m.Name), clip(h.Name)))
+		if string(m.name) != h.Name {
+			return decodeError(fmt.Sprintf("envelope metrics differ from headers: %q vs %q", clip(string(m.name)), clip(h.Name)))
 		}
-		if m.Value.Text != h.Value.Text {
-			return decodeError(fmt.Sprintf("envelope metric %q is %q, header %q", clip(m.Name), clip(m.Value.Text), clip(h.Value.Text)))
+		if string(m.text) != h.Value.Text {
+			return decodeError(fmt.Sprintf("envelope metric %q is %q, header %q", clip(h.Name), clip(string(m.text)), clip(h.Value.Text)))
 		}
 	}
 	if hasTimestamp && env.time.UnixMilli() != rcv.Time.UnixMilli() {

@@ -1,25 +1,26 @@
 package codec
 
 import (
+	"bytes"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
-
-	"github.com/labsea/metricsender/generator"
 )
 
-// envelope is a parsed JSON envelope.
+// envelope is a parsed JSON envelope. Its byte slices are decoded JSON
+// strings; they may alias the body, so copy what is kept.
 type envelope struct {
-	app     string
-	metrics []generator.Metric // sorted by name, Value.Text only
+	app     []byte
+	metrics []rawMetric // sorted by name
 	seq     uint64
-	run     string
+	run     []byte
 	time    time.Time
 }
+
+type rawMetric struct{ name, text []byte }
 
 // Field bits of the envelope, to find missing and duplicate fields.
 const (
@@ -39,7 +40,8 @@ var fieldNames = [...]string{"app", "metrics", "seq", "run", "time"}
 // field or metric, nothing after the object. Strings decode as
 // encoding/json decodes them (invalid UTF-8 and lone surrogates become
 // U+FFFD). It does not recurse, so no input can exhaust the stack.
-func parseEnvelope(b []byte) (envelope, error) {
+// metricsHint is the expected number of metrics (the headers').
+func parseEnvelope(b []byte, metricsHint int) (envelope, error) {
 	s := jsonScanner{b: b}
 	var env envelope
 	if err := s.expect('{'); err != nil {
@@ -57,13 +59,13 @@ func parseEnvelope(b []byte) (envelope, error) {
 			}
 			bit := 0
 			for i, name := range fieldNames {
-				if key == name {
+				if string(key) == name {
 					bit = 1 << i
 				}
 			}
 			switch {
 			case bit == 0:
-				return env, s.errorf("unknown field %q", clip(key))
+				return env, s.errorf("unknown field %q", clip(string(key)))
 			case seen&bit != 0:
 				return env, s.errorf("duplicate field %q", key)
 			}
@@ -72,7 +74,7 @@ func parseEnvelope(b []byte) (envelope, error) {
 			case fieldApp:
 				env.app, err = s.str()
 			case fieldMetrics:
-				env.metrics, err = s.metrics()
+				env.metrics, err = s.metrics(metricsHint)
 			case fieldSeq:
 				env.seq, err = s.uint()
 			case fieldRun:
@@ -146,11 +148,11 @@ func (s *jsonScanner) expect(c byte) error {
 }
 
 // metrics reads an object of string values, sorted by name.
-func (s *jsonScanner) metrics() ([]generator.Metric, error) {
+func (s *jsonScanner) metrics(hint int) ([]rawMetric, error) {
 	if err := s.expect('{'); err != nil {
 		return nil, err
 	}
-	var ms []generator.Metric
+	ms := make([]rawMetric, 0, hint)
 	if !s.consume('}') {
 		for {
 			name, err := s.str()
@@ -164,7 +166,7 @@ func (s *jsonScanner) metrics() ([]generator.Metric, error) {
 			if err != nil {
 				return nil, err
 			}
-			ms = append(ms, generator.Metric{Name: name, Value: generator.Value{Text: text}})
+			ms = append(ms, rawMetric{name: name, text: text})
 			if s.consume(',') {
 				continue
 			}
@@ -175,10 +177,10 @@ func (s *jsonScanner) metrics() ([]generator.Metric, error) {
 		}
 	}
 	// Sort, then find duplicates: linear in a huge body, unlike pairwise.
-	slices.SortFunc(ms, func(a, b generator.Metric) int { return strings.Compare(a.Name, b.Name) })
+	slices.SortFunc(ms, func(a, b rawMetric) int { return bytes.Compare(a.name, b.name) })
 	for i := 1; i < len(ms); i++ {
-		if ms[i].Name == ms[i-1].Name {
-			return nil, fmt.Errorf("envelope: duplicate metric %q", clip(ms[i].Name))
+		if bytes.Equal(ms[i].name, ms[i-1].name) {
+			return nil, fmt.Errorf("envelope: duplicate metric %q", clip(string(ms[i].name)))
 		}
 	}
 	return ms, nil
@@ -214,18 +216,19 @@ func (s *jsonScanner) time() (time.Time, error) {
 	if err != nil {
 		return time.Time{}, err
 	}
-	t, err := time.Parse(time.RFC3339Nano, text)
+	t, err := time.Parse(time.RFC3339Nano, string(text))
 	if err != nil {
-		return time.Time{}, fmt.Errorf("envelope: time %q: not RFC 3339", clip(text))
+		return time.Time{}, fmt.Errorf("envelope: time %q: not RFC 3339", clip(string(text)))
 	}
 	return t, nil
 }
 
-// str reads a JSON string.
-func (s *jsonScanner) str() (string, error) {
+// str reads a JSON string and returns it decoded: a slice of b when it
+// is plain ASCII without escapes, a new slice otherwise.
+func (s *jsonScanner) str() ([]byte, error) {
 	s.skipSpace()
 	if s.i >= len(s.b) || s.b[s.i] != '"' {
-		return "", s.errorf("want a string")
+		return nil, s.errorf("want a string")
 	}
 	s.i++
 	start := s.i
@@ -233,7 +236,7 @@ func (s *jsonScanner) str() (string, error) {
 	for s.i < len(s.b) {
 		c := s.b[s.i]
 		if c == '"' {
-			v := string(s.b[start:s.i])
+			v := s.b[start:s.i:s.i]
 			s.i++
 			return v, nil
 		}
@@ -248,13 +251,13 @@ func (s *jsonScanner) str() (string, error) {
 		switch {
 		case c == '"':
 			s.i++
-			return string(buf), nil
+			return buf, nil
 		case c < 0x20:
-			return "", s.errorf("control character in string")
+			return nil, s.errorf("control character in string")
 		case c == '\\':
 			var err error
 			if buf, err = s.escape(buf); err != nil {
-				return "", err
+				return nil, err
 			}
 		case c < utf8.RuneSelf:
 			buf = append(buf, c)
@@ -269,7 +272,7 @@ func (s *jsonScanner) str() (string, error) {
 			s.i += size
 		}
 	}
-	return "", s.errorf("unterminated string")
+	return nil, s.errorf("unterminated string")
 }
 
 // escape decodes the escape sequence at i (a backslash) into buf.
