@@ -46,7 +46,7 @@ func TestExitCodes(t *testing.T) {
 		{"unknown command", []string{"sned"}, 2, `unknown command "sned"`, ""},
 		{"unknown flag", []string{"send", "--bogus"}, 2, "bogus", ""},
 		{"missing config", []string{"send", "-c", "/nonexistent/x.yaml"}, 2, "/nonexistent/x.yaml", ""},
-		{"bad config", []string{"send", "-c", bad}, 2, bad + ":4:12: deployments[0].metrics.cpu: empty list", ""},
+		{"bad config", []string{"send", "-c", bad}, 2, bad + ":4:7: deployments[0].metrics.cpu: empty list", ""},
 		{"zero interval", []string{"send", "-c", example, "--interval", "0s"}, 2, "--interval 0s: must be > 0", ""},
 		{"bad interval", []string{"send", "-c", example, "--interval", "soon"}, 2, "interval", ""},
 		{"negative count", []string{"send", "-c", example, "--count", "-1"}, 2, "--count -1: must be >= 0", ""},
