@@ -94,7 +94,9 @@ func sample(fams map[string]*dto.MetricFamily, name string, labels map[string]st
 	return 0, false
 }
 
-func num(text string, n float64) generator.Value { return generator.Value{Text: text, Num: n, HasNum: true} }
+func num(text string, n float64) generator.Value {
+	return generator.Value{Text: text, Num: n, HasNum: true}
+}
 
 func TestSendMetricsExposition(t *testing.T) {
 	reg := newRegistry()
@@ -153,7 +155,7 @@ func TestSendMetricsExposition(t *testing.T) {
 		{name: "metricsender_dropped_messages_total", labels: map[string]string{}, want: 5},
 		{name: "metricsender_unroutable_total", labels: map[string]string{"app": "web-1"}, want: 1},
 		{name: "metricsender_broker_connected", labels: map[string]string{}, want: 1},
-		{name: "go_goroutines", labels: map[string]string{}, want: -1},           // -1: present, any value
+		{name: "go_goroutines", labels: map[string]string{}, want: -1},             // -1: present, any value
 		{name: "process_cpu_seconds_total", labels: map[string]string{}, want: -1}, // Linux: the process collector works
 	}
 	for _, tt := range tests {
