@@ -1,0 +1,62 @@
+// Package codec is the is-wire codec: generator.Event <-> watermill
+// message.Message. It is pure Go and imports no broker client; transports
+// map the message's metadata onto their own properties and headers (see
+// package transport for AMQP and NATS). WIRE.md in the repository is the
+// contract this package implements.
+//
+// # The wire message
+//
+// Encode turns one event into one message:
+//
+//	metadata key            value                       AMQP (set by the transport)
+//	iswire.topic            Metrics.app1                routing key
+//	iswire.reply_to         app1                        reply_to
+//	iswire.correlation_id   9F3A0C11D2E4B577            correlation_id
+//	iswire.timestamp_ms     1795627800000               timestamp (in ms, see WIRE.md)
+//	iswire.content_type     application/json            content_type
+//	metric.cpu              0.5                         headers["cpu"]
+//	metric.memory           512                         headers["memory"]
+//	payload                 the JSON envelope           body
+//
+// The codec's own keys carry the "iswire." prefix and the metrics the
+// "metric." prefix, so a metric named reply_to cannot collide with the
+// property. Only the metric.* entries become AMQP headers, with the prefix
+// stripped: legacy receivers print every header as a resource. The
+// correlation id is a random uint64 in upper-case hex without padding
+// (Python parses it with int(x, 16)); it is also the message UUID.
+//
+// The payload is a JSON envelope for consumers that want more than the
+// headers:
+//
+//	{"app":"app1","metrics":{"cpu":"0.5","memory":"512"},"seq":17,"run":"6f1c2a9e","time":"2026-11-25T17:30:00.000Z"}
+//
+// seq counts from 1 per app within one run and run identifies the process
+// run, so a receiver can prove nothing was lost or doubled. Values are
+// strings, exactly the text sent in the headers.
+//
+// # What Decode reads
+//
+// Decode reads our messages and the Python sender's: an empty body, no
+// content type, content_encoding utf-8 (KeyContentEncoding), the metrics as
+// string headers, reply_to the app name and a millisecond timestamp. The app
+// is reply_to, or the topic after "Metrics." when reply_to is empty. A body
+// must be our envelope, parsed strictly (known fields, their types, nothing
+// after it), and must agree with the metadata: the headers are what legacy
+// consumers read, so they are authoritative and a body that says otherwise
+// is a decode error, not silently preferred or ignored. Other content types
+// (application/x-protobuf included) are errors. A transport that cannot map
+// a delivery (a non-string header, say) sets KeyDecodeError instead of
+// failing, and Decode returns that as the error: the receiver counts and
+// reports it rather than nacking it in a loop. Every failure wraps ErrDecode.
+//
+// # Events through the router
+//
+// The send path is generator -> Source -> watermill router -> Middleware
+// -> publisher. Source.Emit hands the router events messages: a shard of
+// events in the message's context, unserialized (NewEventsMessage,
+// EventsOf). The router's handler passes them on, and Middleware replaces
+// each by one wire message per event, so the publisher receives a whole
+// shard in one Publish call and still puts one wire message per event on
+// the broker. Emit returns once the router acked (published) every shard,
+// which keeps the events of one app in order from tick to tick.
+package codec
