@@ -178,4 +178,3 @@ func (s *jsonScanner) time() (time.Time, error) {
 	}
 	return t, nil
 }
-
