@@ -53,15 +53,17 @@ func (c *Constant) Allows(text string) bool { return memberOf([]Value{c.value}, 
 // memberOf reports whether text is one of values: the same text, or the
 // same number when both parse.
 func memberOf(values []Value, text string) bool {
-	num, isNum := 0.0, false
-	for i, v := range values {
+	for _, v := range values {
 		if v.Text == text {
 			return true
 		}
-		if i == 0 {
-			num, isNum = numberOf(text)
-		}
-		if isNum && v.HasNum && v.Num == num {
+	}
+	num, ok := numberOf(text)
+	if !ok {
+		return false
+	}
+	for _, v := range values {
+		if v.HasNum && v.Num == num {
 			return true
 		}
 	}

@@ -173,13 +173,30 @@ func (f numFormat) tolerance(x float64) float64 {
 
 // numberOf parses a received value text for a bounds check.
 func numberOf(text string) (float64, bool) {
+	if plainNumber(text) {
+		// The common case, without resource.ParseQuantity's cost.
+		if v, err := strconv.ParseFloat(text, 64); err == nil && !math.IsInf(v, 0) {
+			return v, true
+		}
+	}
 	n, err := parseNumber(text)
 	if err != nil {
-		var v float64
-		if v, err = strconv.ParseFloat(text, 64); err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-			return 0, false
-		}
-		return v, true
+		return 0, false
 	}
 	return n.v, true
+}
+
+// plainNumber reports whether text holds only the characters of a plain
+// decimal (digits, sign, point, exponent), so strconv and Kubernetes agree on it.
+func plainNumber(text string) bool {
+	if text == "" {
+		return false
+	}
+	for i := 0; i < len(text); i++ {
+		c := text[i]
+		if !(c >= '0' && c <= '9' || c == '.' || c == '-' || c == '+' || c == 'e' || c == 'E') {
+			return false
+		}
+	}
+	return true
 }

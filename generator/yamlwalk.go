@@ -117,13 +117,15 @@ func parserProblem(msg string) bool {
 	return false
 }
 
-// expandedSize counts the nodes of n with aliases expanded, memoized so the
-// count itself stays linear in the document.
+// expandedSize counts the nodes of n with aliases expanded. Anchored nodes
+// (the only ones an alias can name) are memoized, so the count stays linear
+// in the document; yaml.v3 refuses an anchor that contains itself.
 func expandedSize(n *yaml.Node, memo map[*yaml.Node]int) int {
-	if s, ok := memo[n]; ok {
-		return s
+	if n.Anchor != "" {
+		if s, ok := memo[n]; ok {
+			return s
+		}
 	}
-	memo[n] = maxNodes + 1 // an alias cycle counts as too big
 	s := 1
 	if n.Kind == yaml.AliasNode && n.Alias != nil {
 		s += expandedSize(n.Alias, memo)
@@ -134,7 +136,9 @@ func expandedSize(n *yaml.Node, memo map[*yaml.Node]int) int {
 		}
 		s += expandedSize(c, memo)
 	}
-	memo[n] = s
+	if n.Anchor != "" {
+		memo[n] = s
+	}
 	return s
 }
 
