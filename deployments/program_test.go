@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 )
@@ -160,9 +161,41 @@ func TestProgram(t *testing.T) {
 			checkEnumValues(t, flags, s.Environment)
 		})
 	}
-	t.Run("serves probes and metrics", func(t *testing.T) {
-		testServe(t, bin, m)
+	t.Run("grace period outlasts the shutdown timeout", func(t *testing.T) {
+		f := help["send"]["shutdown-timeout"]
+		timeout, err := time.ParseDuration(f.dflt)
+		if err != nil {
+			t.Fatalf("--shutdown-timeout default %q: %v", f.dflt, err)
+		}
+		for _, p := range []string{senderFile, receiverFile} {
+			grace := int64(30) // the Kubernetes default
+			if g := m.deployment(t, p).Spec.Template.Spec.TerminationGracePeriodSeconds; g != nil {
+				grace = *g
+			}
+			if time.Duration(grace)*time.Second <= timeout {
+				t.Errorf("%s: terminationGracePeriodSeconds %d <= --shutdown-timeout %s", p, grace, timeout)
+			}
+		}
 	})
+	serve := []struct {
+		name, path, metricsPath, series string
+	}{
+		{
+			name: "sender", path: senderFile,
+			metricsPath: m.service(t, serviceFile).Annotations["prometheus.io/path"],
+			series:      `metricsender_messages_published_total{app="app1"}`,
+		},
+		{
+			name: "receiver", path: receiverFile,
+			metricsPath: m.deployment(t, receiverFile).Spec.Template.Annotations["prometheus.io/path"],
+			series:      "metricsender_decode_errors_total",
+		},
+	}
+	for _, tt := range serve {
+		t.Run(tt.name+" serves probes and metrics", func(t *testing.T) {
+			testServe(t, bin, container(t, m.deployment(t, tt.path), "metricsender"), tt.metricsPath, tt.series)
+		})
+	}
 }
 
 func literalEnv(c corev1.Container) map[string]string {

@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	corev1 "k8s.io/api/core/v1"
 )
 
 // serveDeadline bounds the wait for the server to come up. It is a guard
@@ -58,17 +60,21 @@ func get(client *http.Client, url string) (int, string, error) {
 	return resp.StatusCode, string(body), err
 }
 
-// testServe runs the sender as the Deployment runs it (its args and literal
-// env, the example config at CONFIG_PATH), on the in-process gochannel
-// transport and a free loopback port, then checks that the probe paths and
-// the scraped metrics path answer, and that SIGTERM ends it with status 0.
-func testServe(t *testing.T, bin string, m manifests) {
+// testServe runs the program as the Deployment's container runs it (its
+// args and literal env, the example config at CONFIG_PATH), on the
+// in-process gochannel transport and a free loopback port, then checks that
+// the probe paths and the scraped metrics path answer, that series appears
+// in the metrics, and that SIGTERM ends it with status 0 and JSON logs.
+func testServe(t *testing.T, bin string, c corev1.Container, metricsPath, series string) {
 	t.Helper()
-	c := container(t, m.deployment(t, senderFile), "metricsender")
-	metricsPath := m.service(t, serviceFile).Annotations["prometheus.io/path"]
 	config, err := filepath.Abs(filepath.Join(repoRoot, "examples", "metricsender.yaml"))
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, p := range []*corev1.Probe{c.LivenessProbe, c.ReadinessProbe} {
+		if p == nil || p.HTTPGet == nil {
+			t.Fatal("want httpGet liveness and readiness probes (TestWorkloads)")
+		}
 	}
 	addr := freeAddr(t)
 	// Flags win over env, so --http-addr overrides the manifest's ":8080".
@@ -81,7 +87,7 @@ func testServe(t *testing.T, bin string, m manifests) {
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Start(); err != nil {
-		t.Fatalf("start sender: %v", err)
+		t.Fatalf("start %s: %v", c.Args[0], err)
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
@@ -97,7 +103,7 @@ func testServe(t *testing.T, bin string, m manifests) {
 		c.LivenessProbe.HTTPGet.Path:  func(s int, _ string) bool { return s == http.StatusOK },
 		c.ReadinessProbe.HTTPGet.Path: func(s int, _ string) bool { return s == http.StatusOK },
 		metricsPath: func(s int, body string) bool {
-			return s == http.StatusOK && strings.Contains(body, "metricsender_messages_published_total{")
+			return s == http.StatusOK && strings.Contains(body, series)
 		},
 	}
 	last := map[string]string{}
@@ -105,7 +111,7 @@ func testServe(t *testing.T, bin string, m manifests) {
 	for len(want) > 0 {
 		select {
 		case err := <-exited:
-			t.Fatalf("the sender exited while starting: %v\nstderr:\n%s", err, stderr.String())
+			t.Fatalf("%s exited while starting: %v\nstderr:\n%s", c.Args[0], err, stderr.String())
 		default:
 		}
 		if time.Now().After(deadline) {
@@ -142,7 +148,7 @@ func testServe(t *testing.T, bin string, m manifests) {
 // process collectors next to the program's own series.
 func checkMetricsBody(t *testing.T, body string) {
 	t.Helper()
-	for _, want := range []string{"go_goroutines ", "process_cpu_seconds_total ", `metricsender_messages_published_total{app="app1"}`} {
+	for _, want := range []string{"go_goroutines ", "process_cpu_seconds_total "} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %q", want)
 		}
@@ -167,6 +173,6 @@ func checkJSONLogs(t *testing.T, logs string) {
 		}
 	}
 	if n == 0 {
-		t.Error("the sender logged nothing")
+		t.Error("nothing logged")
 	}
 }
