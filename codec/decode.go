@@ -34,7 +34,7 @@ type Received struct {
 	// 0.2, "128Mi" 134217728).
 	Metrics []generator.Metric
 	// Time is KeyTimestamp (milliseconds), or, without it, the envelope's
-	// time; zero when neither is there.
+	// time, in UTC; zero when neither is there.
 	Time time.Time
 	// HasEnvelope reports that the body was metricsender's JSON envelope.
 	HasEnvelope bool
@@ -104,7 +104,7 @@ func Decode(msg *message.Message) (rcv Received, err error) {
 		if err != nil {
 			return Received{}, decodeError(fmt.Sprintf("timestamp %q: not an integer of milliseconds", clip(ts)))
 		}
-		rcv.Time, hasTimestamp = time.UnixMilli(ms), true
+		rcv.Time, hasTimestamp = time.UnixMilli(ms).UTC(), true
 	}
 
 	if len(msg.Payload) == 0 {
@@ -118,7 +118,7 @@ func Decode(msg *message.Message) (rcv Received, err error) {
 		return Received{}, err
 	}
 	if !hasTimestamp {
-		rcv.Time = env.time
+		rcv.Time = env.time.UTC()
 	}
 	rcv.HasEnvelope, rcv.Seq, rcv.Run = true, env.seq, string(env.run)
 	return rcv, nil
