@@ -78,7 +78,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		OnUsageError:   onUsageError,
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
-				return usagef("unknown command %q (commands: send, receive, validate, version)", c.Args().First())
+				return usagef("unknown command %q (commands: send, receive, validate, preview, version)", c.Args().First())
 			}
 			return cli.ShowAppHelp(c)
 		},

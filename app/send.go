@@ -9,6 +9,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
+	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
@@ -36,6 +39,8 @@ func sendCommand() *cli.Command {
 			Usage: "with --transport gochannel, how received messages print: text or json"},
 		connectTimeoutFlag(),
 		httpAddrFlag(":8080"),
+		&cli.BoolFlag{Name: "enable-control", EnvVars: env("enable-control"),
+			Usage: "allow the control API's PUT/DELETE/POST routes (overrides, pause) on --http-addr"},
 		&cli.DurationFlag{Name: "shutdown-timeout", Value: 10 * time.Second, EnvVars: env("shutdown-timeout"),
 			Usage: "on SIGINT/SIGTERM, how long in-flight publishes may take to finish"},
 	)
@@ -72,6 +77,7 @@ type sendOptions struct {
 	shutdownTimeout time.Duration
 	connectTimeout  time.Duration
 	httpAddr        string
+	enableControl   bool
 }
 
 func sendOptionsFrom(c *cli.Context) (sendOptions, error) {
@@ -108,6 +114,7 @@ func sendOptionsFrom(c *cli.Context) (sendOptions, error) {
 		shutdownTimeout: c.Duration("shutdown-timeout"),
 		connectTimeout:  c.Duration("connect-timeout"),
 		httpAddr:        c.String("http-addr"),
+		enableControl:   c.Bool("enable-control"),
 	}
 	switch {
 	case c.IsSet("seed"):
@@ -131,17 +138,40 @@ func runSend(ctx context.Context, opts sendOptions, stdout io.Writer, logger *sl
 		"config", opts.cfg.Path, "deployments", len(opts.cfg.Deployments), "seed", opts.seed,
 		"transport", opts.conn.transport, "uri", transport.RedactURI(opts.conn.uri), "confirm", opts.confirm)
 
+	// Health and metrics come up first: /readyz says why we are not ready
+	// while the broker is still being dialled.
+	reg := newRegistry()
+	metrics := newSendMetrics(reg)
+	var pairReady atomic.Pointer[func() error]
+	var mux *http.ServeMux
+	srv, err := startHTTP(opts.httpAddr, reg, func() error {
+		if ready := pairReady.Load(); ready != nil {
+			return (*ready)()
+		}
+		return errors.New("connecting to the broker")
+	}, func(m *http.ServeMux) { mux = m }, logger)
+	if err != nil {
+		return err
+	}
+	defer shutdownHTTP(srv, opts.shutdownTimeout, logger)
+
 	pair, err := transport.New(ctx, opts.conn.transport, transport.Options{
 		URI:            opts.conn.uri,
 		Exchange:       opts.conn.exchange,
 		Confirm:        opts.confirm,
 		Topics:         []string{codec.TopicPrefix + "*"},
 		ConnectTimeout: opts.connectTimeout,
+		Observer:       metrics,
 	}, logger)
 	if err != nil {
+		if ctx.Err() != nil {
+			logger.Info("stopped before the broker answered")
+			return nil
+		}
 		return fmt.Errorf("connect: %w", err)
 	}
 	defer pair.Close()
+	pairReady.Store(&pair.Ready)
 
 	source := codec.NewSource(0)
 	router, err := newSendRouter(opts, pair, source, stdout, logger)
@@ -157,7 +187,6 @@ func runSend(ctx context.Context, opts sendOptions, stdout io.Writer, logger *sl
 	}
 
 	sched, err := generator.NewSchedule(opts.cfg, generator.ScheduleOptions{
-		Start:    time.Now(),
 		Run:      run,
 		Seed:     opts.seed,
 		Interval: opts.interval,
@@ -166,20 +195,31 @@ func runSend(ctx context.Context, opts sendOptions, stdout io.Writer, logger *sl
 	if err != nil {
 		return &usageError{fmt.Errorf("schedule: %w", err)}
 	}
-	start := time.Now()
+	if mux != nil {
+		controlRoutes(sched, opts.enableControl, filepath.Dir(opts.cfg.Path))(mux)
+	}
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	go watchConfig(watchCtx, opts.cfg.Path, logger, newReloader(opts.cfg.Path, opts.cfg, sched, metrics, logger).Reload)
+
 	var sent int
 	runErr := sched.Run(ctx, func(ctx context.Context, b generator.Batch) error {
-		lag := time.Since(start.Add(b.At))
+		if len(b.Events) == 0 {
+			return nil
+		}
+		lag := time.Since(b.Events[0].Time)
 		begin := time.Now()
 		if err := source.Emit(ctx, b.Events); err != nil {
 			return err
 		}
+		metrics.ObserveTick(lag, b.Events)
 		sent += len(b.Events)
 		logger.Info("tick", "at", b.At, "messages", len(b.Events), "lag", lag.Round(time.Millisecond),
 			"took", time.Since(begin).Round(time.Millisecond), "sent", sent)
 		return nil
 	})
 	// Stop taking new work, then let in-flight publishes finish.
+	stopWatch()
 	source.Close()
 	closeErr := router.Close()
 	<-routerDone

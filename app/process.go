@@ -1,0 +1,35 @@
+package app
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// startHTTP starts the health, readiness and metrics server on addr; an
+// empty addr turns it off (nil server, nil error, extra never called).
+func startHTTP(addr string, reg *prometheus.Registry, ready func() error, extra func(*http.ServeMux), logger *slog.Logger) (*httpServer, error) {
+	if addr == "" {
+		return nil, nil
+	}
+	srv := newHTTPServer(addr, reg, ready, extra, logger)
+	if err := srv.Start(); err != nil {
+		return nil, &usageError{err}
+	}
+	return srv, nil
+}
+
+// shutdownHTTP stops srv (nil is fine), giving requests in progress up to timeout.
+func shutdownHTTP(srv *httpServer, timeout time.Duration, logger *slog.Logger) {
+	if srv == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		logger.Warn("http server shutdown", "error", err.Error())
+	}
+}
