@@ -227,8 +227,9 @@ func sameNames(names []string, ms []generator.Metric) bool {
 // m.lastMu must be held.
 func (m *sendMetrics) rebuild(ev *generator.Event, old *appGauges) *appGauges {
 	ag := &appGauges{names: make([]string, len(ev.Metrics)), gauges: make([]prometheus.Gauge, len(ev.Metrics))}
-	kept := make(map[string]prometheus.Gauge)
+	var kept map[string]prometheus.Gauge // nil on first sight: reads and deletes are no-ops
 	if old != nil {
+		kept = make(map[string]prometheus.Gauge, len(old.names))
 		for i, name := range old.names {
 			if old.gauges[i] != nil {
 				kept[name] = old.gauges[i]
