@@ -192,7 +192,8 @@ func TestRoundTrip(t *testing.T) {
 				t.Fatalf("Decode(Encode): %v", err)
 			}
 			if got.App != tc.ev.App || got.Topic != "Metrics."+tc.ev.App || got.CorrelationID != "C0FFEE" ||
-				!got.HasEnvelope || got.Seq != tc.ev.Seq || got.Run != tc.ev.Run || !got.Time.Equal(tc.ev.Time) {
+				!got.HasEnvelope || got.Seq != tc.ev.Seq || got.Run != tc.ev.Run || !got.Time.Equal(tc.ev.Time) ||
+				got.Time.Location() != time.UTC {
 				t.Errorf("got %+v, want the fields of %+v", got, tc.ev)
 			}
 			texts := func(ms []generator.Metric) []string {
