@@ -12,7 +12,8 @@ import (
 )
 
 // Load reads and parses the config file at path (see Parse). A missing or
-// unreadable file is an error naming the path.
+// unreadable file is an error naming the path (wrapping the fs error, so
+// errors.Is(err, fs.ErrNotExist) works). Safe for concurrent use.
 func Load(path string) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -28,7 +29,7 @@ func Load(path string) (*Config, error) {
 // *FieldError with the line and column of the offending key or value (see
 // FieldErrors). On error the returned Config is nil. The models of each
 // deployment (one set per copy when `count` expands it) are fresh and owned
-// by the returned Config.
+// by the returned Config. Safe for concurrent use.
 func Parse(path string, data []byte) (*Config, error) {
 	p := &parser{file: path, baseDir: filepath.Dir(path), replays: map[string]*Replay{}}
 	root := p.document(data)

@@ -20,6 +20,7 @@ var modelKeys = []string{"choice", "weights", "value", "uniform", "walk", "sine"
 // read relative to baseDir. It validates like Parse and returns the model
 // and its Spec (see MetricSpec.Spec). Errors are *FieldError values, joined,
 // naming the field ("sine.period: must be > 0") without file positions.
+// Safe for concurrent use.
 func ParseModel(data []byte, baseDir string) (Model, any, error) {
 	p := &parser{baseDir: baseDir, noPos: true, replays: map[string]*Replay{}, what: "a model"}
 	if json.Valid(data) {

@@ -8,6 +8,8 @@ import (
 
 // Weighted picks from a list with given weights: {choice: [...], weights: [...]}.
 // Values are sent as written.
+//
+// Build one with Parse or ParseModel; the zero value is not usable.
 type Weighted struct {
 	values []Value
 	cum    []float64 // cumulative weights; the last is the total (> 0)
@@ -37,6 +39,8 @@ func (w *Weighted) Allows(text string) bool {
 }
 
 // Constant sends one value, as written, at every tick.
+//
+// Build one with Parse or ParseModel; the zero value is not usable.
 type Constant struct {
 	value Value
 }

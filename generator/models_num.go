@@ -9,6 +9,8 @@ import (
 // Uniform draws uniformly from [min, max]: {uniform: {min, max, step}}.
 // With a step the values are min + k*step (never above max), printed with a
 // fixed number of decimals; without one the range is continuous.
+//
+// Build one with Parse or ParseModel; the zero value is not usable.
 type Uniform struct {
 	min, max, step float64
 	n              int64 // with a step: the grid has n+1 points
@@ -41,6 +43,8 @@ func gridPoints(lo, hi, step float64) float64 {
 // back at the bounds (staying put only when neither move fits), so values
 // stay on the grid start + k*step within [min, max]. It keeps state: give
 // each (deployment, metric) its own (see Cloner).
+//
+// Build one with Parse or ParseModel; the zero value is not usable.
 type Walk struct {
 	start, min, max, step float64
 	f                     numFormat

@@ -10,6 +10,8 @@ import (
 // It starts at min (at elapsed time -phase), reaches max half a period
 // later and is back at min after a full period:
 // min + (max-min) * (1 - cos(2π (at+phase)/period)) / 2.
+//
+// Build one with Parse or ParseModel; the zero value is not usable.
 type Sine struct {
 	min, max      float64
 	period, phase time.Duration
@@ -35,6 +37,8 @@ func (s *Sine) Allows(text string) bool { return inRange(text, s.min, s.max, s.f
 
 // Ramp moves linearly from `from` to `to` over the duration `over`, then
 // holds `to`: {ramp: {from, to, over}}. A ramp may go down (from > to).
+//
+// Build one with Parse or ParseModel; the zero value is not usable.
 type Ramp struct {
 	from, to float64
 	over     time.Duration
@@ -62,6 +66,8 @@ func (r *Ramp) Allows(text string) bool {
 
 // Spike sends peak during [k*every, k*every+for) and base otherwise:
 // {spike: {base, peak, every, for}}.
+//
+// Build one with Parse or ParseModel; the zero value is not usable.
 type Spike struct {
 	base, peak Value
 	every, dur time.Duration

@@ -19,6 +19,8 @@ const maxReplayBytes = 64 << 20
 // {replay: {file, column}}. The file is a CSV with a header row; the values
 // of the named column are sent as written. It keeps state (its position):
 // give each (deployment, metric) its own (see Cloner).
+//
+// Build one with Parse or ParseModel; the zero value is not usable.
 type Replay struct {
 	values []Value // shared, read-only
 	set    memberSet
