@@ -2,6 +2,8 @@ package deployments_test
 
 import (
 	"bufio"
+	"debug/buildinfo"
+	"debug/elf"
 	"net"
 	"os/exec"
 	"path"
@@ -96,6 +98,9 @@ func TestProgram(t *testing.T) {
 		if got := strings.TrimSpace(runBinary(t, bin, "version")); !strings.Contains(got, version) {
 			t.Errorf("version prints %q, want it to contain %q", got, version)
 		}
+	})
+	t.Run("binary is static and trimmed", func(t *testing.T) {
+		checkStaticBinary(t, bin)
 	})
 	t.Run("image CMD is a command", func(t *testing.T) {
 		cmd := jsonArgs(t, lastInstruction(t, finalStage(ins), "CMD"))
@@ -234,4 +239,36 @@ func checkEnumValues(t *testing.T, flags map[string]flagHelp, env map[string]str
 			t.Errorf("%s=%s: --%s does not list %q: %s", name, value, flag, value, strings.TrimSpace(usage))
 		}
 	}
+}
+
+// checkStaticBinary asserts what distroless static needs: no ELF interpreter
+// (no dynamic loader in the image), and the build settings the Dockerfile
+// promises, as recorded in the binary.
+func checkStaticBinary(t *testing.T, bin string) {
+	t.Helper()
+	f, err := elf.Open(bin)
+	if err != nil {
+		t.Fatalf("open binary: %v", err)
+	}
+	t.Cleanup(func() { _ = f.Close() })
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP {
+			t.Error("the binary has an ELF interpreter: it is dynamically linked")
+		}
+	}
+	info, err := buildinfo.ReadFile(bin)
+	if err != nil {
+		t.Fatalf("read build info: %v", err)
+	}
+	settings := map[string]string{}
+	for _, s := range info.Settings {
+		settings[s.Key] = s.Value
+	}
+	for k, v := range map[string]string{"CGO_ENABLED": "0", "-trimpath": "true"} {
+		if settings[k] != v {
+			t.Errorf("build setting %s = %q, want %q", k, settings[k], v)
+		}
+	}
+	// With -trimpath the go command does not record -ldflags; the version
+	// subtest checks the stamp instead.
 }
