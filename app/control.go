@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sync/atomic"
 
 	"github.com/labsea/metricsender/generator"
 )
@@ -17,6 +18,69 @@ type controller interface {
 	ClearOverride(app, metric string) error
 	Pause(app string) error
 	Resume(app string) error
+}
+
+// errNotStarted is what a laterController answers before its schedule is set.
+var errNotStarted = errors.New("the schedule has not started yet (waiting for the broker connection)")
+
+// laterController is a controller whose schedule arrives later: it lets the
+// HTTP server (and /healthz, /readyz) start before the broker connection and
+// the schedule exist. Before Set, Snapshot is empty and the other methods
+// fail with errNotStarted (503). Safe for concurrent use.
+type laterController struct {
+	p atomic.Pointer[controllerBox]
+}
+
+type controllerBox struct{ c controller }
+
+// Set makes c the controller from now on.
+func (l *laterController) Set(c controller) { l.p.Store(&controllerBox{c}) }
+
+func (l *laterController) get() controller {
+	if b := l.p.Load(); b != nil {
+		return b.c
+	}
+	return nil
+}
+
+// Snapshot implements controller.
+func (l *laterController) Snapshot() []generator.DeploymentState {
+	if c := l.get(); c != nil {
+		return c.Snapshot()
+	}
+	return nil
+}
+
+// Override implements controller.
+func (l *laterController) Override(app, metric string, m generator.Model, spec any) error {
+	if c := l.get(); c != nil {
+		return c.Override(app, metric, m, spec)
+	}
+	return errNotStarted
+}
+
+// ClearOverride implements controller.
+func (l *laterController) ClearOverride(app, metric string) error {
+	if c := l.get(); c != nil {
+		return c.ClearOverride(app, metric)
+	}
+	return errNotStarted
+}
+
+// Pause implements controller.
+func (l *laterController) Pause(app string) error {
+	if c := l.get(); c != nil {
+		return c.Pause(app)
+	}
+	return errNotStarted
+}
+
+// Resume implements controller.
+func (l *laterController) Resume(app string) error {
+	if c := l.get(); c != nil {
+		return c.Resume(app)
+	}
+	return errNotStarted
 }
 
 // maxControlBody bounds a control request's body: a model definition is small.
@@ -35,7 +99,8 @@ const maxControlBody = 64 << 10
 // 403 unless enableMutations (--enable-control): the metrics port is often
 // reachable from the whole cluster. Mutations answer 204; errors are JSON
 // {"error": "..."}: 404 for an unknown deployment or metric, 400 for an
-// invalid body, 413 for a body over 64 KiB. A model's replay file is read
+// invalid body, 413 for a body over 64 KiB, 503 before a laterController
+// has its schedule. A model's replay file is read
 // relative to baseDir (the config file's directory). Overrides take effect
 // at the next tick.
 func controlRoutes(sched controller, enableMutations bool, baseDir string) func(*http.ServeMux) {
@@ -163,6 +228,8 @@ func (c *control) answer(w http.ResponseWriter, err error) {
 		w.WriteHeader(http.StatusNoContent)
 	case errors.Is(err, generator.ErrUnknownDeployment), errors.Is(err, generator.ErrUnknownMetric):
 		writeError(w, http.StatusNotFound, err)
+	case errors.Is(err, errNotStarted):
+		writeError(w, http.StatusServiceUnavailable, err)
 	default:
 		writeError(w, http.StatusInternalServerError, err)
 	}

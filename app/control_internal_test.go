@@ -238,3 +238,36 @@ func TestControlLastValue(t *testing.T) {
 		}
 	}
 }
+
+// TestControlLater: the control API served by newHTTPServer before the
+// schedule exists answers 503, then steers the schedule once it is Set.
+func TestControlLater(t *testing.T) {
+	var later laterController
+	base := startServer(t, newRegistry(), nil, controlRoutes(&later, true, t.TempDir()))
+	const cpu = "/v1/deployments/web-0/metrics/cpu"
+
+	if resp, body := do(t, "GET", base+"/v1/deployments", ""); resp.StatusCode != 200 || body != "[]\n" {
+		t.Errorf("GET before Set = %d %q, want 200 and an empty list", resp.StatusCode, body)
+	}
+	for _, c := range []call{{"PUT", cpu, `{"value":"2"}`}, {"DELETE", cpu, ""}, {"POST", "/v1/deployments/web-0/pause", ""},
+		{"POST", "/v1/deployments/web-0/resume", ""}} {
+		if resp, body := do(t, c.method, base+c.path, c.body); resp.StatusCode != 503 || !strings.Contains(body, "not started") {
+			t.Errorf("%s %s before Set = %d %s, want 503", c.method, c.path, resp.StatusCode, body)
+		}
+	}
+
+	sched, err := generator.NewSchedule(controlConfig(), generator.ScheduleOptions{Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	later.Set(sched)
+	if resp, body := do(t, "PUT", base+cpu, `{"value":"2"}`); resp.StatusCode != 204 {
+		t.Fatalf("PUT after Set = %d %s, want 204", resp.StatusCode, body)
+	}
+	if v := nextValues(t, sched); v["web-0"]["cpu"] != "2" {
+		t.Errorf("next batch %v, want web-0 cpu=2", v)
+	}
+	if resp, body := do(t, "GET", base+"/v1/deployments", ""); resp.StatusCode != 200 || !strings.Contains(body, `"override":"2"`) {
+		t.Errorf("GET after Set = %d %s, want the override", resp.StatusCode, body)
+	}
+}
