@@ -21,16 +21,16 @@ var badConfigs = []struct {
 	want       []string
 }{
 	{"unknown top-level key", "intervl: 60s\n" + okDeployments,
-		[]string{"bad.yaml:1:1: intervl: unknown key (want one of: connection, interval, seed, spread, deployments)"}},
+		[]string{"bad.yaml:1:1: intervl: unknown key (did you mean \"interval\"?)"}},
 	{"keys are case-sensitive", "Interval: 60s\n" + okDeployments,
-		[]string{"bad.yaml:1:1: Interval: unknown key (want one of: connection, interval, seed, spread, deployments)"}},
+		[]string{"bad.yaml:1:1: Interval: unknown key (keys are case-sensitive: did you mean \"interval\"?)"}},
 	{"unknown deployment key", "deployments:\n  - name: a\n    metric:\n      cpu: [1]\n",
 		[]string{
 			"bad.yaml:2:5: deployments[0].metrics: missing",
-			"bad.yaml:3:5: deployments[0].metric: unknown key (want one of: name, count, interval, metrics)",
+			"bad.yaml:3:5: deployments[0].metric: unknown key (did you mean \"metrics\"?)",
 		}},
 	{"unknown connection key", "connection:\n  url: amqp://h\n" + okDeployments,
-		[]string{"bad.yaml:2:3: connection.url: unknown key (want one of: uri, exchange)"}},
+		[]string{"bad.yaml:2:3: connection.url: unknown key (did you mean \"uri\"?)"}},
 	{"missing deployments", "interval: 10s\n",
 		[]string{"bad.yaml:1:1: deployments: missing: the file must list deployments"}},
 	{"empty deployments", "deployments: []\n",

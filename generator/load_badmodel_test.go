@@ -11,7 +11,7 @@ var badModels = []struct {
 	want       []string
 }{
 	{"unknown model", metricYAML("{unifrom: {min: 1, max: 2}}"),
-		[]string{"bad.yaml:4:11: deployments[0].metrics.m.unifrom: unknown key (want one of: choice, weights, value, uniform, walk, sine, ramp, spike, replay)"}},
+		[]string{"bad.yaml:4:11: deployments[0].metrics.m.unifrom: unknown key (did you mean \"uniform\"?)"}},
 	{"two models", metricYAML("{sine: {min: 1, max: 2, period: 1m}, ramp: {from: 1, to: 2, over: 1m}}"),
 		[]string{"bad.yaml:4:7: deployments[0].metrics.m: one model per metric, got sine, ramp"}},
 	{"empty mapping", metricYAML("{}"),

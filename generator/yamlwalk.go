@@ -214,7 +214,13 @@ func (p *parser) mapping(at, n *yaml.Node, field string, known ...string) (entri
 			continue
 		}
 		if known != nil && !contains(known, k.Value) {
-			p.fail(k, join(field, k.Value), "unknown key (want one of: %s)", strings.Join(known, ", "))
+			if guess := closest(k.Value, known); strings.EqualFold(guess, k.Value) {
+				p.fail(k, join(field, k.Value), "unknown key (keys are case-sensitive: did you mean %q?)", guess)
+			} else if guess != "" {
+				p.fail(k, join(field, k.Value), "unknown key (did you mean %q?)", guess)
+			} else {
+				p.fail(k, join(field, k.Value), "unknown key (want one of: %s)", strings.Join(known, ", "))
+			}
 			continue
 		}
 		e := entry{key: k, val: v}
