@@ -143,6 +143,10 @@ func (p *amqpPublisher) logDropsLocked(why string, now time.Time) {
 func (p *amqpPublisher) flush(deadline time.Time) error {
 	p.flushMu.Lock()
 	defer p.flushMu.Unlock()
+	// Set while popped messages are in flight, when the buffer may look
+	// empty: Publish must wait for them too.
+	p.flushing.Store(true)
+	defer p.flushing.Store(false)
 	batch := make([]pubItem, 0, min(p.buf.Len(), flushBatch))
 	for p.buf.Len() > 0 {
 		batch = p.buf.popFront(batch[:0], flushBatch)

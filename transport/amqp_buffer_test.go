@@ -99,31 +99,28 @@ func TestOutageBuffer(t *testing.T) {
 }
 
 // TestPublishAcrossConnectionDrops cuts the publisher's connection five
-// times, publishing after each cut: with confirms nothing may be lost.
+// times, publishing after each cut: with confirms nothing may be lost
+// (a cut during a flush may duplicate: at-least-once).
 func TestPublishAcrossConnectionDrops(t *testing.T) {
 	e := newTestEnv(t, nil, nil)
 	app := uniqueApp(t)
-	q := bindQueue(t, e.uri, "is", false, codec.Topic(app))
-	const perRound = 200
+	q := bindQueue(t, e.uri, "is", true, codec.Topic(app))
+	const perRound, total = 200, 5 * 200
 	for round := range 5 {
 		e.dropConnection(t)
 		if err := e.pub.Publish(codec.Topic(app), numbered(app, round*perRound, perRound)...); err != nil {
 			t.Fatalf("round %d: Publish: %v", round, err)
 		}
 	}
-	waitFor(t, "buffer flushed", func() bool { return e.pub.buf.Len() == 0 && e.pub.live() != nil })
-	// A last call after the flush: it is confirmed once it returns, and it
-	// cannot overtake buffered ones, so the queue is complete when it is in.
-	if err := e.pub.Publish(codec.Topic(app), numbered(app, 5*perRound, 1)...); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, "all messages in the queue", func() bool { return q.depth(t) >= 5*perRound+1 })
-	if n := q.depth(t); n != 5*perRound+1 {
-		t.Errorf("queue holds %d, want %d", n, 5*perRound+1)
+	seen := make(map[int]bool, total)
+	for len(seen) < total {
+		for _, n := range bodies(t, receiveN(t, q.ds, 1)) {
+			seen[n] = true
+		}
 	}
 	e.obs.do(func() {
-		if e.obs.downs != 5 || e.obs.ups != 5 || e.obs.dropped != 0 {
-			t.Errorf("observer: downs %d ups %d dropped %d, want 5 5 0", e.obs.downs, e.obs.ups, e.obs.dropped)
+		if e.obs.downs != 5 || e.obs.dropped != 0 {
+			t.Errorf("observer: downs %d dropped %d, want 5 and 0", e.obs.downs, e.obs.dropped)
 		}
 	})
 }

@@ -73,11 +73,12 @@ type amqpPublisher struct {
 	log   *slog.Logger
 	obs   Observer
 
-	sess    atomic.Pointer[session]
-	perm    atomic.Pointer[error] // a permanent failure after a reconnect
-	pool    *channelPool
-	buf     *outageBuffer
-	flushMu sync.Mutex
+	sess     atomic.Pointer[session]
+	perm     atomic.Pointer[error] // a permanent failure after a reconnect
+	pool     *channelPool
+	buf      *outageBuffer
+	flushMu  sync.Mutex
+	flushing atomic.Bool // a flush has messages in flight
 
 	mu       sync.RWMutex // guards closed and inflight.Add
 	closed   bool
@@ -186,7 +187,7 @@ func (p *amqpPublisher) Publish(topic string, msgs ...*message.Message) error {
 		p.buffer(items, false)
 		return nil
 	}
-	if p.buf.Len() > 0 {
+	if p.buf.Len() > 0 || p.flushing.Load() {
 		// Buffered messages go first; this waits while another caller or the
 		// reconnect loop flushes (backpressure, not drops).
 		_ = p.flush(start.Add(p.cfg.PublishTimeout))

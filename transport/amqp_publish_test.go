@@ -166,7 +166,8 @@ func newTestEnv(t *testing.T, proxy *freezeProxy, mod func(*AMQPConfig)) *testEn
 // side of the client, as a network cut would; the wrapper reconnects.
 func (e *testEnv) dropConnection(t *testing.T) {
 	t.Helper()
-	s := e.pub.sess.Load()
+	waitFor(t, "publisher connected", func() bool { return e.pub.live() != nil })
+	s := e.pub.live()
 	_ = s.conn.Close()
 	waitFor(t, "publisher sees the drop", func() bool { return !s.alive() })
 }
