@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -49,6 +50,24 @@ func freeAddr(t *testing.T) string {
 	return addr
 }
 
+// lockedBuffer is a bytes.Buffer safe to read while a process writes it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
 // get returns the status and body of GET url.
 func get(client *http.Client, url string) (int, string, error) {
 	resp, err := client.Get(url)
@@ -84,7 +103,7 @@ func testServe(t *testing.T, bin string, c corev1.Container, metricsPath, series
 	for name, value := range literalEnv(c) {
 		cmd.Env = append(cmd.Env, name+"="+value)
 	}
-	var stdout, stderr bytes.Buffer
+	var stdout, stderr lockedBuffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", c.Args[0], err)
