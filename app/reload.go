@@ -3,10 +3,12 @@ package app
 import (
 	"context"
 	"crypto/sha256"
+	"fmt"
 	"log/slog"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -195,7 +197,7 @@ func (r *reloader) Reload() {
 
 func (r *reloader) applied(cfg *generator.Config, res generator.ApplyResult) {
 	r.logger.Info("config reloaded", "file", r.path, "deployments", len(cfg.Deployments),
-		"added", res.Added, "removed", res.Removed, "changed", res.Changed)
+		"added", firstNames(res.Added), "removed", firstNames(res.Removed), "changed", firstNames(res.Changed))
 	if cfg.Connection != r.conn {
 		r.logger.Warn("the connection section changed: the running connection stays until a restart",
 			"file", r.path)
@@ -208,6 +210,16 @@ func (r *reloader) applied(cfg *generator.Config, res generator.ApplyResult) {
 		r.metrics.Forget(res.Removed)
 		r.metrics.Reload(true)
 	}
+}
+
+// firstNames keeps a log line short when a reload touches thousands of
+// deployments (a `count` change): the first ten names, then how many more.
+func firstNames(names []string) []string {
+	const show = 10
+	if len(names) <= show {
+		return names
+	}
+	return append(slices.Clip(names[:show]), fmt.Sprintf("(+%d more)", len(names)-show))
 }
 
 func sameSeed(a, b *int64) bool {

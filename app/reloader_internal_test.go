@@ -3,6 +3,7 @@ package app
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"slices"
@@ -139,6 +140,33 @@ func TestReloader(t *testing.T) {
 			}
 			if strings.Contains(all, "s3cret") {
 				t.Errorf("log shows the password:\n%s", all)
+			}
+		})
+	}
+}
+
+func TestFirstNames(t *testing.T) {
+	many := make([]string, 25)
+	for i := range many {
+		many[i] = fmt.Sprintf("web-%d", i)
+	}
+	tests := []struct {
+		name string
+		in   []string
+		want []string
+	}{
+		{"none", nil, nil},
+		{"few", many[:3], many[:3]},
+		{"ten", many[:10], many[:10]},
+		{"many", many, append(slices.Clone(many[:10]), "(+15 more)")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := firstNames(tt.in); !slices.Equal(got, tt.want) {
+				t.Errorf("firstNames = %v, want %v", got, tt.want)
+			}
+			if len(tt.in) > 10 && tt.in[10] != "web-10" {
+				t.Errorf("firstNames changed its input")
 			}
 		})
 	}
