@@ -7,18 +7,25 @@ import (
 	"io"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/urfave/cli/v2"
 
 	"github.com/labsea/metricsender/codec"
+	"github.com/labsea/metricsender/generator"
 	"github.com/labsea/metricsender/transport"
 )
 
 func receiveCommand() *cli.Command {
-	flags := connectionFlags()
+	flags := append([]cli.Flag{configFlag()}, connectionFlags()...)
 	flags = append(flags,
+		&cli.StringFlag{Name: "queue", EnvVars: env("queue"),
+			Usage: "consume this durable queue (created as a quorum queue if missing) instead of an exclusive one, so restarts lose nothing"},
+		&cli.BoolFlag{Name: "check", EnvVars: env("check"),
+			Usage: "report missing, duplicated and out-of-order messages (and, with --config given, values the config does not allow); exit 1 on loss"},
+		&cli.BoolFlag{Name: "strict", EnvVars: env("strict"), Usage: "with --check, duplicates fail the run too"},
 		&cli.StringSliceFlag{Name: "topic", EnvVars: env("topic"), Value: cli.NewStringSlice(codec.TopicPrefix + "*"),
 			Usage: "binding pattern (* one word, # zero or more); repeatable"},
 		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "text", EnvVars: env("output"),
@@ -43,12 +50,16 @@ func receiveCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			return runReceive(c.Context, opts, c.App.Writer, logger)
+			return runReceive(c.Context, opts, c.App.Writer, c.App.ErrWriter, logger)
 		},
 	}
 }
 
 type receiveOptions struct {
+	cfg            *generator.Config // nil unless --config was given
+	queue          string
+	check          bool
+	strict         bool
 	conn           connection
 	topics         []string
 	output         string
@@ -77,11 +88,23 @@ func receiveOptionsFrom(c *cli.Context) (receiveOptions, error) {
 			return receiveOptions{}, usagef("--topic: empty pattern")
 		}
 	}
-	conn, err := resolveConnection(c, nil)
+	// The config is optional here: it only bounds --check and may hold the connection.
+	var cfg *generator.Config
+	if c.IsSet("config") {
+		var err error
+		if cfg, err = loadConfig(c); err != nil {
+			return receiveOptions{}, err
+		}
+	}
+	if c.Bool("strict") && !c.Bool("check") {
+		return receiveOptions{}, usagef("--strict goes with --check")
+	}
+	conn, err := resolveConnection(c, cfg)
 	if err != nil {
 		return receiveOptions{}, err
 	}
-	return receiveOptions{conn: conn, topics: topics, output: c.String("output"),
+	return receiveOptions{cfg: cfg, queue: c.String("queue"), check: c.Bool("check"), strict: c.Bool("strict"),
+		conn: conn, topics: topics, output: c.String("output"),
 		count: c.Int("count"), timeout: c.Duration("timeout"),
 		connectTimeout: c.Duration("connect-timeout"), httpAddr: c.String("http-addr")}, nil
 }
@@ -94,7 +117,7 @@ var errCheckFailed = errors.New("check failed")
 
 // runReceive prints messages until ctx is cancelled, --count is reached
 // (nil) or --timeout passes first (errCountNotReached).
-func runReceive(ctx context.Context, opts receiveOptions, stdout io.Writer, logger *slog.Logger) error {
+func runReceive(ctx context.Context, opts receiveOptions, stdout, stderr io.Writer, logger *slog.Logger) error {
 	logger.Info("starting", "transport", opts.conn.transport, "uri", transport.RedactURI(opts.conn.uri), "topics", opts.topics)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -103,9 +126,24 @@ func runReceive(ctx context.Context, opts receiveOptions, stdout io.Writer, logg
 		ctx, cancelTimeout = context.WithTimeout(ctx, opts.timeout)
 		defer cancelTimeout()
 	}
+	reg := newRegistry()
+	metrics := newReceiveMetrics(reg)
+	var pairReady atomic.Pointer[func() error]
+	srv, err := startHTTP(opts.httpAddr, reg, func() error {
+		if ready := pairReady.Load(); ready != nil {
+			return (*ready)()
+		}
+		return errors.New("connecting to the broker")
+	}, nil, logger)
+	if err != nil {
+		return err
+	}
+	defer shutdownHTTP(srv, 5*time.Second, logger)
+
 	pair, err := transport.New(ctx, opts.conn.transport, transport.Options{
 		URI:            opts.conn.uri,
 		Exchange:       opts.conn.exchange,
+		Queue:          opts.queue,
 		Topics:         opts.topics,
 		ConnectTimeout: opts.connectTimeout,
 	}, logger)
@@ -113,8 +151,13 @@ func runReceive(ctx context.Context, opts receiveOptions, stdout io.Writer, logg
 		return fmt.Errorf("connect: %w", err)
 	}
 	defer pair.Close()
+	pairReady.Store(&pair.Ready)
 
 	rcv := newReceiver(opts, stdout, logger, cancel)
+	rcv.metrics = metrics
+	if opts.check {
+		rcv.check = newChecker(opts.cfg, metrics)
+	}
 	router, err := message.NewRouter(message.RouterConfig{}, quietWatermillLogger(logger))
 	if err != nil {
 		return fmt.Errorf("router: %w", err)
@@ -133,10 +176,16 @@ func runReceive(ctx context.Context, opts receiveOptions, stdout io.Writer, logg
 	}
 	received, decodeErrors := rcv.counts()
 	logger.Info("stopped", "received", received, "decode_errors", decodeErrors)
-	if opts.count > 0 && received < opts.count {
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return fmt.Errorf("%w: %d of %d messages within %s", errCountNotReached, received, opts.count, opts.timeout)
+	countMissed := opts.count > 0 && received < opts.count
+	if rcv.check != nil {
+		summary := rcv.check.summary(decodeErrors)
+		fmt.Fprintln(stderr, summary)
+		if rcv.check.failed(opts.strict) || countMissed {
+			return errCheckFailed
 		}
+	}
+	if countMissed && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("%w: %d of %d messages within %s", errCountNotReached, received, opts.count, opts.timeout)
 	}
 	return nil
 }
@@ -150,6 +199,9 @@ type receiver struct {
 	logger *slog.Logger
 	count  int
 	done   func() // called once when count is reached; may be nil
+
+	metrics *receiveMetrics // may be nil
+	check   *checker        // nil without --check
 
 	mu           sync.Mutex
 	received     int
@@ -166,8 +218,19 @@ func (r *receiver) handle(msg *message.Message) error {
 	defer r.mu.Unlock()
 	if err != nil {
 		r.decodeErrors++
-		r.logger.Warn("undecodable message", "topic", msg.Metadata.Get(codec.KeyTopic), "error", err)
+		if r.metrics != nil {
+			r.metrics.DecodeError()
+		}
+		r.logger.Warn("undecodable message", "topic", msg.Metadata.Get(codec.KeyTopic), "error", err.Error())
 		return nil
+	}
+	if r.metrics != nil {
+		r.metrics.Received(rec.App)
+	}
+	if r.check != nil {
+		for _, p := range r.check.observe(rec) {
+			r.logger.Warn("check", "problem", p)
+		}
 	}
 	if r.count > 0 && r.received >= r.count {
 		return nil // past --count: leave the rest unprinted

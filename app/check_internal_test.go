@@ -1,0 +1,92 @@
+package app
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/labsea/metricsender/codec"
+	"github.com/labsea/metricsender/generator"
+)
+
+func TestChecker(t *testing.T) {
+	msg := func(app, run string, seq uint64, metrics ...string) codec.Received {
+		r := codec.Received{App: app, Run: run, Seq: seq, HasEnvelope: seq > 0}
+		for i := 0; i+1 < len(metrics); i += 2 {
+			r.Metrics = append(r.Metrics, generator.Metric{Name: metrics[i], Value: generator.Value{Text: metrics[i+1]}})
+		}
+		return r
+	}
+	cfg := &generator.Config{Deployments: []generator.Deployment{{
+		Name: "app1",
+		Metrics: []generator.MetricSpec{{Name: "cpu", Model: &generator.Choice{Values: []generator.Value{
+			{Text: "0.5", Num: 0.5, HasNum: true}, {Text: "0.8", Num: 0.8, HasNum: true}}}}},
+	}}}
+	tests := []struct {
+		name    string
+		cfg     *generator.Config
+		seqs    []codec.Received
+		strict  bool
+		want    string
+		failed  bool
+		problem string // a substring of some reported problem; "" for none at all
+	}{
+		{"in order", nil, []codec.Received{msg("a", "r", 1), msg("a", "r", 2), msg("a", "r", 3)}, false,
+			"received=3 missing=0 duplicates=0 out_of_order=0 out_of_bounds=0 decode_errors=0", false, ""},
+		{"late start is not missing", nil, []codec.Received{msg("a", "r", 41), msg("a", "r", 42)}, false,
+			"received=2 missing=0 duplicates=0 out_of_order=0 out_of_bounds=0 decode_errors=0", false, ""},
+		{"gap", nil, []codec.Received{msg("a", "r", 1), msg("a", "r", 4)}, false,
+			"received=2 missing=2 duplicates=0 out_of_order=0 out_of_bounds=0 decode_errors=0", true, "seq jumped to 4"},
+		{"gap filled late", nil, []codec.Received{msg("a", "r", 1), msg("a", "r", 3), msg("a", "r", 2)}, false,
+			"received=3 missing=0 duplicates=0 out_of_order=1 out_of_bounds=0 decode_errors=0", false, "out of order"},
+		{"duplicate passes", nil, []codec.Received{msg("a", "r", 1), msg("a", "r", 2), msg("a", "r", 2)}, false,
+			"received=3 missing=0 duplicates=1 out_of_order=0 out_of_bounds=0 decode_errors=0", false, "duplicate"},
+		{"duplicate fails when strict", nil, []codec.Received{msg("a", "r", 1), msg("a", "r", 1)}, true,
+			"received=2 missing=0 duplicates=1 out_of_order=0 out_of_bounds=0 decode_errors=0", true, "duplicate"},
+		{"runs and apps are separate streams", nil, []codec.Received{msg("a", "r1", 5), msg("a", "r2", 1), msg("b", "r1", 9), msg("a", "r1", 6)}, false,
+			"received=4 missing=0 duplicates=0 out_of_order=0 out_of_bounds=0 decode_errors=0", false, ""},
+		{"no envelope is not seq-checked", nil, []codec.Received{msg("a", "", 0), msg("a", "", 0)}, false,
+			"received=2 missing=0 duplicates=0 out_of_order=0 out_of_bounds=0 decode_errors=0", false, ""},
+		{"within bounds", cfg, []codec.Received{msg("app1", "r", 1, "cpu", "0.8"), msg("app1", "r", 2, "cpu", "0.50")}, false,
+			"received=2 missing=0 duplicates=0 out_of_order=0 out_of_bounds=0 decode_errors=0", false, ""},
+		{"value out of bounds", cfg, []codec.Received{msg("app1", "r", 1, "cpu", "0.9")}, false,
+			"received=1 missing=0 duplicates=0 out_of_order=0 out_of_bounds=1 decode_errors=0", true, "cpu=0.9 is outside"},
+		{"unknown app", cfg, []codec.Received{msg("other", "r", 1, "cpu", "0.5")}, false,
+			"received=1 missing=0 duplicates=0 out_of_order=0 out_of_bounds=1 decode_errors=0", true, "not a deployment"},
+		{"unknown metric", cfg, []codec.Received{msg("app1", "r", 1, "cpu", "0.5", "gpu", "1")}, false,
+			"received=1 missing=0 duplicates=0 out_of_order=0 out_of_bounds=2 decode_errors=0", true, `metric "gpu"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newChecker(tt.cfg, nil)
+			var problems []string
+			for _, r := range tt.seqs {
+				problems = append(problems, c.observe(r)...)
+			}
+			if got := c.summary(0); got != tt.want {
+				t.Errorf("summary\n got %s\nwant %s", got, tt.want)
+			}
+			if got := c.failed(tt.strict); got != tt.failed {
+				t.Errorf("failed = %v, want %v", got, tt.failed)
+			}
+			all := strings.Join(problems, "\n")
+			if tt.problem == "" && all != "" {
+				t.Errorf("unexpected problems:\n%s", all)
+			}
+			if !strings.Contains(all, tt.problem) {
+				t.Errorf("problems %q do not mention %q", all, tt.problem)
+			}
+		})
+	}
+}
+
+func TestCheckerHugeGapStaysBounded(t *testing.T) {
+	c := newChecker(nil, nil)
+	c.observe(codec.Received{App: "a", Run: "r", Seq: 1, HasEnvelope: true})
+	c.observe(codec.Received{App: "a", Run: "r", Seq: 1<<40 + 2, HasEnvelope: true})
+	if got, want := c.missing(), 1<<40; got != want {
+		t.Fatalf("missing = %d, want %d", got, want)
+	}
+	if n := len(c.streams[streamKey{"r", "a"}].gaps); n > maxTrackedGap {
+		t.Fatalf("%d gaps remembered, want at most %d", n, maxTrackedGap)
+	}
+}

@@ -1,0 +1,143 @@
+package app_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	amqp "github.com/rabbitmq/amqp091-go"
+)
+
+type cliResult struct {
+	code           int
+	stdout, stderr string
+}
+
+// startCLI runs the command line in the background.
+func startCLI(t *testing.T, ctx context.Context, args ...string) <-chan cliResult {
+	t.Helper()
+	done := make(chan cliResult, 1)
+	go func() {
+		code, stdout, stderr := runCLI(t, ctx, args...)
+		done <- cliResult{code, stdout, stderr}
+	}()
+	return done
+}
+
+// deleteQueue removes a named queue with a plain client when the test ends.
+func deleteQueue(t *testing.T, uri, name string) {
+	t.Helper()
+	t.Cleanup(func() {
+		conn, err := amqp.Dial(uri)
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		if ch, err := conn.Channel(); err == nil {
+			_, _ = ch.QueueDelete(name, false, false, false)
+		}
+	})
+}
+
+// waitQueue waits until the named queue exists (the receiver declared and bound it).
+func waitQueue(t *testing.T, ctx context.Context, uri, name string) {
+	t.Helper()
+	for ctx.Err() == nil {
+		conn, err := amqp.Dial(uri)
+		if err == nil {
+			ch, _ := conn.Channel()
+			_, err = ch.QueueDeclarePassive(name, true, false, false, false, nil)
+			conn.Close()
+			if err == nil {
+				return
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("queue %s never appeared", name)
+}
+
+func TestSendReceiveCheck(t *testing.T) {
+	uri := brokerURI(t)
+	suffix := time.Now().UnixNano()
+	queue := fmt.Sprintf("metricsender-test-check-%d", suffix)
+	deleteQueue(t, uri, queue)
+	cfg := writeFile(t, "c.yaml", fmt.Sprintf(`deployments:
+  - name: chk%[1]d-a
+    metrics: {cpu: [100m, 200m], memory: [128Mi, 256Mi]}
+  - name: chk%[1]d-b
+    metrics: {cpu: [0.5]}
+`, suffix))
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	const ticks = 20
+	recv := startCLI(t, ctx, "receive", "--uri", uri, "--queue", queue,
+		"--topic", fmt.Sprintf("Metrics.chk%d-a", suffix), "--topic", fmt.Sprintf("Metrics.chk%d-b", suffix),
+		"--check", "--config", cfg, "--count", fmt.Sprint(2*ticks), "--timeout", "60s", "--output", "json")
+	waitQueue(t, ctx, uri, queue)
+	code, _, stderr := runCLI(t, ctx, "send", "-c", cfg, "--uri", uri, "--interval", "10ms", "--count", fmt.Sprint(ticks), "--http-addr", "")
+	if code != 0 {
+		t.Fatalf("send exit %d: %s", code, stderr)
+	}
+	r := <-recv
+	if r.code != 0 {
+		t.Fatalf("receive exit %d:\n%s", r.code, r.stderr)
+	}
+	want := fmt.Sprintf("received=%d missing=0 duplicates=0 out_of_order=0 out_of_bounds=0 decode_errors=0", 2*ticks)
+	if !strings.Contains(r.stderr, want) {
+		t.Errorf("no summary %q in:\n%s", want, r.stderr)
+	}
+	if n := strings.Count(r.stdout, "\n"); n != 2*ticks {
+		t.Errorf("%d lines on stdout, want %d", n, 2*ticks)
+	}
+}
+
+func TestReceiveCheckFailsOnLossAndBounds(t *testing.T) {
+	uri := brokerURI(t)
+	app := fmt.Sprintf("loss%d", time.Now().UnixNano())
+	cfg := writeFile(t, "c.yaml", "deployments:\n  - name: "+app+"\n    metrics: {cpu: [0.5]}\n")
+	queue := "metricsender-test-" + app
+	deleteQueue(t, uri, queue)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	recv := startCLI(t, ctx, "receive", "--uri", uri, "--queue", queue, "--topic", "Metrics."+app,
+		"--check", "--config", cfg, "--count", "3", "--timeout", "30s")
+	waitQueue(t, ctx, uri, queue)
+	// seq 1, 3 (2 is lost), then a value outside the config.
+	for i, m := range []struct {
+		seq uint64
+		cpu string
+	}{{1, "0.5"}, {3, "0.5"}, {4, "0.9"}} {
+		body := fmt.Sprintf(`{"app":%q,"metrics":{"cpu":%q},"seq":%d,"run":"r1","time":"2026-11-25T17:30:0%d.000Z"}`, app, m.cpu, m.seq, i)
+		publishRaw(t, uri, "Metrics."+app, amqp.Publishing{
+			ReplyTo: app, ContentType: "application/json", Headers: amqp.Table{"cpu": m.cpu},
+			Timestamp: time.Unix(time.Date(2026, 11, 25, 17, 30, i, 0, time.UTC).UnixMilli(), 0), Body: []byte(body),
+		})
+	}
+	r := <-recv
+	if r.code != 1 {
+		t.Errorf("exit %d, want 1 (loss):\n%s", r.code, r.stderr)
+	}
+	if want := "received=3 missing=1 duplicates=0 out_of_order=0 out_of_bounds=1 decode_errors=0"; !strings.Contains(r.stderr, want) {
+		t.Errorf("summary %q not in:\n%s", want, r.stderr)
+	}
+}
+
+// publishRaw publishes one message with a plain client on exchange is.
+func publishRaw(t *testing.T, uri, key string, p amqp.Publishing) {
+	t.Helper()
+	conn, err := amqp.Dial(uri)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	ch, err := conn.Channel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ch.Publish("is", key, false, false, p); err != nil {
+		t.Fatal(err)
+	}
+}
