@@ -5,9 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
-	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"net"
 	"strings"
 	"sync"
@@ -25,14 +23,8 @@ import (
 // at once instead of retrying.
 var ErrPermanent = errors.New("permanent failure")
 
-// Start-up retry pacing: 500ms doubling to 30s, with ±25% jitter so that
-// many pods restarted together do not hit the broker in step.
-const (
-	connectBackoffMin = 500 * time.Millisecond
-	connectBackoffMax = 30 * time.Second
-	// dialTimeout bounds one TCP+TLS+AMQP handshake (amqp091's default is 30s).
-	dialTimeout = 10 * time.Second
-)
+// dialTimeout bounds one TCP+TLS+AMQP handshake (amqp091's default is 30s).
+const dialTimeout = 10 * time.Second
 
 // startDialer dials with the start-up ctx while connectAMQP runs, so that a
 // cancelled ctx interrupts a dial in progress, and without it afterwards
@@ -67,15 +59,11 @@ func (d *startDialer) dial(network, addr string) (net.Conn, error) {
 }
 
 // connectAMQP opens the watermill-amqp connection, retrying with backoff
-// while the broker is unreachable: one log line per failed attempt, the URI
-// always masked. It returns when connected; when ctx is done (an error
-// wrapping ctx.Err()); when cfg.ConnectTimeout (> 0) has elapsed (an error
-// saying it gave up, with the last cause); or at once on a permanent failure
-// (an error wrapping ErrPermanent). Once connected, the wrapper reconnects by
-// itself after a drop, and the returned connWatch tells of each reconnect
-// without reading the wrapper's unsynchronised fields.
+// while the broker is unreachable (see retryConnect for when it stops).
+// Once connected, the wrapper reconnects by itself after a drop, and the
+// returned connWatch tells of each reconnect without reading the wrapper's
+// unsynchronised fields.
 func connectAMQP(ctx context.Context, cfg AMQPConfig, logger *slog.Logger) (*wamqp.ConnectionWrapper, *connWatch, error) {
-	uri := RedactURI(cfg.URI)
 	dialer := &startDialer{ctx: ctx}
 	defer dialer.setContext(context.Background())
 
@@ -99,45 +87,12 @@ func connectAMQP(ctx context.Context, cfg AMQPConfig, logger *slog.Logger) (*wam
 	// The watch learns of every (re)connect from the wrapper's own log line.
 	watch := newConnWatch(watermill.NewSlogLogger(logger))
 
-	var deadline <-chan time.Time
-	if cfg.ConnectTimeout > 0 {
-		timer := time.NewTimer(cfg.ConnectTimeout)
-		defer timer.Stop()
-		deadline = timer.C
+	conn, err := retryConnect(ctx, cfg.URI, cfg.ConnectTimeout, logger, isPermanent,
+		func() (*wamqp.ConnectionWrapper, error) { return wamqp.NewConnection(connCfg, watch) })
+	if err != nil {
+		return nil, nil, err
 	}
-	delay := connectBackoffMin
-	for attempt := 1; ; attempt++ {
-		conn, err := wamqp.NewConnection(connCfg, watch)
-		if err == nil {
-			logger.Info("connected to broker", "uri", uri, "attempts", attempt)
-			return conn, watch, nil
-		}
-		err = scrubError(err, cfg.URI)
-		if ctx.Err() != nil {
-			return nil, nil, fmt.Errorf("connect to %s: %w (last error: %w)", uri, ctx.Err(), err)
-		}
-		if isPermanent(err) {
-			return nil, nil, fmt.Errorf("connect to %s: %w: %w", uri, ErrPermanent, err)
-		}
-		wait := jitter(delay)
-		logger.Warn("broker unreachable, retrying", "uri", uri, "attempt", attempt, "retry_in", wait.Round(time.Millisecond), "err", err)
-		timer := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			timer.Stop()
-			return nil, nil, fmt.Errorf("connect to %s: %w (last error: %w)", uri, ctx.Err(), err)
-		case <-deadline:
-			timer.Stop()
-			return nil, nil, fmt.Errorf("connect to %s: gave up after %s (%d attempts, --connect-timeout): %w", uri, cfg.ConnectTimeout, attempt, err)
-		case <-timer.C:
-		}
-		delay = min(2*delay, connectBackoffMax)
-	}
-}
-
-// jitter spreads d by ±25%.
-func jitter(d time.Duration) time.Duration {
-	return d - d/4 + time.Duration(rand.Int64N(int64(d/2)+1))
+	return conn, watch, nil
 }
 
 // isPermanent reports whether a connection error cannot be fixed by
