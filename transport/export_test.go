@@ -22,3 +22,13 @@ func NewAMQPWithCut(ctx context.Context, cfg AMQPConfig, logger *slog.Logger) (P
 func SubscriberQueue(s message.Subscriber) string {
 	return s.(*amqpSubscriber).queue
 }
+
+// NewNATSWithCut is the nats pair for cfg plus a func that drops its
+// connection from the client side (the client then reconnects).
+func NewNATSWithCut(ctx context.Context, cfg NATSConfig, logger *slog.Logger) (Pair, func() error, error) {
+	p, conn, err := newNATSPair(ctx, cfg, logger)
+	if err != nil {
+		return p, nil, err
+	}
+	return p, conn.ForceReconnect, nil
+}

@@ -28,10 +28,10 @@ import (
 // Features says what a transport promises beyond the common contract.
 type Features struct {
 	// Ordered: messages for one topic from one publisher arrive in publish
-	// order (and, from one Subscribe, across its patterns too).
+	// order.
 	Ordered bool
-	// HashMatchesZeroWords: "a.#" matches "a" (AMQP). NATS's ">" needs at
-	// least one word.
+	// HashMatchesZeroWords: "a.#" matches "a", as in AMQP (a NATS
+	// transport must subscribe "a" besides "a.>" for it).
 	HashMatchesZeroWords bool
 	// Cut, when set, drops the pair's broker connection from the client
 	// side; the suite then checks that publish and subscribe recover.
