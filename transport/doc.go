@@ -7,6 +7,7 @@
 //	name       Factory       what it is
 //	amqp       NewAMQP       RabbitMQ, is-wire compatible (the default)
 //	gochannel  NewGoChannel  in-process, no broker: for trying the tool and for tests
+//	nats       NewNATS       core NATS: same subjects and fields, at-most-once, no --queue
 //
 // New(ctx, name, opts, logger) looks the name up in one literal map, which
 // also feeds the --transport help (Names). A new transport is one file and
