@@ -1,0 +1,290 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	amqp "github.com/rabbitmq/amqp091-go"
+
+	"github.com/labsea/metricsender/app"
+)
+
+// hostileMsg is one message of the hostile stream: published with a plain
+// amqp091-go client (pub) or, for what amqp091-go cannot send, raw frames.
+type hostileMsg struct {
+	name  string
+	key   string // routing key
+	pub   amqp.Publishing
+	raw   *rawMessage // sent instead of pub when set
+	valid bool        // the receiver must print it; else count a decode error
+}
+
+// TestReceiveHostileMessages: a receiver on a named (quorum) queue gets
+// hostile messages interleaved with valid ones. It must print every valid
+// one, count each hostile one as a decode error with one warning line, exit
+// 0, and leave nothing in the queue (no requeue loop).
+func TestReceiveHostileMessages(t *testing.T) {
+	uri := brokerURI(t)
+	n := time.Now().UnixNano()
+	appName := fmt.Sprintf("hostile%d", n)
+	key := "Metrics." + appName
+	queue := "metricsender-test-" + appName
+	deleteQueue(t, uri, queue)
+
+	run := fmt.Sprintf("run%d", n)
+	seq := uint64(0)
+	// valid is the envelope form, seq 1, 2, ... of one stream.
+	valid := func(name string, replyTo string) hostileMsg {
+		seq++
+		at := time.Date(2026, 11, 25, 18, 0, int(seq), 0, time.UTC)
+		body := fmt.Sprintf(`{"app":%q,"metrics":{"cpu":"0.5"},"seq":%d,"run":%q,"time":%q}`,
+			appName, seq, run, at.Format("2006-01-02T15:04:05.000Z"))
+		return hostileMsg{name: name, key: key, valid: true, pub: amqp.Publishing{
+			ReplyTo: replyTo, ContentType: "application/json", Headers: amqp.Table{"cpu": "0.5"},
+			Timestamp: time.Unix(at.UnixMilli(), 0), Body: []byte(body)}}
+	}
+	bad := func(name string, p amqp.Publishing) hostileMsg {
+		if p.ReplyTo == "" {
+			p.ReplyTo = appName
+		}
+		return hostileMsg{name: name, key: key, pub: p}
+	}
+	header := func(v any) amqp.Publishing {
+		return amqp.Publishing{Headers: amqp.Table{"cpu": "0.5", "weird": v}}
+	}
+	huge := bytes.Repeat([]byte("x"), 1<<20)
+	msgs := []hostileMsg{
+		valid("first", appName),
+		bad("int32 header", header(int32(7))),
+		bad("int64 header", header(int64(-5))),
+		valid("after ints", appName),
+		bad("nested table header", header(amqp.Table{"a": "b"})),
+		bad("bytes header", header([]byte("raw"))),
+		bad("bool header", header(true)),
+		bad("float header", header(0.5)),
+		bad("nil header", header(nil)),
+		valid("after headers", appName),
+		bad("invalid JSON", amqp.Publishing{ContentType: "application/json", Headers: amqp.Table{"cpu": "0.5"}, Body: []byte(`{"app":`)}),
+		bad("text/plain", amqp.Publishing{ContentType: "text/plain", Headers: amqp.Table{"cpu": "0.5"}, Body: []byte("cpu=0.5")}),
+		bad("protobuf", amqp.Publishing{ContentType: "application/x-protobuf", Headers: amqp.Table{"cpu": "0.5"}, Body: []byte{0x0a, 0x03}}),
+		bad("1 MiB body", amqp.Publishing{ContentType: "application/json", Headers: amqp.Table{"cpu": "0.5"}, Body: huge}),
+		valid("no reply_to: app from the topic", ""),
+		{name: "no reply_to, topic Metrics.", key: "Metrics.", pub: amqp.Publishing{Headers: amqp.Table{"cpu": "0.5"}}},
+		// The codec's contract: the app is the topic after "Metrics.", dots included.
+		{name: "no reply_to, topic Metrics.app.b (Python form)", key: key + ".b", valid: true,
+			pub: amqp.Publishing{ContentEncoding: "utf-8", Headers: amqp.Table{"cpu": "0.5"}}},
+		bad("envelope disagrees with headers", amqp.Publishing{ContentType: "application/json", Headers: amqp.Table{"cpu": "0.9"},
+			Body: []byte(fmt.Sprintf(`{"app":%q,"metrics":{"cpu":"0.5"},"seq":99,"run":%q,"time":"2026-11-25T18:00:00.000Z"}`, appName, run))}),
+		// py-amqp writes an integer >= 2^31 with type 'L', which amqp091-go
+		// cannot parse; a quorum queue re-encodes it (as 'l') on the way out.
+		{name: "py-amqp 'L' header >= 2^31", key: key, raw: &rawMessage{key: key, replyTo: appName,
+			headers: []rawField{stringField("cpu", "0.5"), int64Field("big", 1<<31)}}},
+		{name: "raw publisher, string headers", key: key, valid: true, raw: &rawMessage{key: key, replyTo: appName,
+			headers: []rawField{stringField("cpu", "0.5")}}},
+		valid("last", appName),
+	}
+	var wantValid, wantBad int
+	for _, m := range msgs {
+		if m.valid {
+			wantValid++
+		} else {
+			wantBad++
+		}
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	recv := startCLI(t, ctx, "receive", "--uri", uri, "--queue", queue,
+		"--topic", key, "--topic", key+".#", "--topic", "Metrics.",
+		"--check", "--count", fmt.Sprint(wantValid), "--timeout", "90s", "--output", "json")
+	waitQueue(t, ctx, uri, queue)
+	pub := newConfirmPublisher(t, uri)
+	for _, m := range msgs {
+		if m.raw != nil {
+			rawPublish(t, uri, *m.raw)
+			continue
+		}
+		pub.publish(t, m.key, m.pub)
+	}
+
+	r := <-recv
+	if r.code != 0 {
+		t.Fatalf("receive exit %d, want 0:\n%s", r.code, r.stderr)
+	}
+	lines := decodeLines(t, r.stdout)
+	if len(lines) != wantValid {
+		t.Errorf("%d messages printed, want the %d valid ones:\n%s", len(lines), wantValid, r.stdout)
+	}
+	for _, l := range lines {
+		if l.Metrics["cpu"] != "0.5" || !strings.HasPrefix(l.App, appName) {
+			t.Errorf("printed %+v, want app %s... with cpu 0.5", l, appName)
+		}
+	}
+	want := fmt.Sprintf("received=%d missing=0 duplicates=0 out_of_order=0 out_of_bounds=0 decode_errors=%d", wantValid, wantBad)
+	if !strings.Contains(r.stderr, want) {
+		t.Errorf("summary %q not in:\n%s", want, r.stderr)
+	}
+	if got := strings.Count(r.stderr, "undecodable message"); got != wantBad {
+		t.Errorf("%d \"undecodable message\" lines, want one per hostile message (%d):\n%s", got, wantBad, r.stderr)
+	}
+	if strings.Contains(r.stderr, "panic") || strings.Contains(r.stderr, "goroutine ") {
+		t.Errorf("panic on stderr:\n%s", r.stderr)
+	}
+	if got := queueDepth(t, uri, queue); got != 0 {
+		t.Errorf("%d messages left in %s, want 0 (acked, not requeued); the first: %s", got, queue, firstLeft(t, uri, queue))
+	}
+}
+
+// firstLeft takes the first message off a queue and describes it.
+func firstLeft(t *testing.T, uri, queue string) string {
+	t.Helper()
+	conn, err := amqp.Dial(uri)
+	if err != nil {
+		return err.Error()
+	}
+	defer conn.Close()
+	ch, err := conn.Channel()
+	if err != nil {
+		return err.Error()
+	}
+	d, ok, err := ch.Get(queue, true)
+	if err != nil || !ok {
+		return fmt.Sprintf("none (%v)", err)
+	}
+	return fmt.Sprintf("redelivered=%v headers=%v body=%.200s", d.Redelivered, d.Headers, d.Body)
+}
+
+// TestReceiveSurvivesUnparsableHeader: on its default exclusive queue a
+// receiver gets a header amqp091-go cannot parse (py-amqp's 'L' for an
+// integer >= 2^31); amqp091-go closes the whole connection. The receiver
+// must say so in a warning, reconnect by itself and print what comes next.
+func TestReceiveSurvivesUnparsableHeader(t *testing.T) {
+	uri := brokerURI(t)
+	appName := fmt.Sprintf("unparsable%d", time.Now().UnixNano())
+	key := "Metrics." + appName
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	var stdout, stderr syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- app.RunContext(runCtx, []string{"metricsender", "receive", "--uri", uri, "--topic", key,
+			"--output", "json"}, &stdout, &stderr)
+	}()
+	pub := newConfirmPublisher(t, uri)
+	before := amqp.Publishing{ReplyTo: appName, Headers: amqp.Table{"cpu": "0.1"}}
+	after := amqp.Publishing{ReplyTo: appName, Headers: amqp.Table{"cpu": "0.2"}}
+	// The exclusive queue's name is the receiver's: publish until it is bound.
+	waitFor(t, ctx, &stdout, "the first message", func() { pub.publish(t, key, before) },
+		func(s string) bool { return strings.Contains(s, `"0.1"`) })
+
+	rawPublish(t, uri, rawMessage{key: key, replyTo: appName, headers: []rawField{stringField("cpu", "0.5"), int64Field("big", 1<<31)}})
+	waitFor(t, ctx, &stderr, "the receiver to resume after the connection drop", nil,
+		func(s string) bool { return strings.Contains(s, "consuming again") })
+	// What was published during the drop is lost with the exclusive queue
+	// (by design): publish until the rebound queue delivers.
+	waitFor(t, ctx, &stdout, "a message after the reconnect", func() { pub.publish(t, key, after) },
+		func(s string) bool { return strings.Contains(s, `"0.2"`) })
+	stop()
+	if code := <-done; code != 0 {
+		t.Errorf("receive exit %d, want 0:\n%s", code, stderr.String())
+	}
+	if strings.Contains(stdout.String(), `"0.5"`) {
+		t.Errorf("the unparsable message was printed:\n%s", stdout.String())
+	}
+	if strings.Contains(stderr.String(), "panic") {
+		t.Errorf("panic on stderr:\n%s", stderr.String())
+	}
+	t.Logf("receiver log:\n%s", stderr.String())
+}
+
+// waitFor polls buf until ok holds, calling poke (if not nil) each round.
+func waitFor(t *testing.T, ctx context.Context, buf *syncBuffer, what string, poke func(), ok func(string) bool) {
+	t.Helper()
+	for !ok(buf.String()) {
+		if ctx.Err() != nil {
+			t.Fatalf("timed out waiting for %s; output so far:\n%s", what, buf.String())
+		}
+		if poke != nil {
+			poke()
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe to write from the app and read from the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// confirmPublisher publishes on one channel in confirm mode, so messages
+// reach the queue in the order published.
+type confirmPublisher struct {
+	ch *amqp.Channel
+}
+
+func newConfirmPublisher(t *testing.T, uri string) *confirmPublisher {
+	t.Helper()
+	conn, err := amqp.Dial(uri)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = conn.Close() })
+	ch, err := conn.Channel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ch.Confirm(false); err != nil {
+		t.Fatal(err)
+	}
+	return &confirmPublisher{ch: ch}
+}
+
+func (p *confirmPublisher) publish(t *testing.T, key string, msg amqp.Publishing) {
+	t.Helper()
+	conf, err := p.ch.PublishWithDeferredConfirm("is", key, false, false, msg)
+	if err != nil {
+		t.Fatalf("publish %s: %v", key, err)
+	}
+	if !conf.Wait() {
+		t.Fatalf("publish %s: nacked by the broker", key)
+	}
+}
+
+// queueDepth is the number of ready messages in a queue.
+func queueDepth(t *testing.T, uri, name string) int {
+	t.Helper()
+	conn, err := amqp.Dial(uri)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	ch, err := conn.Channel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := ch.QueueDeclarePassive(name, true, false, false, false, nil)
+	if err != nil {
+		t.Fatalf("inspect queue %s: %v", name, err)
+	}
+	return q.Messages
+}
