@@ -214,18 +214,28 @@ func (s *amqpSubscriber) deliver(ctx context.Context, d amqp091.Delivery, out ch
 		_ = d.Nack(false, true)
 		return errSubscriberClosed
 	}
+	stop := errSubscriberClosed
 	select {
 	case <-msg.Acked():
 		return d.Ack(false)
 	case <-msg.Nacked():
 		return d.Nack(false, false)
 	case <-ctx.Done():
-		_ = d.Nack(false, true)
-		return ctx.Err()
+		stop = ctx.Err()
 	case <-s.closing:
-		_ = d.Nack(false, true)
-		return errSubscriberClosed
 	}
+	// Stopping: the handler may have settled it at the same moment (a
+	// receiver acks its last message, then closes), and select chose at
+	// random. An ack must not turn into a requeue.
+	select {
+	case <-msg.Acked():
+		_ = d.Ack(false)
+	case <-msg.Nacked():
+		_ = d.Nack(false, false)
+	default:
+		_ = d.Nack(false, true)
+	}
+	return stop
 }
 
 // Close stops every Subscribe, closes their channels and waits for them;
