@@ -1,0 +1,222 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"runtime/pprof"
+	"strconv"
+	"time"
+
+	amqp091 "github.com/rabbitmq/amqp091-go"
+
+	"github.com/labsea/metricsender/generator"
+)
+
+// bench holds what every row needs. Not safe for concurrent use: rows run
+// one after another, each alone on the broker.
+type bench struct {
+	opts    options
+	br      *broker
+	log     *slog.Logger // progress, to stderr
+	dir     string       // temp dir: configs, built binary
+	cfg     *generator.Config
+	cfgPath string
+	msgs    []publishing // the plain side's messages, built once
+}
+
+// sendSeries are the three sides of a send row.
+type sendSeries struct{ plain, path, cli series }
+
+// sendRow measures one confirm mode: the plain loop, metricsender's path
+// in-process and the CLI, each publishing sendTicks ticks of
+// sendDeployments deployments into one queue bound with their exact
+// routing keys, in an order that alternates each round. Each run must land
+// exactly the expected count in the queue.
+func (b *bench) sendRow(ctx context.Context, confirm bool) (sendSeries, error) {
+	queue := "bench.send." + strconv.Itoa(os.Getpid())
+	if err := b.br.declareQueue(queue, routingKeys(sendDeployments), nil); err != nil {
+		return sendSeries{}, err
+	}
+	defer func() { _ = b.br.deleteQueue(queue) }()
+	mode := modeName(confirm)
+	var out sendSeries
+	sides := []string{"plain", "path", "cli"}
+	for r := range b.opts.rounds {
+		for i := range sides {
+			side := sides[i]
+			if r%2 == 1 {
+				side = sides[len(sides)-1-i]
+			}
+			s, err := b.sendSide(ctx, side, confirm, []string{b.opts.bin}, nil)
+			if err != nil {
+				return out, fmt.Errorf("send %s round %d %s: %w", mode, r+1, side, err)
+			}
+			n, err := b.br.settle(queue, len(b.msgs))
+			if err != nil {
+				return out, err
+			}
+			sh, err := b.br.sample(queue)
+			if err != nil {
+				return out, err
+			}
+			if err := b.br.purge(queue); err != nil {
+				return out, err
+			}
+			b.log.Info("send", "confirm", mode, "round", r+1, "side", side, "rate", fmtRate(s.rate()),
+				"took", s.dur.Round(time.Millisecond), "in_queue", n, "shape", sh.String())
+			if n != len(b.msgs) {
+				return out, fmt.Errorf("send %s round %d %s: queue holds %d messages, want exactly %d", mode, r+1, side, n, len(b.msgs))
+			}
+			switch side {
+			case "plain":
+				out.plain = append(out.plain, s)
+			case "path":
+				out.path = append(out.path, s)
+			case "cli":
+				out.cli = append(out.cli, s)
+			}
+		}
+	}
+	return out, nil
+}
+
+// sendSide runs one side of a send row once. For "cli", bin is the binary
+// and env its extra environment; the timed part is the tick span (first
+// tick's start to last tick's end, from the tick log lines), the process
+// wall time is kept too.
+func (b *bench) sendSide(ctx context.Context, side string, confirm bool, bin []string, env []string) (sample, error) {
+	cpu0, br0 := selfCPU(), b.br.cpu()
+	switch side {
+	case "plain":
+		d, err := plainSend(b.opts.uri, b.opts.exchange, b.msgs, confirm)
+		return sample{msgs: len(b.msgs), dur: d, cpu: selfCPU() - cpu0, broker: b.br.cpu() - br0}, err
+	case "path":
+		d, n, err := pathSend(ctx, b.opts.uri, b.opts.exchange, b.cfg, sendTicks, confirm, nil)
+		return sample{msgs: n, dur: d, cpu: selfCPU() - cpu0, broker: b.br.cpu() - br0}, err
+	}
+	r, err := runCLI(ctx, bin, []string{"send", "--config", b.cfgPath, "--interval", "1ms",
+		"--count", strconv.Itoa(sendTicks), "--confirm=" + strconv.FormatBool(confirm), "--http-addr", "",
+		"--uri", b.opts.uri, "--exchange", b.opts.exchange, "--seed", "1", "--log-format", "json"}, nil, env)
+	if err != nil {
+		return sample{}, err
+	}
+	span, n := r.tickSpan()
+	return sample{msgs: n, dur: span, wall: r.wall, cpu: r.cpu, broker: b.br.cpu() - br0, rss: r.maxRSS}, nil
+}
+
+// receiveRow prefills a queue with the send row's 100k messages before each
+// run and drains it with the plain consumer or `receive --queue Q --output
+// json` (stdout to /dev/null), alternating the order each round.
+func (b *bench) receiveRow(ctx context.Context) (plain, cli series, err error) {
+	queue := "bench.recv." + strconv.Itoa(os.Getpid())
+	if err := b.br.declareQueue(queue, routingKeys(sendDeployments), nil); err != nil {
+		return nil, nil, err
+	}
+	defer func() { _ = b.br.deleteQueue(queue) }()
+	for r := range b.opts.rounds {
+		for i, side := range []string{"plain", "cli"} {
+			if r%2 == 1 {
+				side = []string{"cli", "plain"}[i]
+			}
+			if err := prefill(b.br, queue, b.msgs); err != nil {
+				return plain, cli, err
+			}
+			s, err := b.receiveSide(ctx, side, queue, []string{b.opts.bin}, nil)
+			if err != nil {
+				return plain, cli, fmt.Errorf("receive round %d %s: %w", r+1, side, err)
+			}
+			left, err := b.br.settle(queue, 0)
+			if err != nil {
+				return plain, cli, err
+			}
+			_ = b.br.purge(queue)
+			b.log.Info("receive", "round", r+1, "side", side, "rate", fmtRate(s.rate()),
+				"took", s.dur.Round(time.Millisecond), "left_in_queue", left)
+			if side == "plain" {
+				plain = append(plain, s)
+			} else {
+				cli = append(cli, s)
+			}
+		}
+	}
+	return plain, cli, nil
+}
+
+// receiveSide drains the prefilled queue once. The CLI's time runs from
+// its "starting" log line to its "stopped" line (connect, declare, drain).
+func (b *bench) receiveSide(ctx context.Context, side, queue string, bin []string, env []string) (sample, error) {
+	n := len(b.msgs)
+	cpu0, br0 := selfCPU(), b.br.cpu()
+	if side == "plain" {
+		d, err := plainReceive(b.opts.uri, queue, n)
+		return sample{msgs: n, dur: d, cpu: selfCPU() - cpu0, broker: b.br.cpu() - br0}, err
+	}
+	r, err := runCLI(ctx, bin, []string{"receive", "--queue", queue, "--topic", routingKeys(1)[0],
+		"--output", "json", "--count", strconv.Itoa(n), "--uri", b.opts.uri, "--exchange", b.opts.exchange,
+		"--log-format", "json"}, nil, env)
+	if err != nil {
+		return sample{}, err
+	}
+	s := sample{msgs: n, wall: r.wall, dur: r.wall, cpu: r.cpu, broker: b.br.cpu() - br0, rss: r.maxRSS}
+	start, ok1 := r.line("starting")
+	stop, ok2 := r.line("stopped")
+	if ok1 && ok2 {
+		s.dur = stop.Time.Sub(start.Time)
+		s.msgs = stop.Received
+	}
+	return s, nil
+}
+
+// scaleRun is one run of a big-cluster row.
+type scaleRun struct {
+	run   cliRun
+	ticks []logLine
+}
+
+// scaleRow runs `send` with n deployments, interval and ticks ticks
+// (confirms on) into a queue bound with Metrics.* and capped at 100k
+// messages (drop-head), so every message is routed without piling up.
+func (b *bench) scaleRow(ctx context.Context, n int, interval time.Duration, ticks int, bin []string, env []string) (scaleRun, error) {
+	path, err := writeConfig(b.dir, n)
+	if err != nil {
+		return scaleRun{}, err
+	}
+	queue := "bench.scale." + strconv.Itoa(os.Getpid())
+	if err := b.br.declareQueue(queue, []string{"Metrics.*"}, amqp091.Table{"x-max-length": int32(100_000)}); err != nil {
+		return scaleRun{}, err
+	}
+	defer func() { _ = b.br.deleteQueue(queue) }()
+	r, err := runCLI(ctx, bin, []string{"send", "--config", path, "--interval", interval.String(),
+		"--count", strconv.Itoa(ticks), "--http-addr", "", "--uri", b.opts.uri, "--exchange", b.opts.exchange,
+		"--seed", "1", "--log-format", "json"}, nil, env)
+	if err != nil {
+		return scaleRun{}, err
+	}
+	t := r.ticks()
+	b.log.Info("scale", "deployments", n, "interval", interval, "wall", r.wall.Round(time.Millisecond),
+		"max_rss_mib", fmt.Sprintf("%.0f", mib(r.maxRSS)), "ticks", len(t), "cpu", r.cpu.Round(time.Millisecond))
+	return scaleRun{run: r, ticks: t}, nil
+}
+
+// profileSelf runs f under a CPU profile written to path.
+func profileSelf(path string, f func() error) error {
+	out, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("cpu profile: %w", err)
+	}
+	defer out.Close()
+	if err := pprof.StartCPUProfile(out); err != nil {
+		return fmt.Errorf("cpu profile: %w", err)
+	}
+	defer pprof.StopCPUProfile()
+	return f()
+}
+
+func modeName(confirm bool) string {
+	if confirm {
+		return "confirm"
+	}
+	return "off"
+}
