@@ -1,0 +1,169 @@
+package transport_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"testing"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+	amqp091 "github.com/rabbitmq/amqp091-go"
+
+	"github.com/labsea/metricsender/codec"
+	"github.com/labsea/metricsender/transport"
+)
+
+// plainConn is a plain amqp091 connection, to look at the broker without
+// our code in between.
+func plainConn(t *testing.T, uri string) *amqp091.Connection {
+	t.Helper()
+	c, err := amqp091.Dial(uri)
+	if err != nil {
+		t.Fatalf("plain dial: %v", err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// passiveDeclare returns the broker's answer to a passive declare of queue
+// (nil: it exists and we may use it), on a throwaway channel.
+func passiveDeclare(t *testing.T, c *amqp091.Connection, queue string) error {
+	t.Helper()
+	ch, err := c.Channel()
+	if err != nil {
+		t.Fatalf("plain channel: %v", err)
+	}
+	defer func() { _ = ch.Close() }()
+	_, err = ch.QueueDeclarePassive(queue, false, false, false, false, nil)
+	return err
+}
+
+func amqpCode(err error) int {
+	var e *amqp091.Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return 0
+}
+
+func uniqueName(t *testing.T, prefix string) string {
+	t.Helper()
+	b := make([]byte, 6)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return prefix + hex.EncodeToString(b)
+}
+
+// deleteQueueAtCleanup deletes queue with a plain client when the test ends.
+func deleteQueueAtCleanup(t *testing.T, uri, queue string) {
+	t.Helper()
+	t.Cleanup(func() {
+		c, err := amqp091.Dial(uri)
+		if err != nil {
+			t.Errorf("cleanup: dial: %v", err)
+			return
+		}
+		defer func() { _ = c.Close() }()
+		ch, err := c.Channel()
+		if err != nil {
+			t.Errorf("cleanup: channel: %v", err)
+			return
+		}
+		if _, err := ch.QueueDelete(queue, false, false, false); err != nil {
+			t.Errorf("cleanup: delete queue %q: %v", queue, err)
+		}
+	})
+}
+
+func openAMQP(t *testing.T, cfg transport.AMQPConfig) transport.Pair {
+	t.Helper()
+	p, err := transport.NewAMQPConfig(context.Background(), cfg, nil)
+	if err != nil {
+		t.Fatalf("NewAMQPConfig: %v", err)
+	}
+	t.Cleanup(func() { _ = p.Close() })
+	return p
+}
+
+// roundTrip publishes one message on topic through p and receives it.
+func roundTrip(t *testing.T, p transport.Pair, ch <-chan *message.Message, topic, body string) {
+	t.Helper()
+	m := message.NewMessage(body, []byte(body))
+	m.Metadata.Set(codec.KeyTopic, topic)
+	if err := p.Publisher.Publish(topic, m); err != nil {
+		t.Fatalf("Publish: %v", err)
+	}
+	expect(t, ch, body)
+}
+
+func expect(t *testing.T, ch <-chan *message.Message, body string) {
+	t.Helper()
+	select {
+	case got, ok := <-ch:
+		if !ok {
+			t.Fatal("subscription closed")
+		}
+		got.Ack()
+		if string(got.Payload) != body {
+			t.Fatalf("received %q, want %q", got.Payload, body)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("%q not received", body)
+	}
+}
+
+// queueInfo is a row of rabbitmqctl list_queues.
+type queueInfo struct {
+	Name    string          `json:"name"`
+	Type    string          `json:"type"`
+	Durable bool            `json:"durable"`
+	RawArgs json.RawMessage `json:"arguments"`
+	// Arguments decoded from rabbitmqctl's [[key, type, value], ...].
+	Arguments map[string]any `json:"-"`
+}
+
+// listQueue asks rabbitmqctl (read-only) for queue's type and arguments,
+// which no AMQP method reports; nil when rabbitmqctl is not usable here.
+func listQueue(t *testing.T, queue string) *queueInfo {
+	t.Helper()
+	if _, err := exec.LookPath("rabbitmqctl"); err != nil || os.Getenv("AMQP_URI") != "" {
+		t.Log("rabbitmqctl unavailable or remote broker: queue type not checked")
+		return nil
+	}
+	out, err := exec.Command("rabbitmqctl", "list_queues", "-q", "--formatter", "json",
+		"name", "type", "durable", "arguments").Output()
+	if err != nil {
+		t.Logf("rabbitmqctl list_queues: %v: queue type not checked", err)
+		return nil
+	}
+	var rows []queueInfo
+	if err := json.Unmarshal(out, &rows); err != nil {
+		t.Fatalf("rabbitmqctl output: %v\n%s", err, out)
+	}
+	for _, r := range rows {
+		if r.Name != queue {
+			continue
+		}
+		r.Arguments = map[string]any{}
+		var pairs [][]any
+		if err := json.Unmarshal(r.RawArgs, &pairs); err == nil {
+			for _, kv := range pairs {
+				if k, ok := kv[0].(string); ok && len(kv) >= 2 {
+					r.Arguments[k] = kv[len(kv)-1]
+				}
+			}
+		} else if err := json.Unmarshal(r.RawArgs, &r.Arguments); err != nil {
+			t.Fatalf("rabbitmqctl arguments %s: %v", r.RawArgs, err)
+		}
+		return &r
+	}
+	t.Fatalf("queue %q not listed by rabbitmqctl", queue)
+	return nil
+}
+
