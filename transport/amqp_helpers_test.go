@@ -166,4 +166,3 @@ func listQueue(t *testing.T, queue string) *queueInfo {
 	t.Fatalf("queue %q not listed by rabbitmqctl", queue)
 	return nil
 }
-
