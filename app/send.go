@@ -9,9 +9,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
+	"os/signal"
 	"path/filepath"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
@@ -39,6 +40,8 @@ func sendCommand() *cli.Command {
 			Usage: "with --transport gochannel, how received messages print: text or json"},
 		connectTimeoutFlag(),
 		httpAddrFlag(":8080"),
+		&cli.IntFlag{Name: "buffer", Value: 100000, EnvVars: env("buffer"),
+			Usage: "messages kept (oldest dropped, counted) while the broker is unreachable"},
 		&cli.BoolFlag{Name: "enable-control", EnvVars: env("enable-control"),
 			Usage: "allow the control API's PUT/DELETE/POST routes (overrides, pause) on --http-addr"},
 		&cli.DurationFlag{Name: "shutdown-timeout", Value: 10 * time.Second, EnvVars: env("shutdown-timeout"),
@@ -78,6 +81,7 @@ type sendOptions struct {
 	connectTimeout  time.Duration
 	httpAddr        string
 	enableControl   bool
+	buffer          int
 }
 
 func sendOptionsFrom(c *cli.Context) (sendOptions, error) {
@@ -92,6 +96,9 @@ func sendOptionsFrom(c *cli.Context) (sendOptions, error) {
 	}
 	if c.Int("count") < 0 {
 		return sendOptions{}, usagef("--count %d: must be >= 0", c.Int("count"))
+	}
+	if c.Int("buffer") < 1 {
+		return sendOptions{}, usagef("--buffer %d: must be >= 1", c.Int("buffer"))
 	}
 	if c.Duration("shutdown-timeout") <= 0 {
 		return sendOptions{}, usagef("--shutdown-timeout %s: must be > 0", c.Duration("shutdown-timeout"))
@@ -115,6 +122,7 @@ func sendOptionsFrom(c *cli.Context) (sendOptions, error) {
 		connectTimeout:  c.Duration("connect-timeout"),
 		httpAddr:        c.String("http-addr"),
 		enableControl:   c.Bool("enable-control"),
+		buffer:          c.Int("buffer"),
 	}
 	switch {
 	case c.IsSet("seed"):
@@ -128,6 +136,9 @@ func sendOptionsFrom(c *cli.Context) (sendOptions, error) {
 // runSend runs the schedule until --count is reached or ctx is cancelled
 // (a signal): both end with a nil error once in-flight publishes finished.
 func runSend(ctx context.Context, opts sendOptions, stdout io.Writer, logger *slog.Logger) error {
+	// SIGHUP means "reload" (watchConfig takes it over once running); until
+	// then it must not end the process, as its default action would.
+	signal.Ignore(syscall.SIGHUP)
 	warnPasswordInFile(logger, opts.cfg)
 	if !opts.seedSet {
 		opts.seed = randomSeed()
@@ -143,13 +154,13 @@ func runSend(ctx context.Context, opts sendOptions, stdout io.Writer, logger *sl
 	reg := newRegistry()
 	metrics := newSendMetrics(reg)
 	var pairReady atomic.Pointer[func() error]
-	var mux *http.ServeMux
+	var later laterController // the control API answers 503 until the schedule exists
 	srv, err := startHTTP(opts.httpAddr, reg, func() error {
 		if ready := pairReady.Load(); ready != nil {
 			return (*ready)()
 		}
 		return errors.New("connecting to the broker")
-	}, func(m *http.ServeMux) { mux = m }, logger)
+	}, controlRoutes(&later, opts.enableControl, filepath.Dir(opts.cfg.Path)), logger)
 	if err != nil {
 		return err
 	}
@@ -161,6 +172,7 @@ func runSend(ctx context.Context, opts sendOptions, stdout io.Writer, logger *sl
 		Confirm:        opts.confirm,
 		Topics:         []string{codec.TopicPrefix + "*"},
 		ConnectTimeout: opts.connectTimeout,
+		Buffer:         opts.buffer,
 		Observer:       metrics,
 	}, logger)
 	if err != nil {
@@ -195,12 +207,14 @@ func runSend(ctx context.Context, opts sendOptions, stdout io.Writer, logger *sl
 	if err != nil {
 		return &usageError{fmt.Errorf("schedule: %w", err)}
 	}
-	if mux != nil {
-		controlRoutes(sched, opts.enableControl, filepath.Dir(opts.cfg.Path))(mux)
-	}
+	later.Set(sched)
 	watchCtx, stopWatch := context.WithCancel(ctx)
-	defer stopWatch()
-	go watchConfig(watchCtx, opts.cfg.Path, logger, newReloader(opts.cfg.Path, opts.cfg, sched, metrics, logger).Reload)
+	watchDone := make(chan struct{})
+	go func() {
+		defer close(watchDone)
+		watchConfig(watchCtx, opts.cfg.Path, logger, newReloader(opts.cfg.Path, opts.cfg, sched, metrics, logger).Reload)
+	}()
+	defer func() { stopWatch(); <-watchDone }()
 
 	var sent int
 	runErr := sched.Run(ctx, func(ctx context.Context, b generator.Batch) error {
@@ -219,7 +233,6 @@ func runSend(ctx context.Context, opts sendOptions, stdout io.Writer, logger *sl
 		return nil
 	})
 	// Stop taking new work, then let in-flight publishes finish.
-	stopWatch()
 	source.Close()
 	closeErr := router.Close()
 	<-routerDone
