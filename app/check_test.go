@@ -41,16 +41,17 @@ func deleteQueue(t *testing.T, uri, name string) {
 	})
 }
 
-// waitQueue waits until the named queue exists (the receiver declared and bound it).
+// waitQueue waits until the named queue has a consumer: the receiver
+// declared it, bound it and consumes, so what is published now reaches it.
 func waitQueue(t *testing.T, ctx context.Context, uri, name string) {
 	t.Helper()
 	for ctx.Err() == nil {
 		conn, err := amqp.Dial(uri)
 		if err == nil {
 			ch, _ := conn.Channel()
-			_, err = ch.QueueDeclarePassive(name, true, false, false, false, nil)
+			q, err := ch.QueueDeclarePassive(name, true, false, false, false, nil)
 			conn.Close()
-			if err == nil {
+			if err == nil && q.Consumers > 0 {
 				return
 			}
 		}

@@ -70,6 +70,7 @@ type Factory func(ctx context.Context, opts Options, logger *slog.Logger) (Pair,
 var factories = map[string]Factory{
 	"amqp":      NewAMQP,
 	"gochannel": NewGoChannel,
+	"nats":      NewNATS,
 }
 
 // Names lists the registered transports, sorted.
