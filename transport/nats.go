@@ -134,8 +134,11 @@ func newNATSPair(ctx context.Context, cfg NATSConfig, logger *slog.Logger) (Pair
 		nats.MaxReconnects(-1), // reconnect forever, as the amqp transport does
 		nats.ReconnectWait(time.Second),
 		nats.Timeout(dialTimeout),
-		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+		nats.DisconnectErrHandler(func(nc *nats.Conn, err error) {
 			obs.Connection(false)
+			if nc.IsClosed() {
+				return // our own Close, not a loss
+			}
 			logger.Warn("broker connection lost, reconnecting", "uri", uri, "err", scrubError(err, cfg.URI))
 		}),
 		nats.ReconnectHandler(func(*nats.Conn) {
