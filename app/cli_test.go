@@ -80,7 +80,7 @@ func TestExitCodes(t *testing.T) {
 			if strings.Contains(stdout+stderr, "s3cret") {
 				t.Errorf("password leaked:\n%s%s", stdout, stderr)
 			}
-			if strings.Contains(stderr, "goroutine ") || strings.Contains(stderr, "panic") {
+			if strings.Contains(stderr, "goroutine ") || strings.Contains(stderr, "panic") || strings.Contains(stderr, ".go:") {
 				t.Errorf("stack trace on stderr:\n%s", stderr)
 			}
 		})
