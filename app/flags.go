@@ -2,9 +2,11 @@ package app
 
 import (
 	"cmp"
+	"crypto/tls"
 	"log/slog"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -42,6 +44,12 @@ func connectionFlags() []cli.Flag {
 	}
 }
 
+// brokerFlags are the flags of a command that talks to a broker.
+func brokerFlags() []cli.Flag {
+	flags := append(connectionFlags(), tlsFlags()...)
+	return append(flags, connectTimeoutFlag())
+}
+
 func connectTimeoutFlag() cli.Flag {
 	return &cli.DurationFlag{Name: "connect-timeout", EnvVars: env("connect-timeout"),
 		Usage: "give up (exit 1) when the broker cannot be reached within this time; 0 retries until stopped"}
@@ -64,6 +72,8 @@ type connection struct {
 	transport string
 	uri       string
 	exchange  string
+	tls       *tls.Config // nil: the transport's defaults
+	timeout   time.Duration
 }
 
 // resolveConnection applies flag > env > config file > default to the broker
@@ -78,8 +88,10 @@ func resolveConnection(c *cli.Context, cfg *generator.Config) (connection, error
 		exchange: cmp.Or(c.String("exchange"), fileExchange, generator.DefaultExchange),
 	}
 	scheme := ""
+	var err error
 	if conn.uri != "" {
-		u, err := url.Parse(conn.uri)
+		var u *url.URL
+		u, err = url.Parse(conn.uri)
 		if err != nil || u.Scheme == "" {
 			return connection{}, usagef("--uri %s: not a URI", transport.RedactURI(conn.uri))
 		}
@@ -101,6 +113,10 @@ func resolveConnection(c *cli.Context, cfg *generator.Config) (connection, error
 	case conn.transport != "gochannel" && scheme != "" && byScheme[scheme] != conn.transport:
 		return connection{}, usagef("--transport %s does not take a %s:// URI (%s)", conn.transport, scheme, transport.RedactURI(conn.uri))
 	}
+	if conn.tls, err = tlsConfig(c); err != nil {
+		return connection{}, err
+	}
+	conn.timeout = c.Duration("connect-timeout")
 	return conn, nil
 }
 

@@ -19,7 +19,7 @@ import (
 )
 
 func receiveCommand() *cli.Command {
-	flags := append([]cli.Flag{configFlag()}, connectionFlags()...)
+	flags := append([]cli.Flag{configFlag()}, brokerFlags()...)
 	flags = append(flags,
 		&cli.StringFlag{Name: "queue", EnvVars: env("queue"),
 			Usage: "consume this durable queue (created as a quorum queue if missing) instead of an exclusive one, so restarts lose nothing"},
@@ -34,7 +34,7 @@ func receiveCommand() *cli.Command {
 		&cli.DurationFlag{Name: "timeout", EnvVars: env("timeout"),
 			Usage: "exit 1 if --count messages have not arrived within this time"},
 	)
-	flags = append(flags, connectTimeoutFlag(), httpAddrFlag(""))
+	flags = append(flags, httpAddrFlag(""))
 	flags = append(flags, logFlags()...)
 	return &cli.Command{
 		Name:         "receive",
@@ -56,17 +56,16 @@ func receiveCommand() *cli.Command {
 }
 
 type receiveOptions struct {
-	cfg            *generator.Config // nil unless --config was given
-	queue          string
-	check          bool
-	strict         bool
-	conn           connection
-	topics         []string
-	output         string
-	count          int
-	timeout        time.Duration
-	connectTimeout time.Duration
-	httpAddr       string
+	cfg      *generator.Config // nil unless --config was given
+	queue    string
+	check    bool
+	strict   bool
+	conn     connection
+	topics   []string
+	output   string
+	count    int
+	timeout  time.Duration
+	httpAddr string
 }
 
 func receiveOptionsFrom(c *cli.Context) (receiveOptions, error) {
@@ -106,7 +105,7 @@ func receiveOptionsFrom(c *cli.Context) (receiveOptions, error) {
 	return receiveOptions{cfg: cfg, queue: c.String("queue"), check: c.Bool("check"), strict: c.Bool("strict"),
 		conn: conn, topics: topics, output: c.String("output"),
 		count: c.Int("count"), timeout: c.Duration("timeout"),
-		connectTimeout: c.Duration("connect-timeout"), httpAddr: c.String("http-addr")}, nil
+		httpAddr: c.String("http-addr")}, nil
 }
 
 // errCountNotReached: --timeout passed before --count messages arrived.
@@ -145,7 +144,8 @@ func runReceive(ctx context.Context, opts receiveOptions, stdout, stderr io.Writ
 		Exchange:       opts.conn.exchange,
 		Queue:          opts.queue,
 		Topics:         opts.topics,
-		ConnectTimeout: opts.connectTimeout,
+		TLS:            opts.conn.tls,
+		ConnectTimeout: opts.conn.timeout,
 	}, logger)
 	if err != nil {
 		return fmt.Errorf("connect: %w", err)

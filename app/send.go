@@ -26,7 +26,7 @@ import (
 
 func sendCommand() *cli.Command {
 	flags := []cli.Flag{configFlag()}
-	flags = append(flags, connectionFlags()...)
+	flags = append(flags, brokerFlags()...)
 	flags = append(flags,
 		&cli.DurationFlag{Name: "interval", EnvVars: env("interval"),
 			Usage: "tick interval; overrides the config's default interval, not per-deployment ones (default 60s)"},
@@ -38,7 +38,6 @@ func sendCommand() *cli.Command {
 			Usage: "wait for broker publisher confirms (--confirm=false turns them off)"},
 		&cli.StringFlag{Name: "output", Value: "text", EnvVars: env("output"),
 			Usage: "with --transport gochannel, how received messages print: text or json"},
-		connectTimeoutFlag(),
 		httpAddrFlag(":8080"),
 		&cli.IntFlag{Name: "buffer", Value: 100000, EnvVars: env("buffer"),
 			Usage: "messages kept (oldest dropped, counted) while the broker is unreachable"},
@@ -78,7 +77,6 @@ type sendOptions struct {
 	confirm         bool
 	output          string
 	shutdownTimeout time.Duration
-	connectTimeout  time.Duration
 	httpAddr        string
 	enableControl   bool
 	buffer          int
@@ -119,7 +117,6 @@ func sendOptionsFrom(c *cli.Context) (sendOptions, error) {
 		confirm:         c.Bool("confirm"),
 		output:          c.String("output"),
 		shutdownTimeout: c.Duration("shutdown-timeout"),
-		connectTimeout:  c.Duration("connect-timeout"),
 		httpAddr:        c.String("http-addr"),
 		enableControl:   c.Bool("enable-control"),
 		buffer:          c.Int("buffer"),
@@ -171,7 +168,8 @@ func runSend(ctx context.Context, opts sendOptions, stdout io.Writer, logger *sl
 		Exchange:       opts.conn.exchange,
 		Confirm:        opts.confirm,
 		Topics:         []string{codec.TopicPrefix + "*"},
-		ConnectTimeout: opts.connectTimeout,
+		TLS:            opts.conn.tls,
+		ConnectTimeout: opts.conn.timeout,
 		Buffer:         opts.buffer,
 		Observer:       metrics,
 	}, logger)
