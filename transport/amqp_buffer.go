@@ -2,6 +2,8 @@ package transport
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -138,11 +140,22 @@ func (p *amqpPublisher) logDropsLocked(why string, now time.Time) {
 }
 
 // flush publishes the buffered messages in order, oldest first, until the
-// buffer is empty, the connection drops again or deadline passes. Callers
-// serialise on flushMu, so a Publish never overtakes buffered messages.
+// buffer is empty, the connection drops again or deadline passes. One flush
+// runs at a time (flushSem); a caller that cannot start one before
+// deadline gets errFlushBusy.
 func (p *amqpPublisher) flush(deadline time.Time) error {
-	p.flushMu.Lock()
-	defer p.flushMu.Unlock()
+	select {
+	case p.flushSem <- struct{}{}:
+	default:
+		t := time.NewTimer(time.Until(deadline))
+		defer t.Stop()
+		select {
+		case p.flushSem <- struct{}{}:
+		case <-t.C:
+			return errFlushBusy
+		}
+	}
+	defer func() { <-p.flushSem }()
 	// Set while popped messages are in flight, when the buffer may look
 	// empty: Publish must wait for them too.
 	p.flushing.Store(true)
@@ -160,6 +173,48 @@ func (p *amqpPublisher) flush(deadline time.Time) error {
 	return nil
 }
 
+// draining reports whether buffered messages wait or are being flushed.
+func (p *amqpPublisher) draining() bool {
+	return p.buf.Len() > 0 || p.flushing.Load()
+}
+
+// publishBehindBuffer is Publish while the outage buffer is not empty:
+// the buffered messages go first. It helps flushing until deadline; if
+// the buffer is still draining then (a slow broker, or the connection
+// dropped again), items queue behind it, which keeps the order, unless
+// that would overflow the buffer while connected: then it fails instead
+// of dropping (backpressure).
+func (p *amqpPublisher) publishBehindBuffer(items []pubItem, deadline time.Time) (done bool, err error) {
+	_ = p.flush(deadline)
+	if !p.draining() {
+		return false, nil
+	}
+	if p.live() != nil && p.buf.Len()+len(items) > p.cfg.Buffer {
+		return true, fmt.Errorf("publish: %d messages: outage buffer still draining after %s: %w", len(items), p.cfg.PublishTimeout, errPublishTimeout)
+	}
+	p.buffer(items, false)
+	return true, nil
+}
+
+// drainLoop flushes after a reconnect until the buffer is empty, the
+// session dies or the publisher stops.
+func (p *amqpPublisher) drainLoop(s *session) {
+	for p.draining() && s.alive() {
+		err := p.flush(time.Now().Add(p.cfg.PublishTimeout))
+		switch {
+		case err == nil, errors.Is(err, errFlushBusy):
+		default:
+			p.log.Warn("flush outage buffer, retrying", "error", err, "buffered", p.buf.Len())
+			sleepUntil(time.Now().Add(time.Second), p.stop)
+		}
+		select {
+		case <-p.stop:
+			return
+		default:
+		}
+	}
+}
+
 // Shutdown closes the publisher: new Publish calls fail, calls in flight
 // finish, and buffered messages are flushed (waiting for a reconnect if
 // needed) until ctx is done. Whatever is still buffered then is counted
@@ -175,7 +230,7 @@ func (p *amqpPublisher) Shutdown(ctx context.Context) error {
 		return nil
 	}
 	waitDone(ctx, &p.inflight)
-	for p.buf.Len() > 0 && ctx.Err() == nil {
+	for p.draining() && ctx.Err() == nil {
 		if p.live() == nil {
 			sleepCtx(ctx, reconnectPoll)
 			continue
@@ -184,7 +239,7 @@ func (p *amqpPublisher) Shutdown(ctx context.Context) error {
 		if !ok {
 			deadline = time.Now().Add(p.cfg.PublishTimeout)
 		}
-		if err := p.flush(deadline); err != nil {
+		if err := p.flush(deadline); err != nil && !errors.Is(err, errFlushBusy) {
 			p.log.Warn("shutdown: flushing buffered messages failed", "error", err)
 			sleepCtx(ctx, reconnectPoll)
 		}

@@ -21,6 +21,7 @@ var (
 	errPublishTimeout  = errors.New("timed out")
 	errNack            = errors.New("broker nacked the message")
 	errChannelClosed   = errors.New("channel closed")
+	errFlushBusy       = errors.New("another flush is running")
 )
 
 const (
@@ -77,8 +78,8 @@ type amqpPublisher struct {
 	perm     atomic.Pointer[error] // a permanent failure after a reconnect
 	pool     *channelPool
 	buf      *outageBuffer
-	flushMu  sync.Mutex
-	flushing atomic.Bool // a flush has messages in flight
+	flushSem chan struct{} // held by the one flush running
+	flushing atomic.Bool   // a flush has messages in flight
 
 	mu       sync.RWMutex // guards closed and inflight.Add
 	closed   bool
@@ -131,6 +132,7 @@ func newAMQPPublisher(conn *wamqp.ConnectionWrapper, cfg AMQPConfig, logger *slo
 		obs:        cfg.Observer,
 		pool:       newChannelPool(cfg.ChannelPoolSize),
 		buf:        newOutageBuffer(cfg.Buffer),
+		flushSem:   make(chan struct{}, 1),
 		stop:       make(chan struct{}),
 		unroutable: make(map[string]struct{}),
 	}
@@ -139,13 +141,14 @@ func newAMQPPublisher(conn *wamqp.ConnectionWrapper, cfg AMQPConfig, logger *slo
 	}
 	c := conn.Connection()
 	if c == nil || c.IsClosed() {
-		return nil, errors.New("amqp publisher: not connected")
+		return nil, errors.New("not connected")
 	}
 	s, err := p.newSession(c)
 	if err != nil {
-		return nil, fmt.Errorf("amqp publisher: %w", err)
+		return nil, err
 	}
 	p.sess.Store(s)
+	p.obs.Connection(true)
 	var gen uint64
 	if p.watch != nil {
 		gen, _ = p.watch.state()
@@ -187,13 +190,9 @@ func (p *amqpPublisher) Publish(topic string, msgs ...*message.Message) error {
 		p.buffer(items, false)
 		return nil
 	}
-	if p.buf.Len() > 0 || p.flushing.Load() {
-		// Buffered messages go first; this waits while another caller or the
-		// reconnect loop flushes (backpressure, not drops).
-		_ = p.flush(start.Add(p.cfg.PublishTimeout))
-		if p.buf.Len() > 0 {
-			p.buffer(items, false)
-			return nil
+	if p.draining() {
+		if done, err := p.publishBehindBuffer(items, start.Add(p.cfg.PublishTimeout)); done {
+			return err
 		}
 	}
 	rest, err := p.deliver(items, start.Add(p.cfg.PublishTimeout))

@@ -115,9 +115,7 @@ func (p *amqpPublisher) run(s *session, gen uint64) {
 		p.sess.Store(s)
 		p.obs.Connection(true)
 		p.log.Info("broker connection back", "buffered", p.buf.Len())
-		if err := p.flush(time.Now().Add(p.cfg.PublishTimeout)); err != nil {
-			p.log.Warn("flush outage buffer", "error", err)
-		}
+		p.drainLoop(s)
 		p.dropMu.Lock()
 		p.logDropsLocked("outage buffer full, oldest dropped", time.Now())
 		p.dropMu.Unlock()
