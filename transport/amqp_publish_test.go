@@ -30,7 +30,7 @@ const waitLimit = 60 * time.Second
 
 // amqpTestURI returns the broker of the integration tests: skipped loudly
 // without one, failed when METRICSENDER_REQUIRE_BROKER=1.
-func amqpTestURI(t *testing.T) string {
+func amqpTestURI(t testing.TB) string {
 	t.Helper()
 	uri := cmp.Or(os.Getenv("AMQP_URI"), DefaultAMQPURI)
 	conn, err := amqp091.Dial(uri)
