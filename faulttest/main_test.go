@@ -1,0 +1,56 @@
+package faulttest_test
+
+import (
+	"cmp"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+)
+
+// enabled is set by TestMain when METRICSENDER_FAULT_TESTS=1.
+var enabled bool
+
+// binary is the metricsender built once by TestMain (with -race).
+var binary string
+
+const skipReason = "SKIPPED: fault tests stop and cut the broker; run them alone with " +
+	"METRICSENDER_FAULT_TESTS=1 go test -race -count=1 -p 1 ./faulttest/"
+
+func TestMain(m *testing.M) {
+	if os.Getenv("METRICSENDER_FAULT_TESTS") != "1" {
+		fmt.Fprintln(os.Stderr, "faulttest: "+skipReason)
+		os.Exit(m.Run())
+	}
+	enabled = true
+	dir, err := os.MkdirTemp("", "metricsender-faulttest-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "faulttest:", err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "metricsender")
+	// -race: a data race the faults provoke in the app fails the test too.
+	build := exec.Command("go", "build", "-race", "-o", binary, "github.com/labsea/metricsender")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "faulttest: build metricsender:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	_ = os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// faultTest skips unless fault tests are enabled, checks the broker is up
+// (a fault test cannot run without it: it fails) and returns its URI.
+func faultTest(t *testing.T) string {
+	t.Helper()
+	if !enabled {
+		t.Skip(skipReason)
+	}
+	uri := cmp.Or(os.Getenv("AMQP_URI"), "amqp://guest:guest@localhost:5672/")
+	restoreBroker(t, uri) // also brings it back if an earlier run left it stopped
+	t.Cleanup(func() { restoreBroker(t, uri) })
+	return uri
+}

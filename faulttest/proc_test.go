@@ -1,0 +1,129 @@
+package faulttest_test
+
+import (
+	"bytes"
+	"errors"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// proc is one metricsender process under test.
+type proc struct {
+	name           string
+	cmd            *exec.Cmd
+	stdout, stderr syncBuffer
+	done           chan struct{}
+	code           int // valid once done is closed
+}
+
+// start runs the binary with args; the test's cleanup kills it if it is
+// still running and logs its output when the test failed.
+func start(t *testing.T, name string, args ...string) *proc {
+	t.Helper()
+	p := &proc{name: name, cmd: exec.Command(binary, args...), done: make(chan struct{})}
+	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
+	if err := p.cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", name, err)
+	}
+	go func() {
+		err := p.cmd.Wait()
+		var exit *exec.ExitError
+		switch {
+		case err == nil:
+		case errors.As(err, &exit):
+			p.code = exit.ExitCode()
+		default:
+			p.code = -1
+		}
+		close(p.done)
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-p.done:
+		default:
+			_ = p.cmd.Process.Kill()
+			<-p.done
+		}
+		if t.Failed() {
+			t.Logf("%s stderr:\n%s", p.name, p.stderr.String())
+		}
+	})
+	return p
+}
+
+func (p *proc) pid() int { return p.cmd.Process.Pid }
+
+// terminate sends SIGTERM, as Kubernetes does.
+func (p *proc) terminate(t *testing.T) {
+	t.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatalf("SIGTERM %s: %v", p.name, err)
+	}
+}
+
+// wait returns the exit status; the limit only catches a hang.
+func (p *proc) wait(t *testing.T, limit time.Duration) int {
+	t.Helper()
+	select {
+	case <-p.done:
+		if strings.Contains(p.stderr.String(), "DATA RACE") {
+			t.Errorf("%s: data race:\n%s", p.name, p.stderr.String())
+		}
+		return p.code
+	case <-time.After(limit):
+		_ = p.cmd.Process.Signal(syscall.SIGQUIT) // a goroutine dump on stderr
+		<-p.done
+		t.Fatalf("%s still running after %s (hang); stderr:\n%s", p.name, limit, p.stderr.String())
+		return -1
+	}
+}
+
+// waitOutput polls until ok(stdout or stderr) holds; the limit only
+// catches a hang.
+func (p *proc) waitOutput(t *testing.T, what string, limit time.Duration, stderr bool, ok func(string) bool) {
+	t.Helper()
+	buf := &p.stdout
+	if stderr {
+		buf = &p.stderr
+	}
+	deadline := time.Now().Add(limit)
+	for !ok(buf.String()) {
+		select {
+		case <-p.done:
+			if ok(buf.String()) {
+				return
+			}
+			t.Fatalf("%s exited %d before %s; stderr:\n%s", p.name, p.code, what, p.stderr.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: no %s after %s; stderr:\n%s", p.name, what, limit, p.stderr.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// lines counts the lines written so far to stdout.
+func (p *proc) lines() int { return strings.Count(p.stdout.String(), "\n") }
+
+// syncBuffer is a bytes.Buffer the process writes while the test reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(b []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(b)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
