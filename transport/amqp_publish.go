@@ -30,6 +30,8 @@ const (
 	// reconnectPoll is how often a waiter looks at the connection when no
 	// event tells it more.
 	reconnectPoll = 100 * time.Millisecond
+	// retryPause spaces the attempts of one call after a failure.
+	retryPause = 50 * time.Millisecond
 	// closeGrace is how long a hung channel may take to close before the
 	// watchdog cuts the whole connection (a wedged socket write).
 	closeGrace = 5 * time.Second
@@ -234,7 +236,12 @@ func (p *amqpPublisher) deliver(items []pubItem, deadline time.Time) ([]pubItem,
 		p.count(items[:n])
 		items = items[n:]
 		if err != nil {
+			if errors.Is(err, ErrPermanent) {
+				return items, err
+			}
 			p.failed(err)
+			// A broker that nacks everything must not be hammered in a loop.
+			sleepUntil(earliest(deadline, time.Now().Add(retryPause)), s.dead)
 		}
 	}
 	return nil, nil

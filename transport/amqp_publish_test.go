@@ -448,3 +448,29 @@ func TestPublishCloseIsIdempotent(t *testing.T) {
 		t.Fatalf("Publish after Close = %v, want errPublisherClosed", err)
 	}
 }
+
+// TestPublishNacked: a queue that rejects what overflows it makes the
+// broker nack; Publish retries, counts the nacks and gives up with an
+// error after PublishTimeout.
+func TestPublishNacked(t *testing.T) {
+	e := newTestEnv(t, nil, func(c *AMQPConfig) { c.PublishTimeout = 2 * time.Second })
+	app := uniqueApp(t)
+	q := bindQueue(t, e.uri, "is", false)
+	full, err := q.ch.QueueDeclare("", false, true, true, false,
+		amqp091.Table{"x-max-length": int32(1), "x-overflow": "reject-publish"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := q.ch.QueueBind(full.Name, codec.Topic(app), "is", false, nil); err != nil {
+		t.Fatal(err)
+	}
+	err = e.pub.Publish(codec.Topic(app), numbered(app, 0, 3)...)
+	if !errors.Is(err, errPublishTimeout) {
+		t.Fatalf("Publish = %v, want a timeout after the nacks", err)
+	}
+	e.obs.do(func() {
+		if e.obs.failed["nack"] == 0 || e.obs.published[codec.Topic(app)] != 1 {
+			t.Errorf("failed %v published %v, want nacks and 1 confirmed", e.obs.failed, e.obs.published)
+		}
+	})
+}
