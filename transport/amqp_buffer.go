@@ -230,7 +230,9 @@ func (p *amqpPublisher) Shutdown(ctx context.Context) error {
 		return nil
 	}
 	waitDone(ctx, &p.inflight)
-	for p.draining() && ctx.Err() == nil {
+	// A permanent failure (the exchange refused after a reconnect) will not
+	// clear by waiting: count the buffer as dropped at once.
+	for p.draining() && ctx.Err() == nil && p.perm.Load() == nil {
 		if p.live() == nil {
 			sleepCtx(ctx, reconnectPoll)
 			continue

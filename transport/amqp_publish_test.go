@@ -474,3 +474,29 @@ func TestPublishNacked(t *testing.T) {
 		}
 	})
 }
+
+// TestPublishExchangeChangedWhileDown: when the exchange comes back with
+// other flags after an outage, Publish reports the permanent error.
+func TestPublishExchangeChangedWhileDown(t *testing.T) {
+	name := "metricsender-test-" + uniqueApp(t)
+	e := newTestEnv(t, nil, func(c *AMQPConfig) { c.Exchange = name })
+	q := bindQueue(t, e.uri, name, false)
+	t.Cleanup(func() { _ = q.ch.ExchangeDelete(name, false, false) })
+	e.dialer.refuse.Store(true)
+	e.dropConnection(t)
+	if err := q.ch.ExchangeDelete(name, false, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.ch.ExchangeDeclare(name, "topic", true, false, false, false, nil); err != nil {
+		t.Fatal(err)
+	}
+	e.dialer.refuse.Store(false)
+	var err error
+	waitFor(t, "Publish reports the refused declaration", func() bool {
+		err = e.pub.Publish("Metrics.x", numbered("x", 0, 1)...)
+		return err != nil
+	})
+	if !errors.Is(err, ErrPermanent) || !strings.Contains(err.Error(), "inequivalent") {
+		t.Errorf("Publish = %v, want the permanent 406", err)
+	}
+}

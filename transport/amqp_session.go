@@ -101,13 +101,14 @@ func (p *amqpPublisher) run(s *session, gen uint64) {
 			return
 		}
 		gen = g
-		ns, err := p.newSession(c)
-		if err != nil {
-			if errors.Is(err, ErrPermanent) {
-				p.perm.Store(&err)
+		ns := p.reopen(c)
+		if ns == nil {
+			select {
+			case <-p.stop:
+				return
+			default: // c closed before the exchange could be declared
 			}
-			p.log.Error("after reconnect", "error", err)
-			sleepUntil(time.Now().Add(time.Second), p.stop)
+			s = &session{conn: c, dead: s.dead}
 			continue
 		}
 		p.perm.Store(nil)
@@ -119,6 +120,33 @@ func (p *amqpPublisher) run(s *session, gen uint64) {
 		p.dropMu.Lock()
 		p.logDropsLocked("outage buffer full, oldest dropped", time.Now())
 		p.dropMu.Unlock()
+	}
+}
+
+// reopen declares the exchange on a new connection, retrying on the same
+// connection while it stays open (a permanent refusal is what Publish
+// returns meanwhile). It returns nil when c closes or the publisher stops.
+func (p *amqpPublisher) reopen(c *amqp091.Connection) *session {
+	for {
+		s, err := p.newSession(c)
+		if err == nil {
+			return s
+		}
+		pause := time.Second
+		if errors.Is(err, ErrPermanent) {
+			p.perm.Store(&err)
+			pause = 10 * time.Second
+		}
+		p.log.Error("after reconnect", "error", err, "retry_in", pause)
+		sleepUntil(time.Now().Add(pause), p.stop)
+		select {
+		case <-p.stop:
+			return nil
+		default:
+		}
+		if c.IsClosed() {
+			return nil
+		}
 	}
 }
 
