@@ -79,6 +79,15 @@ func (p *pipeline) finish(t *testing.T) {
 	}
 	if m := p.missing(t); len(m) > 0 {
 		t.Errorf("never received (app: seqs): %v", m)
+		if strings.Contains(p.send.stderr.String(), "unroutable") {
+			t.Errorf("the sender's broker returned messages as unroutable: it published before the " +
+				"receiver had bound its queue again (exchange is is not durable, so a broker restart " +
+				"drops it with every binding), and nothing publishes them again")
+		}
+		if strings.Contains(p.recv.stderr.String(), "x-delivery-count") {
+			t.Errorf("redelivered messages were undecodable: the quorum queue adds an integer " +
+				"x-delivery-count header, which the receiver takes for a metric")
+		}
 	}
 }
 
