@@ -2,15 +2,9 @@ package app
 
 import (
 	"fmt"
-	"image"
-	"image/color"
-	imgdraw "image/draw"
-	"image/png"
 	"io"
-	"math"
 	"os"
 	"slices"
-	"strconv"
 	"time"
 
 	"gonum.org/v1/plot"
@@ -27,9 +21,11 @@ import (
 // Plot limits: a picture of 1000 lines or 100 panels shows nothing, and
 // every point kept costs memory for the whole preview.
 const (
-	maxPlotLines  = 20 // lines (deployments) per panel
-	maxPlotPanels = 12 // panels (metrics): the first by name
-	maxLegendName = 28 // runes of a deployment name in a legend
+	maxPlotLines  = 20   // lines (deployments) per panel
+	maxPlotPanels = 12   // panels (metrics): the first by name
+	maxLegendName = 28   // runes of a deployment name in a legend
+	plotSlices    = 1000 // time slices a line is decimated to (about the pixels across)
+	strokePoints  = 50   // points per stroked piece of a line
 )
 
 // plotData keeps the points of the numeric metrics for --plot: per metric,
@@ -141,6 +137,7 @@ func (p *plotData) save(path string, duration time.Duration, stderr io.Writer) e
 		// A value holds until the next message, or the end of the window.
 		end := duration.Seconds()
 		for _, s := range pn.lines {
+			s.xys = decimate(s.xys, 0, end, plotSlices)
 			if last := s.xys[len(s.xys)-1]; last.X < end {
 				s.xys = append(s.xys, plotter.XY{X: end, Y: last.Y})
 			}
@@ -241,17 +238,24 @@ func (p *plotData) panelPlot(name string, duration time.Duration, bottom bool) (
 	lg.Top, lg.Left = true, true
 	lg.TextStyle.Font.Size = vg.Points(8)
 	for i, s := range p.panels[name].lines {
-		line, err := plotter.NewLine(s.xys)
-		if err != nil {
-			return nil, lg, fmt.Errorf("deployment %s: %w", s.app, err)
+		// The PNG rasterizer's time grows with the square of a path's
+		// length (minutes for a day of 10 s ticks): stroke a line in
+		// short pieces that share their end points.
+		for from := 0; from == 0 || from < len(s.xys)-1; from += strokePoints {
+			line, err := plotter.NewLine(s.xys[from:min(from+strokePoints+1, len(s.xys))])
+			if err != nil {
+				return nil, lg, fmt.Errorf("deployment %s: %w", s.app, err)
+			}
+			// A value holds until the next message: draw steps, not slopes.
+			line.StepStyle = plotter.PostStep
+			line.Color = plotutil.Color(i)
+			line.Dashes = plotutil.Dashes(i / len(plotutil.DefaultColors))
+			line.Width = vg.Points(1.2)
+			pl.Add(line)
+			if from == 0 {
+				lg.Add(shorten(s.app, maxLegendName), line)
+			}
 		}
-		// A value holds until the next message: draw steps, not slopes.
-		line.StepStyle = plotter.PostStep
-		line.Color = plotutil.Color(i)
-		line.Dashes = plotutil.Dashes(i / len(plotutil.DefaultColors))
-		line.Width = vg.Points(1.2)
-		pl.Add(line)
-		lg.Add(shorten(s.app, maxLegendName), line)
 	}
 	return pl, lg, nil
 }
@@ -262,84 +266,4 @@ func shorten(s string, n int) string {
 		return s
 	}
 	return string(r[:n-1]) + "…"
-}
-
-// elapsedTicks put the time axis's marks on round numbers of seconds
-// (every 10 s, 1 m, 5 m, 1 h...) rather than gonum's 800, 1600. Ranges
-// shorter than 20 s or longer than 8 days get gonum's default ticks.
-type elapsedTicks struct{}
-
-func (elapsedTicks) Ticks(lo, hi float64) []plot.Tick {
-	steps := []struct{ major, minor float64 }{
-		{5, 1}, {10, 2}, {30, 10}, {60, 10}, {120, 30}, {300, 60}, {600, 120}, {900, 300},
-		{1800, 300}, {3600, 600}, {7200, 1800}, {10800, 3600}, {21600, 3600}, {43200, 10800}, {86400, 21600},
-	}
-	for _, st := range steps {
-		if hi-lo < 20 || (hi-lo)/st.major > 8 {
-			continue
-		}
-		var ticks []plot.Tick
-		for v := math.Ceil(lo/st.minor) * st.minor; v <= hi; v += st.minor {
-			t := plot.Tick{Value: v}
-			if math.Mod(v, st.major) == 0 {
-				t.Label = strconv.FormatFloat(v, 'f', -1, 64)
-			}
-			ticks = append(ticks, t)
-		}
-		return ticks
-	}
-	return plot.DefaultTicks{}.Ticks(lo, hi)
-}
-
-// siTicks are gonum's default ticks labelled with SI suffixes, so a memory
-// axis in bytes reads 512M rather than 5.12e+08.
-type siTicks struct{}
-
-func (siTicks) Ticks(lo, hi float64) []plot.Tick {
-	ticks := plot.DefaultTicks{}.Ticks(lo, hi)
-	for i, t := range ticks {
-		if t.Label != "" {
-			ticks[i].Label = siLabel(t.Value)
-		}
-	}
-	return ticks
-}
-
-func siLabel(v float64) string {
-	abs := math.Abs(v)
-	for _, u := range []struct {
-		f      float64
-		suffix string
-	}{{1e12, "T"}, {1e9, "G"}, {1e6, "M"}, {1e3, "k"}} {
-		if abs >= u.f {
-			return strconv.FormatFloat(v/u.f, 'g', 4, 64) + u.suffix
-		}
-	}
-	return strconv.FormatFloat(v, 'g', 4, 64)
-}
-
-// plotPalette is every color the plot draws (black text and axes, the line
-// colors) blended with the white background in 16 steps, so antialiased
-// edges keep their look in a paletted PNG.
-func plotPalette() color.Palette {
-	bases := append([]color.Color{color.Black}, plotutil.DefaultColors...)
-	pal := color.Palette{color.White}
-	for _, c := range bases {
-		r, g, b, _ := c.RGBA()
-		for i := range 16 {
-			t := uint32(i) // weight of white, out of 16
-			mix := func(v uint32) uint8 { return uint8(((v>>8)*(16-t) + 255*t) / 16) }
-			pal = append(pal, color.RGBA{mix(r), mix(g), mix(b), 255})
-		}
-	}
-	return pal
-}
-
-// writePNG encodes img with plotPalette: a fraction of the size of a
-// 24-bit PNG (the README's picture stays small) with no visible change.
-func writePNG(w io.Writer, img image.Image) error {
-	pal := image.NewPaletted(img.Bounds(), plotPalette())
-	imgdraw.Draw(pal, pal.Rect, img, img.Bounds().Min, imgdraw.Src)
-	enc := png.Encoder{CompressionLevel: png.BestCompression}
-	return enc.Encode(w, pal)
 }
