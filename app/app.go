@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os/signal"
+	"sync"
 	"syscall"
 
 	"github.com/urfave/cli/v2"
@@ -17,6 +18,9 @@ import (
 // Version is stamped at build time with
 // -ldflags "-X github.com/labsea/metricsender/app.Version=v1.2.3".
 var Version = "dev"
+
+// cliSetup serialises urfave/cli's parsing between concurrent RunContext calls.
+var cliSetup sync.Mutex
 
 // Exit statuses.
 const (
@@ -38,7 +42,17 @@ func Run(args []string, stdout, stderr io.Writer) int {
 // RunContext is Run with a context of the caller's: cancelling it is what a
 // signal does.
 func RunContext(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	// urfave/cli v2 writes package-level values (its HelpFlag, its help
+	// command) while it parses: runs in one process (tests; a real process
+	// runs one) take turns until their command starts.
+	cliSetup.Lock()
+	var once sync.Once
+	parsed := func() { once.Do(cliSetup.Unlock) }
+	defer parsed()
 	a := newApp(stdout, stderr)
+	for _, cmd := range a.Commands {
+		cmd.Before = func(*cli.Context) error { parsed(); return nil }
+	}
 	err := a.RunContext(ctx, args)
 	if err == nil {
 		return exitOK
