@@ -17,8 +17,8 @@ import (
 	"github.com/labsea/metricsender/generator"
 )
 
-// previewFormats are the --format values, in help order.
-var previewFormats = []string{"table", "csv", "json"}
+// previewFormats lists the --format values, for help and errors.
+const previewFormats = "table, csv, json"
 
 func previewCommand() *cli.Command {
 	return &cli.Command{
@@ -35,7 +35,7 @@ func previewCommand() *cli.Command {
 			&cli.DurationFlag{Name: "interval", EnvVars: env("interval"),
 				Usage: "tick interval; overrides the config's default interval, not per-deployment ones"},
 			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "table", EnvVars: env("format"),
-				Usage: "rows as " + strings.Join(previewFormats, ", ") + " (csv/json columns: elapsed,app,metric,value; elapsed in seconds)"},
+				Usage: "rows as " + previewFormats + " (csv/json columns: elapsed,app,metric,value; elapsed in seconds)"},
 			&cli.StringFlag{Name: "plot", EnvVars: env("plot"),
 				Usage: "draw each numeric metric over time into FILE.svg or FILE.png (one panel per metric, one line per deployment)"},
 		},
@@ -75,8 +75,8 @@ func previewOptionsFrom(c *cli.Context) (previewOptions, error) {
 		return previewOptions{}, usagef("--interval %s: must be > 0", c.Duration("interval"))
 	}
 	format := c.String("format")
-	if !contains(previewFormats, format) {
-		return previewOptions{}, usagef("--format %q: must be one of %s", format, strings.Join(previewFormats, ", "))
+	if !contains(strings.Split(previewFormats, ", "), format) {
+		return previewOptions{}, usagef("--format %q: must be one of %s", format, previewFormats)
 	}
 	plotPath := c.String("plot")
 	if plotPath != "" {
@@ -139,7 +139,7 @@ func runPreview(ctx context.Context, opts previewOptions, stdout, stderr io.Writ
 		return &usageError{fmt.Errorf("schedule: %w", err)}
 	}
 	out := bufio.NewWriterSize(stdout, 64<<10)
-	rows, err := newRowRenderer(opts.format, out, opts.cfg, opts.duration)
+	rows, err := newRowRenderer(opts.format, out, opts.cfg, opts.duration, opts.interval)
 	if err != nil {
 		return err
 	}
@@ -185,9 +185,10 @@ type rowRenderer interface {
 	Flush() error
 }
 
-// newRowRenderer returns the renderer of format ("" writes nothing). cfg and
-// duration size the table's columns before the first row, so it streams.
-func newRowRenderer(format string, w io.Writer, cfg *generator.Config, duration time.Duration) (rowRenderer, error) {
+// newRowRenderer returns the renderer of format ("" writes nothing). cfg,
+// duration and the --interval override size the table's columns before the
+// first row, so it streams.
+func newRowRenderer(format string, w io.Writer, cfg *generator.Config, duration, interval time.Duration) (rowRenderer, error) {
 	switch format {
 	case "":
 		return discardRows{}, nil
@@ -197,9 +198,9 @@ func newRowRenderer(format string, w io.Writer, cfg *generator.Config, duration 
 	case "json":
 		return &jsonRows{enc: json.NewEncoder(w)}, nil
 	case "table":
-		return newTableRows(w, cfg, duration)
+		return newTableRows(w, cfg, duration, interval)
 	default:
-		return nil, usagef("--format %q: must be one of %s", format, strings.Join(previewFormats, ", "))
+		return nil, usagef("--format %q: must be one of %s", format, previewFormats)
 	}
 }
 
@@ -242,27 +243,39 @@ func (r *jsonRows) Flush() error { return nil }
 
 // tableRows aligns columns for a terminal without buffering rows (as
 // text/tabwriter would until its flush): the widths of app and metric are
-// known from the config, elapsed is right-aligned to the width of the
-// duration, and value is the last column so it needs no width.
+// known from the config, value is the last column so it needs no width,
+// and elapsed is right-aligned to the width of the duration, with three
+// decimals (milliseconds) when ticks can fall between whole seconds.
 type tableRows struct {
 	w                       io.Writer
+	decimals                int // of elapsed: 0 or 3
 	elapsedW, appW, metricW int
 }
 
-func newTableRows(w io.Writer, cfg *generator.Config, duration time.Duration) (*tableRows, error) {
-	t := &tableRows{w: w, elapsedW: max(len("ELAPSED"), len(seconds(duration))), appW: len("APP"), metricW: len("METRIC")}
+func newTableRows(w io.Writer, cfg *generator.Config, duration, interval time.Duration) (*tableRows, error) {
+	t := &tableRows{w: w, appW: len("APP"), metricW: len("METRIC")}
+	fractional := cfg.Spread || interval%time.Second != 0 || cfg.Interval%time.Second != 0
 	for _, d := range cfg.Deployments {
+		fractional = fractional || d.Interval%time.Second != 0
 		t.appW = max(t.appW, len(d.Name))
 		for _, m := range d.Metrics {
 			t.metricW = max(t.metricW, len(m.Name))
 		}
 	}
+	if fractional {
+		t.decimals = 3
+	}
+	t.elapsedW = max(len("ELAPSED"), len(t.elapsed(duration)))
 	_, err := fmt.Fprintf(w, "%*s  %-*s  %-*s  %s\n", t.elapsedW, "ELAPSED", t.appW, "APP", t.metricW, "METRIC", "VALUE")
 	return t, err
 }
 
+func (t *tableRows) elapsed(d time.Duration) string {
+	return strconv.FormatFloat(d.Seconds(), 'f', t.decimals, 64)
+}
+
 func (t *tableRows) Row(elapsed time.Duration, app, metric, value string) error {
-	_, err := fmt.Fprintf(t.w, "%*s  %-*s  %-*s  %s\n", t.elapsedW, seconds(elapsed), t.appW, app, t.metricW, metric, value)
+	_, err := fmt.Fprintf(t.w, "%*s  %-*s  %-*s  %s\n", t.elapsedW, t.elapsed(elapsed), t.appW, app, t.metricW, metric, value)
 	return err
 }
 

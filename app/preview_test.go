@@ -258,6 +258,8 @@ func TestPreviewJSON(t *testing.T) {
 }
 
 func TestPreviewTable(t *testing.T) {
+	// Spread over 3 deployments: ticks at 3.333333333 s and so on.
+	thirds := previewConfig(t, "thirds.yaml", "spread: true\ninterval: 10s\ndeployments:\n  - name: a\n    count: 3\n    metrics:\n      cpu: 1\n")
 	tests := []struct {
 		name string
 		args []string
@@ -265,6 +267,7 @@ func TestPreviewTable(t *testing.T) {
 		{"default format", []string{"-c", previewModels, "--duration", "6m"}},
 		{"explicit table", []string{"-c", previewModels, "--duration", "90s", "--format", "table"}},
 		{"fractional elapsed", []string{"-c", previewExample, "--duration", "10s", "--interval", "2.5s"}},
+		{"spread thirds of a second", []string{"-c", thirds, "--duration", "1000s"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -422,4 +425,23 @@ func TestPreviewStreams(t *testing.T) {
 	if code != 1 || !strings.Contains(errOut.String(), "broken pipe") {
 		t.Errorf("exit %d, stderr %q; want 1 and the write error", code, errOut.String())
 	}
+}
+
+// The table format, pinned: elapsed right-aligned, the other columns
+// left-aligned, rows in time order then config order, metrics by name.
+func Example_preview() {
+	app.RunContext(context.Background(), []string{"metricsender", "preview",
+		"-c", "testdata/models.yaml", "--duration", "1m", "--seed", "1"}, os.Stdout, os.Stderr)
+	// Output:
+	// ELAPSED  APP     METRIC    VALUE
+	//       0  scaler  replicas  1
+	//       0  wave    qps       10
+	//       0  burst   cpu       2
+	//       0  pool    load      500m
+	//       0  pool    tier      gold
+	//      10  burst   cpu       2
+	//      20  burst   cpu       2
+	//      30  burst   cpu       100m
+	//      40  burst   cpu       100m
+	//      50  burst   cpu       100m
 }
