@@ -288,3 +288,57 @@ func queueDepth(t *testing.T, uri, name string) int {
 	}
 	return q.Messages
 }
+
+// TestReceiveRedeliveredFromQuorumQueue: a message a consumer gave back
+// (a connection cut mid-delivery does the same) comes again from a quorum
+// queue with the broker's integer x-delivery-count header. It is still the
+// same valid message: the receiver must print it, not count a decode error.
+func TestReceiveRedeliveredFromQuorumQueue(t *testing.T) {
+	uri := brokerURI(t)
+	appName := fmt.Sprintf("redelivered%d", time.Now().UnixNano())
+	key := "Metrics." + appName
+	queue := "metricsender-test-" + appName
+	deleteQueue(t, uri, queue)
+	conn, err := amqp.Dial(uri)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	ch, err := conn.Channel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Declared as receive --queue declares a missing queue.
+	if _, err := ch.QueueDeclare(queue, true, false, false, false,
+		amqp.Table{"x-queue-type": "quorum", "x-delivery-limit": 5}); err != nil {
+		t.Fatal(err)
+	}
+	if err := ch.QueueBind(queue, key, "is", false, nil); err != nil {
+		t.Fatal(err)
+	}
+	newConfirmPublisher(t, uri).publish(t, key, amqp.Publishing{ReplyTo: appName, Headers: amqp.Table{"cpu": "0.5"}})
+	d, ok, err := ch.Get(queue, false)
+	if err != nil || !ok {
+		t.Fatalf("get: ok=%v err=%v", ok, err)
+	}
+	if err := d.Nack(false, true); err != nil {
+		t.Fatal(err)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	code, stdout, stderr := runCLI(t, ctx, "receive", "--uri", uri, "--queue", queue, "--topic", key,
+		"--check", "--count", "1", "--timeout", "30s", "--output", "json")
+	if code != 0 {
+		t.Errorf("receive exit %d, want 0:\n%s", code, stderr)
+	}
+	if !strings.Contains(stderr, "received=1 missing=0 duplicates=0 out_of_order=0 out_of_bounds=0 decode_errors=0") {
+		t.Errorf("the redelivered message was not received as valid:\n%s", stderr)
+	}
+	if strings.TrimSpace(stdout) == "" {
+		t.Fatal("nothing printed, want the message")
+	}
+	if lines := decodeLines(t, stdout); len(lines) != 1 || len(lines[0].Metrics) != 1 {
+		t.Errorf("printed %v, want the one message with its one metric (cpu)", lines)
+	}
+}
