@@ -15,7 +15,7 @@ import (
 )
 
 // The pieces of --plot's drawing that gonum leaves to us: time and SI
-// ticks, point decimation, a paletted PNG.
+// ticks, thinning long lines, a paletted PNG.
 
 // elapsedTicks put the time axis's marks on round numbers of seconds
 // (every 10 s, 1 m, 5 m, 1 h...) rather than gonum's 800, 1600. Ranges
@@ -100,32 +100,52 @@ func writePNG(w io.Writer, img image.Image) error {
 	return enc.Encode(w, pal)
 }
 
-// decimate thins a line of many more points than the plot has pixels
-// across: of each of n equal slices of [lo, hi] it keeps the lowest and
-// the highest point, in time order. A day at 1 s (86400 points) then draws
-// as fast as 2n points and still shows every spike and dip.
-func decimate(xys plotter.XYs, lo, hi float64, n int) plotter.XYs {
-	if len(xys) <= 2*n || hi <= lo {
-		return xys
+// thinner keeps a line to at most two points per time slice of the given
+// width: the lowest and the highest of the slice, in time order. With
+// slices about a pixel wide, a day of 1 s ticks holds and draws like 2000
+// points and still shows every spike and dip. The zero value keeps every
+// point. Not safe for concurrent use.
+type thinner struct {
+	width float64 // of a slice, in x units; 0 keeps every point
+	xys   plotter.XYs
+
+	slice     float64 // of the points pending in low and high
+	pending   bool
+	low, high plotter.XY
+}
+
+// add takes the next point; x never decreases.
+func (t *thinner) add(p plotter.XY) {
+	if t.width <= 0 {
+		t.xys = append(t.xys, p)
+		return
 	}
-	width := (hi - lo) / float64(n)
-	slice := func(x float64) float64 { return math.Floor((x - lo) / width) }
-	out := make(plotter.XYs, 0, 2*n+2)
-	for i := 0; i < len(xys); {
-		b, low, high, j := slice(xys[i].X), i, i, i
-		for ; j < len(xys) && slice(xys[j].X) == b; j++ {
-			if xys[j].Y < xys[low].Y {
-				low = j
-			}
-			if xys[j].Y > xys[high].Y {
-				high = j
-			}
-		}
-		out = append(out, xys[min(low, high)])
-		if low != high {
-			out = append(out, xys[max(low, high)])
-		}
-		i = j
+	slice := math.Floor(p.X / t.width)
+	if t.pending && slice != t.slice {
+		t.finish()
 	}
-	return out
+	switch {
+	case !t.pending:
+		t.slice, t.pending, t.low, t.high = slice, true, p, p
+	case p.Y < t.low.Y:
+		t.low = p
+	case p.Y > t.high.Y:
+		t.high = p
+	}
+}
+
+// finish moves the pending slice's points into xys.
+func (t *thinner) finish() {
+	if !t.pending {
+		return
+	}
+	t.pending = false
+	first, second := t.low, t.high
+	if second.X < first.X {
+		first, second = second, first
+	}
+	t.xys = append(t.xys, first)
+	if second != first {
+		t.xys = append(t.xys, second)
+	}
 }

@@ -7,7 +7,7 @@ import (
 	"gonum.org/v1/plot/plotter"
 )
 
-func TestDecimate(t *testing.T) {
+func TestThinner(t *testing.T) {
 	line := func(n int, spikeAt int) plotter.XYs {
 		xys := make(plotter.XYs, n)
 		for i := range xys {
@@ -22,25 +22,30 @@ func TestDecimate(t *testing.T) {
 	tests := []struct {
 		name     string
 		xys      plotter.XYs
-		n        int
-		wantLen  int // 0: at most 2n
+		width    float64
+		wantLen  int
 		wantKeep []plotter.XY
 	}{
-		{"short line unchanged", line(10, 3), 5, 10, nil},
-		{"long flat line", line(10000, -1), 100, 0, []plotter.XY{{X: 0, Y: 1}}},
-		{"spike and dip kept", line(10000, 5001), 100, 0, []plotter.XY{{X: 5001, Y: 9}, {X: 5002, Y: -9}}},
+		{"zero width keeps all", line(10, 3), 0, 10, nil},
+		{"one point a slice keeps all", line(10, 3), 1, 10, nil},
+		{"flat line: one point a slice", line(10000, -1), 100, 100, []plotter.XY{{X: 0, Y: 1}, {X: 9900, Y: 1}}},
+		{"spike and dip kept in order", line(10000, 5050), 100, 101, []plotter.XY{{X: 5050, Y: 9}, {X: 5051, Y: -9}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := decimate(tt.xys, 0, float64(len(tt.xys)), tt.n)
-			if tt.wantLen > 0 && len(got) != tt.wantLen || len(got) > 2*tt.n && len(got) != len(tt.xys) {
-				t.Errorf("%d points from %d with n=%d", len(got), len(tt.xys), tt.n)
+			th := thinner{width: tt.width}
+			for _, p := range tt.xys {
+				th.add(p)
 			}
-			if !slices.IsSortedFunc(got, func(a, b plotter.XY) int { return int(a.X - b.X) }) {
-				t.Errorf("points out of time order")
+			th.finish()
+			if len(th.xys) != tt.wantLen {
+				t.Errorf("%d points from %d, want %d", len(th.xys), len(tt.xys), tt.wantLen)
+			}
+			if !slices.IsSortedFunc(th.xys, func(a, b plotter.XY) int { return int(a.X - b.X) }) {
+				t.Errorf("points out of time order: %v", th.xys)
 			}
 			for _, p := range tt.wantKeep {
-				if !slices.Contains(got, p) {
+				if !slices.Contains(th.xys, p) {
 					t.Errorf("point %v dropped", p)
 				}
 			}

@@ -24,7 +24,7 @@ const (
 	maxPlotLines  = 20   // lines (deployments) per panel
 	maxPlotPanels = 12   // panels (metrics): the first by name
 	maxLegendName = 28   // runes of a deployment name in a legend
-	plotSlices    = 1000 // time slices a line is decimated to (about the pixels across)
+	plotSlices    = 1000 // time slices a line is thinned to (about the pixels across)
 	strokePoints  = 50   // points per stroked piece of a line
 )
 
@@ -45,13 +45,13 @@ type panel struct {
 
 type series struct {
 	app string
-	xys plotter.XYs
+	thinner
 }
 
 // newPlotData chooses, per metric, the deployments to draw (at most
 // maxLines): one of each distinct model first, so a lone spike is not
 // crowded out by 50 identical web pods, then the rest in config order.
-func newPlotData(cfg *generator.Config, maxLines int) *plotData {
+func newPlotData(cfg *generator.Config, duration time.Duration, maxLines int) *plotData {
 	type candidate struct {
 		app, model string
 	}
@@ -81,7 +81,7 @@ func newPlotData(cfg *generator.Config, maxLines int) *plotData {
 		}
 		pn := &panel{byApp: make(map[string]*series, len(order)), total: len(cands)}
 		for _, i := range order {
-			s := &series{app: cands[i].app}
+			s := &series{app: cands[i].app, thinner: thinner{width: duration.Seconds() / plotSlices}}
 			pn.lines = append(pn.lines, s)
 			pn.byApp[s.app] = s
 		}
@@ -105,7 +105,7 @@ func (p *plotData) add(at time.Duration, ev generator.Event) {
 			continue
 		}
 		if s := pn.byApp[ev.App]; s != nil {
-			s.xys = append(s.xys, plotter.XY{X: at.Seconds(), Y: m.Value.Num})
+			s.add(plotter.XY{X: at.Seconds(), Y: m.Value.Num})
 		}
 	}
 }
@@ -120,6 +120,9 @@ func (p *plotData) save(path string, duration time.Duration, stderr io.Writer) e
 	}
 	names := make([]string, 0, len(p.panels))
 	for name, pn := range p.panels {
+		for _, s := range pn.lines {
+			s.finish()
+		}
 		pn.lines = slices.DeleteFunc(pn.lines, func(s *series) bool { return len(s.xys) == 0 })
 		switch {
 		case len(pn.lines) == 0 && pn.nonNumeric > 0:
@@ -137,7 +140,6 @@ func (p *plotData) save(path string, duration time.Duration, stderr io.Writer) e
 		// A value holds until the next message, or the end of the window.
 		end := duration.Seconds()
 		for _, s := range pn.lines {
-			s.xys = decimate(s.xys, 0, end, plotSlices)
 			if last := s.xys[len(s.xys)-1]; last.X < end {
 				s.xys = append(s.xys, plotter.XY{X: end, Y: last.Y})
 			}
