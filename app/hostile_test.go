@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -202,91 +201,6 @@ func TestReceiveSurvivesUnparsableHeader(t *testing.T) {
 		t.Errorf("panic on stderr:\n%s", stderr.String())
 	}
 	t.Logf("receiver log:\n%s", stderr.String())
-}
-
-// waitFor polls buf until ok holds, calling poke (if not nil) each round.
-func waitFor(t *testing.T, ctx context.Context, buf *syncBuffer, what string, poke func(), ok func(string) bool) {
-	t.Helper()
-	for !ok(buf.String()) {
-		if ctx.Err() != nil {
-			t.Fatalf("timed out waiting for %s; output so far:\n%s", what, buf.String())
-		}
-		if poke != nil {
-			poke()
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-}
-
-// syncBuffer is a bytes.Buffer safe to write from the app and read from the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-// confirmPublisher publishes on one channel in confirm mode, so messages
-// reach the queue in the order published.
-type confirmPublisher struct {
-	ch *amqp.Channel
-}
-
-func newConfirmPublisher(t *testing.T, uri string) *confirmPublisher {
-	t.Helper()
-	conn, err := amqp.Dial(uri)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = conn.Close() })
-	ch, err := conn.Channel()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := ch.Confirm(false); err != nil {
-		t.Fatal(err)
-	}
-	return &confirmPublisher{ch: ch}
-}
-
-func (p *confirmPublisher) publish(t *testing.T, key string, msg amqp.Publishing) {
-	t.Helper()
-	conf, err := p.ch.PublishWithDeferredConfirm("is", key, false, false, msg)
-	if err != nil {
-		t.Fatalf("publish %s: %v", key, err)
-	}
-	if !conf.Wait() {
-		t.Fatalf("publish %s: nacked by the broker", key)
-	}
-}
-
-// queueDepth is the number of ready messages in a queue.
-func queueDepth(t *testing.T, uri, name string) int {
-	t.Helper()
-	conn, err := amqp.Dial(uri)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	ch, err := conn.Channel()
-	if err != nil {
-		t.Fatal(err)
-	}
-	q, err := ch.QueueDeclarePassive(name, true, false, false, false, nil)
-	if err != nil {
-		t.Fatalf("inspect queue %s: %v", name, err)
-	}
-	return q.Messages
 }
 
 // TestReceiveRedeliveredFromQuorumQueue: a message a consumer gave back
