@@ -106,6 +106,13 @@ func (t *table) addScale100k(r scaleRun) {
 	}
 }
 
+// addFailure records a row whose run failed, with the error's last line
+// (metricsender's own message).
+func (t *table) addFailure(what string, err error) {
+	lines := strings.Split(strings.TrimSpace(err.Error()), "\n")
+	t.rows = append(t.rows, fmt.Sprintf("| %s | - | fails: `%s` | - | - | **no** |", what, lines[len(lines)-1]))
+}
+
 func (t *table) markdown(opts options, br *broker) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "\n### Issue 5 targets (%d rounds, median of per-round ratios; per-round ratios in brackets)\n\n", opts.rounds)
