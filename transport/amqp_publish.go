@@ -51,24 +51,36 @@ type pubItem struct {
 // routing key of its codec.KeyTopic metadata (topic when unset), mandatory
 // when cfg.Mandatory. All messages of one call go on one channel, all in
 // flight at once, in order. With cfg.Confirm a nil error means the broker
-// confirmed every message (or, see below, it is buffered); without it, that
-// the frames were written to the socket, not that a queue has them. Failed
-// attempts (a nack, a closed channel, a wait past half of PublishTimeout:
-// that channel is closed and replaced) are retried from the first
-// unconfirmed message on, so delivery is at-least-once: a retry may
-// duplicate messages. Publish returns an error when the messages are still
-// unconfirmed after PublishTimeout while connected, for a message is-wire
-// cannot carry (wraps ErrPermanent, nothing of the call is sent), after
-// Close, or when the exchange cannot be declared after a reconnect.
+// confirmed every message (or, see below, that it is buffered); without
+// it, that the frames were written to the socket, not that a queue has
+// them. A returned (unroutable) message is still confirmed by the broker;
+// it is reported to Observer.Unroutable and logged, once per routing key
+// at warn. Failed attempts (a nack, a closed channel, a wait past half of
+// PublishTimeout: that channel is closed and replaced) are retried from
+// the first unconfirmed message on, so delivery is at-least-once: a retry
+// may duplicate messages.
+//
+// Publish returns an error when the messages are still unconfirmed after
+// PublishTimeout while connected; for a message is-wire cannot carry
+// (wraps ErrPermanent; nothing of the call is sent); after Close; when the
+// exchange is refused after a reconnect (wraps ErrPermanent); and when the
+// outage buffer is still draining after PublishTimeout and the call would
+// overflow it.
 //
 // While the connection is down, Publish does not fail: the messages wait in
 // an outage buffer of cfg.Buffer messages (the oldest dropped and counted
 // on overflow) and Publish returns nil at once. After the reconnect the
-// buffer is flushed in order before newer messages. While connected, a slow
-// broker slows Publish down (backpressure) and nothing is dropped.
+// buffer is flushed in order, before newer messages. While connected, a
+// slow broker slows Publish down (backpressure) and nothing is dropped.
+//
+// Order: a topic's messages keep their order within a call, and across
+// calls made one after another (with confirms because each call is
+// confirmed before the next; without, because the pool hands a caller the
+// channel it used last). Concurrent calls have no order between them.
 //
 // Safe for concurrent use: concurrent calls use different channels of a
-// pool of cfg.ChannelPoolSize and wait for a free one.
+// pool of cfg.ChannelPoolSize and wait for a free one. Close or Shutdown
+// end it; see Shutdown.
 type amqpPublisher struct {
 	conn  *wamqp.ConnectionWrapper
 	watch *connWatch
