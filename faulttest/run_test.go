@@ -63,9 +63,15 @@ func (p *pipeline) finish(t *testing.T) {
 	if !strings.Contains(p.send.stderr.String(), want) {
 		t.Errorf("sender did not log %s:\n%s", want, p.send.stderr.String())
 	}
+	// Wait for the rest, but not once the receiver has printed nothing new
+	// for a while: what is missing then is lost, not late.
 	deadline := time.Now().Add(2 * time.Minute)
-	for len(p.missing(t)) > 0 && time.Now().Before(deadline) {
+	lines, idleSince := p.recv.lines(), time.Now()
+	for len(p.missing(t)) > 0 && time.Now().Before(deadline) && time.Since(idleSince) < 20*time.Second {
 		time.Sleep(200 * time.Millisecond)
+		if n := p.recv.lines(); n != lines {
+			lines, idleSince = n, time.Now()
+		}
 	}
 	p.recv.terminate(t)
 	code := p.recv.wait(t, 2*time.Minute)
