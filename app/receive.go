@@ -240,6 +240,7 @@ func (r *receiver) handle(msg *message.Message) error {
 	}
 	r.received++
 	if r.count > 0 && r.received == r.count && r.done != nil {
+		msg.Ack() // before the stop, so the subscriber settles it as acked, not requeued
 		r.done()
 	}
 	return nil

@@ -234,6 +234,7 @@ func runSend(ctx context.Context, opts sendOptions, stdout io.Writer, logger *sl
 	source.Close()
 	closeErr := router.Close()
 	<-routerDone
+	shutdownPublisher(pair.Publisher, opts.shutdownTimeout)
 	switch {
 	case runErr == nil, errors.Is(runErr, context.Canceled) && ctx.Err() != nil:
 		logger.Info("stopped", "sent", sent)
@@ -254,7 +255,7 @@ func newSendRouter(opts sendOptions, pair transport.Pair, source *codec.Source, 
 		return nil, fmt.Errorf("router: %w", err)
 	}
 	router.AddMiddleware(codec.Middleware())
-	router.AddHandler("publish", "events", source, codec.TopicPrefix+"*", pair.Publisher,
+	router.AddHandler("publish", "events", source, codec.TopicPrefix+"*", routerPublisher{pair.Publisher},
 		func(msg *message.Message) ([]*message.Message, error) { return []*message.Message{msg}, nil })
 	if opts.conn.transport == "gochannel" {
 		// The in-process demo: print what the subscriber receives.
@@ -280,4 +281,26 @@ func randomSeed() int64 {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	return int64(binary.LittleEndian.Uint64(b[:]) >> 1)
+}
+
+// routerPublisher hands the router the publisher without letting it close
+// it: the router closes a handler's publisher with no deadline of ours
+// (the AMQP one then waits up to its publish timeout for a reconnect), so
+// during an outage CloseTimeout ran out first, send exited 1 and the
+// buffered messages vanished unlogged. runSend shuts it down itself.
+type routerPublisher struct{ message.Publisher }
+
+func (routerPublisher) Close() error { return nil }
+
+// shutdownPublisher flushes what the publisher still buffers within
+// timeout; it logs and counts what it had to drop. Publishers without a
+// Shutdown are closed by pair.Close.
+func shutdownPublisher(pub message.Publisher, timeout time.Duration) {
+	s, ok := pub.(interface{ Shutdown(context.Context) error })
+	if !ok {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	_ = s.Shutdown(ctx)
 }

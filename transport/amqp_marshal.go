@@ -119,6 +119,9 @@ func (wireMarshaler) Unmarshal(d amqp091.Delivery) (*message.Message, error) {
 		foundBad bool
 	)
 	for k, v := range d.Headers {
+		if brokerHeader(k) {
+			continue // the broker's annotation, not a metric
+		}
 		if s, ok := v.(string); ok {
 			md[codec.MetricPrefix+k] = s
 			continue
@@ -170,4 +173,13 @@ func headerType(v any) string {
 	default:
 		return fmt.Sprintf("%T", v) // int32, int64, float64, ...
 	}
+}
+
+// brokerHeader reports a header RabbitMQ adds on its own: x-delivery-count
+// on every redelivery from a quorum queue (an integer), x-death and
+// x-{first,last}-death-* on dead-lettering. They are not metrics, and a
+// redelivered message must not turn undecodable because of them.
+func brokerHeader(k string) bool {
+	return k == "x-delivery-count" || k == "x-death" ||
+		strings.HasPrefix(k, "x-first-death-") || strings.HasPrefix(k, "x-last-death-")
 }
