@@ -161,7 +161,8 @@ func firstLeft(t *testing.T, uri, queue string) string {
 // TestReceiveSurvivesUnparsableHeader: on its default exclusive queue a
 // receiver gets a header amqp091-go cannot parse (py-amqp's 'L' for an
 // integer >= 2^31); amqp091-go closes the whole connection. The receiver
-// must say so in a warning, reconnect by itself and print what comes next.
+// must count it as a decode error with one warning, reconnect by itself and
+// print what comes next.
 func TestReceiveSurvivesUnparsableHeader(t *testing.T) {
 	uri := brokerURI(t)
 	appName := fmt.Sprintf("unparsable%d", time.Now().UnixNano())
@@ -199,6 +200,9 @@ func TestReceiveSurvivesUnparsableHeader(t *testing.T) {
 	}
 	if strings.Contains(stderr.String(), "panic") {
 		t.Errorf("panic on stderr:\n%s", stderr.String())
+	}
+	if n := strings.Count(stderr.String(), "cannot read"); n != 1 {
+		t.Errorf("%d warnings about the unreadable message, want 1:\n%s", n, stderr.String())
 	}
 	t.Logf("receiver log:\n%s", stderr.String())
 }

@@ -17,6 +17,9 @@ import (
 // was deleted, a declaration failed) so a persistent fault does not spin.
 const resumeDelay = time.Second
 
+// poisonLoopDelay spaces retries once one message keeps breaking the connection.
+const poisonLoopDelay = 30 * time.Second
+
 var errSubscriberClosed = errors.New("subscriber closed")
 
 // amqpSubscriber consumes one queue bound to every pattern of
@@ -105,12 +108,30 @@ func (s *amqpSubscriber) Subscribe(ctx context.Context, topic string) (<-chan *m
 func (s *amqpSubscriber) run(ctx context.Context, conn *amqp091.Connection, patterns []string, out chan<- *message.Message) {
 	defer s.wg.Done()
 	defer close(out)
+	unreadable := 0 // unreadable frames in a row, with no good delivery between
 	for {
-		err := s.consume(ctx, conn, out)
+		delivered, err := s.consume(ctx, conn, out)
 		if ctx.Err() != nil || errors.Is(err, errSubscriberClosed) {
 			return
 		}
 		s.logger.Warn("consumer stopped, resuming", "err", err)
+		if delivered > 0 {
+			unreadable = 0
+		}
+		if unreadableFrame(err) {
+			unreadable++
+			if !s.reportUnreadable(ctx, out) {
+				return
+			}
+			if unreadable == poisonLoopLimit {
+				s.logger.Error("the same unreadable message keeps coming back: the queue keeps it at its head "+
+					"(a classic queue). Purge the queue (rabbitmqctl purge_queue) or use a quorum queue, whose delivery limit drops it",
+					"queue", s.queue, "times", unreadable)
+			}
+			if unreadable >= poisonLoopLimit && !s.sleep(ctx, poisonLoopDelay) {
+				return
+			}
+		}
 		for {
 			if conn = s.waitConn(ctx, conn); conn == nil {
 				return
@@ -154,37 +175,38 @@ func (s *amqpSubscriber) waitConn(ctx context.Context, old *amqp091.Connection) 
 
 // consume runs one consumer on a fresh channel of conn until the channel
 // or connection closes (an error), ctx is done or the subscriber closes.
-func (s *amqpSubscriber) consume(ctx context.Context, conn *amqp091.Connection, out chan<- *message.Message) error {
+func (s *amqpSubscriber) consume(ctx context.Context, conn *amqp091.Connection, out chan<- *message.Message) (delivered int, err error) {
 	ch, err := conn.Channel()
 	if err != nil {
-		return fmt.Errorf("open channel: %w", err)
+		return 0, fmt.Errorf("open channel: %w", err)
 	}
 	defer func() { _ = ch.Close() }()
 	if s.prefetch > 0 {
 		if err := ch.Qos(s.prefetch, 0, false); err != nil {
-			return fmt.Errorf("set prefetch: %w", err)
+			return 0, fmt.Errorf("set prefetch: %w", err)
 		}
 	}
 	closed := ch.NotifyClose(make(chan *amqp091.Error, 1))
 	deliveries, err := ch.Consume(s.queue, "", false, false, false, false, nil)
 	if err != nil {
-		return fmt.Errorf("consume %q: %w", s.queue, err)
+		return 0, fmt.Errorf("consume %q: %w", s.queue, err)
 	}
 	for {
 		select {
 		case d, ok := <-deliveries:
 			if !ok {
-				return closeReason(<-closed)
+				return delivered, closeReason(<-closed)
 			}
 			if err := s.deliver(ctx, d, out); err != nil {
-				return err
+				return delivered, err
 			}
+			delivered++
 		case err := <-closed:
-			return closeReason(err)
+			return delivered, closeReason(err)
 		case <-ctx.Done():
-			return ctx.Err()
+			return delivered, ctx.Err()
 		case <-s.closing:
-			return errSubscriberClosed
+			return delivered, errSubscriberClosed
 		}
 	}
 }
