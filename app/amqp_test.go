@@ -255,3 +255,31 @@ func TestWrongPassword(t *testing.T) {
 		t.Errorf("want one clear error line, got:\n%s", stderr)
 	}
 }
+
+func TestExchangeDeclaredWithOtherFlags(t *testing.T) {
+	uri := brokerURI(t)
+	exchange := fmt.Sprintf("metricsender-test-durable-%d", time.Now().UnixNano())
+	conn, err := amqp.Dial(uri)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	ch, err := conn.Channel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Durable: not what is-wire declares, so our declaration must be refused (406).
+	if err := ch.ExchangeDeclare(exchange, "topic", true, false, false, false, nil); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ch.ExchangeDelete(exchange, false, false) })
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	code, _, stderr := runCLI(t, ctx, "send", "-c", example, "--uri", uri, "--exchange", exchange, "--count", "1", "--http-addr", "")
+	if code != 1 {
+		t.Errorf("exit %d, want 1:\n%s", code, stderr)
+	}
+	if lines := strings.Count(stderr, "metricsender: "); lines != 1 || !strings.Contains(stderr, exchange) {
+		t.Errorf("want one clear line naming the exchange, got:\n%s", stderr)
+	}
+}
