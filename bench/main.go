@@ -12,7 +12,7 @@
 //     metricsender's send path built in this process as app/send.go builds
 //     it, and by the real binary `metricsender send --count 100`. Same
 //     messages (same seed, codec, routing keys Metrics.app-N, headers, body
-//     size), mandatory, into one queue bound with the exact keys; each run
+//     size), mandatory, into one queue bound with Metrics.*; each run
 //     must leave exactly 100,000 messages in it (then purged).
 //   - receive: the queue prefilled with those 100,000 messages is drained by
 //     a plain consumer (prefetch 1000, one ack per message) or by
@@ -21,6 +21,12 @@
 //     5 ticks: process wall time against the ideal 5 s, and peak RSS.
 //   - scale100k: 100,000 deployments, 10 s interval (-ticks100k ticks):
 //     tick lag from the tick log lines, and peak RSS.
+//
+// The queues are bound with Metrics.* (as the receiver binds): anything
+// else publishing Metrics.* on the exchange meanwhile breaks the exact
+// counts. -bind exact binds the 1000 routing keys one by one instead (much
+// slower in RabbitMQ 3.10's topic exchange), -bind none leaves the send
+// rows' messages unroutable (the broker returns each one).
 //
 // Each comparison alternates the sides' order round by round and reports
 // the median of the per-round ratios. With -cpuprofile DIR it afterwards
@@ -63,6 +69,7 @@ type options struct {
 	rows       map[string]bool
 	ticks100k  int
 	profileDir string
+	bind       string
 }
 
 func main() {
@@ -97,8 +104,14 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&rows, "rows", "send-off,send-confirm,receive,scale20k,scale100k", "rows to measure")
 	fs.IntVar(&o.ticks100k, "ticks100k", 6, "ticks of the 100k-deployment row (10 s each)")
 	fs.StringVar(&o.profileDir, "cpuprofile", "", "directory for CPU profiles of metricsender's sides (empty: none)")
+	fs.StringVar(&o.bind, "bind", "pattern", "send rows' queue binding: pattern (Metrics.*, as the receiver binds), exact (the 1000 routing keys) or none (unroutable, returned)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
+	}
+	switch o.bind {
+	case "exact", "pattern", "none":
+	default:
+		return o, fmt.Errorf("-bind %q: want exact, pattern or none", o.bind)
 	}
 	if o.rounds < 1 {
 		return o, errors.New("-rounds: must be >= 1")
@@ -213,7 +226,7 @@ func (b *bench) profile(ctx context.Context) error {
 			continue
 		}
 		queue := "bench.prof." + mode
-		if err := b.br.declareQueue(queue, routingKeys(sendDeployments), nil); err != nil {
+		if err := b.br.declareQueue(queue, b.recvKeys(), nil); err != nil {
 			return err
 		}
 		err := profileSelf(filepath.Join(dir, "path-send-"+mode+".pprof"), func() error {
@@ -231,7 +244,7 @@ func (b *bench) profile(ctx context.Context) error {
 	}
 	if b.opts.rows["receive"] {
 		queue := "bench.prof.recv"
-		if err := b.br.declareQueue(queue, routingKeys(sendDeployments), nil); err != nil {
+		if err := b.br.declareQueue(queue, b.recvKeys(), nil); err != nil {
 			return err
 		}
 		err := prefill(b.br, queue, b.msgs)

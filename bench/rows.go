@@ -36,7 +36,14 @@ type sendSeries struct{ plain, path, cli series }
 // exactly the expected count in the queue.
 func (b *bench) sendRow(ctx context.Context, confirm bool) (sendSeries, error) {
 	queue := "bench.send." + strconv.Itoa(os.Getpid())
-	if err := b.br.declareQueue(queue, routingKeys(sendDeployments), nil); err != nil {
+	keys, want := routingKeys(sendDeployments), len(b.msgs)
+	switch b.opts.bind {
+	case "pattern":
+		keys = []string{"Metrics.*"}
+	case "none": // unroutable: the broker returns every message (mandatory)
+		keys, want = nil, 0
+	}
+	if err := b.br.declareQueue(queue, keys, nil); err != nil {
 		return sendSeries{}, err
 	}
 	defer func() { _ = b.br.deleteQueue(queue) }()
@@ -53,7 +60,7 @@ func (b *bench) sendRow(ctx context.Context, confirm bool) (sendSeries, error) {
 			if err != nil {
 				return out, fmt.Errorf("send %s round %d %s: %w", mode, r+1, side, err)
 			}
-			n, err := b.br.settle(queue, len(b.msgs))
+			n, err := b.br.settle(queue, want)
 			if err != nil {
 				return out, err
 			}
@@ -66,8 +73,8 @@ func (b *bench) sendRow(ctx context.Context, confirm bool) (sendSeries, error) {
 			}
 			b.log.Info("send", "confirm", mode, "round", r+1, "side", side, "rate", fmtRate(s.rate()),
 				"took", s.dur.Round(time.Millisecond), "in_queue", n, "shape", sh.String())
-			if n != len(b.msgs) {
-				return out, fmt.Errorf("send %s round %d %s: queue holds %d messages, want exactly %d", mode, r+1, side, n, len(b.msgs))
+			if n != want {
+				return out, fmt.Errorf("send %s round %d %s: queue holds %d messages, want exactly %d", mode, r+1, side, n, want)
 			}
 			switch side {
 			case "plain":
@@ -111,7 +118,7 @@ func (b *bench) sendSide(ctx context.Context, side string, confirm bool, bin []s
 // json` (stdout to /dev/null), alternating the order each round.
 func (b *bench) receiveRow(ctx context.Context) (plain, cli series, err error) {
 	queue := "bench.recv." + strconv.Itoa(os.Getpid())
-	if err := b.br.declareQueue(queue, routingKeys(sendDeployments), nil); err != nil {
+	if err := b.br.declareQueue(queue, b.recvKeys(), nil); err != nil {
 		return nil, nil, err
 	}
 	defer func() { _ = b.br.deleteQueue(queue) }()
@@ -212,6 +219,15 @@ func profileSelf(path string, f func() error) error {
 	}
 	defer pprof.StopCPUProfile()
 	return f()
+}
+
+// recvKeys are the bindings of a queue to prefill: the send rows' exact
+// keys with -bind exact, else Metrics.* (the receiver's own binding).
+func (b *bench) recvKeys() []string {
+	if b.opts.bind == "exact" {
+		return routingKeys(sendDeployments)
+	}
+	return []string{"Metrics.*"}
 }
 
 func modeName(confirm bool) string {
