@@ -31,9 +31,9 @@ type sendSeries struct{ plain, path, cli series }
 
 // sendRow measures one confirm mode: the plain loop, metricsender's path
 // in-process and the CLI, each publishing sendTicks ticks of
-// sendDeployments deployments into one queue bound with their exact
-// routing keys, in an order that alternates each round. Each run must land
-// exactly the expected count in the queue.
+// sendDeployments deployments into one queue (bound as -bind says), in an
+// order that alternates each round. Each run must land exactly the
+// expected count in the queue.
 func (b *bench) sendRow(ctx context.Context, confirm bool) (sendSeries, error) {
 	queue := "bench.send." + strconv.Itoa(os.Getpid())
 	keys, want := routingKeys(sendDeployments), len(b.msgs)
