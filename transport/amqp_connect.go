@@ -82,7 +82,7 @@ func connectAMQP(ctx context.Context, cfg AMQPConfig, logger *slog.Logger) (*wam
 			Properties:      props,
 			Locale:          "en_US",
 		},
-		Reconnect: wamqp.DefaultReconnectConfig(),
+		Reconnect: reconnectConfig(),
 	}
 	// The watch learns of every (re)connect from the wrapper's own log line.
 	watch := newConnWatch(watermill.NewSlogLogger(logger))
@@ -160,3 +160,13 @@ func (t *connTracker) current() (*amqp091.Connection, <-chan struct{}) {
 
 // closed reports whether the wrapper was closed for good.
 func (t *connTracker) closed() bool { return t.conn.Closed() }
+
+// reconnectConfig is watermill-amqp's reconnect backoff with its ceiling cut
+// from 60 s to 5 s: after a broker restart every client (senders and
+// receivers alike) is back within seconds, so receivers bind their queues
+// again within the publisher's rebindGrace.
+func reconnectConfig() *wamqp.ReconnectConfig {
+	c := wamqp.DefaultReconnectConfig()
+	c.BackoffMaxInterval = 5 * time.Second
+	return c
+}

@@ -101,7 +101,19 @@ func (p *amqpPublisher) run(s *session, gen uint64) {
 			return
 		}
 		gen = g
+		lost := exchangeLost(c, p.cfg.Exchange)
 		ns := p.reopen(c)
+		if ns != nil && lost {
+			// The broker restarted: the exchange (not durable, as is-wire
+			// declares it) went with every binding. Give consumers time to
+			// bind again before the buffer goes out, or it is unroutable.
+			p.log.Info("exchange was gone (broker restart): waiting for consumers to bind again", "grace", rebindGrace)
+			select {
+			case <-time.After(rebindGrace):
+			case <-p.stop:
+				return
+			}
+		}
 		if ns == nil {
 			select {
 			case <-p.stop:
@@ -377,4 +389,22 @@ func bounded(d time.Duration, f func() error) error {
 	case <-ctx.Done():
 		return errPublishTimeout
 	}
+}
+
+// rebindGrace is how long the publisher keeps buffering after a broker
+// restart, so consumers reconnect and bind before the buffer is flushed:
+// clients reconnect within reconnectConfig's 5 s ceiling (plus jitter).
+const rebindGrace = 10 * time.Second
+
+// exchangeLost reports whether exchange does not exist on c (the broker
+// restarted and lost it). Errors other than 404 count as not lost.
+func exchangeLost(c *amqp091.Connection, exchange string) bool {
+	ch, err := c.Channel()
+	if err != nil {
+		return false
+	}
+	defer func() { _ = ch.Close() }()
+	err = ch.ExchangeDeclarePassive(exchange, "topic", false, false, false, false, nil)
+	var aerr *amqp091.Error
+	return errors.As(err, &aerr) && aerr.Code == amqp091.NotFound
 }
