@@ -375,10 +375,12 @@ func TestPublishUnroutable(t *testing.T) {
 			t.Fatalf("Publish: %v", err)
 		}
 	}
+	// At least 6: a confirm that is slow under load makes the publisher
+	// send again (at-least-once), and the broker returns the copy too.
 	waitFor(t, "6 returns counted", func() bool {
 		var n int
 		e.obs.do(func() { n = e.obs.unroutable[codec.Topic(app)] })
-		return n == 6
+		return n >= 6
 	})
 	if n := strings.Count(e.logs.String(), "level=WARN msg=\"message unroutable"); n != 1 {
 		t.Errorf("%d unroutable warnings for one routing key, want 1:\n%s", n, e.logs)
