@@ -45,10 +45,18 @@ func dialBroker(uri, exchange string) (*broker, error) {
 }
 
 // channel returns the management channel, reopening it after the broker
-// closed it (a 404 on a passive declare does that).
+// closed it (a 404 on a passive declare does that) and redialling after
+// the connection was lost.
 func (b *broker) channel() (*amqp091.Channel, error) {
 	if b.ch != nil && !b.ch.IsClosed() {
 		return b.ch, nil
+	}
+	if b.conn.IsClosed() { // the broker restarted or cut us: dial again
+		conn, err := amqp091.Dial(b.uri)
+		if err != nil {
+			return nil, fmt.Errorf("redial broker: %w", err)
+		}
+		b.conn = conn
 	}
 	ch, err := b.conn.Channel()
 	if err != nil {
