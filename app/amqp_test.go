@@ -1,11 +1,9 @@
 package app_test
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"regexp"
 	"slices"
 	"strconv"
@@ -14,38 +12,15 @@ import (
 	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
-)
 
-// brokerURI returns the test broker's URI, skipping loudly without one, or
-// failing when METRICSENDER_REQUIRE_BROKER=1 (CI).
-func brokerURI(t *testing.T) string {
-	t.Helper()
-	uri := cmp.Or(os.Getenv("AMQP_URI"), "amqp://guest:guest@localhost:5672/")
-	conn, err := amqp.Dial(uri)
-	if err != nil {
-		msg := fmt.Sprintf("no RabbitMQ at %s: %v (start: rabbitmq-server -detached)", uri, err)
-		if os.Getenv("METRICSENDER_REQUIRE_BROKER") == "1" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	_ = conn.Close()
-	return uri
-}
+	"github.com/labsea/metricsender/internal/brokertest"
+)
 
 // plainConsumer binds an exclusive queue to exchange "is" with pattern, using
 // a plain amqp091-go client, so the wire is checked without our decoder.
 func plainConsumer(t *testing.T, uri, pattern string) <-chan amqp.Delivery {
 	t.Helper()
-	conn, err := amqp.Dial(uri)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = conn.Close() })
-	ch, err := conn.Channel()
-	if err != nil {
-		t.Fatal(err)
-	}
+	ch := brokertest.Channel(t, uri)
 	// Exactly the is-wire declaration: any other flag would fail with 406.
 	if err := ch.ExchangeDeclare("is", "topic", false, false, false, false, nil); err != nil {
 		t.Fatalf("declare exchange is with is-wire flags: %v", err)
@@ -67,7 +42,7 @@ func plainConsumer(t *testing.T, uri, pattern string) <-chan amqp.Delivery {
 var upperHex = regexp.MustCompile(`^[0-9A-F]{1,16}$`)
 
 func TestSendOnTheWire(t *testing.T) {
-	uri := brokerURI(t)
+	uri := brokertest.AMQPURI(t)
 	app := fmt.Sprintf("wire%d", time.Now().UnixNano())
 	cfg := writeFile(t, "c.yaml", fmt.Sprintf(`interval: 60s
 deployments:
@@ -153,29 +128,17 @@ deployments:
 // app name, a millisecond timestamp.
 func publishLikePython(t *testing.T, uri, app string, headers amqp.Table) {
 	t.Helper()
-	conn, err := amqp.Dial(uri)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	ch, err := conn.Channel()
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = ch.Publish("is", "Metrics."+app, false, false, amqp.Publishing{
+	brokertest.Publish(t, uri, "is", "Metrics."+app, amqp.Publishing{
 		Headers:         headers,
 		ContentEncoding: "utf-8",
 		ReplyTo:         app,
 		CorrelationId:   "9F3A0C11D2E4B577",
 		Timestamp:       time.Unix(time.Now().UnixMilli(), 0),
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 }
 
 func TestReceivePythonMessage(t *testing.T) {
-	uri := brokerURI(t)
+	uri := brokertest.AMQPURI(t)
 	app := fmt.Sprintf("py%d", time.Now().UnixNano())
 	for _, output := range []string{"text", "json"} {
 		t.Run(output, func(t *testing.T) {
@@ -226,7 +189,7 @@ func TestReceivePythonMessage(t *testing.T) {
 }
 
 func TestReceiveTimeout(t *testing.T) {
-	uri := brokerURI(t)
+	uri := brokertest.AMQPURI(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	code, _, stderr := runCLI(t, ctx, "receive", "--uri", uri, "--topic", "Metrics.nobody-sends-this",
@@ -237,7 +200,7 @@ func TestReceiveTimeout(t *testing.T) {
 }
 
 func TestWrongPassword(t *testing.T) {
-	uri := brokerURI(t)
+	uri := brokertest.AMQPURI(t)
 	bad := strings.Replace(uri, "guest:guest", "guest:wrong-s3cret", 1)
 	if bad == uri {
 		t.Skip("AMQP_URI has no guest:guest to spoil")
@@ -257,17 +220,10 @@ func TestWrongPassword(t *testing.T) {
 }
 
 func TestExchangeDeclaredWithOtherFlags(t *testing.T) {
-	uri := brokerURI(t)
+	uri := brokertest.AMQPURI(t)
 	exchange := fmt.Sprintf("metricsender-test-durable-%d", time.Now().UnixNano())
-	conn, err := amqp.Dial(uri)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	ch, err := conn.Channel()
-	if err != nil {
-		t.Fatal(err)
-	}
+	// Closed at cleanup, after the exchange is deleted (cleanups run last first).
+	ch := brokertest.Channel(t, uri)
 	// Durable: not what is-wire declares, so our declaration must be refused (406).
 	if err := ch.ExchangeDeclare(exchange, "topic", true, false, false, false, nil); err != nil {
 		t.Fatal(err)

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
+
+	"github.com/labsea/metricsender/internal/brokertest"
 )
 
 type cliResult struct {
@@ -26,45 +28,11 @@ func startCLI(t *testing.T, ctx context.Context, args ...string) <-chan cliResul
 	return done
 }
 
-// deleteQueue removes a named queue with a plain client when the test ends.
-func deleteQueue(t *testing.T, uri, name string) {
-	t.Helper()
-	t.Cleanup(func() {
-		conn, err := amqp.Dial(uri)
-		if err != nil {
-			return
-		}
-		defer conn.Close()
-		if ch, err := conn.Channel(); err == nil {
-			_, _ = ch.QueueDelete(name, false, false, false)
-		}
-	})
-}
-
-// waitQueue waits until the named queue has a consumer: the receiver
-// declared it, bound it and consumes, so what is published now reaches it.
-func waitQueue(t *testing.T, ctx context.Context, uri, name string) {
-	t.Helper()
-	for ctx.Err() == nil {
-		conn, err := amqp.Dial(uri)
-		if err == nil {
-			ch, _ := conn.Channel()
-			q, err := ch.QueueDeclarePassive(name, true, false, false, false, nil)
-			conn.Close()
-			if err == nil && q.Consumers > 0 {
-				return
-			}
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("queue %s never appeared", name)
-}
-
 func TestSendReceiveCheck(t *testing.T) {
-	uri := brokerURI(t)
+	uri := brokertest.AMQPURI(t)
 	suffix := time.Now().UnixNano()
 	queue := fmt.Sprintf("metricsender-test-check-%d", suffix)
-	deleteQueue(t, uri, queue)
+	brokertest.DeleteQueueAtCleanup(t, uri, queue)
 	cfg := writeFile(t, "c.yaml", fmt.Sprintf(`deployments:
   - name: chk%[1]d-a
     metrics: {cpu: [100m, 200m], memory: [128Mi, 256Mi]}
@@ -77,7 +45,7 @@ func TestSendReceiveCheck(t *testing.T) {
 	recv := startCLI(t, ctx, "receive", "--uri", uri, "--queue", queue,
 		"--topic", fmt.Sprintf("Metrics.chk%d-a", suffix), "--topic", fmt.Sprintf("Metrics.chk%d-b", suffix),
 		"--check", "--config", cfg, "--count", fmt.Sprint(2*ticks), "--timeout", "60s", "--output", "json")
-	waitQueue(t, ctx, uri, queue)
+	brokertest.WaitConsumer(t, ctx, uri, queue)
 	code, _, stderr := runCLI(t, ctx, "send", "-c", cfg, "--uri", uri, "--interval", "10ms", "--count", fmt.Sprint(ticks), "--http-addr", "")
 	if code != 0 {
 		t.Fatalf("send exit %d: %s", code, stderr)
@@ -96,23 +64,23 @@ func TestSendReceiveCheck(t *testing.T) {
 }
 
 func TestReceiveCheckFailsOnLossAndBounds(t *testing.T) {
-	uri := brokerURI(t)
+	uri := brokertest.AMQPURI(t)
 	app := fmt.Sprintf("loss%d", time.Now().UnixNano())
 	cfg := writeFile(t, "c.yaml", "deployments:\n  - name: "+app+"\n    metrics: {cpu: [0.5]}\n")
 	queue := "metricsender-test-" + app
-	deleteQueue(t, uri, queue)
+	brokertest.DeleteQueueAtCleanup(t, uri, queue)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	recv := startCLI(t, ctx, "receive", "--uri", uri, "--queue", queue, "--topic", "Metrics."+app,
 		"--check", "--config", cfg, "--count", "3", "--timeout", "30s")
-	waitQueue(t, ctx, uri, queue)
+	brokertest.WaitConsumer(t, ctx, uri, queue)
 	// seq 1, 3 (2 is lost), then a value outside the config.
 	for i, m := range []struct {
 		seq uint64
 		cpu string
 	}{{1, "0.5"}, {3, "0.5"}, {4, "0.9"}} {
 		body := fmt.Sprintf(`{"app":%q,"metrics":{"cpu":%q},"seq":%d,"run":"r1","time":"2026-11-25T17:30:0%d.000Z"}`, app, m.cpu, m.seq, i)
-		publishRaw(t, uri, "Metrics."+app, amqp.Publishing{
+		brokertest.Publish(t, uri, "is", "Metrics."+app, amqp.Publishing{
 			ReplyTo: app, ContentType: "application/json", Headers: amqp.Table{"cpu": m.cpu},
 			Timestamp: time.Unix(time.Date(2026, 11, 25, 17, 30, i, 0, time.UTC).UnixMilli(), 0), Body: []byte(body),
 		})
@@ -123,22 +91,5 @@ func TestReceiveCheckFailsOnLossAndBounds(t *testing.T) {
 	}
 	if want := "received=3 missing=1 duplicates=0 out_of_order=0 out_of_bounds=1 decode_errors=0"; !strings.Contains(r.stderr, want) {
 		t.Errorf("summary %q not in:\n%s", want, r.stderr)
-	}
-}
-
-// publishRaw publishes one message with a plain client on exchange is.
-func publishRaw(t *testing.T, uri, key string, p amqp.Publishing) {
-	t.Helper()
-	conn, err := amqp.Dial(uri)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	ch, err := conn.Channel()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := ch.Publish("is", key, false, false, p); err != nil {
-		t.Fatal(err)
 	}
 }

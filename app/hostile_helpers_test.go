@@ -8,6 +8,8 @@ import (
 	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
+
+	"github.com/labsea/metricsender/internal/brokertest"
 )
 
 // waitFor polls buf until ok holds, calling poke (if not nil) each round.
@@ -50,15 +52,7 @@ type confirmPublisher struct {
 
 func newConfirmPublisher(t *testing.T, uri string) *confirmPublisher {
 	t.Helper()
-	conn, err := amqp.Dial(uri)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = conn.Close() })
-	ch, err := conn.Channel()
-	if err != nil {
-		t.Fatal(err)
-	}
+	ch := brokertest.Channel(t, uri)
 	if err := ch.Confirm(false); err != nil {
 		t.Fatal(err)
 	}
@@ -74,23 +68,4 @@ func (p *confirmPublisher) publish(t *testing.T, key string, msg amqp.Publishing
 	if !conf.Wait() {
 		t.Fatalf("publish %s: nacked by the broker", key)
 	}
-}
-
-// queueDepth is the number of ready messages in a queue.
-func queueDepth(t *testing.T, uri, name string) int {
-	t.Helper()
-	conn, err := amqp.Dial(uri)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	ch, err := conn.Channel()
-	if err != nil {
-		t.Fatal(err)
-	}
-	q, err := ch.QueueDeclarePassive(name, true, false, false, false, nil)
-	if err != nil {
-		t.Fatalf("inspect queue %s: %v", name, err)
-	}
-	return q.Messages
 }

@@ -11,6 +11,7 @@ import (
 	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/labsea/metricsender/app"
+	"github.com/labsea/metricsender/internal/brokertest"
 )
 
 // hostileMsg is one message of the hostile stream: published with a plain
@@ -28,12 +29,12 @@ type hostileMsg struct {
 // one, count each hostile one as a decode error with one warning line, exit
 // 0, and leave nothing in the queue (no requeue loop).
 func TestReceiveHostileMessages(t *testing.T) {
-	uri := brokerURI(t)
+	uri := brokertest.AMQPURI(t)
 	n := time.Now().UnixNano()
 	appName := fmt.Sprintf("hostile%d", n)
 	key := "Metrics." + appName
 	queue := "metricsender-test-" + appName
-	deleteQueue(t, uri, queue)
+	brokertest.DeleteQueueAtCleanup(t, uri, queue)
 
 	run := fmt.Sprintf("run%d", n)
 	seq := uint64(0)
@@ -101,7 +102,7 @@ func TestReceiveHostileMessages(t *testing.T) {
 	recv := startCLI(t, ctx, "receive", "--uri", uri, "--queue", queue,
 		"--topic", key, "--topic", key+".#", "--topic", "Metrics.",
 		"--check", "--count", fmt.Sprint(wantValid), "--timeout", "90s", "--output", "json")
-	waitQueue(t, ctx, uri, queue)
+	brokertest.WaitConsumer(t, ctx, uri, queue)
 	pub := newConfirmPublisher(t, uri)
 	for _, m := range msgs {
 		if m.raw != nil {
@@ -134,7 +135,7 @@ func TestReceiveHostileMessages(t *testing.T) {
 	if strings.Contains(r.stderr, "panic") || strings.Contains(r.stderr, "goroutine ") {
 		t.Errorf("panic on stderr:\n%s", r.stderr)
 	}
-	if got := queueDepth(t, uri, queue); got != 0 {
+	if got := brokertest.QueueMessages(t, uri, queue); got != 0 {
 		t.Errorf("%d messages left in %s, want 0 (acked, not requeued); the first: %s", got, queue, firstLeft(t, uri, queue))
 	}
 }
@@ -164,7 +165,7 @@ func firstLeft(t *testing.T, uri, queue string) string {
 // must count it as a decode error with one warning, reconnect by itself and
 // print what comes next.
 func TestReceiveSurvivesUnparsableHeader(t *testing.T) {
-	uri := brokerURI(t)
+	uri := brokertest.AMQPURI(t)
 	appName := fmt.Sprintf("unparsable%d", time.Now().UnixNano())
 	key := "Metrics." + appName
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
@@ -212,20 +213,12 @@ func TestReceiveSurvivesUnparsableHeader(t *testing.T) {
 // queue with the broker's integer x-delivery-count header. It is still the
 // same valid message: the receiver must print it, not count a decode error.
 func TestReceiveRedeliveredFromQuorumQueue(t *testing.T) {
-	uri := brokerURI(t)
+	uri := brokertest.AMQPURI(t)
 	appName := fmt.Sprintf("redelivered%d", time.Now().UnixNano())
 	key := "Metrics." + appName
 	queue := "metricsender-test-" + appName
-	deleteQueue(t, uri, queue)
-	conn, err := amqp.Dial(uri)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	ch, err := conn.Channel()
-	if err != nil {
-		t.Fatal(err)
-	}
+	brokertest.DeleteQueueAtCleanup(t, uri, queue)
+	ch := brokertest.Channel(t, uri)
 	// Declared as receive --queue declares a missing queue.
 	if _, err := ch.QueueDeclare(queue, true, false, false, false,
 		amqp.Table{"x-queue-type": "quorum", "x-delivery-limit": 5}); err != nil {

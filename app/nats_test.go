@@ -1,35 +1,17 @@
 package app_test
 
 import (
-	"cmp"
 	"context"
 	"fmt"
-	"net"
-	"os"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/labsea/metricsender/internal/brokertest"
 )
 
-// natsURI returns the test NATS server, skipping loudly without one, or
-// failing when METRICSENDER_REQUIRE_BROKER=1 (CI).
-func natsURI(t *testing.T) string {
-	t.Helper()
-	uri := cmp.Or(os.Getenv("NATS_URI"), "nats://127.0.0.1:4222")
-	conn, err := net.DialTimeout("tcp", strings.TrimPrefix(uri, "nats://"), 2*time.Second)
-	if err != nil {
-		msg := fmt.Sprintf("no NATS at %s: %v (start: nats-server -a 127.0.0.1 -p 4222)", uri, err)
-		if os.Getenv("METRICSENDER_REQUIRE_BROKER") == "1" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	_ = conn.Close()
-	return uri
-}
-
 func TestSendReceiveNATS(t *testing.T) {
-	uri := natsURI(t)
+	uri := brokertest.NATSURI(t)
 	suffix := time.Now().UnixNano()
 	cfg := writeFile(t, "c.yaml", fmt.Sprintf(`connection:
   uri: %s
@@ -72,7 +54,7 @@ deployments:
 }
 
 func TestNATSQueueNeedsJetStream(t *testing.T) {
-	uri := natsURI(t)
+	uri := brokertest.NATSURI(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	code, _, stderr := runCLI(t, ctx, "receive", "--uri", uri, "--queue", "q1", "--count", "1", "--timeout", "1s")
