@@ -12,6 +12,7 @@ import (
 	amqp091 "github.com/rabbitmq/amqp091-go"
 
 	"github.com/labsea/metricsender/codec"
+	"github.com/labsea/metricsender/internal/brokertest"
 )
 
 // benchApps is how many deployments (routing keys) the messages cycle over.
@@ -33,15 +34,7 @@ func benchMessages(prefix string) []*message.Message {
 // so messages are routed (no returns) without piling up in the broker.
 func benchQueue(b *testing.B, uri, prefix string) {
 	b.Helper()
-	conn, err := amqp091.Dial(uri)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = conn.Close() })
-	ch, err := conn.Channel()
-	if err != nil {
-		b.Fatal(err)
-	}
+	ch := brokertest.Channel(b, uri)
 	if err := ch.ExchangeDeclare("is", "topic", false, false, false, false, nil); err != nil {
 		b.Fatal(err)
 	}
@@ -65,7 +58,7 @@ func benchQueue(b *testing.B, uri, prefix string) {
 //
 //	go test ./transport -run '^$' -bench BenchmarkPublish -benchtime 200000x -count 5
 func BenchmarkPublish(b *testing.B) {
-	uri := amqpTestURI(b)
+	uri := brokertest.AMQPURI(b)
 	prefix := "bench" + strconv.FormatInt(time.Now().UnixNano()%1e6, 10) + "-"
 	benchQueue(b, uri, prefix)
 	msgs := benchMessages(prefix)

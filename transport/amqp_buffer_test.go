@@ -15,6 +15,7 @@ import (
 	amqp091 "github.com/rabbitmq/amqp091-go"
 
 	"github.com/labsea/metricsender/codec"
+	"github.com/labsea/metricsender/internal/brokertest"
 )
 
 func TestOutageBuffer(t *testing.T) {
@@ -251,7 +252,7 @@ func TestShutdown(t *testing.T) {
 // connection; Publish returns, the messages wait in the buffer and arrive
 // once the broker answers again.
 func TestPublishHungBroker(t *testing.T) {
-	u, err := amqp091.ParseURI(amqpTestURI(t))
+	u, err := amqp091.ParseURI(brokertest.AMQPURI(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,18 +18,6 @@ import (
 	"github.com/labsea/metricsender/transport"
 )
 
-// plainConn is a plain amqp091 connection, to look at the broker without
-// our code in between.
-func plainConn(t *testing.T, uri string) *amqp091.Connection {
-	t.Helper()
-	c, err := amqp091.Dial(uri)
-	if err != nil {
-		t.Fatalf("plain dial: %v", err)
-	}
-	t.Cleanup(func() { _ = c.Close() })
-	return c
-}
-
 // passiveDeclare returns the broker's answer to a passive declare of queue
 // (nil: it exists and we may use it), on a throwaway channel.
 func passiveDeclare(t *testing.T, c *amqp091.Connection, queue string) error {
@@ -58,27 +46,6 @@ func uniqueName(t *testing.T, prefix string) string {
 		t.Fatal(err)
 	}
 	return prefix + hex.EncodeToString(b)
-}
-
-// deleteQueueAtCleanup deletes queue with a plain client when the test ends.
-func deleteQueueAtCleanup(t *testing.T, uri, queue string) {
-	t.Helper()
-	t.Cleanup(func() {
-		c, err := amqp091.Dial(uri)
-		if err != nil {
-			t.Errorf("cleanup: dial: %v", err)
-			return
-		}
-		defer func() { _ = c.Close() }()
-		ch, err := c.Channel()
-		if err != nil {
-			t.Errorf("cleanup: channel: %v", err)
-			return
-		}
-		if _, err := ch.QueueDelete(queue, false, false, false); err != nil {
-			t.Errorf("cleanup: delete queue %q: %v", queue, err)
-		}
-	})
 }
 
 func openAMQP(t *testing.T, cfg transport.AMQPConfig) transport.Pair {

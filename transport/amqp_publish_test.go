@@ -2,7 +2,6 @@ package transport
 
 import (
 	"bytes"
-	"cmp"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -10,7 +9,6 @@ import (
 	"log/slog"
 	"maps"
 	"net"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -23,27 +21,11 @@ import (
 	amqp091 "github.com/rabbitmq/amqp091-go"
 
 	"github.com/labsea/metricsender/codec"
+	"github.com/labsea/metricsender/internal/brokertest"
 )
 
 // waitLimit only keeps a broken test from hanging; no test asserts timing.
 const waitLimit = 60 * time.Second
-
-// amqpTestURI returns the broker of the integration tests: skipped loudly
-// without one, failed when METRICSENDER_REQUIRE_BROKER=1.
-func amqpTestURI(t testing.TB) string {
-	t.Helper()
-	uri := cmp.Or(os.Getenv("AMQP_URI"), DefaultAMQPURI)
-	conn, err := amqp091.Dial(uri)
-	if err != nil {
-		msg := fmt.Sprintf("no RabbitMQ at %s: %v (start: rabbitmq-server -detached)", RedactURI(uri), err)
-		if os.Getenv("METRICSENDER_REQUIRE_BROKER") == "1" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	_ = conn.Close()
-	return uri
-}
 
 // recObserver records what the publisher reports.
 type recObserver struct {
@@ -132,7 +114,7 @@ type testEnv struct {
 // a testDialer) and builds a publisher on it with cfg changed by mod.
 func newTestEnv(t *testing.T, proxy *freezeProxy, mod func(*AMQPConfig)) *testEnv {
 	t.Helper()
-	e := &testEnv{uri: amqpTestURI(t), dialer: &testDialer{proxy: proxy}, obs: newRecObserver(), logs: &logBuffer{}}
+	e := &testEnv{uri: brokertest.AMQPURI(t), dialer: &testDialer{proxy: proxy}, obs: newRecObserver(), logs: &logBuffer{}}
 	watch := newConnWatch(nil)
 	conn, err := wamqp.NewConnection(wamqp.ConnectionConfig{
 		AmqpURI:    e.uri,
@@ -205,15 +187,7 @@ type testQueue struct {
 // queue without consumer (count it with depth).
 func bindQueue(t *testing.T, uri, exchange string, consume bool, keys ...string) testQueue {
 	t.Helper()
-	conn, err := amqp091.Dial(uri)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = conn.Close() })
-	ch, err := conn.Channel()
-	if err != nil {
-		t.Fatal(err)
-	}
+	ch := brokertest.Channel(t, uri)
 	if err := ch.ExchangeDeclarePassive(exchange, "topic", false, false, false, false, nil); err != nil {
 		t.Fatalf("exchange %q does not exist: %v", exchange, err)
 	}
@@ -406,17 +380,9 @@ func TestPublishBadMessageSendsNothing(t *testing.T) {
 }
 
 func TestPublishExchangeInequivalent(t *testing.T) {
-	uri := amqpTestURI(t)
+	uri := brokertest.AMQPURI(t)
 	name := "metricsender-test-" + uniqueApp(t)
-	conn, err := amqp091.Dial(uri)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = conn.Close() })
-	ch, err := conn.Channel()
-	if err != nil {
-		t.Fatal(err)
-	}
+	ch := brokertest.Channel(t, uri)
 	if err := ch.ExchangeDeclare(name, "topic", true, false, false, false, nil); err != nil {
 		t.Fatal(err)
 	}

@@ -10,11 +10,12 @@ import (
 
 	amqp091 "github.com/rabbitmq/amqp091-go"
 
+	"github.com/labsea/metricsender/internal/brokertest"
 	"github.com/labsea/metricsender/transport"
 )
 
 func TestAMQPExclusiveQueue(t *testing.T) {
-	uri := brokerURI(t)
+	uri := brokertest.AMQPURI(t)
 	topic := uniqueName(t, "Metrics") + ".app1"
 	p := openAMQP(t, testAMQPConfig(uri, []string{topic}))
 	ch, err := p.Subscriber.Subscribe(context.Background(), topic)
@@ -28,7 +29,7 @@ func TestAMQPExclusiveQueue(t *testing.T) {
 	}
 	roundTrip(t, p, ch, topic, "hello")
 
-	plain := plainConn(t, uri)
+	plain := brokertest.Dial(t, uri)
 	// Another connection may not touch an exclusive queue: 405 RESOURCE_LOCKED.
 	if err := passiveDeclare(t, plain, queue); amqpCode(err) != amqp091.ResourceLocked {
 		t.Errorf("passive declare of %q from another connection = %v, want 405 (exclusive)", queue, err)
@@ -42,10 +43,10 @@ func TestAMQPExclusiveQueue(t *testing.T) {
 }
 
 func TestAMQPNamedQueue(t *testing.T) {
-	uri := brokerURI(t)
+	uri := brokertest.AMQPURI(t)
 	w := uniqueName(t, "Metrics")
 	queue := uniqueName(t, "metricsender-test-")
-	deleteQueueAtCleanup(t, uri, queue)
+	brokertest.DeleteQueueAtCleanup(t, uri, queue)
 	cfg := testAMQPConfig(uri, []string{w + ".*"})
 	cfg.Queue = queue
 
@@ -69,7 +70,7 @@ func TestAMQPNamedQueue(t *testing.T) {
 	}
 
 	// The queue outlives the receiver: what is published meanwhile waits.
-	plain := plainConn(t, uri)
+	plain := brokertest.Dial(t, uri)
 	pch, err := plain.Channel()
 	if err != nil {
 		t.Fatal(err)
@@ -87,11 +88,11 @@ func TestAMQPNamedQueue(t *testing.T) {
 }
 
 func TestAMQPExistingClassicQueue(t *testing.T) {
-	uri := brokerURI(t)
+	uri := brokertest.AMQPURI(t)
 	w := uniqueName(t, "Metrics")
 	queue := uniqueName(t, "metricsender-test-classic-")
-	deleteQueueAtCleanup(t, uri, queue)
-	plain := plainConn(t, uri)
+	brokertest.DeleteQueueAtCleanup(t, uri, queue)
+	plain := brokertest.Dial(t, uri)
 	pch, err := plain.Channel()
 	if err != nil {
 		t.Fatal(err)
@@ -116,9 +117,9 @@ func TestAMQPExistingClassicQueue(t *testing.T) {
 }
 
 func TestAMQPExchangeWithOtherFlagsIsPermanent(t *testing.T) {
-	uri := brokerURI(t)
+	uri := brokertest.AMQPURI(t)
 	exchange := uniqueName(t, "metricsender-test-durable-")
-	plain := plainConn(t, uri)
+	plain := brokertest.Dial(t, uri)
 	pch, err := plain.Channel()
 	if err != nil {
 		t.Fatal(err)
@@ -142,10 +143,10 @@ func TestAMQPExchangeWithOtherFlagsIsPermanent(t *testing.T) {
 }
 
 func TestAMQPNamedQueueLosesNothingOnCut(t *testing.T) {
-	uri := brokerURI(t)
+	uri := brokertest.AMQPURI(t)
 	w := uniqueName(t, "Metrics")
 	queue := uniqueName(t, "metricsender-test-")
-	deleteQueueAtCleanup(t, uri, queue)
+	brokertest.DeleteQueueAtCleanup(t, uri, queue)
 	cfg := testAMQPConfig(uri, []string{w + ".*"})
 	cfg.Queue = queue
 	p, cut, err := transport.NewAMQPWithCut(context.Background(), cfg, nil)
@@ -164,7 +165,7 @@ func TestAMQPNamedQueueLosesNothingOnCut(t *testing.T) {
 	}
 	// Published by someone else while our consumer is down: the durable
 	// queue keeps it and the subscriber, back by itself, gets it.
-	plain := plainConn(t, uri)
+	plain := brokertest.Dial(t, uri)
 	pch, err := plain.Channel()
 	if err != nil {
 		t.Fatal(err)

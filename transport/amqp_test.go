@@ -2,40 +2,20 @@ package transport_test
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
-	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	amqp091 "github.com/rabbitmq/amqp091-go"
-
+	"github.com/labsea/metricsender/internal/brokertest"
 	"github.com/labsea/metricsender/transport"
 	"github.com/labsea/metricsender/transport/transporttest"
 )
-
-// brokerURI returns the RabbitMQ to test against: it skips the test loudly
-// when there is none, or fails it when METRICSENDER_REQUIRE_BROKER=1.
-func brokerURI(t *testing.T) string {
-	t.Helper()
-	uri := cmp.Or(os.Getenv("AMQP_URI"), transport.DefaultAMQPURI)
-	conn, err := amqp091.Dial(uri)
-	if err != nil {
-		msg := fmt.Sprintf("no RabbitMQ at %s: %v (start: rabbitmq-server -detached)", transport.RedactURI(uri), err)
-		if os.Getenv("METRICSENDER_REQUIRE_BROKER") == "1" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	_ = conn.Close()
-	return uri
-}
 
 // testAMQPConfig is the default config for uri, bound to topics.
 func testAMQPConfig(uri string, topics []string) transport.AMQPConfig {
@@ -46,7 +26,7 @@ func testAMQPConfig(uri string, topics []string) transport.AMQPConfig {
 }
 
 func TestAMQPSuite(t *testing.T) {
-	uri := brokerURI(t)
+	uri := brokertest.AMQPURI(t)
 	for _, confirm := range []bool{true, false} {
 		t.Run(fmt.Sprintf("confirm=%v", confirm), func(t *testing.T) {
 			// The suite's subtests run one after another and Cut gets the
@@ -168,7 +148,7 @@ func TestAMQPStartupRetry(t *testing.T) {
 }
 
 func TestAMQPWrongPasswordIsPermanent(t *testing.T) {
-	uri := brokerURI(t)
+	uri := brokertest.AMQPURI(t)
 	u := strings.Replace(uri, "guest:guest@", "guest:wr0ng-pw@", 1)
 	if u == uri {
 		t.Skipf("AMQP_URI %s is not guest:guest, cannot derive a wrong password", transport.RedactURI(uri))

@@ -1,12 +1,9 @@
 package transport_test
 
 import (
-	"cmp"
 	"context"
 	"errors"
-	"fmt"
 	"net"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -15,29 +12,13 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/labsea/metricsender/codec"
+	"github.com/labsea/metricsender/internal/brokertest"
 	"github.com/labsea/metricsender/transport"
 	"github.com/labsea/metricsender/transport/transporttest"
 )
 
-// natsURI returns the NATS server to test against: it skips the test
-// loudly when there is none, or fails it when METRICSENDER_REQUIRE_BROKER=1.
-func natsURI(t *testing.T) string {
-	t.Helper()
-	uri := cmp.Or(os.Getenv("NATS_URI"), transport.DefaultNATSURI)
-	nc, err := nats.Connect(uri, nats.Timeout(2*time.Second))
-	if err != nil {
-		msg := fmt.Sprintf("no NATS at %s: %v (start: nats-server -a 127.0.0.1 -p 4222 &)", transport.RedactURI(uri), err)
-		if os.Getenv("METRICSENDER_REQUIRE_BROKER") == "1" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	nc.Close()
-	return uri
-}
-
 func TestNATSSuite(t *testing.T) {
-	uri := natsURI(t)
+	uri := brokertest.NATSURI(t)
 	var lastCut func() error
 	cut := func(t *testing.T, _ transport.Pair) {
 		t.Helper()
@@ -62,7 +43,7 @@ func TestNATSSuite(t *testing.T) {
 // TestNATSWire reads what the nats transport sends with a plain nats.go
 // subscriber: subject, body and one header per metadata key.
 func TestNATSWire(t *testing.T) {
-	uri := natsURI(t)
+	uri := brokertest.NATSURI(t)
 	topic := uniqueName(t, "Metrics") + ".app1"
 	plain, err := nats.Connect(uri)
 	if err != nil {
