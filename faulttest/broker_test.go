@@ -12,6 +12,8 @@ import (
 	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
+
+	"github.com/labsea/metricsender/internal/brokertest"
 )
 
 // rabbitmqctl runs one rabbitmqctl command and returns its output.
@@ -130,6 +132,8 @@ func cutConnections(t *testing.T, pids ...int) int {
 // keys, as receive --queue would, and deletes it when the test ends.
 func declareQueue(t *testing.T, uri, name string, keys ...string) {
 	t.Helper()
+	brokertest.DeleteQueueAtCleanup(t, uri, name)
+	// Closed now, not at cleanup: the test stops the broker next.
 	conn, err := amqp.Dial(uri)
 	if err != nil {
 		t.Fatal(err)
@@ -150,35 +154,4 @@ func declareQueue(t *testing.T, uri, name string, keys ...string) {
 			t.Fatal(err)
 		}
 	}
-	t.Cleanup(func() { deleteQueue(uri, name) })
-}
-
-func deleteQueue(uri, name string) {
-	conn, err := amqp.Dial(uri)
-	if err != nil {
-		return
-	}
-	defer conn.Close()
-	if ch, err := conn.Channel(); err == nil {
-		_, _ = ch.QueueDelete(name, false, false, false)
-	}
-}
-
-// waitQueue waits until the named queue exists (a receiver declared it).
-func waitQueue(t *testing.T, ctx context.Context, uri, name string) {
-	t.Helper()
-	for ctx.Err() == nil {
-		if conn, err := amqp.Dial(uri); err == nil {
-			ch, err := conn.Channel()
-			if err == nil {
-				_, err = ch.QueueDeclarePassive(name, true, false, false, false, nil)
-			}
-			_ = conn.Close()
-			if err == nil {
-				return
-			}
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("queue %s never appeared", name)
 }

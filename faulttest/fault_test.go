@@ -7,6 +7,8 @@ import (
 	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
+
+	"github.com/labsea/metricsender/internal/brokertest"
 )
 
 // TestConnectionCutsLoseNothing: the sender's and the receiver's broker
@@ -83,7 +85,7 @@ func TestBrokerDownAtStart(t *testing.T) {
 		t.Fatalf("the sender reconnected before this test could bind its queue again (a race of the test, "+
 			"not of the sender: it published, the broker had no queue bound):\n%s", log)
 	}
-	if got := queueMessages(t, uri, queue); got != 3 {
+	if got := brokertest.QueueMessages(t, uri, queue); got != 3 {
 		t.Errorf("%d messages in %s, want 3:\n%s", got, queue, log)
 	}
 }
@@ -123,25 +125,6 @@ func rebindWhenUp(uri, queue, key string) error {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-}
-
-// queueMessages is the number of ready messages in a queue.
-func queueMessages(t *testing.T, uri, queue string) int {
-	t.Helper()
-	conn, err := amqp.Dial(uri)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	ch, err := conn.Channel()
-	if err != nil {
-		t.Fatal(err)
-	}
-	q, err := ch.QueueDeclarePassive(queue, true, false, false, false, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return q.Messages
 }
 
 // TestStopDuringOutage: SIGTERM while the broker is down. The sender exits

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/labsea/metricsender/internal/brokertest"
 )
 
 // pipeline is one `send` -> `receive --queue --check` run of two
@@ -24,20 +26,20 @@ type pipeline struct {
 }
 
 // startPipeline starts the receiver on a fresh durable queue, waits until
-// the queue exists, then starts the sender.
+// it consumes from the queue (declared and bound), then starts the sender.
 func startPipeline(t *testing.T, uri string, ticks int, interval string) *pipeline {
 	t.Helper()
 	n := time.Now().UnixNano()
 	p := &pipeline{uri: uri, ticks: ticks, apps: []string{fmt.Sprintf("fault%da", n), fmt.Sprintf("fault%db", n)}}
 	cfg := writeConfig(t, p.apps...)
 	queue := fmt.Sprintf("metricsender-fault-%d", n)
-	t.Cleanup(func() { deleteQueue(uri, queue) })
+	brokertest.DeleteQueueAtCleanup(t, uri, queue)
 	p.recv = start(t, "receive", "receive", "--uri", uri, "--queue", queue,
 		"--topic", "Metrics."+p.apps[0], "--topic", "Metrics."+p.apps[1],
 		"--check", "--config", cfg, "--output", "json")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	waitQueue(t, ctx, uri, queue)
+	brokertest.WaitConsumer(t, ctx, uri, queue)
 	p.send = start(t, "send", "send", "-c", cfg, "--uri", uri, "--interval", interval,
 		"--count", strconv.Itoa(ticks), "--http-addr", "")
 	return p
