@@ -70,11 +70,7 @@ func TestAMQPNamedQueue(t *testing.T) {
 	}
 
 	// The queue outlives the receiver: what is published meanwhile waits.
-	plain := brokertest.Dial(t, uri)
-	pch, err := plain.Channel()
-	if err != nil {
-		t.Fatal(err)
-	}
+	pch := brokertest.Channel(t, uri)
 	if err := pch.PublishWithContext(context.Background(), "is", w+".b", false, false,
 		amqp091.Publishing{Body: []byte("while away"), Headers: amqp091.Table{}}); err != nil {
 		t.Fatal(err)
@@ -92,11 +88,7 @@ func TestAMQPExistingClassicQueue(t *testing.T) {
 	w := uniqueName(t, "Metrics")
 	queue := uniqueName(t, "metricsender-test-classic-")
 	brokertest.DeleteQueueAtCleanup(t, uri, queue)
-	plain := brokertest.Dial(t, uri)
-	pch, err := plain.Channel()
-	if err != nil {
-		t.Fatal(err)
-	}
+	pch := brokertest.Channel(t, uri)
 	// A classic queue with an argument we would not set: it must be
 	// consumed as it is, not redeclared (which would fail with 406).
 	if _, err := pch.QueueDeclare(queue, true, false, false, false, amqp091.Table{"x-max-length": int32(1000)}); err != nil {
@@ -119,11 +111,7 @@ func TestAMQPExistingClassicQueue(t *testing.T) {
 func TestAMQPExchangeWithOtherFlagsIsPermanent(t *testing.T) {
 	uri := brokertest.AMQPURI(t)
 	exchange := uniqueName(t, "metricsender-test-durable-")
-	plain := brokertest.Dial(t, uri)
-	pch, err := plain.Channel()
-	if err != nil {
-		t.Fatal(err)
-	}
+	pch := brokertest.Channel(t, uri)
 	// durable=true: not how is-wire declares it.
 	if err := pch.ExchangeDeclare(exchange, "topic", true, true, false, false, nil); err != nil {
 		t.Fatalf("declare exchange: %v", err)
@@ -165,11 +153,7 @@ func TestAMQPNamedQueueLosesNothingOnCut(t *testing.T) {
 	}
 	// Published by someone else while our consumer is down: the durable
 	// queue keeps it and the subscriber, back by itself, gets it.
-	plain := brokertest.Dial(t, uri)
-	pch, err := plain.Channel()
-	if err != nil {
-		t.Fatal(err)
-	}
+	pch := brokertest.Channel(t, uri)
 	for _, body := range []string{"during 1", "during 2"} {
 		if err := pch.PublishWithContext(context.Background(), "is", w+".b", false, false,
 			amqp091.Publishing{Body: []byte(body), Headers: amqp091.Table{}}); err != nil {

@@ -29,29 +29,38 @@ func TestAMQPSuite(t *testing.T) {
 	uri := brokertest.AMQPURI(t)
 	for _, confirm := range []bool{true, false} {
 		t.Run(fmt.Sprintf("confirm=%v", confirm), func(t *testing.T) {
-			// The suite's subtests run one after another and Cut gets the
-			// pair built last, so remembering the last cut func is enough.
-			var lastCut func() error
-			cut := func(t *testing.T, _ transport.Pair) {
-				t.Helper()
-				if err := lastCut(); err != nil {
-					t.Fatalf("cut the connection: %v", err)
-				}
-			}
-			transporttest.Run(t, transporttest.Features{Ordered: true, HashMatchesZeroWords: true, Cut: cut},
-				func(t *testing.T, topics []string) transport.Pair {
-					t.Helper()
+			runSuiteWithCut(t, transporttest.Features{Ordered: true, HashMatchesZeroWords: true},
+				func(topics []string) (transport.Pair, func() error, error) {
 					cfg := testAMQPConfig(uri, topics)
 					cfg.Confirm = confirm
-					p, cutFn, err := transport.NewAMQPWithCut(context.Background(), cfg, nil)
-					if err != nil {
-						t.Fatalf("NewAMQP: %v", err)
-					}
-					lastCut = cutFn
-					return p
+					return transport.NewAMQPWithCut(context.Background(), cfg, nil)
 				})
 		})
 	}
+}
+
+// runSuiteWithCut runs the transporttest suite with f on the pairs that
+// open builds, each with a func that drops its broker connection. The
+// suite's subtests run one after another and Cut gets the pair built last,
+// so remembering the last cut func is enough.
+func runSuiteWithCut(t *testing.T, f transporttest.Features, open func(topics []string) (transport.Pair, func() error, error)) {
+	t.Helper()
+	var lastCut func() error
+	f.Cut = func(t *testing.T, _ transport.Pair) {
+		t.Helper()
+		if err := lastCut(); err != nil {
+			t.Fatalf("cut the connection: %v", err)
+		}
+	}
+	transporttest.Run(t, f, func(t *testing.T, topics []string) transport.Pair {
+		t.Helper()
+		p, cut, err := open(topics)
+		if err != nil {
+			t.Fatalf("new pair: %v", err)
+		}
+		lastCut = cut
+		return p
+	})
 }
 
 // logBuffer is a concurrency-safe log sink for assertions on log lines.

@@ -19,24 +19,11 @@ import (
 
 func TestNATSSuite(t *testing.T) {
 	uri := brokertest.NATSURI(t)
-	var lastCut func() error
-	cut := func(t *testing.T, _ transport.Pair) {
-		t.Helper()
-		if err := lastCut(); err != nil {
-			t.Fatalf("cut the connection: %v", err)
-		}
-	}
-	transporttest.Run(t, transporttest.Features{Ordered: true, HashMatchesZeroWords: true, Cut: cut},
-		func(t *testing.T, topics []string) transport.Pair {
-			t.Helper()
+	runSuiteWithCut(t, transporttest.Features{Ordered: true, HashMatchesZeroWords: true},
+		func(topics []string) (transport.Pair, func() error, error) {
 			cfg := transport.DefaultNATSConfig(uri)
 			cfg.Topics = topics
-			p, cutFn, err := transport.NewNATSWithCut(context.Background(), cfg, nil)
-			if err != nil {
-				t.Fatalf("NewNATS: %v", err)
-			}
-			lastCut = cutFn
-			return p
+			return transport.NewNATSWithCut(context.Background(), cfg, nil)
 		})
 }
 
