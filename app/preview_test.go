@@ -29,16 +29,6 @@ func preview(t *testing.T, stdout *bytes.Buffer, args ...string) (code int, stde
 	return code, errOut.String()
 }
 
-// previewConfig writes a config file into a fresh temp dir and returns its path.
-func previewConfig(t *testing.T, name, content string) string {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), name)
-	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
-
 // previewCSV runs preview with --format csv, fails the test on a non-zero
 // exit, and returns the rows without the header.
 func previewCSV(t *testing.T, args ...string) [][]string {
@@ -179,7 +169,7 @@ func milli(t *testing.T, s string) float64 {
 }
 
 func TestPreviewSeed(t *testing.T) {
-	seeded := previewConfig(t, "seeded.yaml", "seed: 5\ndeployments:\n  - name: a\n    metrics:\n      cpu: {uniform: {min: 0, max: 1000, step: 1}}\n")
+	seeded := writeFile(t, "seeded.yaml", "seed: 5\ndeployments:\n  - name: a\n    metrics:\n      cpu: {uniform: {min: 0, max: 1000, step: 1}}\n")
 	run := func(t *testing.T, args ...string) (stdout, stderr string) {
 		t.Helper()
 		var out bytes.Buffer
@@ -259,7 +249,7 @@ func TestPreviewJSON(t *testing.T) {
 
 func TestPreviewTable(t *testing.T) {
 	// Spread over 3 deployments: ticks at 3.333333333 s and so on.
-	thirds := previewConfig(t, "thirds.yaml", "spread: true\ninterval: 10s\ndeployments:\n  - name: a\n    count: 3\n    metrics:\n      cpu: 1\n")
+	thirds := writeFile(t, "thirds.yaml", "spread: true\ninterval: 10s\ndeployments:\n  - name: a\n    count: 3\n    metrics:\n      cpu: 1\n")
 	tests := []struct {
 		name string
 		args []string
@@ -303,7 +293,7 @@ func TestPreviewTable(t *testing.T) {
 
 func TestPreviewPlot(t *testing.T) {
 	dir := t.TempDir()
-	wide := previewConfig(t, "wide.yaml", "deployments:\n  - name: web\n    count: 30\n    metrics:\n      cpu: {uniform: {min: 1, max: 9}}\n")
+	wide := writeFile(t, "wide.yaml", "deployments:\n  - name: web\n    count: 30\n    metrics:\n      cpu: {uniform: {min: 1, max: 9}}\n")
 	tests := []struct {
 		name       string
 		args       []string
@@ -365,7 +355,7 @@ func TestPreviewPlot(t *testing.T) {
 }
 
 func TestPreviewUsageErrors(t *testing.T) {
-	words := previewConfig(t, "words.yaml", "deployments:\n  - name: a\n    metrics:\n      tier: [gold, silver]\n")
+	words := writeFile(t, "words.yaml", "deployments:\n  - name: a\n    metrics:\n      tier: [gold, silver]\n")
 	tests := []struct {
 		name       string
 		args       []string
