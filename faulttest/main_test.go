@@ -7,6 +7,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/labsea/metricsender/internal/brokertest"
 )
 
 // enabled is set by TestMain when METRICSENDER_FAULT_TESTS=1.
@@ -49,7 +51,7 @@ func faultTest(t *testing.T) string {
 	if !enabled {
 		t.Skip(skipReason)
 	}
-	uri := cmp.Or(os.Getenv("AMQP_URI"), "amqp://guest:guest@localhost:5672/")
+	uri := cmp.Or(os.Getenv("AMQP_URI"), brokertest.DefaultAMQPURI)
 	restoreBroker(t, uri) // also brings it back if an earlier run left it stopped
 	t.Cleanup(func() { restoreBroker(t, uri) })
 	return uri
