@@ -58,6 +58,17 @@ func openAMQP(t *testing.T, cfg transport.AMQPConfig) transport.Pair {
 	return p
 }
 
+// subscribe subscribes p to topic ("": the configured topics), failing the
+// test when it cannot.
+func subscribe(t *testing.T, p transport.Pair, topic string) <-chan *message.Message {
+	t.Helper()
+	ch, err := p.Subscriber.Subscribe(context.Background(), topic)
+	if err != nil {
+		t.Fatalf("Subscribe: %v", err)
+	}
+	return ch
+}
+
 // roundTrip publishes one message on topic through p and receives it.
 func roundTrip(t *testing.T, p transport.Pair, ch <-chan *message.Message, topic, body string) {
 	t.Helper()

@@ -18,10 +18,7 @@ func TestAMQPExclusiveQueue(t *testing.T) {
 	uri := brokertest.AMQPURI(t)
 	topic := uniqueName(t, "Metrics") + ".app1"
 	p := openAMQP(t, testAMQPConfig(uri, []string{topic}))
-	ch, err := p.Subscriber.Subscribe(context.Background(), topic)
-	if err != nil {
-		t.Fatalf("Subscribe: %v", err)
-	}
+	ch := subscribe(t, p, topic)
 	queue := transport.SubscriberQueue(p.Subscriber)
 	host, _ := os.Hostname()
 	if !regexp.MustCompile(`^` + regexp.QuoteMeta(host) + `/[0-9A-F]{16}$`).MatchString(queue) {
@@ -51,10 +48,7 @@ func TestAMQPNamedQueue(t *testing.T) {
 	cfg.Queue = queue
 
 	p := openAMQP(t, cfg)
-	ch, err := p.Subscriber.Subscribe(context.Background(), "")
-	if err != nil {
-		t.Fatalf("Subscribe: %v", err)
-	}
+	ch := subscribe(t, p, "")
 	roundTrip(t, p, ch, w+".a", "first")
 	if err := p.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
@@ -98,10 +92,7 @@ func TestAMQPExistingClassicQueue(t *testing.T) {
 	cfg := testAMQPConfig(uri, []string{w + ".*"})
 	cfg.Queue = queue
 	p := openAMQP(t, cfg)
-	ch, err := p.Subscriber.Subscribe(context.Background(), "")
-	if err != nil {
-		t.Fatalf("Subscribe: %v", err)
-	}
+	ch := subscribe(t, p, "")
 	roundTrip(t, p, ch, w+".a", "classic")
 	if info := listQueue(t, queue); info != nil && info.Type != "classic" {
 		t.Errorf("queue %q became %q, want it left classic", queue, info.Type)
@@ -142,10 +133,7 @@ func TestAMQPNamedQueueLosesNothingOnCut(t *testing.T) {
 		t.Fatalf("NewAMQP: %v", err)
 	}
 	t.Cleanup(func() { _ = p.Close() })
-	ch, err := p.Subscriber.Subscribe(context.Background(), "")
-	if err != nil {
-		t.Fatalf("Subscribe: %v", err)
-	}
+	ch := subscribe(t, p, "")
 	roundTrip(t, p, ch, w+".a", "before")
 
 	if err := cut(); err != nil {
