@@ -165,3 +165,15 @@ func warnPasswordInFile(logger *slog.Logger, cfg *generator.Config) {
 			"file", cfg.Path, "uri", transport.RedactURI(cfg.Connection.URI))
 	}
 }
+
+// seedOf is the run's seed by precedence: --seed, then the config's seed;
+// ok is false when neither is set (the caller picks one and says which).
+func seedOf(c *cli.Context, cfg *generator.Config) (seed int64, ok bool) {
+	switch {
+	case c.IsSet("seed"):
+		return c.Int64("seed"), true
+	case cfg.Seed != nil:
+		return *cfg.Seed, true
+	}
+	return 0, false
+}

@@ -98,12 +98,7 @@ func previewOptionsFrom(c *cli.Context) (previewOptions, error) {
 		format:   format,
 		plot:     plotPath,
 	}
-	switch {
-	case c.IsSet("seed"):
-		opts.seed, opts.seedSet = c.Int64("seed"), true
-	case cfg.Seed != nil:
-		opts.seed, opts.seedSet = *cfg.Seed, true
-	}
+	opts.seed, opts.seedSet = seedOf(c, cfg)
 	return opts, nil
 }
 

@@ -121,12 +121,7 @@ func sendOptionsFrom(c *cli.Context) (sendOptions, error) {
 		enableControl:   c.Bool("enable-control"),
 		buffer:          c.Int("buffer"),
 	}
-	switch {
-	case c.IsSet("seed"):
-		opts.seed, opts.seedSet = c.Int64("seed"), true
-	case cfg.Seed != nil:
-		opts.seed, opts.seedSet = *cfg.Seed, true
-	}
+	opts.seed, opts.seedSet = seedOf(c, cfg)
 	return opts, nil
 }
 
