@@ -39,7 +39,7 @@ type logLine struct {
 // runCLI runs bin (the binary and any leading arguments) with args, stdout to out (nil: discarded), and parses
 // its stderr as JSON log lines. env is added to the environment. It fails
 // when the process exits non-zero.
-func runCLI(ctx context.Context, bin []string, args []string, out io.Writer, env []string) (cliRun, error) {
+func runCLI(ctx context.Context, bin []string, args []string, out io.Writer, env ...string) (cliRun, error) {
 	cmd := exec.CommandContext(ctx, bin[0], append(bin[1:len(bin):len(bin)], args...)...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr

@@ -70,6 +70,8 @@ type options struct {
 	ticks100k  int
 	profileDir string
 	bind       string
+	shard      int
+	cliEnv     []string
 }
 
 func main() {
@@ -105,6 +107,14 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.ticks100k, "ticks100k", 6, "ticks of the 100k-deployment row (10 s each)")
 	fs.StringVar(&o.profileDir, "cpuprofile", "", "directory for CPU profiles of metricsender's sides (empty: none)")
 	fs.StringVar(&o.bind, "bind", "pattern", "send rows' queue binding: pattern (Metrics.*, as the receiver binds), exact (the 1000 routing keys) or none (unroutable, returned)")
+	fs.IntVar(&o.shard, "shard", 0, "events per router message of the in-process send path (0: the codec's default, as the CLI)")
+	fs.Func("cli-env", "KEY=VALUE added to the environment of every metricsender run (repeatable), e.g. GOGC=400", func(v string) error {
+		if !strings.Contains(v, "=") {
+			return errors.New("want KEY=VALUE")
+		}
+		o.cliEnv = append(o.cliEnv, v)
+		return nil
+	})
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}

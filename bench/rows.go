@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime/pprof"
+	"slices"
 	"strconv"
 	"time"
 
@@ -100,12 +101,12 @@ func (b *bench) sendSide(ctx context.Context, side string, confirm bool, bin []s
 		d, err := plainSend(b.opts.uri, b.opts.exchange, b.msgs, confirm)
 		return sample{msgs: len(b.msgs), dur: d, cpu: selfCPU() - cpu0, broker: b.br.cpu() - br0}, err
 	case "path":
-		d, n, err := pathSend(ctx, b.opts.uri, b.opts.exchange, b.cfg, sendTicks, confirm, nil)
+		d, n, err := pathSend(ctx, b.opts.uri, b.opts.exchange, b.cfg, sendTicks, b.opts.shard, confirm, nil)
 		return sample{msgs: n, dur: d, cpu: selfCPU() - cpu0, broker: b.br.cpu() - br0}, err
 	}
 	r, err := runCLI(ctx, bin, []string{"send", "--config", b.cfgPath, "--interval", "1ms",
 		"--count", strconv.Itoa(sendTicks), "--confirm=" + strconv.FormatBool(confirm), "--http-addr", "",
-		"--uri", b.opts.uri, "--exchange", b.opts.exchange, "--seed", "1", "--log-format", "json"}, nil, env)
+		"--uri", b.opts.uri, "--exchange", b.opts.exchange, "--seed", "1", "--log-format", "json"}, nil, slices.Concat(b.opts.cliEnv, env)...)
 	if err != nil {
 		return sample{}, err
 	}
@@ -162,7 +163,7 @@ func (b *bench) receiveSide(ctx context.Context, side, queue string, bin []strin
 	}
 	r, err := runCLI(ctx, bin, []string{"receive", "--queue", queue, "--topic", routingKeys(1)[0],
 		"--output", "json", "--count", strconv.Itoa(n), "--uri", b.opts.uri, "--exchange", b.opts.exchange,
-		"--log-format", "json"}, nil, env)
+		"--log-format", "json"}, nil, slices.Concat(b.opts.cliEnv, env)...)
 	if err != nil {
 		return sample{}, err
 	}
@@ -197,7 +198,7 @@ func (b *bench) scaleRow(ctx context.Context, n int, interval time.Duration, tic
 	defer func() { _ = b.br.deleteQueue(queue) }()
 	r, err := runCLI(ctx, bin, []string{"send", "--config", path, "--interval", interval.String(),
 		"--count", strconv.Itoa(ticks), "--http-addr", "", "--uri", b.opts.uri, "--exchange", b.opts.exchange,
-		"--seed", "1", "--log-format", "json"}, nil, env)
+		"--seed", "1", "--log-format", "json"}, nil, slices.Concat(b.opts.cliEnv, env)...)
 	if err != nil {
 		return scaleRun{}, err
 	}

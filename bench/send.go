@@ -70,8 +70,10 @@ func plainSend(uri, exchange string, msgs []publishing, confirm bool) (time.Dura
 // leaves out of the CLI: the Prometheus observer, the tick log line and
 // the HTTP server. The time covers Schedule.Run only (connection set-up
 // excluded), and ends when every shard was published (and, with confirm,
-// confirmed). It returns the time and the number of events emitted.
-func pathSend(ctx context.Context, uri, exchange string, cfg *generator.Config, ticks int, confirm bool, logger *slog.Logger) (time.Duration, int, error) {
+// confirmed). shard is the events per router message (0: the codec's
+// default, what the CLI uses). It returns the time and the number of
+// events emitted.
+func pathSend(ctx context.Context, uri, exchange string, cfg *generator.Config, ticks, shard int, confirm bool, logger *slog.Logger) (time.Duration, int, error) {
 	pair, err := transport.New(ctx, "amqp", transport.Options{
 		URI: uri, Exchange: exchange, Confirm: confirm, Topics: []string{codec.TopicPrefix + "*"},
 	}, logger)
@@ -79,7 +81,7 @@ func pathSend(ctx context.Context, uri, exchange string, cfg *generator.Config, 
 		return 0, 0, fmt.Errorf("path send: connect: %w", err)
 	}
 	defer pair.Close()
-	source := codec.NewSource(0)
+	source := codec.NewSource(shard)
 	router, err := message.NewRouter(message.RouterConfig{CloseTimeout: 30 * time.Second}, watermill.NopLogger{})
 	if err != nil {
 		return 0, 0, fmt.Errorf("path send: router: %w", err)
