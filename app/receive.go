@@ -158,21 +158,20 @@ func runReceive(ctx context.Context, opts receiveOptions, stdout, stderr io.Writ
 	if opts.check {
 		rcv.check = newChecker(opts.cfg, metrics)
 	}
-	router, err := message.NewRouter(message.RouterConfig{}, quietWatermillLogger(logger))
+	// One loop handles the deliveries in order. (A watermill router would
+	// start a goroutine per message, grow its stack for the JSON encoder,
+	// and build log fields and context values for it: a third of the
+	// receive path's CPU.) The channel closes when ctx ends.
+	msgs, err := pair.Subscriber.Subscribe(ctx, opts.topics[0])
 	if err != nil {
-		return fmt.Errorf("router: %w", err)
+		return fmt.Errorf("receive: subscribe: %w", err)
 	}
-	router.AddConsumerHandler("receive", opts.topics[0], pair.Subscriber, rcv.handle)
-	routerDone := make(chan error, 1)
-	go func() { routerDone <- router.Run(ctx) }()
-	select {
-	case err := <-routerDone:
-		if ctx.Err() == nil && err != nil {
+	for msg := range msgs {
+		if err := rcv.handle(msg); err != nil {
+			msg.Nack()
 			return fmt.Errorf("receive: %w", err)
 		}
-	case <-ctx.Done():
-		_ = router.Close()
-		<-routerDone
+		msg.Ack()
 	}
 	received, decodeErrors := rcv.counts()
 	logger.Info("stopped", "received", received, "decode_errors", decodeErrors)

@@ -249,7 +249,10 @@ func newSendRouter(opts sendOptions, pair transport.Pair, source *codec.Source, 
 	if err != nil {
 		return nil, fmt.Errorf("router: %w", err)
 	}
-	router.AddMiddleware(codec.Middleware())
+	// publishEncoded (outermost) publishes the wire messages itself: handed
+	// back to the router, each would get five context.WithValue wrappers
+	// (~10 allocations, ~1.4 µs a message), which nothing here reads.
+	router.AddMiddleware(publishEncoded(pair.Publisher), codec.Middleware())
 	router.AddHandler("publish", "events", source, codec.TopicPrefix+"*", routerPublisher{pair.Publisher},
 		func(msg *message.Message) ([]*message.Message, error) { return []*message.Message{msg}, nil })
 	if opts.conn.transport == "gochannel" {
@@ -260,10 +263,59 @@ func newSendRouter(opts sendOptions, pair transport.Pair, source *codec.Source, 
 	return router, nil
 }
 
+// publishEncoded returns a router middleware that publishes what the
+// inner handler produced to pub in one call, and produces nothing itself.
+// A publish error is returned, so the router nacks the input.
+func publishEncoded(pub message.Publisher) message.HandlerMiddleware {
+	return func(h message.HandlerFunc) message.HandlerFunc {
+		return func(msg *message.Message) ([]*message.Message, error) {
+			out, err := h(msg)
+			if err != nil || len(out) == 0 {
+				return nil, err
+			}
+			return nil, pub.Publish(codec.TopicPrefix+"*", out...)
+		}
+	}
+}
+
 // quietWatermillLogger hands watermill our logger with its chatty lifecycle
 // messages (Starting handler, ...) moved to debug.
 func quietWatermillLogger(logger *slog.Logger) watermill.LoggerAdapter {
-	return watermill.NewSlogLoggerWithLevelMapping(logger, map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug})
+	return gatedLogger{
+		LoggerAdapter: watermill.NewSlogLoggerWithLevelMapping(logger, map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug}),
+		logger:        logger,
+	}
+}
+
+// gatedLogger drops watermill's Info, Debug and Trace calls before their
+// fields are converted when the level is off: the router logs at Trace
+// twice per message, and the adapter builds the attributes before slog
+// looks at the level.
+type gatedLogger struct {
+	watermill.LoggerAdapter
+	logger *slog.Logger
+}
+
+func (g gatedLogger) Info(msg string, fields watermill.LogFields) {
+	if g.logger.Enabled(context.Background(), slog.LevelDebug) { // Info is mapped to Debug
+		g.LoggerAdapter.Info(msg, fields)
+	}
+}
+
+func (g gatedLogger) Debug(msg string, fields watermill.LogFields) {
+	if g.logger.Enabled(context.Background(), slog.LevelDebug) {
+		g.LoggerAdapter.Debug(msg, fields)
+	}
+}
+
+func (g gatedLogger) Trace(msg string, fields watermill.LogFields) {
+	if g.logger.Enabled(context.Background(), watermill.LevelTrace) {
+		g.LoggerAdapter.Trace(msg, fields)
+	}
+}
+
+func (g gatedLogger) With(fields watermill.LogFields) watermill.LoggerAdapter {
+	return gatedLogger{LoggerAdapter: g.LoggerAdapter.With(fields), logger: g.logger}
 }
 
 func newRunID() string {
