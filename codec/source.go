@@ -15,6 +15,12 @@ import (
 // NewSource is given a size <= 0.
 const DefaultShardSize = 512
 
+// maxShardsInFlight is how many shards of one Emit may be handed over and
+// not yet acked: enough to keep every channel of a publisher's pool busy
+// (the amqp transport has 8), few enough that memory does not grow with
+// the size of a tick.
+const maxShardsInFlight = 16
+
 var (
 	// ErrClosed is returned by Emit and Subscribe once the Source is closed.
 	ErrClosed = errors.New("source closed")
@@ -124,6 +130,15 @@ func (s *Source) Emit(ctx context.Context, events []generator.Event) error {
 
 func (s *Source) send(ctx context.Context, events []generator.Event, msgs *[]*message.Message) error {
 	for start := 0; start < len(events); start += s.shardSize {
+		// Bound what is encoded and not yet published: the router encodes
+		// every shard it is handed at once, so a tick of 100k events would
+		// otherwise sit in memory as 100k wire messages while the publisher
+		// works through them.
+		if n := len(*msgs); n >= maxShardsInFlight {
+			if err := s.settled(ctx, (*msgs)[n-maxShardsInFlight]); err != nil {
+				return err
+			}
+		}
 		end := min(start+s.shardSize, len(events))
 		m := NewEventsMessage(events[start:end:end])
 		*msgs = append(*msgs, m)
@@ -134,6 +149,19 @@ func (s *Source) send(ctx context.Context, events []generator.Event, msgs *[]*me
 		case <-ctx.Done():
 			return fmt.Errorf("emit: hand over shard: %w", ctx.Err())
 		}
+	}
+	return nil
+}
+
+// settled waits until m was acked or nacked (wait counts which).
+func (s *Source) settled(ctx context.Context, m *message.Message) error {
+	select {
+	case <-m.Acked():
+	case <-m.Nacked():
+	case <-s.closed:
+		return fmt.Errorf("emit: wait for a shard: %w", ErrClosed)
+	case <-ctx.Done():
+		return fmt.Errorf("emit: wait for a shard: %w", ctx.Err())
 	}
 	return nil
 }
