@@ -10,6 +10,18 @@ import (
 	"github.com/labsea/metricsender/generator"
 )
 
+// jsonLine is what the hand-written JSON renderer must print, as
+// encoding/json prints it.
+type jsonLine struct {
+	App           string            `json:"app"`
+	Topic         string            `json:"topic"`
+	Metrics       map[string]string `json:"metrics"`
+	Seq           *uint64           `json:"seq,omitempty"`
+	Run           *string           `json:"run,omitempty"`
+	Time          string            `json:"time,omitempty"`
+	CorrelationID string            `json:"correlation_id"`
+}
+
 // The JSON renderer is hand-written for speed; it must print what
 // encoding/json would.
 func TestJSONRendererMatchesEncodingJSON(t *testing.T) {
