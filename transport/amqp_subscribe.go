@@ -30,7 +30,10 @@ var errSubscriberClosed = errors.New("subscriber closed")
 // (a data race `go test -race` reports on every reconnect). This one
 // learns of reconnects through the connTracker. It keeps watermill-amqp's
 // semantics otherwise: one delivery in flight, ack on Ack, and a Nack
-// never requeues (a message the handler cannot take must not loop).
+// never requeues (a message the handler cannot take must not loop). The
+// ack frames themselves are written behind the handler's back, in order,
+// gathered into multiple acks under load (see settler); they all reach
+// the broker before the consumer's channel closes.
 type amqpSubscriber struct {
 	tracker  *connTracker
 	topo     *wireTopology
@@ -191,13 +194,21 @@ func (s *amqpSubscriber) consume(ctx context.Context, conn *amqp091.Connection, 
 	if err != nil {
 		return 0, fmt.Errorf("consume %q: %w", s.queue, err)
 	}
+	settled := newSettler(ch, settleDepth)
+	defer func() {
+		// Before the channel closes: what the handler settled must reach
+		// the broker, or it is redelivered.
+		if serr := settled.close(); serr != nil && err == nil {
+			err = fmt.Errorf("settle: %w", serr)
+		}
+	}()
 	for {
 		select {
 		case d, ok := <-deliveries:
 			if !ok {
 				return delivered, closeReason(<-closed)
 			}
-			if err := s.deliver(ctx, d, out); err != nil {
+			if err := s.deliver(ctx, d, out, settled); err != nil {
 				return delivered, err
 			}
 			delivered++
@@ -211,14 +222,23 @@ func (s *amqpSubscriber) consume(ctx context.Context, conn *amqp091.Connection, 
 	}
 }
 
-// deliver hands one delivery to the consumer and settles it with the
-// broker. The marshaler never fails: the handler decodes and counts bad
-// messages, so they are acked, not looped.
-func (s *amqpSubscriber) deliver(ctx context.Context, d amqp091.Delivery, out chan<- *message.Message) error {
+// settleDepth is how many verdicts may wait for the settler before the
+// consumer waits for it: enough to gather acks into one frame.
+const settleDepth = 256
+
+// deliver hands one delivery to the consumer, waits until the handler
+// settles it and passes the verdict to settled. The marshaler never fails:
+// the handler decodes and counts bad messages, so they are acked, not
+// looped.
+func (s *amqpSubscriber) deliver(ctx context.Context, d amqp091.Delivery, out chan<- *message.Message, settled *settler) error {
+	ack := settlement{tag: d.DeliveryTag, ack: true}
+	nack := settlement{tag: d.DeliveryTag}
+	requeue := settlement{tag: d.DeliveryTag, requeue: true}
 	msg, err := wireMarshaler{}.Unmarshal(d)
 	if err != nil {
 		s.logger.Warn("unmarshal delivery, dropped", "routing_key", d.RoutingKey, "err", err)
-		return d.Nack(false, false)
+		settled.settle(nack)
+		return nil
 	}
 	if d.Redelivered {
 		msg.Metadata.Set(wamqp.MetadataRedeliveredKey, "true")
@@ -230,18 +250,20 @@ func (s *amqpSubscriber) deliver(ctx context.Context, d amqp091.Delivery, out ch
 	select {
 	case out <- msg:
 	case <-ctx.Done():
-		_ = d.Nack(false, true) // not handed out: give it back
+		settled.settle(requeue) // not handed out: give it back
 		return ctx.Err()
 	case <-s.closing:
-		_ = d.Nack(false, true)
+		settled.settle(requeue)
 		return errSubscriberClosed
 	}
 	stop := errSubscriberClosed
 	select {
 	case <-msg.Acked():
-		return d.Ack(false)
+		settled.settle(ack)
+		return nil
 	case <-msg.Nacked():
-		return d.Nack(false, false)
+		settled.settle(nack)
+		return nil
 	case <-ctx.Done():
 		stop = ctx.Err()
 	case <-s.closing:
@@ -251,11 +273,11 @@ func (s *amqpSubscriber) deliver(ctx context.Context, d amqp091.Delivery, out ch
 	// random. An ack must not turn into a requeue.
 	select {
 	case <-msg.Acked():
-		_ = d.Ack(false)
+		settled.settle(ack)
 	case <-msg.Nacked():
-		_ = d.Nack(false, false)
+		settled.settle(nack)
 	default:
-		_ = d.Nack(false, true)
+		settled.settle(requeue)
 	}
 	return stop
 }

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"os"
 	"regexp"
+	"strconv"
 	"testing"
 	"time"
 
+	"github.com/ThreeDotsLabs/watermill/message"
 	amqp091 "github.com/rabbitmq/amqp091-go"
 
 	"github.com/labsea/metricsender/internal/brokertest"
@@ -167,5 +169,77 @@ func TestAMQPNamedQueueLosesNothingOnCut(t *testing.T) {
 	}
 	if got[0] != "during 1" || got[1] != "during 2" {
 		t.Errorf("received %v, want [during 1, during 2]", got)
+	}
+}
+
+// The subscriber writes acks on its own goroutine and folds runs of them
+// into multiple acks: a multiple ack must never cover a message the
+// handler has not settled, nacks must stay single, and what the handler
+// settled must reach the broker before Close returns.
+func TestAMQPSettlesExactlyWhatTheHandlerSettled(t *testing.T) {
+	uri := brokertest.AMQPURI(t)
+	w := uniqueName(t, "Metrics")
+	queue := uniqueName(t, "metricsender-test-")
+	brokertest.DeleteQueueAtCleanup(t, uri, queue)
+	cfg := testAMQPConfig(uri, []string{w + ".*"})
+	cfg.Queue = queue
+	cfg.Prefetch = 50
+	p := openAMQP(t, cfg)
+	ch := subscribe(t, p, "")
+
+	const total, handled = 300, 200
+	pch := brokertest.Channel(t, uri)
+	for i := range total {
+		if err := pch.PublishWithContext(context.Background(), "is", w+".a", false, false,
+			amqp091.Publishing{Body: []byte(strconv.Itoa(i)), Headers: amqp091.Table{}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	next := func() *message.Message {
+		t.Helper()
+		select {
+		case m, ok := <-ch:
+			if !ok {
+				t.Fatal("subscription closed")
+			}
+			return m
+		case <-time.After(30 * time.Second):
+			t.Fatal("no delivery in 30 s")
+		}
+		return nil
+	}
+	for i := range handled {
+		m := next()
+		if got := string(m.Payload); got != strconv.Itoa(i) {
+			t.Fatalf("delivery %d carries %q, want them in queue order", i, got)
+		}
+		if i%10 == 0 {
+			m.Nack() // dropped, not requeued
+		} else {
+			m.Ack()
+		}
+	}
+	held := next() // handed out, never settled: goes back at Close
+	if err := p.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if got := brokertest.QueueMessages(t, uri, queue); got != total-handled {
+		t.Fatalf("after Close the queue holds %d messages, want %d (the unsettled %s and the %d never taken)",
+			got, total-handled, held.Payload, total-handled-1)
+	}
+	// Exactly the held one and those never taken (a quorum queue does not
+	// promise their order after a requeue).
+	left := map[string]bool{}
+	for range total - handled {
+		d, ok, err := pch.Get(queue, true)
+		if err != nil || !ok {
+			t.Fatalf("get from %s: ok=%v err=%v", queue, ok, err)
+		}
+		left[string(d.Body)] = true
+	}
+	for i := handled; i < total; i++ {
+		if !left[strconv.Itoa(i)] {
+			t.Errorf("message %d is not in the queue after Close (acked though never settled?)", i)
+		}
 	}
 }
