@@ -20,6 +20,12 @@ var badConfigs = []struct {
 	name, yaml string
 	want       []string
 }{
+	{"alias to a node that contains it", "a: &m\n  - b: *m\n" + okDeployments,
+		[]string{"bad.yaml:1:1: aliases expand the document by more than 1000000 nodes (or an alias names a node that contains it)"}},
+	{"billion laughs", "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n" +
+		"c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n" +
+		"e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n" + okDeployments,
+		[]string{"bad.yaml:1:1: aliases expand the document by more than 1000000 nodes (or an alias names a node that contains it)"}},
 	{"unknown top-level key", "intervl: 60s\n" + okDeployments,
 		[]string{"bad.yaml:1:1: intervl: unknown key (did you mean \"interval\"?)"}},
 	{"keys are case-sensitive", "Interval: 60s\n" + okDeployments,

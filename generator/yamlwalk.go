@@ -83,7 +83,7 @@ func (p *parser) document(data []byte) *yaml.Node {
 	// 100k deployments in the original format are 1.5M nodes of their own.
 	limit := ownSize(&doc) + maxNodes
 	if n := expandedSize(&doc, map[*yaml.Node]int{}, limit); n > limit {
-		p.fail(&doc, "", "aliases expand the document by more than %d nodes", maxNodes)
+		p.fail(&doc, "", "aliases expand the document by more than %d nodes (or an alias names a node that contains it)", maxNodes)
 		return nil
 	}
 	return doc.Content[0]
@@ -122,12 +122,14 @@ func parserProblem(msg string) bool {
 
 // expandedSize counts the nodes of n with aliases expanded. Anchored nodes
 // (the only ones an alias can name) are memoized, so the count stays linear
-// in the document; yaml.v3 refuses an anchor that contains itself.
+// in the document. An alias to a node that contains it (yaml.v3 builds
+// such a node tree) expands without end: it counts as over limit.
 func expandedSize(n *yaml.Node, memo map[*yaml.Node]int, limit int) int {
 	if n.Anchor != "" {
 		if s, ok := memo[n]; ok {
 			return s
 		}
+		memo[n] = limit + 1 // while inside n: an alias back to it is a cycle
 	}
 	s := 1
 	if n.Kind == yaml.AliasNode && n.Alias != nil {
