@@ -31,17 +31,36 @@ func Load(path string) (*Config, error) {
 // deployment (one set per copy when `count` expands it) are fresh and owned
 // by the returned Config. Safe for concurrent use.
 func Parse(path string, data []byte) (*Config, error) {
-	p := &parser{file: path, baseDir: filepath.Dir(path), replays: map[string]*Replay{}}
+	if f, ok := splitDeployments(data); ok {
+		p := newParser(path)
+		p.split = &f
+		if cfg := p.parse(f.rest); cfg != nil && !p.bail {
+			return cfg, nil
+		}
+	}
+	p := newParser(path)
+	if cfg := p.parse(data); cfg != nil {
+		return cfg, nil
+	}
+	return nil, p.err()
+}
+
+func newParser(path string) *parser {
+	return &parser{file: path, baseDir: filepath.Dir(path), replays: map[string]*Replay{}}
+}
+
+// parse parses a config document; nil when it recorded a problem.
+func (p *parser) parse(data []byte) *Config {
 	root := p.document(data)
 	if root == nil {
-		return nil, p.err()
+		return nil
 	}
-	cfg := &Config{Path: path, Interval: DefaultInterval}
+	cfg := &Config{Path: p.file, Interval: DefaultInterval}
 	p.config(root, cfg)
-	if err := p.err(); err != nil {
-		return nil, err
+	if len(p.errs) > 0 {
+		return nil
 	}
-	return cfg, nil
+	return cfg
 }
 
 func (p *parser) config(root *yaml.Node, cfg *Config) {
@@ -144,6 +163,9 @@ type parsedDeployment struct {
 }
 
 func (p *parser) deployments(e entry) []Deployment {
+	if p.split != nil {
+		return p.splitItems(e)
+	}
 	list := resolve(e.val)
 	if list == nil || list.Kind != yaml.SequenceNode {
 		p.fail(e.key, "deployments", "want a list, got %s", kindName(list))
@@ -157,6 +179,36 @@ func (p *parser) deployments(e entry) []Deployment {
 	for i, item := range list.Content {
 		if d, named := p.deployment(item, fmt.Sprintf("deployments[%d]", i)); named {
 			parsed = append(parsed, d)
+		}
+	}
+	return p.expand(parsed)
+}
+
+// splitItems parses the items of a split file a batch at a time (see
+// split.go). It gives up (p.bail) at the first batch that does not parse
+// alone or item that has a problem: the whole document is parsed then.
+func (p *parser) splitItems(e entry) []Deployment {
+	if v := resolve(e.val); v == nil || v.Kind != yaml.ScalarNode || v.Tag != "!!null" {
+		p.bail = true // the key has a value of its own on its line
+		return nil
+	}
+	var parsed []parsedDeployment
+	i := 0
+	for _, b := range p.split.batches {
+		items := b.nodes()
+		if items == nil {
+			p.bail = true
+			return nil
+		}
+		for _, item := range items {
+			d, named := p.deployment(item, fmt.Sprintf("deployments[%d]", i))
+			if len(p.errs) > 0 {
+				return nil
+			}
+			if named {
+				parsed = append(parsed, d)
+			}
+			i++
 		}
 	}
 	return p.expand(parsed)

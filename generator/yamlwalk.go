@@ -24,6 +24,9 @@ type parser struct {
 	what    string // what the document holds, for "empty" errors
 	errs    []*FieldError
 	replays map[string]*Replay // read once per file and column
+
+	split *splitFile // the deployments list, item by item (see split.go)
+	bail  bool       // the split parse gave up: parse the whole document
 }
 
 // fail records a problem at node n (its position; nil for none).
