@@ -51,7 +51,7 @@ func do(t *testing.T, method, url, body string) (*http.Response, string) {
 
 func TestHTTPServerRoutes(t *testing.T) {
 	reg := newRegistry()
-	newSendMetrics(reg)
+	newSendMetrics(reg, true)
 	rd := &readiness{err: errors.New("broker not connected")}
 	base := startServer(t, reg, rd.ready, func(mux *http.ServeMux) {
 		mux.HandleFunc("GET /extra", func(w http.ResponseWriter, _ *http.Request) { writeText(w, http.StatusOK, "extra") })

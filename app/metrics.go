@@ -40,6 +40,12 @@ type appGauges struct {
 // names, fixed reason words and results: never from a URI. All methods are
 // safe for concurrent use.
 type sendMetrics struct {
+	// perApp: published, unroutable and last_value have one series per
+	// deployment; else published and unroutable are process totals and
+	// last_value is not exported (see --app-metrics-limit).
+	perApp          bool
+	publishedAll    prometheus.Counter // !perApp
+	unroutableAll   prometheus.Counter // !perApp
 	published       *prometheus.CounterVec
 	publishErrors   *prometheus.CounterVec
 	publishDuration prometheus.Histogram
@@ -61,15 +67,22 @@ type sendMetrics struct {
 
 var _ transport.Observer = (*sendMetrics)(nil)
 
-// newSendMetrics creates send's metrics and registers them with reg. It
-// panics if they are registered already (a programming error, as with
+// newSendMetrics creates send's metrics and registers them with reg:
+// per deployment (perApp) or as totals (see sendMetrics.perApp). It panics
+// if they are registered already (a programming error, as with
 // prometheus.MustRegister).
-func newSendMetrics(reg prometheus.Registerer) *sendMetrics {
+func newSendMetrics(reg prometheus.Registerer, perApp bool) *sendMetrics {
+	publishedOpts := prometheus.CounterOpts{
+		Name: "metricsender_messages_published_total",
+		Help: "Messages accepted by the broker (confirmed, with confirms on), by deployment.",
+	}
+	unroutableOpts := prometheus.CounterOpts{
+		Name: "metricsender_unroutable_total",
+		Help: "Messages the broker returned because no queue was bound, by deployment.",
+	}
 	m := &sendMetrics{
-		published: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "metricsender_messages_published_total",
-			Help: "Messages accepted by the broker (confirmed, with confirms on), by deployment.",
-		}, []string{"app"}),
+		perApp:    perApp,
+		published: prometheus.NewCounterVec(publishedOpts, []string{"app"}),
 		publishErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "metricsender_publish_errors_total",
 			Help: "Failed publish attempts (a failed message may be retried), by reason.",
@@ -96,10 +109,7 @@ func newSendMetrics(reg prometheus.Registerer) *sendMetrics {
 			Name: "metricsender_dropped_messages_total",
 			Help: "Messages given up: outage buffer overflow, or left over at shutdown.",
 		}),
-		unroutable: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "metricsender_unroutable_total",
-			Help: "Messages the broker returned because no queue was bound, by deployment.",
-		}, []string{"app"}),
+		unroutable: prometheus.NewCounterVec(unroutableOpts, []string{"app"}),
 		connected: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "metricsender_broker_connected",
 			Help: "1 while the broker connection is up, else 0.",
@@ -107,8 +117,17 @@ func newSendMetrics(reg prometheus.Registerer) *sendMetrics {
 		pubs:  make(map[string]prometheus.Counter),
 		lasts: make(map[string]*appGauges),
 	}
-	reg.MustRegister(m.published, m.publishErrors, m.publishDuration, m.tickLag, m.lastValue,
-		m.reloads, m.dropped, m.unroutable, m.connected)
+	reg.MustRegister(m.publishErrors, m.publishDuration, m.tickLag, m.reloads, m.dropped, m.connected)
+	if perApp {
+		reg.MustRegister(m.published, m.unroutable, m.lastValue)
+	} else {
+		const totals = " (all deployments: per-deployment series are off, see --app-metrics-limit)"
+		publishedOpts.Help = strings.TrimSuffix(publishedOpts.Help, ", by deployment.") + totals
+		unroutableOpts.Help = strings.TrimSuffix(unroutableOpts.Help, ", by deployment.") + totals
+		m.publishedAll = prometheus.NewCounter(publishedOpts)
+		m.unroutableAll = prometheus.NewCounter(unroutableOpts)
+		reg.MustRegister(m.publishedAll, m.unroutableAll)
+	}
 	// Both results show from the start, so a rate() over them works at once.
 	m.reloads.WithLabelValues("success")
 	m.reloads.WithLabelValues("failure")
@@ -120,6 +139,10 @@ func appOf(topic string) string { return strings.TrimPrefix(topic, codec.TopicPr
 
 // Published implements transport.Observer.
 func (m *sendMetrics) Published(topic string, n int) {
+	if !m.perApp {
+		m.publishedAll.Add(float64(n))
+		return
+	}
 	m.pubMu.RLock()
 	c, ok := m.pubs[topic]
 	m.pubMu.RUnlock()
@@ -162,7 +185,13 @@ func (m *sendMetrics) PublishDuration(d time.Duration) { m.publishDuration.Obser
 func (m *sendMetrics) Dropped(n int) { m.dropped.Add(float64(n)) }
 
 // Unroutable implements transport.Observer.
-func (m *sendMetrics) Unroutable(topic string) { m.unroutable.WithLabelValues(appOf(topic)).Inc() }
+func (m *sendMetrics) Unroutable(topic string) {
+	if !m.perApp {
+		m.unroutableAll.Inc()
+		return
+	}
+	m.unroutable.WithLabelValues(appOf(topic)).Inc()
+}
 
 // Connection implements transport.Observer.
 func (m *sendMetrics) Connection(up bool) {
@@ -185,6 +214,9 @@ func (m *sendMetrics) BrokerConnected() bool { return m.isConnected.Load() }
 // it returns. Allocation-free once every deployment has been seen.
 func (m *sendMetrics) ObserveTick(lag time.Duration, events []generator.Event) {
 	m.tickLag.Observe(max(lag, 0).Seconds())
+	if !m.perApp {
+		return
+	}
 	m.lastMu.Lock()
 	defer m.lastMu.Unlock()
 	for i := range events {
@@ -253,7 +285,7 @@ func (m *sendMetrics) rebuild(ev *generator.Event, old *appGauges) *appGauges {
 // removed), so the scrape stops showing values nobody sends any more.
 // Counters stay: they are totals of the run.
 func (m *sendMetrics) Forget(apps []string) {
-	if len(apps) == 0 {
+	if len(apps) == 0 || !m.perApp {
 		return
 	}
 	m.lastMu.Lock()

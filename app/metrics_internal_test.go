@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -100,7 +101,7 @@ func num(text string, n float64) generator.Value {
 
 func TestSendMetricsExposition(t *testing.T) {
 	reg := newRegistry()
-	m := newSendMetrics(reg)
+	m := newSendMetrics(reg, true)
 	base := startServer(t, reg, nil, nil)
 
 	m.Published("Metrics.web-0", 3)
@@ -188,7 +189,7 @@ func TestSendMetricsExposition(t *testing.T) {
 
 func TestSendMetricsForget(t *testing.T) {
 	reg := newRegistry()
-	m := newSendMetrics(reg)
+	m := newSendMetrics(reg, true)
 	base := startServer(t, reg, nil, nil)
 	m.ObserveTick(0, []generator.Event{
 		{App: "a", Metrics: []generator.Metric{{Name: "cpu", Value: num("1", 1)}}},
@@ -276,7 +277,7 @@ func TestReasonLabel(t *testing.T) {
 
 // TestSendMetricsConcurrent runs every method at once, for the race detector.
 func TestSendMetricsConcurrent(t *testing.T) {
-	m := newSendMetrics(prometheus.NewRegistry())
+	m := newSendMetrics(prometheus.NewRegistry(), true)
 	events := tickEvents(50, 3)
 	var wg sync.WaitGroup
 	for g := range 4 {
@@ -314,7 +315,7 @@ func tickEvents(n, k int) []generator.Event {
 // BenchmarkObserveTick: one tick of 100k deployments with 3 metrics, after
 // the first (which creates the series).
 func BenchmarkObserveTick(b *testing.B) {
-	m := newSendMetrics(prometheus.NewRegistry())
+	m := newSendMetrics(prometheus.NewRegistry(), true)
 	events := tickEvents(100_000, 3)
 	m.ObserveTick(0, events)
 	b.ReportAllocs()
@@ -327,7 +328,7 @@ func BenchmarkObserveTick(b *testing.B) {
 
 // BenchmarkPublished: the transport's per-message call, from many goroutines.
 func BenchmarkPublished(b *testing.B) {
-	m := newSendMetrics(prometheus.NewRegistry())
+	m := newSendMetrics(prometheus.NewRegistry(), true)
 	topics := make([]string, 1000)
 	for i := range topics {
 		topics[i] = fmt.Sprintf("Metrics.app-%d", i)
@@ -342,4 +343,112 @@ func BenchmarkPublished(b *testing.B) {
 			i++
 		}
 	})
+}
+
+// Above --app-metrics-limit the series labelled by deployment are replaced
+// by totals under the same names, and last_value is not exported: a sum()
+// over them reads the same either way.
+func TestSendMetricsTotalsOnly(t *testing.T) {
+	reg := newRegistry()
+	m := newSendMetrics(reg, false)
+	base := startServer(t, reg, nil, nil)
+	m.Published("Metrics.web-0", 3)
+	m.Published("Metrics.web-1", 2)
+	m.Unroutable("Metrics.web-1")
+	m.Unroutable("Metrics.web-2")
+	m.ObserveTick(time.Millisecond, []generator.Event{
+		{App: "web-0", Metrics: []generator.Metric{{Name: "cpu", Value: num("100m", 0.1)}}},
+	})
+	m.Forget([]string{"web-0"})
+
+	fams, _ := scrape(t, base)
+	for _, tc := range []struct {
+		name string
+		want float64
+	}{
+		{"metricsender_messages_published_total", 5},
+		{"metricsender_unroutable_total", 2},
+		{"metricsender_tick_lag_seconds", 1},
+	} {
+		if n := len(fams[tc.name].GetMetric()); n != 1 {
+			t.Errorf("%s: %d series, want 1 (a total)", tc.name, n)
+		}
+		if got, ok := sample(fams, tc.name, map[string]string{}); !ok || got != tc.want {
+			t.Errorf("%s = %v (present %v), want %v without labels", tc.name, got, ok, tc.want)
+		}
+	}
+	if fam, ok := fams["metricsender_last_value"]; ok {
+		t.Errorf("last_value exported with per-deployment series off: %v", fam)
+	}
+}
+
+// send decides from the config it starts with: more deployments than
+// --app-metrics-limit turns the per-deployment series off, and says so.
+func TestSendAppMetricsLimit(t *testing.T) {
+	for _, tc := range []struct {
+		limit  string
+		perApp bool
+	}{{"2", true}, {"1", false}} {
+		t.Run("limit="+tc.limit, func(t *testing.T) {
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			addr := ln.Addr().String()
+			_ = ln.Close()
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			var stderr strings.Builder
+			done := make(chan int, 1)
+			go func() {
+				done <- RunContext(ctx, []string{"metricsender", "send", "-t", "gochannel", "-c", "../examples/metricsender.yaml",
+					"--interval", "20ms", "--http-addr", addr, "--app-metrics-limit", tc.limit}, io.Discard, &stderr)
+			}()
+			var fams map[string]*dto.MetricFamily
+			for {
+				if resp, err := http.Get("http://" + addr + metricsPath); err == nil {
+					_ = resp.Body.Close()
+					if fams, _ = scrape(t, "http://"+addr); len(fams["metricsender_last_value"].GetMetric()) > 0 || !tc.perApp {
+						if sum(fams["metricsender_messages_published_total"]) >= 4 {
+							break
+						}
+					}
+				}
+				select {
+				case code := <-done:
+					t.Fatalf("send exited %d early: %s", code, stderr.String())
+				case <-time.After(20 * time.Millisecond):
+				}
+			}
+			cancel()
+			if code := <-done; code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr.String())
+			}
+			pub := fams["metricsender_messages_published_total"].GetMetric()
+			if tc.perApp {
+				if len(pub) != 2 || len(fams["metricsender_last_value"].GetMetric()) != 4 {
+					t.Errorf("published: %d series, last_value: %d; want 2 and 4 (per deployment)", len(pub), len(fams["metricsender_last_value"].GetMetric()))
+				}
+				if strings.Contains(stderr.String(), "per-deployment metrics off") {
+					t.Errorf("logged metrics off under the limit:\n%s", stderr.String())
+				}
+				return
+			}
+			if len(pub) != 1 || len(pub[0].GetLabel()) != 0 || fams["metricsender_last_value"] != nil {
+				t.Errorf("published: %v, last_value: %v; want one total and no last_value", pub, fams["metricsender_last_value"])
+			}
+			if !strings.Contains(stderr.String(), "per-deployment metrics off") {
+				t.Errorf("no log line says the per-deployment metrics are off:\n%s", stderr.String())
+			}
+		})
+	}
+}
+
+// sum adds the values of a counter family's series.
+func sum(fam *dto.MetricFamily) float64 {
+	total := 0.0
+	for _, m := range fam.GetMetric() {
+		total += m.GetCounter().GetValue()
+	}
+	return total
 }

@@ -110,7 +110,7 @@ func TestReloader(t *testing.T) {
 				writeFile(t, path, tt.content)
 			}
 			var logs logBuffer
-			m := newSendMetrics(prometheus.NewRegistry())
+			m := newSendMetrics(prometheus.NewRegistry(), true)
 			app := &fakeApplier{err: tt.applyErr, res: generator.ApplyResult{Added: []string{"app2"}}}
 			r := newReloader(path, running, app, m, slog.New(slog.NewTextHandler(&logs, nil)))
 			r.Reload()
@@ -184,7 +184,7 @@ func TestReloadEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := newSendMetrics(prometheus.NewRegistry())
+	m := newSendMetrics(prometheus.NewRegistry(), true)
 	b, _ := sched.Next()
 	m.ObserveTick(0, b.Events)
 	rl := newReloader(cm.path(), cfg, sched, m, nil)

@@ -45,6 +45,8 @@ func sendCommand() *cli.Command {
 			Usage: "allow the control API's PUT/DELETE/POST routes (overrides, pause) on --http-addr"},
 		&cli.DurationFlag{Name: "shutdown-timeout", Value: 10 * time.Second, EnvVars: env("shutdown-timeout"),
 			Usage: "on SIGINT/SIGTERM, how long in-flight publishes may take to finish"},
+		&cli.IntFlag{Name: "app-metrics-limit", Value: defaultAppMetricsLimit, EnvVars: env("app-metrics-limit"),
+			Usage: "export /metrics series per deployment (published, unroutable, last_value) only when the config has at most this many deployments; above, published and unroutable are totals and last_value is off (decided at start)"},
 	)
 	flags = append(flags, logFlags()...)
 	return &cli.Command{
@@ -80,7 +82,13 @@ type sendOptions struct {
 	httpAddr        string
 	enableControl   bool
 	buffer          int
+	appMetricsLimit int
 }
+
+// defaultAppMetricsLimit keeps per-deployment series to what a Prometheus
+// scrape handles well: 10k deployments are ~40k series; 100k would be
+// 400k (a 22 MB scrape and ~150 MiB of the sender's memory).
+const defaultAppMetricsLimit = 10_000
 
 func sendOptionsFrom(c *cli.Context) (sendOptions, error) {
 	if c.NArg() > 0 {
@@ -101,6 +109,9 @@ func sendOptionsFrom(c *cli.Context) (sendOptions, error) {
 	if c.Duration("shutdown-timeout") <= 0 {
 		return sendOptions{}, usagef("--shutdown-timeout %s: must be > 0", c.Duration("shutdown-timeout"))
 	}
+	if c.Int("app-metrics-limit") < 0 {
+		return sendOptions{}, usagef("--app-metrics-limit %d: must be >= 0", c.Int("app-metrics-limit"))
+	}
 	cfg, err := loadConfig(c)
 	if err != nil {
 		return sendOptions{}, err
@@ -120,6 +131,7 @@ func sendOptionsFrom(c *cli.Context) (sendOptions, error) {
 		httpAddr:        c.String("http-addr"),
 		enableControl:   c.Bool("enable-control"),
 		buffer:          c.Int("buffer"),
+		appMetricsLimit: c.Int("app-metrics-limit"),
 	}
 	opts.seed, opts.seedSet = seedOf(c, cfg)
 	return opts, nil
@@ -144,7 +156,12 @@ func runSend(ctx context.Context, opts sendOptions, stdout io.Writer, logger *sl
 	// Health and metrics come up first: /readyz says why we are not ready
 	// while the broker is still being dialled.
 	reg := newRegistry()
-	metrics := newSendMetrics(reg)
+	perApp := len(opts.cfg.Deployments) <= opts.appMetricsLimit
+	if !perApp {
+		logger.Info("per-deployment metrics off: the config has more deployments than --app-metrics-limit; published and unroutable are totals, last_value is not exported",
+			"deployments", len(opts.cfg.Deployments), "limit", opts.appMetricsLimit)
+	}
+	metrics := newSendMetrics(reg, perApp)
 	var pairReady atomic.Pointer[func() error]
 	var later laterController // the control API answers 503 until the schedule exists
 	srv, err := startHTTP(opts.httpAddr, reg, func() error {
