@@ -11,13 +11,25 @@ import (
 // BenchmarkParse20k loads a file listing 20k deployments one by one, the
 // size DESIGN.md plans for.
 func BenchmarkParse20k(b *testing.B) {
+	benchmarkParse(b, 20_000, "      cpu: [0.5, 0.8, 1.0]\n      memory: [256, 512, 1024]\n      load: {walk: {start: 500m, min: 100m, max: 2, step: 100m}}\n")
+}
+
+// BenchmarkParse100k loads 100k deployments listed one by one in the
+// original format: the file of the 100k row of BENCHMARKS.md.
+func BenchmarkParse100k(b *testing.B) {
+	benchmarkParse(b, 100_000, "      cpu: [0.5, 0.8, 1.0]\n      memory: [256, 512, 1024]\n")
+}
+
+// benchmarkParse parses a file of n deployments, each with these metrics lines.
+func benchmarkParse(b *testing.B, n int, metrics string) {
 	var sb strings.Builder
 	sb.WriteString("interval: 60s\ndeployments:\n")
-	for i := range 20_000 {
-		fmt.Fprintf(&sb, "  - name: app%d\n    metrics:\n      cpu: [0.5, 0.8, 1.0]\n      memory: [256, 512, 1024]\n      load: {walk: {start: 500m, min: 100m, max: 2, step: 100m}}\n", i)
+	for i := range n {
+		fmt.Fprintf(&sb, "  - name: app%d\n    metrics:\n%s", i, metrics)
 	}
 	data := []byte(sb.String())
 	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := generator.Parse("big.yaml", data); err != nil {
 			b.Fatal(err)

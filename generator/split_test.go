@@ -149,21 +149,3 @@ func FuzzSplitMatchesWhole(f *testing.F) {
 		parseBothWays(t, data)
 	})
 }
-
-// BenchmarkParseSplit100k loads 100k deployments listed one by one in
-// the original format: the file the 100k row of BENCHMARKS.md loads.
-func BenchmarkParse100k(b *testing.B) {
-	var sb strings.Builder
-	sb.WriteString("interval: 10s\ndeployments:\n")
-	for i := range 100_000 {
-		fmt.Fprintf(&sb, "  - name: app-%d\n    metrics:\n      cpu: [0.5, 0.8, 1.0]\n      memory: [256, 512, 1024]\n", i)
-	}
-	data := []byte(sb.String())
-	b.SetBytes(int64(len(data)))
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := generator.Parse("big.yaml", data); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
