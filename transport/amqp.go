@@ -56,12 +56,8 @@ func NewAMQPConfig(ctx context.Context, cfg AMQPConfig, logger *slog.Logger) (Pa
 
 // newAMQPPair is NewAMQPConfig that also returns the connection (tests cut it).
 func newAMQPPair(ctx context.Context, cfg AMQPConfig, logger *slog.Logger) (Pair, *wamqp.ConnectionWrapper, error) {
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
-	if cfg.Observer == nil {
-		cfg.Observer = NopObserver{}
-	}
+	logger = orDiscard(logger)
+	cfg.setDefaults()
 	if err := cfg.Validate(); err != nil {
 		return Pair{}, nil, fmt.Errorf("amqp transport config: %w", err)
 	}
@@ -102,6 +98,13 @@ func newAMQPPair(ctx context.Context, cfg AMQPConfig, logger *slog.Logger) (Pair
 			return closeErr
 		},
 	}, conn, nil
+}
+
+// setDefaults fills what the zero value leaves unset.
+func (c *AMQPConfig) setDefaults() {
+	if c.Observer == nil {
+		c.Observer = NopObserver{}
+	}
 }
 
 // Validate reports every problem of c at once (errors.Join), each naming

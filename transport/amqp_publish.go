@@ -126,12 +126,8 @@ func withConnWatch(w *connWatch) publisherOption {
 // other flags; 403: access refused) is returned wrapping ErrPermanent. The
 // caller keeps owning conn and closes it after the publisher's Close.
 func newAMQPPublisher(conn *wamqp.ConnectionWrapper, cfg AMQPConfig, logger *slog.Logger, opts ...publisherOption) (*amqpPublisher, error) {
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
-	if cfg.Observer == nil {
-		cfg.Observer = NopObserver{}
-	}
+	logger = orDiscard(logger)
+	cfg.setDefaults()
 	cfg.ChannelPoolSize = max(cfg.ChannelPoolSize, 1)
 	if cfg.PublishTimeout <= 0 {
 		cfg.PublishTimeout = DefaultAMQPConfig("").PublishTimeout

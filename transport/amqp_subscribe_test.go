@@ -42,12 +42,8 @@ func TestAMQPExclusiveQueue(t *testing.T) {
 }
 
 func TestAMQPNamedQueue(t *testing.T) {
-	uri := brokertest.AMQPURI(t)
-	w := uniqueName(t, "Metrics")
-	queue := uniqueName(t, "metricsender-test-")
-	brokertest.DeleteQueueAtCleanup(t, uri, queue)
-	cfg := testAMQPConfig(uri, []string{w + ".*"})
-	cfg.Queue = queue
+	uri, w, cfg := namedQueueConfig(t)
+	queue := cfg.Queue
 
 	p := openAMQP(t, cfg)
 	ch := subscribe(t, p, "")
@@ -124,12 +120,7 @@ func TestAMQPExchangeWithOtherFlagsIsPermanent(t *testing.T) {
 }
 
 func TestAMQPNamedQueueLosesNothingOnCut(t *testing.T) {
-	uri := brokertest.AMQPURI(t)
-	w := uniqueName(t, "Metrics")
-	queue := uniqueName(t, "metricsender-test-")
-	brokertest.DeleteQueueAtCleanup(t, uri, queue)
-	cfg := testAMQPConfig(uri, []string{w + ".*"})
-	cfg.Queue = queue
+	uri, w, cfg := namedQueueConfig(t)
 	p, cut, err := transport.NewAMQPWithCut(context.Background(), cfg, nil)
 	if err != nil {
 		t.Fatalf("NewAMQP: %v", err)
@@ -177,12 +168,8 @@ func TestAMQPNamedQueueLosesNothingOnCut(t *testing.T) {
 // handler has not settled, nacks must stay single, and what the handler
 // settled must reach the broker before Close returns.
 func TestAMQPSettlesExactlyWhatTheHandlerSettled(t *testing.T) {
-	uri := brokertest.AMQPURI(t)
-	w := uniqueName(t, "Metrics")
-	queue := uniqueName(t, "metricsender-test-")
-	brokertest.DeleteQueueAtCleanup(t, uri, queue)
-	cfg := testAMQPConfig(uri, []string{w + ".*"})
-	cfg.Queue = queue
+	uri, w, cfg := namedQueueConfig(t)
+	queue := cfg.Queue
 	cfg.Prefetch = 50
 	p := openAMQP(t, cfg)
 	ch := subscribe(t, p, "")
@@ -242,4 +229,16 @@ func TestAMQPSettlesExactlyWhatTheHandlerSettled(t *testing.T) {
 			t.Errorf("message %d is not in the queue after Close (acked though never settled?)", i)
 		}
 	}
+}
+
+// namedQueueConfig is the config of a subscriber of a fresh named queue
+// (deleted when the test ends) bound to w.*, w a fresh topic prefix.
+func namedQueueConfig(t *testing.T) (uri, w string, cfg transport.AMQPConfig) {
+	t.Helper()
+	uri = brokertest.AMQPURI(t)
+	w = uniqueName(t, "Metrics")
+	cfg = testAMQPConfig(uri, []string{w + ".*"})
+	cfg.Queue = uniqueName(t, "metricsender-test-")
+	brokertest.DeleteQueueAtCleanup(t, uri, cfg.Queue)
+	return uri, w, cfg
 }

@@ -28,9 +28,7 @@ const gochannelTopic = "metricsender.wire"
 // waits on router.Running()). Each Subscribe receives every matching
 // message (unlike a shared AMQP queue).
 func NewGoChannel(_ context.Context, opts Options, logger *slog.Logger) (Pair, error) {
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
+	logger = orDiscard(logger)
 	obs := opts.Observer
 	if obs == nil {
 		obs = NopObserver{}

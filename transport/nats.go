@@ -78,6 +78,13 @@ func NewNATS(ctx context.Context, opts Options, logger *slog.Logger) (Pair, erro
 	return p, err
 }
 
+// setDefaults fills what the zero value leaves unset.
+func (c *NATSConfig) setDefaults() {
+	if c.Observer == nil {
+		c.Observer = NopObserver{}
+	}
+}
+
 // Validate reports every problem of c at once, each naming its field.
 func (c NATSConfig) Validate() error {
 	var errs []error
@@ -118,12 +125,8 @@ func natsSubjects(pattern string) ([]string, error) {
 
 // newNATSPair is NewNATS for a config; it also returns the connection.
 func newNATSPair(ctx context.Context, cfg NATSConfig, logger *slog.Logger) (Pair, *nats.Conn, error) {
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
-	if cfg.Observer == nil {
-		cfg.Observer = NopObserver{}
-	}
+	logger = orDiscard(logger)
+	cfg.setDefaults()
 	if err := cfg.Validate(); err != nil {
 		return Pair{}, nil, fmt.Errorf("nats transport config: %w", err)
 	}

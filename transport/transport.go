@@ -89,8 +89,13 @@ func New(ctx context.Context, name string, opts Options, logger *slog.Logger) (P
 	if !ok {
 		return Pair{}, fmt.Errorf("unknown transport %q (known: %v)", name, Names())
 	}
+	return f(ctx, opts, orDiscard(logger).With("transport", name))
+}
+
+// orDiscard is logger, or a logger that discards when it is nil.
+func orDiscard(logger *slog.Logger) *slog.Logger {
 	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
+		return slog.New(slog.DiscardHandler)
 	}
-	return f(ctx, opts, logger.With("transport", name))
+	return logger
 }
