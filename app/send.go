@@ -86,8 +86,8 @@ type sendOptions struct {
 }
 
 // defaultAppMetricsLimit keeps per-deployment series to what a Prometheus
-// scrape handles well: 10k deployments are ~40k series; 100k would be
-// 400k (a 22 MB scrape and ~150 MiB of the sender's memory).
+// scrape handles well: 10k deployments of two metrics are 30k series;
+// 100k are 300k, ~220 MiB more peak RSS in the sender (BENCHMARKS.md).
 const defaultAppMetricsLimit = 10_000
 
 func sendOptionsFrom(c *cli.Context) (sendOptions, error) {
