@@ -34,6 +34,11 @@
 // aliases work; merge keys (<<) do not. A quoted URI has its password
 // masked ("amqp://user:***@host").
 //
+// A file with a plain block list under a top-level `deployments:` key (no
+// anchors or aliases) is parsed a batch of items at a time, so loading
+// 100k deployments never holds the YAML tree of the whole file; any other
+// file is parsed whole. Both read a file the same way (split.go).
+//
 // # Value models
 //
 // Each metric is one of the following. Times count from the start of the run
