@@ -146,6 +146,7 @@ func runReceive(ctx context.Context, opts receiveOptions, stdout, stderr io.Writ
 		Topics:         opts.topics,
 		TLS:            opts.conn.tls,
 		ConnectTimeout: opts.conn.timeout,
+		ReceiveOnly:    true,
 	}, logger)
 	if err != nil {
 		return fmt.Errorf("connect: %w", err)

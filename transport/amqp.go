@@ -37,6 +37,7 @@ func NewAMQP(ctx context.Context, opts Options, logger *slog.Logger) (Pair, erro
 	cfg.ConnectTimeout = opts.ConnectTimeout
 	cfg.Topics = opts.Topics
 	cfg.Queue = opts.Queue
+	cfg.ReceiveOnly = opts.ReceiveOnly
 	return NewAMQPConfig(ctx, cfg, logger)
 }
 
@@ -68,10 +69,12 @@ func newAMQPPair(ctx context.Context, cfg AMQPConfig, logger *slog.Logger) (Pair
 	}
 
 	tracker := newConnTracker(conn, watch)
-	pub, err := newAMQPPublisher(conn, cfg, logger, withConnWatch(watch))
-	if err != nil {
-		_ = conn.Close()
-		return Pair{}, nil, fmt.Errorf("amqp publisher on %s: %w", uri, scrubError(err, cfg.URI))
+	var pub *amqpPublisher
+	if !cfg.ReceiveOnly {
+		if pub, err = newAMQPPublisher(conn, cfg, logger, withConnWatch(watch)); err != nil {
+			_ = conn.Close()
+			return Pair{}, nil, fmt.Errorf("amqp publisher on %s: %w", uri, scrubError(err, cfg.URI))
+		}
 	}
 	sub := newAMQPSubscriber(tracker, cfg, logger)
 
@@ -80,7 +83,7 @@ func newAMQPPair(ctx context.Context, cfg AMQPConfig, logger *slog.Logger) (Pair
 		closeErr error
 	)
 	return Pair{
-		Publisher:  pub,
+		Publisher:  pairPublisher(pub, cfg.ReceiveOnly),
 		Subscriber: sub,
 		Ready: func() error {
 			if tracker.closed() {
@@ -93,7 +96,11 @@ func newAMQPPair(ctx context.Context, cfg AMQPConfig, logger *slog.Logger) (Pair
 		},
 		Close: func() error {
 			once.Do(func() {
-				closeErr = errors.Join(sub.Close(), pub.Close(), conn.Close())
+				closeErr = sub.Close()
+				if pub != nil {
+					closeErr = errors.Join(closeErr, pub.Close())
+				}
+				closeErr = errors.Join(closeErr, conn.Close())
 			})
 			return closeErr
 		},

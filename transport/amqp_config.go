@@ -35,6 +35,8 @@ type AMQPConfig struct {
 	Buffer int
 	// Observer is told about publishes; nil means NopObserver.
 	Observer Observer
+	// ReceiveOnly opens no publisher: Pair.Publisher is nil.
+	ReceiveOnly bool
 }
 
 // DefaultAMQPConfig returns a complete, working config for uri.

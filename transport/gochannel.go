@@ -37,7 +37,7 @@ func NewGoChannel(_ context.Context, opts Options, logger *slog.Logger) (Pair, e
 	pub := &gcPublisher{gc: gc, obs: obs}
 	sub := &gcSubscriber{gc: gc, patterns: opts.Topics, closing: make(chan struct{})}
 	return Pair{
-		Publisher:  pub,
+		Publisher:  pairPublisher(pub, opts.ReceiveOnly),
 		Subscriber: sub,
 		Ready:      func() error { return nil },
 		Close:      sub.Close,

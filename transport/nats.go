@@ -39,6 +39,8 @@ type NATSConfig struct {
 	ConnectTimeout time.Duration
 	// Observer is told about publishes; nil means NopObserver.
 	Observer Observer
+	// ReceiveOnly leaves Pair.Publisher nil.
+	ReceiveOnly bool
 }
 
 // DefaultNATSConfig returns a complete, working config for uri.
@@ -71,6 +73,7 @@ func NewNATS(ctx context.Context, opts Options, logger *slog.Logger) (Pair, erro
 	cfg.TLS = opts.TLS
 	cfg.ConnectTimeout = opts.ConnectTimeout
 	cfg.Observer = opts.Observer
+	cfg.ReceiveOnly = opts.ReceiveOnly
 	if opts.Queue != "" {
 		return Pair{}, fmt.Errorf("nats transport: --queue %q needs JetStream; core NATS keeps no queue (use --transport amqp)", opts.Queue)
 	}
@@ -181,7 +184,7 @@ func newNATSPair(ctx context.Context, cfg NATSConfig, logger *slog.Logger) (Pair
 	var once sync.Once
 	var closeErr error
 	return Pair{
-		Publisher:  np,
+		Publisher:  pairPublisher(np, cfg.ReceiveOnly), // np still closes the connection
 		Subscriber: ns,
 		Ready: func() error {
 			if !conn.IsConnected() {

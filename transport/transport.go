@@ -61,6 +61,10 @@ type Options struct {
 	// Observer is told about published, failed and dropped messages; nil
 	// means NopObserver.
 	Observer Observer
+	// ReceiveOnly leaves Pair.Publisher nil, for a process that only
+	// consumes: no publisher is opened (for AMQP: no publish channels, no
+	// outage buffer, none of its logging).
+	ReceiveOnly bool
 }
 
 // Factory builds a Pair. ctx bounds the start-up (connection retries).
@@ -90,6 +94,15 @@ func New(ctx context.Context, name string, opts Options, logger *slog.Logger) (P
 		return Pair{}, fmt.Errorf("unknown transport %q (known: %v)", name, Names())
 	}
 	return f(ctx, opts, orDiscard(logger).With("transport", name))
+}
+
+// pairPublisher is p as a Pair's Publisher: nil (untyped) for a
+// receive-only pair.
+func pairPublisher(p message.Publisher, receiveOnly bool) message.Publisher {
+	if receiveOnly {
+		return nil
+	}
+	return p
 }
 
 // orDiscard is logger, or a logger that discards when it is nil.
