@@ -214,7 +214,7 @@ func TestReloadEndToEnd(t *testing.T) {
 	if got := names(); !slices.Equal(got, []string{"app1", "app3"}) {
 		t.Errorf("after the swap the schedule runs %v, want [app1 app3]", got)
 	}
-	if n := testutilCount(m.lastValue); n != 1 {
+	if n := lastValueSeries(m); n != 1 {
 		t.Errorf("%d last_value series, want 1 (app1's; app2 was removed)", n)
 	}
 
@@ -228,16 +228,18 @@ func TestReloadEndToEnd(t *testing.T) {
 	}
 }
 
-// testutilCount is the number of series a collector has.
-func testutilCount(c prometheus.Collector) int {
+// lastValueSeries counts the last_value series m exports.
+func lastValueSeries(m *sendMetrics) int {
 	ch := make(chan prometheus.Metric, 100)
 	go func() {
-		c.Collect(ch)
+		m.apps.Collect(ch)
 		close(ch)
 	}()
 	n := 0
-	for range ch {
-		n++
+	for metric := range ch {
+		if metric.Desc() == m.apps.lastValueDesc {
+			n++
+		}
 	}
 	return n
 }

@@ -87,7 +87,8 @@ type sendOptions struct {
 
 // defaultAppMetricsLimit keeps per-deployment series to what a Prometheus
 // scrape handles well: 10k deployments of two metrics are 30k series;
-// 100k are 300k, ~220 MiB more peak RSS in the sender (BENCHMARKS.md).
+// 100k are 300k, a 17 MB scrape that takes seconds and 100-200 MiB of the
+// sender's memory while it is built (BENCHMARKS.md).
 const defaultAppMetricsLimit = 10_000
 
 func sendOptionsFrom(c *cli.Context) (sendOptions, error) {
