@@ -51,6 +51,7 @@ func TestExitCodes(t *testing.T) {
 		{"bad interval", []string{"send", "-c", example, "--interval", "soon"}, 2, "interval", ""},
 		{"negative count", []string{"send", "-c", example, "--count", "-1"}, 2, "--count -1: must be >= 0", ""},
 		{"negative app metrics limit", []string{"send", "-c", example, "--app-metrics-limit", "-1"}, 2, "--app-metrics-limit -1: must be >= 0", ""},
+		{"receive negative app metrics limit", []string{"receive", "--app-metrics-limit", "-5"}, 2, "--app-metrics-limit -5: must be >= 0", ""},
 		{"bad output", []string{"send", "-c", example, "--output", "xml"}, 2, `--output "xml": must be text or json`, ""},
 		{"unknown transport", []string{"send", "-c", example, "-t", "kafka"}, 2, `--transport "kafka": unknown`, ""},
 		{"transport and URI disagree", []string{"send", "-c", example, "-t", "amqp", "--uri", "nats://u:pw@h:4222"}, 2, "--transport amqp does not take a nats:// URI (nats://u:***@h:4222)", ""},

@@ -184,3 +184,23 @@ func seedOf(c *cli.Context, cfg *generator.Config) (seed int64, ok bool) {
 	}
 	return 0, false
 }
+
+// defaultAppMetricsLimit keeps per-deployment series to what a Prometheus
+// scrape handles well: 10k deployments of two metrics are 30k series;
+// 100k are 300k, a 17 MB scrape that takes seconds and 100-200 MiB of the
+// sender's memory while it is built (BENCHMARKS.md).
+const defaultAppMetricsLimit = 10_000
+
+// appMetricsLimitFlag is --app-metrics-limit; what it limits is the command's.
+func appMetricsLimitFlag(usage string) cli.Flag {
+	return &cli.IntFlag{Name: "app-metrics-limit", Value: defaultAppMetricsLimit, EnvVars: env("app-metrics-limit"), Usage: usage}
+}
+
+// appMetricsLimitOf reads --app-metrics-limit (>= 0).
+func appMetricsLimitOf(c *cli.Context) (int, error) {
+	n := c.Int("app-metrics-limit")
+	if n < 0 {
+		return 0, usagef("--app-metrics-limit %d: must be >= 0", n)
+	}
+	return n, nil
+}

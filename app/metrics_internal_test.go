@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -222,7 +223,7 @@ func TestSendMetricsForget(t *testing.T) {
 
 func TestReceiveMetricsExposition(t *testing.T) {
 	reg := newRegistry()
-	m := newReceiveMetrics(reg)
+	m := newReceiveMetrics(reg, 10, slog.New(slog.DiscardHandler))
 	base := startServer(t, reg, nil, nil)
 	m.Received("web-0")
 	m.Received("web-0")
@@ -451,4 +452,35 @@ func sum(fam *dto.MetricFamily) float64 {
 		total += m.GetCounter().GetValue()
 	}
 	return total
+}
+
+// The app label's values come from the wire: past the limit, further apps
+// share one series without the label, and the receiver says so once.
+func TestReceiveMetricsAppLimit(t *testing.T) {
+	reg := newRegistry()
+	var logs strings.Builder
+	m := newReceiveMetrics(reg, 2, slog.New(slog.NewTextHandler(&logs, nil)))
+	base := startServer(t, reg, nil, nil)
+	for _, app := range []string{"a", "b", "c", "a", "d", "c", "b"} {
+		m.Received(app)
+	}
+	fams, _ := scrape(t, base)
+	for _, tc := range []struct {
+		labels map[string]string
+		want   float64
+	}{
+		{map[string]string{"app": "a"}, 2},
+		{map[string]string{"app": "b"}, 2},
+		{map[string]string{"app": ""}, 3}, // c, d, c: no app label (Prometheus reads an empty value as none)
+	} {
+		if got, ok := sample(fams, "metricsender_messages_received_total", tc.labels); !ok || got != tc.want {
+			t.Errorf("received%v = %v (present %v), want %v", tc.labels, got, ok, tc.want)
+		}
+	}
+	if n := len(fams["metricsender_messages_received_total"].GetMetric()); n != 3 {
+		t.Errorf("%d received series, want 3 (a, b and the rest)", n)
+	}
+	if n := strings.Count(logs.String(), "more deployments than --app-metrics-limit"); n != 1 {
+		t.Errorf("warned %d times, want once:\n%s", n, logs.String())
+	}
 }

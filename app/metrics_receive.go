@@ -1,6 +1,7 @@
 package app
 
 import (
+	"log/slog"
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -16,14 +17,19 @@ type receiveMetrics struct {
 	outOfOrder   prometheus.Counter
 	outOfBounds  prometheus.Counter
 
-	mu   sync.RWMutex
-	apps map[string]prometheus.Counter // received, by app
+	mu     sync.RWMutex
+	apps   map[string]prometheus.Counter // received, by app
+	limit  int                           // at most this many entries in apps
+	others prometheus.Counter            // received for apps beyond the limit: app=""
+	logger *slog.Logger
 }
 
 // newReceiveMetrics creates receive's metrics (the check_* ones stay at 0
-// without --check) and registers them with reg. It panics if they are
-// registered already.
-func newReceiveMetrics(reg prometheus.Registerer) *receiveMetrics {
+// without --check) and registers them with reg. At most limit apps get a
+// received series of their own; messages of further ones count in one
+// series with an empty app label (that is, none), and logger says so once.
+// It panics if the metrics are registered already.
+func newReceiveMetrics(reg prometheus.Registerer, limit int, logger *slog.Logger) *receiveMetrics {
 	counter := func(name, help string) prometheus.Counter {
 		return prometheus.NewCounter(prometheus.CounterOpts{Name: name, Help: help})
 	}
@@ -38,6 +44,8 @@ func newReceiveMetrics(reg prometheus.Registerer) *receiveMetrics {
 		outOfOrder:   counter("metricsender_check_out_of_order_total", "--check: messages that arrived after a later seq."),
 		outOfBounds:  counter("metricsender_check_out_of_bounds_total", "--check: values the config does not allow."),
 		apps:         make(map[string]prometheus.Counter),
+		limit:        limit,
+		logger:       logger,
 	}
 	reg.MustRegister(m.received, m.decodeErrors, m.missing, m.duplicates, m.outOfOrder, m.outOfBounds)
 	return m
@@ -49,14 +57,30 @@ func (m *receiveMetrics) Received(app string) {
 	c, ok := m.apps[app]
 	m.mu.RUnlock()
 	if !ok {
-		m.mu.Lock()
-		if c, ok = m.apps[app]; !ok {
-			c = m.received.WithLabelValues(app)
-			m.apps[app] = c
-		}
-		m.mu.Unlock()
+		c = m.add(app)
 	}
 	c.Inc()
+}
+
+// add returns the counter of an app not seen yet: its own while fewer
+// than limit apps have one, else the shared one.
+func (m *receiveMetrics) add(app string) prometheus.Counter {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if c, ok := m.apps[app]; ok {
+		return c
+	}
+	if len(m.apps) < m.limit {
+		c := m.received.WithLabelValues(app)
+		m.apps[app] = c
+		return c
+	}
+	if m.others == nil {
+		m.others = m.received.WithLabelValues("")
+		m.logger.Warn("more deployments than --app-metrics-limit: the messages of the others are counted in metricsender_messages_received_total without an app label",
+			"limit", m.limit, "first_over", app)
+	}
+	return m.others
 }
 
 // DecodeError counts one message that could not be decoded.

@@ -34,7 +34,8 @@ func receiveCommand() *cli.Command {
 		&cli.DurationFlag{Name: "timeout", EnvVars: env("timeout"),
 			Usage: "exit 1 if --count messages have not arrived within this time"},
 	)
-	flags = append(flags, httpAddrFlag(""))
+	flags = append(flags, httpAddrFlag(""),
+		appMetricsLimitFlag("give at most this many deployments a messages_received_total series of their own on /metrics; messages of any further ones count in one series without the app label"))
 	flags = append(flags, logFlags()...)
 	return &cli.Command{
 		Name:         "receive",
@@ -66,6 +67,9 @@ type receiveOptions struct {
 	count    int
 	timeout  time.Duration
 	httpAddr string
+	// appMetricsLimit bounds the app label's values: they come from the
+	// wire, so a peer must not be able to grow the scrape without end.
+	appMetricsLimit int
 }
 
 func receiveOptionsFrom(c *cli.Context) (receiveOptions, error) {
@@ -102,10 +106,14 @@ func receiveOptionsFrom(c *cli.Context) (receiveOptions, error) {
 	if err != nil {
 		return receiveOptions{}, err
 	}
+	appMetricsLimit, err := appMetricsLimitOf(c)
+	if err != nil {
+		return receiveOptions{}, err
+	}
 	return receiveOptions{cfg: cfg, queue: c.String("queue"), check: c.Bool("check"), strict: c.Bool("strict"),
 		conn: conn, topics: topics, output: c.String("output"),
 		count: c.Int("count"), timeout: c.Duration("timeout"),
-		httpAddr: c.String("http-addr")}, nil
+		httpAddr: c.String("http-addr"), appMetricsLimit: appMetricsLimit}, nil
 }
 
 // errCountNotReached: --timeout passed before --count messages arrived.
@@ -126,7 +134,7 @@ func runReceive(ctx context.Context, opts receiveOptions, stdout, stderr io.Writ
 		defer cancelTimeout()
 	}
 	reg := newRegistry()
-	metrics := newReceiveMetrics(reg)
+	metrics := newReceiveMetrics(reg, opts.appMetricsLimit, logger)
 	var pairReady atomic.Pointer[func() error]
 	srv, err := startHTTP(opts.httpAddr, reg, func() error {
 		if ready := pairReady.Load(); ready != nil {

@@ -45,8 +45,7 @@ func sendCommand() *cli.Command {
 			Usage: "allow the control API's PUT/DELETE/POST routes (overrides, pause) on --http-addr"},
 		&cli.DurationFlag{Name: "shutdown-timeout", Value: 10 * time.Second, EnvVars: env("shutdown-timeout"),
 			Usage: "on SIGINT/SIGTERM, how long in-flight publishes may take to finish"},
-		&cli.IntFlag{Name: "app-metrics-limit", Value: defaultAppMetricsLimit, EnvVars: env("app-metrics-limit"),
-			Usage: "export /metrics series per deployment (published, unroutable, last_value) only when the config has at most this many deployments; above, published and unroutable are totals and last_value is off (decided at start)"},
+		appMetricsLimitFlag("export /metrics series per deployment (published, unroutable, last_value) only when the config has at most this many deployments; above, published and unroutable are totals and last_value is off (decided at start)"),
 	)
 	flags = append(flags, logFlags()...)
 	return &cli.Command{
@@ -85,12 +84,6 @@ type sendOptions struct {
 	appMetricsLimit int
 }
 
-// defaultAppMetricsLimit keeps per-deployment series to what a Prometheus
-// scrape handles well: 10k deployments of two metrics are 30k series;
-// 100k are 300k, a 17 MB scrape that takes seconds and 100-200 MiB of the
-// sender's memory while it is built (BENCHMARKS.md).
-const defaultAppMetricsLimit = 10_000
-
 func sendOptionsFrom(c *cli.Context) (sendOptions, error) {
 	if c.NArg() > 0 {
 		return sendOptions{}, usagef("send takes no arguments, got %q", c.Args().Slice())
@@ -110,8 +103,9 @@ func sendOptionsFrom(c *cli.Context) (sendOptions, error) {
 	if c.Duration("shutdown-timeout") <= 0 {
 		return sendOptions{}, usagef("--shutdown-timeout %s: must be > 0", c.Duration("shutdown-timeout"))
 	}
-	if c.Int("app-metrics-limit") < 0 {
-		return sendOptions{}, usagef("--app-metrics-limit %d: must be >= 0", c.Int("app-metrics-limit"))
+	appMetricsLimit, err := appMetricsLimitOf(c)
+	if err != nil {
+		return sendOptions{}, err
 	}
 	cfg, err := loadConfig(c)
 	if err != nil {
@@ -132,7 +126,7 @@ func sendOptionsFrom(c *cli.Context) (sendOptions, error) {
 		httpAddr:        c.String("http-addr"),
 		enableControl:   c.Bool("enable-control"),
 		buffer:          c.Int("buffer"),
-		appMetricsLimit: c.Int("app-metrics-limit"),
+		appMetricsLimit: appMetricsLimit,
 	}
 	opts.seed, opts.seedSet = seedOf(c, cfg)
 	return opts, nil
