@@ -58,12 +58,10 @@ func batchOf(msg *message.Message) *batch {
 	return b
 }
 
-// abandon makes the events unreachable through msg, waiting for an
-// encoding in progress to finish.
-func abandon(msg *message.Message) {
-	if b := batchOf(msg); b != nil {
-		b.mu.Lock()
-		b.events, b.abandoned = nil, true
-		b.mu.Unlock()
-	}
+// abandon makes the events unreachable through their message, waiting for
+// an encoding in progress to finish.
+func (b *batch) abandon() {
+	b.mu.Lock()
+	b.events, b.abandoned = nil, true
+	b.mu.Unlock()
 }

@@ -114,13 +114,18 @@ func (s *Source) Emit(ctx context.Context, events []generator.Event) error {
 	s.senders.Add(1) // Close waits for senders before closing out.
 	s.mu.Unlock()
 
-	msgs := make([]*message.Message, 0, (len(events)+s.shardSize-1)/s.shardSize)
+	n := (len(events) + s.shardSize - 1) / s.shardSize
+	msgs := make([]*message.Message, 0, n)
+	// The batches are kept apart from their messages: once handed over, a
+	// message's context belongs to the router (it replaces it), so it is
+	// not read here again.
+	batches := make([]*batch, 0, n)
 	defer func() {
-		for _, m := range msgs {
-			abandon(m)
+		for _, b := range batches {
+			b.abandon()
 		}
 	}()
-	err := s.send(ctx, events, &msgs)
+	err := s.send(ctx, events, &msgs, &batches)
 	s.senders.Done()
 	if err != nil {
 		return err
@@ -128,7 +133,7 @@ func (s *Source) Emit(ctx context.Context, events []generator.Event) error {
 	return s.wait(ctx, msgs)
 }
 
-func (s *Source) send(ctx context.Context, events []generator.Event, msgs *[]*message.Message) error {
+func (s *Source) send(ctx context.Context, events []generator.Event, msgs *[]*message.Message, batches *[]*batch) error {
 	for start := 0; start < len(events); start += s.shardSize {
 		// Bound what is encoded and not yet published: the router encodes
 		// every shard it is handed at once, so a tick of 100k events would
@@ -142,6 +147,7 @@ func (s *Source) send(ctx context.Context, events []generator.Event, msgs *[]*me
 		end := min(start+s.shardSize, len(events))
 		m := NewEventsMessage(events[start:end:end])
 		*msgs = append(*msgs, m)
+		*batches = append(*batches, batchOf(m))
 		select {
 		case s.out <- m:
 		case <-s.closed:

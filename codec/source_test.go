@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
 
@@ -151,4 +152,37 @@ func TestSourceLifecycle(t *testing.T) {
 			t.Errorf("Emit = %v, want ErrClosed", err)
 		}
 	})
+}
+
+type routerKey struct{}
+
+// The router replaces the context of every message it is handed (its
+// handler context) while the Emit that sent it may return early: Emit must
+// not read a handed-over message again (go test -race caught that).
+func TestSourceEmitEndsWhileTheRouterHoldsShards(t *testing.T) {
+	src := codec.NewSource(1)
+	t.Cleanup(func() { _ = src.Close() })
+	ch := subscribe(t, src)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := emitAsync(ctx, src, 3)
+	taken := make(chan struct{})
+	handled := make(chan struct{})
+	go func() { // the router: takes every shard, then sets their contexts
+		defer close(handled)
+		var held []*message.Message
+		for range 3 {
+			held = append(held, <-ch)
+		}
+		close(taken)
+		time.Sleep(20 * time.Millisecond) // while Emit returns
+		for _, m := range held {
+			m.SetContext(context.WithValue(m.Context(), routerKey{}, true)) // never acked
+		}
+	}()
+	<-taken
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("Emit = %v, want context.Canceled", err)
+	}
+	<-handled
 }
