@@ -46,6 +46,9 @@ const batchItems = 256
 // splitDeployments cuts data at a top-level `deployments:` key followed by
 // a block list; ok is false when data does not have that shape.
 func splitDeployments(data []byte) (f splitFile, ok bool) {
+	if hasOtherLineBreaks(data) {
+		return f, false // lines would not be where yaml.v3 sees them
+	}
 	var (
 		keyEnd   = -1 // offset after the `deployments:` line
 		indent   = -1 // the items' `-` column
@@ -123,6 +126,23 @@ func splitDeployments(data []byte) (f splitFile, ok bool) {
 	f.rest = append(f.rest, bytes.Repeat([]byte("\n"), blanked)...)
 	f.rest = append(f.rest, data[blockEnd:]...)
 	return f, true
+}
+
+// hasOtherLineBreaks tells whether data breaks lines other than with "\n"
+// or "\r\n": yaml.v3 also breaks them on a lone "\r", U+0085, U+2028 and
+// U+2029, which this cutter does not follow.
+func hasOtherLineBreaks(data []byte) bool {
+	for i := bytes.IndexByte(data, '\r'); i >= 0; {
+		if i+1 == len(data) || data[i+1] != '\n' {
+			return true
+		}
+		next := bytes.IndexByte(data[i+1:], '\r')
+		if next < 0 {
+			break
+		}
+		i += 1 + next
+	}
+	return bytes.Contains(data, []byte("\u0085")) || bytes.Contains(data, []byte("\u2028")) || bytes.Contains(data, []byte("\u2029"))
 }
 
 // isDeploymentsKey tells whether a line at column 0 is `deployments:` with

@@ -118,6 +118,10 @@ func TestSplitShapes(t *testing.T) {
 		{"unknown top-level key", "deployments:\n" + item + "intervall: 5s\n", false},
 		{"empty", "", false},
 		{"key without a list", "deployments:\ninterval: 5s\n", false},
+		{"lone CR in a comment hides an item", "deployments:\n# c\r- name: x\r  metrics: {cpu: 1}\n- name: a\n  metrics: {cpu: 1}\n", false},
+		{"lone CR after the key", "deployments: # c\rseed: 1\n  - name: a\n    metrics: {cpu: 1}\n", false},
+		{"U+2028 in a comment", "deployments:\n  # c\u2028  - name: x\n    metrics: {cpu: 1}\n  - name: a\n    metrics: {cpu: 1}\n", false},
+		{"U+0085 and U+2029", "deployments:\n  - name: a\n    metrics: {cpu: 1} # \u0085\u2029\n", false},
 	}
 	var many strings.Builder
 	many.WriteString("deployments:\n")
@@ -145,6 +149,8 @@ func FuzzSplitMatchesWhole(f *testing.F) {
 	f.Add("deployments:\n  - name: a\n    metrics:\n      cpu: [1, 2]\n  - name: b\n    metrics: {cpu: 1}\nseed: 2\n")
 	f.Add("deployments:\n- name: a\n  metrics: {cpu: \"1\"}\n# c\n- name: b\n  metrics:\n    m: |\n      x\n")
 	f.Add("interval: 1s\ndeployments: # x\n  - name: a\n    count: 2\n    interval: 2s\n    metrics: {cpu: {walk: {start: 1, min: 0, max: 2, step: 1}}}\n")
+	f.Add("deployments:\n# c\r- name: x\r  metrics: {cpu: 1}\n- name: a\n  metrics: {cpu: 1}\n")
+	f.Add("deployments:\n  # c\u2028  - name: x\n    metrics: {cpu: 1}\n  - name: a\n    metrics: {cpu: 1}\n")
 	f.Fuzz(func(t *testing.T, data string) {
 		parseBothWays(t, data)
 	})
