@@ -191,32 +191,46 @@ func (s *amqpSubscriber) consume(ctx context.Context, conn *amqp091.Connection, 
 		}
 	}
 	closed := ch.NotifyClose(make(chan *amqp091.Error, 1))
+	cancelled := ch.NotifyCancel(make(chan string, 1)) // by the broker: the queue was deleted
 	tag := fmt.Sprintf("metricsender-%016x", rand.Uint64())
 	deliveries, err := ch.Consume(s.queue, tag, false, false, false, false, nil)
 	if err != nil {
 		return 0, fmt.Errorf("consume %q: %w", s.queue, err)
 	}
 	settled := newSettler(ch, settleDepth)
+	brokerCancelled := false
 	defer func() {
 		// Before the channel closes: what the handler settled must reach
 		// the broker, or it is redelivered.
-		if serr := settled.close(); serr != nil && err == nil {
-			err = fmt.Errorf("settle: %w", serr)
+		if serr := settled.close(); serr != nil {
+			s.logger.Warn("acks or nacks did not reach the broker: those messages come again", "err", serr)
 		}
 		// And the broker must have applied it: a quorum queue may drop
 		// acks that arrive just before their channel closes and redeliver
 		// those messages (rabbitmq-server issue 10327; seen here as 1-9
 		// redelivered of 300 under load). Cancelling the consumer waits
 		// for the queue to apply what came before on this channel.
-		if !ch.IsClosed() {
-			_ = ch.Cancel(tag, false)
+		if !ch.IsClosed() && !brokerCancelled {
+			cancelConsumer(ch, tag)
 		}
 	}()
 	for {
 		select {
 		case d, ok := <-deliveries:
 			if !ok {
-				return delivered, closeReason(<-closed)
+				// The channel closed, or the broker cancelled the consumer
+				// and the channel stays open: wait for whichever it is.
+				select {
+				case err := <-closed:
+					return delivered, closeReason(err)
+				case <-cancelled:
+					brokerCancelled = true
+					return delivered, errConsumerCancelled
+				case <-ctx.Done():
+					return delivered, ctx.Err()
+				case <-s.closing:
+					return delivered, errSubscriberClosed
+				}
 			}
 			if err := s.deliver(ctx, d, out, settled); err != nil {
 				return delivered, err
@@ -229,6 +243,30 @@ func (s *amqpSubscriber) consume(ctx context.Context, conn *amqp091.Connection, 
 		case <-s.closing:
 			return delivered, errSubscriberClosed
 		}
+	}
+}
+
+// errConsumerCancelled: the broker cancelled the consumer, as it does when
+// the queue is deleted; run declares the queue again and resumes.
+var errConsumerCancelled = errors.New("the broker cancelled the consumer (was the queue deleted?)")
+
+// cancelWait bounds the consumer cancel before a channel closes: on a
+// connection that stopped answering it would wait for the heartbeat.
+const cancelWait = 5 * time.Second
+
+// cancelConsumer cancels the consumer tag and waits for the broker's
+// answer, at most cancelWait.
+func cancelConsumer(ch *amqp091.Channel, tag string) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = ch.Cancel(tag, false)
+	}()
+	t := time.NewTimer(cancelWait)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C: // the channel's Close, next, ends the call
 	}
 }
 

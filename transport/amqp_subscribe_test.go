@@ -262,3 +262,33 @@ func namedQueueConfig(t *testing.T) (uri, w string, cfg transport.AMQPConfig) {
 	brokertest.DeleteQueueAtCleanup(t, uri, cfg.Queue)
 	return uri, w, cfg
 }
+
+// Deleting the queue under a consumer makes the broker cancel it while the
+// channel stays open: the subscriber declares the queue again and goes
+// on, and Close still returns.
+func TestAMQPResumesAfterQueueDeleted(t *testing.T) {
+	uri, w, cfg := namedQueueConfig(t)
+	p := openAMQP(t, cfg)
+	ch := subscribe(t, p, "")
+	roundTrip(t, p, ch, w+".a", "before")
+
+	pch := brokertest.Channel(t, uri)
+	if _, err := pch.QueueDelete(cfg.Queue, false, false, false); err != nil {
+		t.Fatalf("delete queue: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	brokertest.WaitConsumer(t, ctx, uri, cfg.Queue) // declared and consumed again
+	roundTrip(t, p, ch, w+".a", "after")
+
+	closed := make(chan error, 1)
+	go func() { closed <- p.Close() }()
+	select {
+	case err := <-closed:
+		if err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Close hangs after the queue was deleted and declared again")
+	}
+}
