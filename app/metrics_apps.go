@@ -1,6 +1,7 @@
 package app
 
 import (
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -136,20 +137,39 @@ func (c *appCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.lastValueDesc
 }
 
-// Collect implements prometheus.Collector.
+// Collect implements prometheus.Collector. It copies the numbers under
+// the lock and builds the metrics after: a scrape of many series takes a
+// while, and a waiting tick (observe) would otherwise hold up every
+// Published behind it.
 func (c *appCollector) Collect(ch chan<- prometheus.Metric) {
+	type row struct {
+		app                   string
+		published, unroutable uint64
+		pubSeen, unrSeen      bool
+		names                 []string // replaced, never changed in place
+		values                []float64
+		has                   []bool
+	}
 	c.mu.RLock()
-	defer c.mu.RUnlock()
+	rows := make([]row, 0, len(c.apps))
 	for app, s := range c.apps {
-		if s.publishedSeen.Load() {
-			ch <- prometheus.MustNewConstMetric(c.publishedDesc, prometheus.CounterValue, float64(s.published.Load()), app)
+		rows = append(rows, row{
+			app: app, published: s.published.Load(), unroutable: s.unroutable.Load(),
+			pubSeen: s.publishedSeen.Load(), unrSeen: s.unroutableSeen.Load(),
+			names: s.names, values: slices.Clone(s.values), has: slices.Clone(s.has),
+		})
+	}
+	c.mu.RUnlock()
+	for _, r := range rows {
+		if r.pubSeen {
+			ch <- prometheus.MustNewConstMetric(c.publishedDesc, prometheus.CounterValue, float64(r.published), r.app)
 		}
-		if s.unroutableSeen.Load() {
-			ch <- prometheus.MustNewConstMetric(c.unroutableDesc, prometheus.CounterValue, float64(s.unroutable.Load()), app)
+		if r.unrSeen {
+			ch <- prometheus.MustNewConstMetric(c.unroutableDesc, prometheus.CounterValue, float64(r.unroutable), r.app)
 		}
-		for i, name := range s.names {
-			if s.has[i] {
-				ch <- prometheus.MustNewConstMetric(c.lastValueDesc, prometheus.GaugeValue, s.values[i], app, name)
+		for i, name := range r.names {
+			if r.has[i] {
+				ch <- prometheus.MustNewConstMetric(c.lastValueDesc, prometheus.GaugeValue, r.values[i], r.app, name)
 			}
 		}
 	}
