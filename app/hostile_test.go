@@ -73,6 +73,7 @@ func TestReceiveHostileMessages(t *testing.T) {
 		bad("text/plain", amqp.Publishing{ContentType: "text/plain", Headers: amqp.Table{"cpu": "0.5"}, Body: []byte("cpu=0.5")}),
 		bad("protobuf", amqp.Publishing{ContentType: "application/x-protobuf", Headers: amqp.Table{"cpu": "0.5"}, Body: []byte{0x0a, 0x03}}),
 		bad("1 MiB body", amqp.Publishing{ContentType: "application/json", Headers: amqp.Table{"cpu": "0.5"}, Body: huge}),
+		bad("reply_to not UTF-8", amqp.Publishing{ReplyTo: appName + "\xff", Headers: amqp.Table{"cpu": "0.5"}}),
 		valid("no reply_to: app from the topic", ""),
 		{name: "no reply_to, topic Metrics.", key: "Metrics.", pub: amqp.Publishing{Headers: amqp.Table{"cpu": "0.5"}}},
 		// The codec's contract: the app is the topic after "Metrics.", dots included.

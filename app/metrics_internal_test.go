@@ -228,6 +228,7 @@ func TestReceiveMetricsExposition(t *testing.T) {
 	m.Received("web-0")
 	m.Received("web-0")
 	m.Received("web-1")
+	m.Received("web-\xff") // not UTF-8, from the wire: no panic, counted under its valid form
 	m.DecodeError()
 	m.CheckMissing(3)
 	m.CheckDuplicate()
@@ -241,6 +242,7 @@ func TestReceiveMetricsExposition(t *testing.T) {
 	}{
 		{"metricsender_messages_received_total", map[string]string{"app": "web-0"}, 2},
 		{"metricsender_messages_received_total", map[string]string{"app": "web-1"}, 1},
+		{"metricsender_messages_received_total", map[string]string{"app": "web-\uFFFD"}, 1},
 		{"metricsender_decode_errors_total", map[string]string{}, 1},
 		{"metricsender_check_missing_total", map[string]string{}, 3},
 		{"metricsender_check_duplicates_total", map[string]string{}, 1},
@@ -464,6 +466,7 @@ func TestReceiveMetricsAppLimit(t *testing.T) {
 	for _, app := range []string{"a", "b", "c", "a", "d", "c", "b"} {
 		m.Received(app)
 	}
+	m.Received("x\xff") // not UTF-8, from a hostile peer: counted, no panic
 	fams, _ := scrape(t, base)
 	for _, tc := range []struct {
 		labels map[string]string
@@ -471,7 +474,7 @@ func TestReceiveMetricsAppLimit(t *testing.T) {
 	}{
 		{map[string]string{"app": "a"}, 2},
 		{map[string]string{"app": "b"}, 2},
-		{map[string]string{"app": ""}, 3}, // c, d, c: no app label (Prometheus reads an empty value as none)
+		{map[string]string{"app": ""}, 4}, // c, d, c, x: no app label (Prometheus reads an empty value as none)
 	} {
 		if got, ok := sample(fams, "metricsender_messages_received_total", tc.labels); !ok || got != tc.want {
 			t.Errorf("received%v = %v (present %v), want %v", tc.labels, got, ok, tc.want)

@@ -2,7 +2,9 @@ package app
 
 import (
 	"log/slog"
+	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -51,8 +53,13 @@ func newReceiveMetrics(reg prometheus.Registerer, limit int, logger *slog.Logger
 	return m
 }
 
-// Received counts one decoded message of app.
+// Received counts one decoded message of app. The name comes from the
+// wire: one that is not UTF-8 is counted under its valid form (a label
+// value must be UTF-8, and client_golang panics on one that is not).
 func (m *receiveMetrics) Received(app string) {
+	if !utf8.ValidString(app) {
+		app = strings.ToValidUTF8(app, "\uFFFD")
+	}
 	m.mu.RLock()
 	c, ok := m.apps[app]
 	m.mu.RUnlock()

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/ThreeDotsLabs/watermill/message"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -94,6 +95,9 @@ func Decode(msg *message.Message) (rcv Received, err error) {
 			return Received{}, decodeError(fmt.Sprintf("no reply_to, and topic %q is not %s{app}", clip(rcv.Topic), TopicPrefix))
 		}
 		rcv.App = app
+	}
+	if !utf8.ValidString(rcv.App) {
+		return Received{}, decodeError(fmt.Sprintf("app name %q is not UTF-8", clip(rcv.App)))
 	}
 	if rcv.Metrics, err = metricsOf(md); err != nil {
 		return Received{}, err

@@ -98,6 +98,8 @@ func TestDecode(t *testing.T) {
 		{name: "neither reply_to nor topic", msg: wireMsg("", "metric.cpu", "1"), wantErr: "no reply_to"},
 		{name: "topic without the prefix", msg: wireMsg("", codec.KeyTopic, "Other.app"), wantErr: "no reply_to"},
 		{name: "topic is only the prefix", msg: wireMsg("", codec.KeyTopic, "Metrics."), wantErr: "no reply_to"},
+		{name: "reply_to not UTF-8", msg: wireMsg("", codec.KeyReplyTo, "app\xff", "metric.cpu", "1"), wantErr: `app name "app\xff" is not UTF-8`},
+		{name: "topic not UTF-8", msg: wireMsg("", codec.KeyTopic, "Metrics.a\xfe"), wantErr: "is not UTF-8"},
 		{name: "other content type", msg: wireMsg("x", codec.KeyReplyTo, "a", codec.KeyContentType, "text/plain"), wantErr: `content type "text/plain" not supported`},
 		{name: "protobuf", msg: wireMsg("\x0a\x03abc", codec.KeyReplyTo, "a", codec.KeyContentType, codec.ContentTypeProtobuf), wantErr: "application/x-protobuf"},
 		{name: "protobuf with an empty body", msg: wireMsg("", codec.KeyReplyTo, "a", codec.KeyContentType, codec.ContentTypeProtobuf), wantErr: "not supported"},
