@@ -14,6 +14,7 @@ import (
 
 	"github.com/labsea/metricsender/internal/brokertest"
 	"github.com/labsea/metricsender/transport"
+	"github.com/labsea/metricsender/transport/transporttest"
 )
 
 func TestAMQPExclusiveQueue(t *testing.T) {
@@ -281,14 +282,5 @@ func TestAMQPResumesAfterQueueDeleted(t *testing.T) {
 	brokertest.WaitConsumer(t, ctx, uri, cfg.Queue) // declared and consumed again
 	roundTrip(t, p, ch, w+".a", "after")
 
-	closed := make(chan error, 1)
-	go func() { closed <- p.Close() }()
-	select {
-	case err := <-closed:
-		if err != nil {
-			t.Errorf("Close: %v", err)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("Close hangs after the queue was deleted and declared again")
-	}
+	transporttest.CloseWithin(t, p, 30*time.Second, "after the queue was deleted and declared again")
 }

@@ -172,16 +172,7 @@ func testCloseWhileSubscribed(t *testing.T, _ Features, newPair NewPair) {
 	p := open(t, newPair, topic)
 	ch := subscribe(t, p, topic)
 
-	closed := make(chan error, 1)
-	go func() { closed <- p.Close() }()
-	select {
-	case err := <-closed:
-		if err != nil {
-			t.Errorf("Close: %v", err)
-		}
-	case <-time.After(waitLimit):
-		t.Fatalf("Close blocked for %s with a Subscribe pending", waitLimit)
-	}
+	CloseWithin(t, p, waitLimit, "with a Subscribe pending")
 	waitClosed(t, ch)
 }
 

@@ -176,3 +176,19 @@ func bodiesOf(ms []*message.Message) []string {
 	}
 	return out
 }
+
+// CloseWithin closes p and fails the test when Close errs or takes longer
+// than limit (when, appended to the message, says in what situation).
+func CloseWithin(t *testing.T, p transport.Pair, limit time.Duration, when string) {
+	t.Helper()
+	closed := make(chan error, 1)
+	go func() { closed <- p.Close() }()
+	select {
+	case err := <-closed:
+		if err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	case <-time.After(limit):
+		t.Fatalf("Close blocked for %s %s", limit, when)
+	}
+}
