@@ -64,8 +64,8 @@ func plainSend(uri, exchange string, msgs []publishing, confirm bool) (time.Dura
 
 // pathSend runs metricsender's send path in this process, built as
 // app/send.go builds it: transport.New("amqp") -> codec.Source (shards of
-// codec.DefaultShardSize) -> watermill router with codec.Middleware ->
-// our publisher, driven by generator.Schedule.Run with a 1 ms interval for
+// codec.DefaultShardSize) -> watermill router with codec.PublishMiddleware
+// around codec.Middleware -> our publisher, driven by generator.Schedule.Run with a 1 ms interval for
 // ticks ticks (ticks never skipped, so it runs as fast as it can). What it
 // leaves out of the CLI: the Prometheus observer, the tick log line and
 // the HTTP server. The time covers Schedule.Run only (connection set-up
@@ -86,7 +86,7 @@ func pathSend(ctx context.Context, uri, exchange string, cfg *generator.Config, 
 	if err != nil {
 		return 0, 0, fmt.Errorf("path send: router: %w", err)
 	}
-	router.AddMiddleware(codec.Middleware())
+	router.AddMiddleware(codec.PublishMiddleware(pair.Publisher), codec.Middleware())
 	router.AddHandler("publish", "events", source, codec.TopicPrefix+"*", pair.Publisher,
 		func(msg *message.Message) ([]*message.Message, error) { return []*message.Message{msg}, nil })
 	routerDone := make(chan error, 1)

@@ -37,6 +37,26 @@ func Middleware() message.HandlerMiddleware {
 	}
 }
 
+// PublishMiddleware returns a router middleware that publishes what the
+// inner handler produced to pub, in one Publish call on TopicPrefix+"*"
+// (publishers route each message by its KeyTopic), and produces nothing
+// itself. Put it outermost, around Middleware: handed back to the router
+// instead, every produced message would get five context.WithValue
+// wrappers from it (~10 allocations, ~0.7-1.4 µs a message) that nothing
+// reads (BenchmarkRouterHop). A publish error is returned, so the router
+// nacks the input.
+func PublishMiddleware(pub message.Publisher) message.HandlerMiddleware {
+	return func(h message.HandlerFunc) message.HandlerFunc {
+		return func(msg *message.Message) ([]*message.Message, error) {
+			out, err := h(msg)
+			if err != nil || len(out) == 0 {
+				return nil, err
+			}
+			return nil, pub.Publish(TopicPrefix+"*", out...)
+		}
+	}
+}
+
 func encodeProduced(produced []*message.Message) ([]*message.Message, error) {
 	var (
 		out  []*message.Message

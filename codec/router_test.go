@@ -57,12 +57,17 @@ func passThrough(msg *message.Message) ([]*message.Message, error) {
 	return []*message.Message{msg}, nil
 }
 
-// runRouter runs a router: src -> Middleware -> passThrough -> pub.
-func runRouter(t *testing.T, src *codec.Source, pub message.Publisher) {
+// runRouter runs a router: src -> Middleware -> passThrough, and pub gets
+// what it produces from the router or, with inMiddleware, from
+// PublishMiddleware (what send does).
+func runRouter(t *testing.T, src *codec.Source, pub message.Publisher, inMiddleware bool) {
 	t.Helper()
 	router, err := message.NewRouter(message.RouterConfig{}, watermill.NopLogger{})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if inMiddleware {
+		router.AddMiddleware(codec.PublishMiddleware(pub))
 	}
 	router.AddMiddleware(codec.Middleware())
 	router.AddHandler("encode", "events", src, "wire", pub, passThrough)
@@ -93,10 +98,15 @@ func tickEvents(n int, seq uint64) []generator.Event {
 }
 
 func TestSourceThroughRouter(t *testing.T) {
+	t.Run("the router publishes", func(t *testing.T) { testSourceThroughRouter(t, false) })
+	t.Run("PublishMiddleware publishes", func(t *testing.T) { testSourceThroughRouter(t, true) })
+}
+
+func testSourceThroughRouter(t *testing.T, inMiddleware bool) {
 	t.Run("every event is published once, with fresh ids", func(t *testing.T) {
 		src := codec.NewSource(100)
 		pub := &recorder{}
-		runRouter(t, src, pub)
+		runRouter(t, src, pub, inMiddleware)
 		events := tickEvents(2050, 1) // 21 shards, the last one short
 		if err := src.Emit(context.Background(), events); err != nil {
 			t.Fatalf("Emit: %v", err)
@@ -122,7 +132,7 @@ func TestSourceThroughRouter(t *testing.T) {
 	t.Run("events of one app keep their order across Emits", func(t *testing.T) {
 		src := codec.NewSource(7)
 		pub := &recorder{}
-		runRouter(t, src, pub)
+		runRouter(t, src, pub, inMiddleware)
 		const ticks, apps = 5, 50
 		for seq := uint64(1); seq <= ticks; seq++ {
 			if err := src.Emit(context.Background(), tickEvents(apps, seq)); err != nil {
@@ -143,7 +153,7 @@ func TestSourceThroughRouter(t *testing.T) {
 	t.Run("a nacked shard makes Emit fail, the others are published", func(t *testing.T) {
 		src := codec.NewSource(10)
 		pub := &recorder{refuse: "app15"}
-		runRouter(t, src, pub)
+		runRouter(t, src, pub, inMiddleware)
 		err := src.Emit(context.Background(), tickEvents(40, 1))
 		if !errors.Is(err, codec.ErrNacked) {
 			t.Fatalf("Emit = %v, want ErrNacked", err)
@@ -155,7 +165,7 @@ func TestSourceThroughRouter(t *testing.T) {
 	t.Run("concurrent Emits", func(t *testing.T) {
 		src := codec.NewSource(16)
 		pub := &recorder{}
-		runRouter(t, src, pub)
+		runRouter(t, src, pub, inMiddleware)
 		var wg sync.WaitGroup
 		for range 8 {
 			wg.Go(func() {
