@@ -1,19 +1,18 @@
 package app_test
 
 import (
-	"bytes"
 	"context"
-	"sync"
 	"testing"
 	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/labsea/metricsender/internal/brokertest"
+	"github.com/labsea/metricsender/internal/syncbuf"
 )
 
 // waitFor polls buf until ok holds, calling poke (if not nil) each round.
-func waitFor(t *testing.T, ctx context.Context, buf *syncBuffer, what string, poke func(), ok func(string) bool) {
+func waitFor(t *testing.T, ctx context.Context, buf *syncbuf.Buffer, what string, poke func(), ok func(string) bool) {
 	t.Helper()
 	for !ok(buf.String()) {
 		if ctx.Err() != nil {
@@ -24,24 +23,6 @@ func waitFor(t *testing.T, ctx context.Context, buf *syncBuffer, what string, po
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe to write from the app and read from the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // confirmPublisher publishes on one channel in confirm mode, so messages

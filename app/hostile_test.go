@@ -12,6 +12,7 @@ import (
 
 	"github.com/labsea/metricsender/app"
 	"github.com/labsea/metricsender/internal/brokertest"
+	"github.com/labsea/metricsender/internal/syncbuf"
 )
 
 // hostileMsg is one message of the hostile stream: published with a plain
@@ -173,7 +174,7 @@ func TestReceiveSurvivesUnparsableHeader(t *testing.T) {
 	defer cancel()
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
-	var stdout, stderr syncBuffer
+	var stdout, stderr syncbuf.Buffer
 	done := make(chan int, 1)
 	go func() {
 		done <- app.RunContext(runCtx, []string{"metricsender", "receive", "--uri", uri, "--topic", key,

@@ -1,14 +1,12 @@
 package app
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"log/slog"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,25 +14,8 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/labsea/metricsender/generator"
+	"github.com/labsea/metricsender/internal/syncbuf"
 )
-
-// logBuffer is a log destination safe for the watcher's goroutine.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) lines() []string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return strings.Split(strings.TrimSpace(b.buf.String()), "\n")
-}
 
 func counterValue(t *testing.T, c prometheus.Counter) float64 {
 	t.Helper()
@@ -109,7 +90,7 @@ func TestReloader(t *testing.T) {
 			} else {
 				writeFile(t, path, tt.content)
 			}
-			var logs logBuffer
+			var logs syncbuf.Buffer
 			m := newSendMetrics(prometheus.NewRegistry(), true)
 			app := &fakeApplier{err: tt.applyErr, res: generator.ApplyResult{Added: []string{"app2"}}}
 			r := newReloader(path, running, app, m, slog.New(slog.NewTextHandler(&logs, nil)))
@@ -122,7 +103,7 @@ func TestReloader(t *testing.T) {
 			if wantOK := tt.applyErr == nil && tt.content != "" && tt.wantApply; (ok == 1) != wantOK || ok+failed != 1 {
 				t.Errorf("reloads success=%v failure=%v, want one %v", ok, failed, map[bool]string{true: "success", false: "failure"}[wantOK])
 			}
-			lines := logs.lines()
+			lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
 			var levels []string
 			for _, l := range lines {
 				_, rest, _ := strings.Cut(l, "level=")

@@ -2,7 +2,6 @@ package deployments_test
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -12,12 +11,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/labsea/metricsender/internal/syncbuf"
 )
 
 // serveDeadline bounds the wait for the server to come up. It is a guard
@@ -48,24 +48,6 @@ func freeAddr(t *testing.T) string {
 		t.Fatalf("free port: %v", err)
 	}
 	return addr
-}
-
-// lockedBuffer is a bytes.Buffer safe to read while a process writes it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // get returns the status and body of GET url.
@@ -103,7 +85,7 @@ func testServe(t *testing.T, bin string, c corev1.Container, metricsPath, series
 	for name, value := range literalEnv(c) {
 		cmd.Env = append(cmd.Env, name+"="+value)
 	}
-	var stdout, stderr lockedBuffer
+	var stdout, stderr syncbuf.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", c.Args[0], err)

@@ -1,21 +1,21 @@
 package faulttest_test
 
 import (
-	"bytes"
 	"errors"
 	"os/exec"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/labsea/metricsender/internal/syncbuf"
 )
 
 // proc is one metricsender process under test.
 type proc struct {
 	name           string
 	cmd            *exec.Cmd
-	stdout, stderr syncBuffer
+	stdout, stderr syncbuf.Buffer
 	done           chan struct{}
 	code           int // valid once done is closed
 }
@@ -109,21 +109,3 @@ func (p *proc) waitOutput(t *testing.T, what string, limit time.Duration, stderr
 
 // lines counts the lines written so far to stdout.
 func (p *proc) lines() int { return strings.Count(p.stdout.String(), "\n") }
-
-// syncBuffer is a bytes.Buffer the process writes while the test reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(b []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(b)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}

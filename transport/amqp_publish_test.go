@@ -1,7 +1,6 @@
 package transport
 
 import (
-	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -22,6 +21,7 @@ import (
 
 	"github.com/labsea/metricsender/codec"
 	"github.com/labsea/metricsender/internal/brokertest"
+	"github.com/labsea/metricsender/internal/syncbuf"
 )
 
 // waitLimit only keeps a broken test from hanging; no test asserts timing.
@@ -62,24 +62,6 @@ func (o *recObserver) do(f func()) {
 	f()
 }
 
-// logBuffer collects log output; safe to write to after the test ended.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // testDialer lets a test refuse reconnects (an outage) or freeze the
 // traffic of the connections it made (a hung broker).
 type testDialer struct {
@@ -106,7 +88,7 @@ type testEnv struct {
 	conn   *wamqp.ConnectionWrapper
 	dialer *testDialer
 	obs    *recObserver
-	logs   *logBuffer
+	logs   *syncbuf.Buffer
 	pub    *amqpPublisher
 }
 
@@ -114,7 +96,7 @@ type testEnv struct {
 // a testDialer) and builds a publisher on it with cfg changed by mod.
 func newTestEnv(t *testing.T, proxy *freezeProxy, mod func(*AMQPConfig)) *testEnv {
 	t.Helper()
-	e := &testEnv{uri: brokertest.AMQPURI(t), dialer: &testDialer{proxy: proxy}, obs: newRecObserver(), logs: &logBuffer{}}
+	e := &testEnv{uri: brokertest.AMQPURI(t), dialer: &testDialer{proxy: proxy}, obs: newRecObserver(), logs: &syncbuf.Buffer{}}
 	watch := newConnWatch(nil)
 	conn, err := wamqp.NewConnection(wamqp.ConnectionConfig{
 		AmqpURI:    e.uri,

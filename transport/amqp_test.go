@@ -8,11 +8,11 @@ import (
 	"log/slog"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/labsea/metricsender/internal/brokertest"
+	"github.com/labsea/metricsender/internal/syncbuf"
 	"github.com/labsea/metricsender/transport"
 	"github.com/labsea/metricsender/transport/transporttest"
 )
@@ -65,27 +65,17 @@ func runSuiteWithCut(t *testing.T, f transporttest.Features, open func(topics []
 
 // logBuffer is a concurrency-safe log sink for assertions on log lines.
 type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
+	syncbuf.Buffer
 	// onWarn, when set, runs on every warning (after it is written).
 	onWarn func()
 }
 
 func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	n, err := b.buf.Write(p)
-	onWarn := b.onWarn
-	b.mu.Unlock()
-	if onWarn != nil && bytes.Contains(p, []byte("level=WARN")) {
-		onWarn()
+	n, err := b.Buffer.Write(p)
+	if b.onWarn != nil && bytes.Contains(p, []byte("level=WARN")) {
+		b.onWarn()
 	}
 	return n, err
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 func (b *logBuffer) logger() *slog.Logger {
