@@ -42,25 +42,8 @@ func (s *amqpSubscriber) reportUnreadable(ctx context.Context, out chan<- *messa
 	msg := message.NewMessage(watermill.NewShortUUID(), nil)
 	msg.Metadata.Set(codec.KeyDecodeError, unreadableText)
 	msg.Metadata.Set(codec.KeyTopic, s.queue)
-	msgCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	msg.SetContext(msgCtx)
-	select {
-	case out <- msg:
-	case <-ctx.Done():
-		return false
-	case <-s.closing:
-		return false
-	}
-	select {
-	case <-msg.Acked():
-	case <-msg.Nacked():
-	case <-ctx.Done():
-		return false
-	case <-s.closing:
-		return false
-	}
-	return true
+	_, stop := s.handOut(ctx, msg, out)
+	return stop == nil
 }
 
 // sleep waits d; false when ctx is done or the subscriber closes first.

@@ -279,55 +279,71 @@ const settleDepth = 256
 // the handler decodes and counts bad messages, so they are acked, not
 // looped.
 func (s *amqpSubscriber) deliver(ctx context.Context, d amqp091.Delivery, out chan<- *message.Message, settled *settler) error {
-	ack := settlement{tag: d.DeliveryTag, ack: true}
-	nack := settlement{tag: d.DeliveryTag}
-	requeue := settlement{tag: d.DeliveryTag, requeue: true}
 	msg, err := wireMarshaler{}.Unmarshal(d)
 	if err != nil {
 		s.logger.Warn("unmarshal delivery, dropped", "routing_key", d.RoutingKey, "err", err)
-		settled.settle(nack)
+		settled.settle(settlement{tag: d.DeliveryTag})
 		return nil
 	}
 	if d.Redelivered {
 		msg.Metadata.Set(wamqp.MetadataRedeliveredKey, "true")
 	}
+	v, stop := s.handOut(ctx, msg, out)
+	switch v {
+	case acked:
+		settled.settle(settlement{tag: d.DeliveryTag, ack: true})
+	case nacked:
+		settled.settle(settlement{tag: d.DeliveryTag})
+	default: // not handed out, or handed out and not settled: give it back
+		settled.settle(settlement{tag: d.DeliveryTag, requeue: true})
+	}
+	return stop
+}
+
+// verdict is what became of a message handed to the consumer.
+type verdict int
+
+const (
+	unsettled verdict = iota // not taken, or taken and not settled before a stop
+	acked
+	nacked
+)
+
+// handOut gives msg to the consumer (on a context of its own, cancelled
+// once settled) and waits until the handler settles it. When ctx ends or
+// the subscriber closes first, stop says which; a settlement that came at
+// the same moment still counts (a receiver acks its last message, then
+// closes, and select chooses at random: an ack must not turn into a
+// requeue).
+func (s *amqpSubscriber) handOut(ctx context.Context, msg *message.Message, out chan<- *message.Message) (v verdict, stop error) {
 	msgCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	msg.SetContext(msgCtx)
-
 	select {
 	case out <- msg:
 	case <-ctx.Done():
-		settled.settle(requeue) // not handed out: give it back
-		return ctx.Err()
+		return unsettled, ctx.Err()
 	case <-s.closing:
-		settled.settle(requeue)
-		return errSubscriberClosed
+		return unsettled, errSubscriberClosed
 	}
-	stop := errSubscriberClosed
 	select {
 	case <-msg.Acked():
-		settled.settle(ack)
-		return nil
+		return acked, nil
 	case <-msg.Nacked():
-		settled.settle(nack)
-		return nil
+		return nacked, nil
 	case <-ctx.Done():
 		stop = ctx.Err()
 	case <-s.closing:
+		stop = errSubscriberClosed
 	}
-	// Stopping: the handler may have settled it at the same moment (a
-	// receiver acks its last message, then closes), and select chose at
-	// random. An ack must not turn into a requeue.
 	select {
 	case <-msg.Acked():
-		settled.settle(ack)
+		return acked, stop
 	case <-msg.Nacked():
-		settled.settle(nack)
+		return nacked, stop
 	default:
-		settled.settle(requeue)
+		return unsettled, stop
 	}
-	return stop
 }
 
 // Close stops every Subscribe, closes their channels and waits for them;
