@@ -31,13 +31,29 @@ func Load(path string) (*Config, error) {
 // deployment (one set per copy when `count` expands it) are fresh and owned
 // by the returned Config. Safe for concurrent use.
 func Parse(path string, data []byte) (*Config, error) {
-	if f, ok := splitDeployments(data); ok {
-		p := newParser(path)
-		p.split = &f
-		if cfg := p.parse(f.rest); cfg != nil && !p.bail {
-			return cfg, nil
-		}
+	if cfg := parseSplit(path, data); cfg != nil {
+		return cfg, nil
 	}
+	return parseWhole(path, data)
+}
+
+// parseSplit is the item-by-item parse (split.go): nil when the file does
+// not have its shape or it gave up, and then only parseWhole may answer.
+func parseSplit(path string, data []byte) *Config {
+	f, ok := splitDeployments(data)
+	if !ok {
+		return nil
+	}
+	p := newParser(path)
+	p.split = &f
+	if cfg := p.parse(f.rest); cfg != nil && !p.bail {
+		return cfg
+	}
+	return nil
+}
+
+// parseWhole parses data as one YAML document.
+func parseWhole(path string, data []byte) (*Config, error) {
 	p := newParser(path)
 	if cfg := p.parse(data); cfg != nil {
 		return cfg, nil
