@@ -177,19 +177,6 @@ func (m *sendMetrics) ObserveTick(lag time.Duration, events []generator.Event) {
 	}
 }
 
-// sameNames tells whether names are the names of ms, in order.
-func sameNames(names []string, ms []generator.Metric) bool {
-	if len(names) != len(ms) {
-		return false
-	}
-	for i := range ms {
-		if names[i] != ms[i].Name {
-			return false
-		}
-	}
-	return true
-}
-
 // Forget deletes the last_value series of apps (deployments a reload
 // removed), so the scrape stops showing values nobody sends any more.
 // Counters stay: they are totals of the run.

@@ -118,6 +118,19 @@ func (s *appSeries) rename(ms []generator.Metric) {
 	}
 }
 
+// sameNames tells whether names are the names of ms, in order.
+func sameNames(names []string, ms []generator.Metric) bool {
+	if len(names) != len(ms) {
+		return false
+	}
+	for i := range ms {
+		if names[i] != ms[i].Name {
+			return false
+		}
+	}
+	return true
+}
+
 // forget drops the last values of apps; their counters stay (totals of
 // the run).
 func (c *appCollector) forget(apps []string) {
