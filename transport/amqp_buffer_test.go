@@ -3,12 +3,10 @@ package transport
 import (
 	"context"
 	"errors"
-	"io"
 	"net"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -256,14 +254,14 @@ func TestPublishHungBroker(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	proxy := newFreezeProxy(t, net.JoinHostPort(u.Host, strconv.Itoa(u.Port)))
+	proxy := brokertest.NewProxy(t, net.JoinHostPort(u.Host, strconv.Itoa(u.Port)))
 	e := newTestEnv(t, proxy, func(c *AMQPConfig) { c.PublishTimeout = 2 * time.Second })
 	app := uniqueApp(t)
 	q := bindQueue(t, e.uri, "is", true, codec.Topic(app))
 	if err := e.pub.Publish(codec.Topic(app), numbered(app, 0, 1)...); err != nil {
 		t.Fatal(err)
 	}
-	proxy.freeze(true)
+	proxy.Freeze(true)
 	done := make(chan error, 1)
 	go func() { done <- e.pub.Publish(codec.Topic(app), numbered(app, 1, 5)...) }()
 	select {
@@ -278,7 +276,7 @@ func TestPublishHungBroker(t *testing.T) {
 	if err := e.pub.Publish(codec.Topic(app), numbered(app, 6, 2)...); err != nil {
 		t.Fatalf("Publish while cut off: %v", err)
 	}
-	proxy.freeze(false)
+	proxy.Freeze(false)
 	seen := map[int]bool{}
 	for len(seen) < 8 { // the broker got the frozen call's messages: duplicates allowed
 		for _, n := range bodies(t, receiveN(t, q.ds, 1)) {
@@ -290,72 +288,4 @@ func TestPublishHungBroker(t *testing.T) {
 			t.Errorf("no timeout counted: %v", e.obs.failed)
 		}
 	})
-}
-
-// freezeProxy forwards TCP to the broker; frozen, it holds what the broker
-// sends (a broker that stops answering, with the socket still open).
-type freezeProxy struct {
-	ln     net.Listener
-	target string
-	mu     sync.Mutex
-	cond   *sync.Cond
-	frozen bool
-}
-
-func newFreezeProxy(t *testing.T, target string) *freezeProxy {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &freezeProxy{ln: ln, target: target}
-	p.cond = sync.NewCond(&p.mu)
-	t.Cleanup(func() { _ = ln.Close(); p.freeze(false) })
-	go p.serve()
-	return p
-}
-
-func (p *freezeProxy) addr() string { return p.ln.Addr().String() }
-
-func (p *freezeProxy) freeze(on bool) {
-	p.mu.Lock()
-	p.frozen = on
-	p.mu.Unlock()
-	p.cond.Broadcast()
-}
-
-func (p *freezeProxy) serve() {
-	for {
-		c, err := p.ln.Accept()
-		if err != nil {
-			return
-		}
-		b, err := net.Dial("tcp", p.target)
-		if err != nil {
-			_ = c.Close()
-			continue
-		}
-		go func() { _, _ = io.Copy(b, c); _ = b.Close() }()
-		go func() { p.copyFreezable(c, b); _ = c.Close() }()
-	}
-}
-
-func (p *freezeProxy) copyFreezable(dst io.Writer, src io.Reader) {
-	buf := make([]byte, 32<<10)
-	for {
-		n, err := src.Read(buf)
-		p.mu.Lock()
-		for p.frozen {
-			p.cond.Wait()
-		}
-		p.mu.Unlock()
-		if n > 0 {
-			if _, werr := dst.Write(buf[:n]); werr != nil {
-				return
-			}
-		}
-		if err != nil {
-			return
-		}
-	}
 }

@@ -82,18 +82,26 @@ func roundTrip(t *testing.T, p transport.Pair, ch <-chan *message.Message, topic
 
 func expect(t *testing.T, ch <-chan *message.Message, body string) {
 	t.Helper()
+	if got := next(t, ch); string(got.Payload) != body {
+		t.Fatalf("received %q, want %q", got.Payload, body)
+	}
+}
+
+// next receives one message and acks it, failing the test when none comes
+// within 30s or the subscription closes.
+func next(t *testing.T, ch <-chan *message.Message) *message.Message {
+	t.Helper()
 	select {
 	case got, ok := <-ch:
 		if !ok {
 			t.Fatal("subscription closed")
 		}
 		got.Ack()
-		if string(got.Payload) != body {
-			t.Fatalf("received %q, want %q", got.Payload, body)
-		}
+		return got
 	case <-time.After(30 * time.Second):
-		t.Fatalf("%q not received", body)
+		t.Fatal("nothing received within 30s")
 	}
+	return nil
 }
 
 // queueInfo is a row of rabbitmqctl list_queues.

@@ -3,6 +3,7 @@ package transport
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
@@ -20,10 +21,14 @@ import (
 // visible to the handler, as a decode error like any other bad message.
 
 // unreadableFrame tells whether the consumer stopped on a frame amqp091-go
-// could not parse.
+// could not parse. amqp091-go reports that as a FrameError whose reason is
+// ErrSyntax's text; a FrameError with any other reason is the socket failing
+// under it (EOF or a reset when the broker stops, a failed ack write), which
+// loses no message and must not count as one.
 func unreadableFrame(err error) bool {
 	var aerr *amqp091.Error
-	return errors.As(err, &aerr) && aerr.Code == amqp091.FrameError
+	return errors.As(err, &aerr) && aerr.Code == amqp091.FrameError &&
+		strings.Contains(aerr.Reason, amqp091.ErrSyntax.Reason)
 }
 
 // unreadableText is the decode error the handler reports for it.

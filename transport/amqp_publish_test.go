@@ -66,7 +66,7 @@ func (o *recObserver) do(f func()) {
 // traffic of the connections it made (a hung broker).
 type testDialer struct {
 	refuse atomic.Bool
-	proxy  *freezeProxy
+	proxy  *brokertest.Proxy
 }
 
 func (d *testDialer) dial(network, addr string) (net.Conn, error) {
@@ -74,7 +74,7 @@ func (d *testDialer) dial(network, addr string) (net.Conn, error) {
 		return nil, errors.New("test: broker unreachable")
 	}
 	if d.proxy != nil {
-		addr = d.proxy.addr()
+		addr = d.proxy.Addr()
 	}
 	c, err := net.DialTimeout(network, addr, 10*time.Second)
 	if err != nil {
@@ -94,7 +94,7 @@ type testEnv struct {
 
 // newTestEnv connects a ConnectionWrapper (reconnect backoff 300ms, through
 // a testDialer) and builds a publisher on it with cfg changed by mod.
-func newTestEnv(t *testing.T, proxy *freezeProxy, mod func(*AMQPConfig)) *testEnv {
+func newTestEnv(t *testing.T, proxy *brokertest.Proxy, mod func(*AMQPConfig)) *testEnv {
 	t.Helper()
 	e := &testEnv{uri: brokertest.AMQPURI(t), dialer: &testDialer{proxy: proxy}, obs: newRecObserver(), logs: &syncbuf.Buffer{}}
 	watch := newConnWatch(nil)

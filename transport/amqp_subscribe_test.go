@@ -12,6 +12,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	amqp091 "github.com/rabbitmq/amqp091-go"
 
+	"github.com/labsea/metricsender/codec"
 	"github.com/labsea/metricsender/internal/brokertest"
 	"github.com/labsea/metricsender/transport"
 	"github.com/labsea/metricsender/transport/transporttest"
@@ -283,4 +284,37 @@ func TestAMQPResumesAfterQueueDeleted(t *testing.T) {
 	roundTrip(t, p, ch, w+".a", "after")
 
 	transporttest.CloseWithin(t, p, 30*time.Second, "after the queue was deleted and declared again")
+}
+
+// When the broker's side of the socket goes away (the broker stops, or the
+// network drops), amqp091-go reports a frame error, as it does for a frame
+// it cannot parse. Only the latter loses a message: the subscriber must
+// resume without handing out a decode error for the former.
+func TestAMQPSocketLossIsNotABadMessage(t *testing.T) {
+	uri, w, cfg := namedQueueConfig(t)
+	proxy, proxied := brokertest.NewAMQPProxy(t, uri)
+	cfg.URI = proxied
+	p := openAMQP(t, cfg)
+	ch := subscribe(t, p, "")
+	roundTrip(t, p, ch, w+".a", "before")
+
+	if n := proxy.Cut(); n == 0 {
+		t.Fatal("no connection through the proxy to cut")
+	}
+	brokertest.Publish(t, uri, "is", w+".a", amqp091.Publishing{Body: []byte("after")})
+	for {
+		// "before" may come again: its ack can be lost with the socket.
+		m := next(t, ch)
+		if reason := m.Metadata.Get(codec.KeyDecodeError); reason != "" {
+			t.Fatalf("the cut was handed out as a bad message: %s", reason)
+		}
+		if string(m.Payload) == "after" {
+			break
+		}
+		if string(m.Payload) != "before" {
+			t.Fatalf("received %q, want before or after", m.Payload)
+		}
+	}
+
+	transporttest.CloseWithin(t, p, 30*time.Second, "after the socket was cut")
 }
