@@ -211,22 +211,23 @@ func TestTickSpan(t *testing.T) {
 	cases := []struct {
 		name  string
 		logs  []logLine
+		start time.Time
 		span  time.Duration
 		count int
 	}{
 		{name: "none", logs: []logLine{{Msg: "starting"}}},
 		{name: "one tick", logs: []logLine{line(100*time.Millisecond, 40*time.Millisecond, 1000)},
-			span: 40 * time.Millisecond, count: 1000},
+			start: t0.Add(60 * time.Millisecond), span: 40 * time.Millisecond, count: 1000},
 		{name: "two ticks and others", logs: []logLine{{Msg: "starting", Time: t0},
 			line(100*time.Millisecond, 40*time.Millisecond, 1000), line(150*time.Millisecond, 45*time.Millisecond, 1000),
 			{Msg: "stopped", Time: t0.Add(time.Second)}},
-			span: 90 * time.Millisecond, count: 2000},
+			start: t0.Add(60 * time.Millisecond), span: 90 * time.Millisecond, count: 2000},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			span, n := cliRun{logs: tc.logs}.tickSpan()
-			if span != tc.span || n != tc.count {
-				t.Errorf("tickSpan = %v, %d; want %v, %d", span, n, tc.span, tc.count)
+			start, span, n := cliRun{logs: tc.logs}.tickSpan()
+			if !start.Equal(tc.start) || span != tc.span || n != tc.count {
+				t.Errorf("tickSpan = %v, %v, %d; want %v, %v, %d", start, span, n, tc.start, tc.span, tc.count)
 			}
 		})
 	}

@@ -104,19 +104,20 @@ func (r cliRun) line(msg string) (logLine, bool) {
 	return logLine{}, false
 }
 
-// tickSpan is the time from the start of the first tick (its log time minus
-// its took) to the end of the last, and the messages sent in between: the
-// send rate without process start-up and broker connection.
-func (r cliRun) tickSpan() (time.Duration, int) {
+// tickSpan is the start of the first tick (its log time minus its took),
+// the time from there to the end of the last, and the messages sent in
+// between: the send rate without process start-up and broker connection.
+func (r cliRun) tickSpan() (time.Time, time.Duration, int) {
 	t := r.ticks()
 	if len(t) == 0 {
-		return 0, 0
+		return time.Time{}, 0, 0
 	}
 	n := 0
 	for _, l := range t {
 		n += l.Messages
 	}
-	return t[len(t)-1].Time.Sub(t[0].Time.Add(-t[0].Took)), n
+	start := t[0].Time.Add(-t[0].Took)
+	return start, t[len(t)-1].Time.Sub(start), n
 }
 
 // pollHWM returns the largest VmHWM of pid read every 10 ms until stop.

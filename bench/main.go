@@ -13,7 +13,12 @@
 //     it, and by the real binary `metricsender send --count 100`. Same
 //     messages (same seed, codec, routing keys Metrics.app-N, headers, body
 //     size), mandatory, into one queue bound with Metrics.*; each run
-//     must leave exactly 100,000 messages in it (then purged).
+//     must leave exactly 100,000 messages in it (then purged). With
+//     confirms every side is timed until the last confirm; without, until
+//     the queue holds all 100,000 (polled every 5 ms from a connection of
+//     the bench's own), since a client's last write returns long before
+//     the broker has taken what its socket buffered; the time to the last
+//     write is printed beside it.
 //   - receive: the queue prefilled with those 100,000 messages is drained by
 //     a plain consumer (prefetch 1000, one ack per message) or by
 //     `metricsender receive --queue Q --output json --count 100000`.

@@ -11,7 +11,7 @@ import (
 // properties are what metricsender would have sent) with confirms, and
 // waits until the queue holds all of them.
 func prefill(b *broker, queue string, msgs []publishing) error {
-	if _, err := plainSend(b.uri, b.exchange, msgs, true); err != nil {
+	if _, _, err := plainSend(b.uri, b.exchange, msgs, true); err != nil {
 		return fmt.Errorf("prefill: %w", err)
 	}
 	n, err := b.settle(queue, len(msgs))

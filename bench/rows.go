@@ -57,13 +57,29 @@ func (b *bench) sendRow(ctx context.Context, confirm bool) (sendSeries, error) {
 			if r%2 == 1 {
 				side = sides[len(sides)-1-i]
 			}
+			var land *landing
+			stopLand := make(chan struct{})
+			if !confirm && want > 0 {
+				var err error
+				if land, err = watchLanding(b.opts.uri, queue, want, stopLand); err != nil {
+					return out, err
+				}
+			}
 			s, err := b.sendSide(ctx, side, confirm, []string{b.opts.bin}, nil)
 			if err != nil {
+				close(stopLand)
 				return out, fmt.Errorf("send %s round %d %s: %w", mode, r+1, side, err)
 			}
 			n, err := b.br.settle(queue, want)
 			if err != nil {
+				close(stopLand)
 				return out, err
+			}
+			if land != nil {
+				s, err = landed(s, land, stopLand, n == want)
+				if err != nil {
+					return out, fmt.Errorf("send %s round %d %s: %w", mode, r+1, side, err)
+				}
 			}
 			sh, err := b.br.sample(queue)
 			if err != nil {
@@ -73,7 +89,7 @@ func (b *bench) sendRow(ctx context.Context, confirm bool) (sendSeries, error) {
 				return out, err
 			}
 			b.log.Info("send", "confirm", mode, "round", r+1, "side", side, "rate", fmtRate(s.rate()),
-				"took", s.dur.Round(time.Millisecond), "in_queue", n, "shape", sh.String())
+				"took", s.dur.Round(time.Millisecond), "written", s.written.Round(time.Millisecond), "in_queue", n, "shape", sh.String())
 			if n != want {
 				return out, fmt.Errorf("send %s round %d %s: queue holds %d messages, want exactly %d", mode, r+1, side, n, want)
 			}
@@ -90,6 +106,25 @@ func (b *bench) sendRow(ctx context.Context, confirm bool) (sendSeries, error) {
 	return out, nil
 }
 
+// landed makes s's timed part end when the broker held every message (the
+// landing), keeping the time to the last write as s.written. all says
+// whether the queue got them all; the watch gets a moment to see it.
+func landed(s sample, land *landing, stop chan struct{}, all bool) (sample, error) {
+	if all {
+		select {
+		case <-land.done:
+		case <-time.After(time.Second):
+		}
+	}
+	close(stop)
+	at, err := land.wait()
+	if err != nil {
+		return s, err
+	}
+	s.written, s.dur = s.dur, at.Sub(s.start)
+	return s, nil
+}
+
 // sendSide runs one side of a send row once. For "cli", bin is the binary
 // and env its extra environment; the timed part is the tick span (first
 // tick's start to last tick's end, from the tick log lines), the process
@@ -98,11 +133,11 @@ func (b *bench) sendSide(ctx context.Context, side string, confirm bool, bin []s
 	cpu0, br0 := selfCPU(), b.br.cpu()
 	switch side {
 	case "plain":
-		d, err := plainSend(b.opts.uri, b.opts.exchange, b.msgs, confirm)
-		return sample{msgs: len(b.msgs), dur: d, cpu: selfCPU() - cpu0, broker: b.br.cpu() - br0}, err
+		start, d, err := plainSend(b.opts.uri, b.opts.exchange, b.msgs, confirm)
+		return sample{msgs: len(b.msgs), start: start, dur: d, cpu: selfCPU() - cpu0, broker: b.br.cpu() - br0}, err
 	case "path":
-		d, n, err := pathSend(ctx, b.opts.uri, b.opts.exchange, b.cfg, sendTicks, b.opts.shard, confirm, nil)
-		return sample{msgs: n, dur: d, cpu: selfCPU() - cpu0, broker: b.br.cpu() - br0}, err
+		start, d, n, err := pathSend(ctx, b.opts.uri, b.opts.exchange, b.cfg, sendTicks, b.opts.shard, confirm, nil)
+		return sample{msgs: n, start: start, dur: d, cpu: selfCPU() - cpu0, broker: b.br.cpu() - br0}, err
 	}
 	r, err := runCLI(ctx, bin, []string{"send", "--config", b.cfgPath, "--interval", "1ms",
 		"--count", strconv.Itoa(sendTicks), "--confirm=" + strconv.FormatBool(confirm), "--http-addr", "",
@@ -110,8 +145,8 @@ func (b *bench) sendSide(ctx context.Context, side string, confirm bool, bin []s
 	if err != nil {
 		return sample{}, err
 	}
-	span, n := r.tickSpan()
-	return sample{msgs: n, dur: span, wall: r.wall, cpu: r.cpu, broker: b.br.cpu() - br0, rss: r.maxRSS}, nil
+	start, span, n := r.tickSpan()
+	return sample{msgs: n, start: start, dur: span, wall: r.wall, cpu: r.cpu, broker: b.br.cpu() - br0, rss: r.maxRSS}, nil
 }
 
 // receiveRow prefills a queue with the send row's 100k messages before each

@@ -23,20 +23,20 @@ const confirmWindow = 1000
 // plainSend publishes msgs on one channel in a tight loop, mandatory as
 // metricsender publishes. With confirm, it keeps a sliding window of
 // confirmWindow unconfirmed messages and returns once all are confirmed.
-// The time excludes dialling.
-func plainSend(uri, exchange string, msgs []publishing, confirm bool) (time.Duration, error) {
+// It returns when the loop started (dialling excluded) and how long it took.
+func plainSend(uri, exchange string, msgs []publishing, confirm bool) (time.Time, time.Duration, error) {
 	conn, err := amqp091.Dial(uri)
 	if err != nil {
-		return 0, fmt.Errorf("plain send: dial: %w", err)
+		return time.Time{}, 0, fmt.Errorf("plain send: dial: %w", err)
 	}
 	defer conn.Close()
 	ch, err := conn.Channel()
 	if err != nil {
-		return 0, fmt.Errorf("plain send: channel: %w", err)
+		return time.Time{}, 0, fmt.Errorf("plain send: channel: %w", err)
 	}
 	if confirm {
 		if err := ch.Confirm(false); err != nil {
-			return 0, fmt.Errorf("plain send: confirm mode: %w", err)
+			return time.Time{}, 0, fmt.Errorf("plain send: confirm mode: %w", err)
 		}
 	}
 	ring := make([]*amqp091.DeferredConfirmation, confirmWindow)
@@ -44,22 +44,22 @@ func plainSend(uri, exchange string, msgs []publishing, confirm bool) (time.Dura
 	for i, m := range msgs {
 		dc, err := ch.PublishWithDeferredConfirm(exchange, m.key, true, false, m.pub)
 		if err != nil {
-			return 0, fmt.Errorf("plain send: publish %d: %w", i, err)
+			return time.Time{}, 0, fmt.Errorf("plain send: publish %d: %w", i, err)
 		}
 		if !confirm {
 			continue
 		}
 		if old := ring[i%confirmWindow]; old != nil && !old.Wait() {
-			return 0, fmt.Errorf("plain send: message %d nacked", i-confirmWindow)
+			return time.Time{}, 0, fmt.Errorf("plain send: message %d nacked", i-confirmWindow)
 		}
 		ring[i%confirmWindow] = dc
 	}
 	for _, dc := range ring {
 		if dc != nil && !dc.Wait() {
-			return 0, errors.New("plain send: nacked")
+			return time.Time{}, 0, errors.New("plain send: nacked")
 		}
 	}
-	return time.Since(start), nil
+	return start, time.Since(start), nil
 }
 
 // pathSend runs metricsender's send path in this process, built as
@@ -71,20 +71,20 @@ func plainSend(uri, exchange string, msgs []publishing, confirm bool) (time.Dura
 // the HTTP server. The time covers Schedule.Run only (connection set-up
 // excluded), and ends when every shard was published (and, with confirm,
 // confirmed). shard is the events per router message (0: the codec's
-// default, what the CLI uses). It returns the time and the number of
-// events emitted.
-func pathSend(ctx context.Context, uri, exchange string, cfg *generator.Config, ticks, shard int, confirm bool, logger *slog.Logger) (time.Duration, int, error) {
+// default, what the CLI uses). It returns when Schedule.Run started, the
+// time it took and the number of events emitted.
+func pathSend(ctx context.Context, uri, exchange string, cfg *generator.Config, ticks, shard int, confirm bool, logger *slog.Logger) (time.Time, time.Duration, int, error) {
 	pair, err := transport.New(ctx, "amqp", transport.Options{
 		URI: uri, Exchange: exchange, Confirm: confirm, Topics: []string{codec.TopicPrefix + "*"},
 	}, logger)
 	if err != nil {
-		return 0, 0, fmt.Errorf("path send: connect: %w", err)
+		return time.Time{}, 0, 0, fmt.Errorf("path send: connect: %w", err)
 	}
 	defer pair.Close()
 	source := codec.NewSource(shard)
 	router, err := message.NewRouter(message.RouterConfig{CloseTimeout: 30 * time.Second}, watermill.NopLogger{})
 	if err != nil {
-		return 0, 0, fmt.Errorf("path send: router: %w", err)
+		return time.Time{}, 0, 0, fmt.Errorf("path send: router: %w", err)
 	}
 	router.AddMiddleware(codec.PublishMiddleware(pair.Publisher), codec.Middleware())
 	router.AddHandler("publish", "events", source, codec.TopicPrefix+"*", pair.Publisher,
@@ -94,13 +94,13 @@ func pathSend(ctx context.Context, uri, exchange string, cfg *generator.Config, 
 	select {
 	case <-router.Running():
 	case err := <-routerDone:
-		return 0, 0, fmt.Errorf("path send: start router: %w", err)
+		return time.Time{}, 0, 0, fmt.Errorf("path send: start router: %w", err)
 	}
 	sched, err := generator.NewSchedule(cfg, generator.ScheduleOptions{
 		Run: benchRun, Seed: 1, Interval: time.Millisecond, Count: ticks,
 	})
 	if err != nil {
-		return 0, 0, fmt.Errorf("path send: schedule: %w", err)
+		return time.Time{}, 0, 0, fmt.Errorf("path send: schedule: %w", err)
 	}
 	sent := 0
 	start := time.Now()
@@ -116,10 +116,10 @@ func pathSend(ctx context.Context, uri, exchange string, cfg *generator.Config, 
 	closeErr := router.Close()
 	<-routerDone
 	if runErr != nil {
-		return 0, 0, fmt.Errorf("path send: %w", runErr)
+		return time.Time{}, 0, 0, fmt.Errorf("path send: %w", runErr)
 	}
 	if closeErr != nil {
-		return 0, 0, fmt.Errorf("path send: close router: %w", closeErr)
+		return time.Time{}, 0, 0, fmt.Errorf("path send: close router: %w", closeErr)
 	}
-	return took, sent, nil
+	return start, took, sent, nil
 }

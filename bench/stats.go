@@ -9,12 +9,14 @@ import (
 
 // sample is one measured run of one side.
 type sample struct {
-	msgs   int
-	dur    time.Duration // the timed part (see each side)
-	wall   time.Duration // CLI: process start to exit
-	cpu    time.Duration // client CPU, user+system
-	broker time.Duration // broker CPU during the run
-	rss    int64         // CLI: peak RSS, bytes
+	msgs    int
+	start   time.Time     // when the timed part began
+	dur     time.Duration // the timed part (see each side)
+	written time.Duration // confirms off: start to the last write; dur is then start to landing
+	wall    time.Duration // CLI: process start to exit
+	cpu     time.Duration // client CPU, user+system
+	broker  time.Duration // broker CPU during the run
+	rss     int64         // CLI: peak RSS, bytes
 }
 
 func (s sample) rate() float64 {
