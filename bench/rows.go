@@ -88,8 +88,11 @@ func (b *bench) sendRow(ctx context.Context, confirm bool) (sendSeries, error) {
 			if err := b.br.purge(queue); err != nil {
 				return out, err
 			}
-			b.log.Info("send", "confirm", mode, "round", r+1, "side", side, "rate", fmtRate(s.rate()),
-				"took", s.dur.Round(time.Millisecond), "written", s.written.Round(time.Millisecond), "in_queue", n, "shape", sh.String())
+			attrs := []any{"confirm", mode, "round", r + 1, "side", side, "rate", fmtRate(s.rate()), "took", s.dur.Round(time.Millisecond)}
+			if land != nil {
+				attrs = append(attrs, "written", s.written.Round(time.Millisecond))
+			}
+			b.log.Info("send", append(attrs, "in_queue", n, "shape", sh.String())...)
 			if n != want {
 				return out, fmt.Errorf("send %s round %d %s: queue holds %d messages, want exactly %d", mode, r+1, side, n, want)
 			}
