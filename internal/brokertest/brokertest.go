@@ -7,7 +7,8 @@
 // it, so it must not import transport (nor anything that does).
 //
 // Every helper takes the test, marks itself t.Helper and fails the test on
-// an unexpected broker error; none keeps state between calls.
+// an unexpected broker error; none keeps state between calls, but for
+// Proxy, which stands between a client and the broker until the test ends.
 package brokertest
 
 import (
