@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -24,8 +25,8 @@ type landing struct {
 	err  error
 }
 
-// watchLanding starts watching queue on the broker at uri. Stop it with
-// wait.
+// watchLanding starts watching queue on the broker at uri, until the
+// queue holds want messages or stop is closed.
 func watchLanding(uri, queue string, want int, stop <-chan struct{}) (*landing, error) {
 	conn, err := amqp091.Dial(uri)
 	if err != nil {
@@ -62,15 +63,19 @@ func watchLanding(uri, queue string, want int, stop <-chan struct{}) (*landing, 
 	return l, nil
 }
 
-// wait returns when the queue first held want messages; an error when the
-// watch was stopped first or failed.
-func (l *landing) wait() (time.Time, error) {
-	<-l.done
+// result is when the queue first held want messages, or an error when the
+// watch failed or has not seen it (yet).
+func (l *landing) result() (time.Time, error) {
+	select {
+	case <-l.done:
+	default:
+		return time.Time{}, errors.New("landing watch: the queue holds every message, but the watch has not seen it within a second")
+	}
 	if l.err != nil {
 		return time.Time{}, l.err
 	}
 	if l.at.IsZero() {
-		return time.Time{}, fmt.Errorf("landing watch: stopped before the queue held every message")
+		return time.Time{}, errors.New("landing watch: stopped before the queue held every message")
 	}
 	return l.at, nil
 }

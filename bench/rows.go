@@ -57,29 +57,9 @@ func (b *bench) sendRow(ctx context.Context, confirm bool) (sendSeries, error) {
 			if r%2 == 1 {
 				side = sides[len(sides)-1-i]
 			}
-			var land *landing
-			stopLand := make(chan struct{})
-			if !confirm && want > 0 {
-				var err error
-				if land, err = watchLanding(b.opts.uri, queue, want, stopLand); err != nil {
-					return out, err
-				}
-			}
-			s, err := b.sendSide(ctx, side, confirm, []string{b.opts.bin}, nil)
+			s, n, err := b.sendMeasured(ctx, side, confirm, queue, want)
 			if err != nil {
-				close(stopLand)
 				return out, fmt.Errorf("send %s round %d %s: %w", mode, r+1, side, err)
-			}
-			n, err := b.br.settle(queue, want)
-			if err != nil {
-				close(stopLand)
-				return out, err
-			}
-			if land != nil {
-				s, err = landed(s, land, stopLand, n == want)
-				if err != nil {
-					return out, fmt.Errorf("send %s round %d %s: %w", mode, r+1, side, err)
-				}
 			}
 			sh, err := b.br.sample(queue)
 			if err != nil {
@@ -89,7 +69,7 @@ func (b *bench) sendRow(ctx context.Context, confirm bool) (sendSeries, error) {
 				return out, err
 			}
 			attrs := []any{"confirm", mode, "round", r + 1, "side", side, "rate", fmtRate(s.rate()), "took", s.dur.Round(time.Millisecond)}
-			if land != nil {
+			if s.written > 0 {
 				attrs = append(attrs, "written", s.written.Round(time.Millisecond))
 			}
 			b.log.Info("send", append(attrs, "in_queue", n, "shape", sh.String())...)
@@ -109,23 +89,39 @@ func (b *bench) sendRow(ctx context.Context, confirm bool) (sendSeries, error) {
 	return out, nil
 }
 
-// landed makes s's timed part end when the broker held every message (the
-// landing), keeping the time to the last write as s.written. all says
-// whether the queue got them all; the watch gets a moment to see it.
-func landed(s sample, land *landing, stop chan struct{}, all bool) (sample, error) {
-	if all {
-		select {
-		case <-land.done:
-		case <-time.After(time.Second):
+// sendMeasured runs one side once and waits until the queue holds want
+// messages (or stops filling), returning the sample and the count. Without
+// confirms (and with a queue to fill) the sample is timed to landing: its
+// timed part ends when the queue first held want messages, and the time to
+// the last write is kept as written.
+func (b *bench) sendMeasured(ctx context.Context, side string, confirm bool, queue string, want int) (sample, int, error) {
+	var land *landing
+	stop := make(chan struct{})
+	defer close(stop)
+	if !confirm && want > 0 {
+		var err error
+		if land, err = watchLanding(b.opts.uri, queue, want, stop); err != nil {
+			return sample{}, 0, err
 		}
 	}
-	close(stop)
-	at, err := land.wait()
+	s, err := b.sendSide(ctx, side, confirm, []string{b.opts.bin}, nil)
 	if err != nil {
-		return s, err
+		return s, 0, err
+	}
+	n, err := b.br.settle(queue, want)
+	if err != nil || land == nil || n != want {
+		return s, n, err // the caller reports a count other than want
+	}
+	select {
+	case <-land.done: // the watch polls more often than settle: it has seen it, or will at once
+	case <-time.After(time.Second):
+	}
+	at, err := land.result()
+	if err != nil {
+		return s, n, err
 	}
 	s.written, s.dur = s.dur, at.Sub(s.start)
-	return s, nil
+	return s, n, nil
 }
 
 // sendSide runs one side of a send row once. For "cli", bin is the binary
