@@ -21,14 +21,22 @@ import (
 // visible to the handler, as a decode error like any other bad message.
 
 // unreadableFrame tells whether the consumer stopped on a frame amqp091-go
-// could not parse. amqp091-go reports that as a FrameError whose reason is
-// ErrSyntax's text; a FrameError with any other reason is the socket failing
-// under it (EOF or a reset when the broker stops, a failed ack write), which
-// loses no message and must not count as one.
+// could not parse. amqp091-go reports that as a 501 FrameError whose reason
+// is the text of the parse error (ErrSyntax for a field type it does not
+// know, ErrFrame, ErrFrameTooLarge). A 501 with any other reason is the
+// socket failing under it (EOF or a reset when the broker stops, a failed
+// ack write): that loses no message and must not count as one.
 func unreadableFrame(err error) bool {
 	var aerr *amqp091.Error
-	return errors.As(err, &aerr) && aerr.Code == amqp091.FrameError &&
-		strings.Contains(aerr.Reason, amqp091.ErrSyntax.Reason)
+	if !errors.As(err, &aerr) || aerr.Code != amqp091.FrameError {
+		return false
+	}
+	for _, parse := range []*amqp091.Error{amqp091.ErrSyntax, amqp091.ErrFrame, amqp091.ErrFrameTooLarge} {
+		if strings.Contains(aerr.Reason, parse.Reason) {
+			return true
+		}
+	}
+	return false
 }
 
 // unreadableText is the decode error the handler reports for it.

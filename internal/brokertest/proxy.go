@@ -20,7 +20,8 @@ type Proxy struct {
 	mu     sync.Mutex
 	cond   *sync.Cond
 	frozen bool
-	conns  map[net.Conn]bool
+	closed bool                  // the test ended: no new pairs
+	pairs  map[net.Conn]net.Conn // open client side -> its broker side
 }
 
 // NewProxy listens on a free loopback port and forwards to target
@@ -31,9 +32,16 @@ func NewProxy(t testing.TB, target string) *Proxy {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &Proxy{ln: ln, target: target, conns: map[net.Conn]bool{}}
+	p := &Proxy{ln: ln, target: target, pairs: map[net.Conn]net.Conn{}}
 	p.cond = sync.NewCond(&p.mu)
-	t.Cleanup(func() { _ = ln.Close(); p.Freeze(false); p.Cut() })
+	t.Cleanup(func() {
+		_ = ln.Close()
+		p.mu.Lock()
+		p.closed = true
+		p.mu.Unlock()
+		p.Freeze(false)
+		p.Cut()
+	})
 	go p.serve()
 	return p
 }
@@ -71,14 +79,12 @@ func (p *Proxy) Freeze(on bool) {
 func (p *Proxy) Cut() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	n := 0
-	for c, client := range p.conns {
+	for c, b := range p.pairs {
 		_ = c.Close()
-		if client {
-			n++
-		}
+		_ = b.Close()
 	}
-	clear(p.conns)
+	n := len(p.pairs)
+	clear(p.pairs)
 	return n
 }
 
@@ -94,10 +100,26 @@ func (p *Proxy) serve() {
 			continue
 		}
 		p.mu.Lock()
-		p.conns[c], p.conns[b] = true, false
+		if p.closed {
+			p.mu.Unlock()
+			_ = c.Close()
+			_ = b.Close()
+			return
+		}
+		p.pairs[c] = b
 		p.mu.Unlock()
-		go func() { _, _ = io.Copy(b, c); _ = b.Close() }()
-		go func() { p.copyFreezable(c, b); _ = c.Close() }()
+		var once sync.Once
+		end := func() { // whichever copy ends first ends the pair
+			once.Do(func() {
+				_ = c.Close()
+				_ = b.Close()
+				p.mu.Lock()
+				delete(p.pairs, c)
+				p.mu.Unlock()
+			})
+		}
+		go func() { _, _ = io.Copy(b, c); end() }()
+		go func() { p.copyFreezable(c, b); end() }()
 	}
 }
 
