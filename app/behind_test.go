@@ -13,8 +13,8 @@ import (
 
 // When the schedule runs ahead of what the broker takes (here 200 messages
 // due every millisecond, with confirms), send falls behind: every tick is
-// still sent, exactly once and in order, late, and the tick log says how
-// late. The queue then holds exactly deployments x count messages (issue 5,
+// still sent, one after another in grid order, late, and the tick log says
+// how late. The queue then holds exactly deployments x count messages (issue 5,
 // item 2, at a size a test can afford).
 func TestSendBehindScheduleSendsEveryTickLate(t *testing.T) {
 	uri := brokertest.AMQPURI(t)

@@ -19,15 +19,22 @@ const landingPoll = 5 * time.Millisecond
 // socket buffers and whether RabbitMQ's flow control held the writer back,
 // which differs from run to run. The time to landing is the same for any
 // client, so it compares two clients on what a consumer sees.
+//
+// The landing is seen when a poll's answer says so: up to landingPoll plus
+// a broker round trip after it happened, against 3-4 s runs, alike for
+// every client.
 type landing struct {
-	done chan struct{}
-	at   time.Time // set before done closes; zero if never reached
-	err  error
+	done      chan struct{}
+	at        time.Time     // set before done closes; zero if never reached
+	brokerCPU time.Duration // the broker's CPU time at the landing
+	err       error
 }
 
 // watchLanding starts watching queue on the broker at uri, until the
-// queue holds want messages or stop is closed.
-func watchLanding(uri, queue string, want int, stop <-chan struct{}) (*landing, error) {
+// queue holds want messages or stop is closed. At the landing it also
+// reads brokerCPU (nil: not read), so that the broker's CPU per message
+// covers the same span as the rate.
+func watchLanding(uri, queue string, want int, stop <-chan struct{}, brokerCPU func() time.Duration) (*landing, error) {
 	conn, err := amqp091.Dial(uri)
 	if err != nil {
 		return nil, fmt.Errorf("landing watch: dial: %w", err)
@@ -51,6 +58,9 @@ func watchLanding(uri, queue string, want int, stop <-chan struct{}) (*landing, 
 			}
 			if q.Messages >= want {
 				l.at = time.Now()
+				if brokerCPU != nil {
+					l.brokerCPU = brokerCPU()
+				}
 				return
 			}
 			select {

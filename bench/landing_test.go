@@ -24,7 +24,8 @@ func TestLanding(t *testing.T) {
 
 	stop := make(chan struct{})
 	defer close(stop)
-	l, err := watchLanding(uri, queue, 3, stop)
+	var polls int // the broker CPU is read at the landing, once
+	l, err := watchLanding(uri, queue, 3, stop, func() time.Duration { polls++; return 42 * time.Second })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,12 +47,15 @@ func TestLanding(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if at.Before(last) || at.After(time.Now()) {
-		t.Errorf("landed at %s, want between the last publish (%s) and now", at, last)
+	if at.Before(last) {
+		t.Errorf("landed at %s, before the last publish (%s)", at, last)
+	}
+	if l.brokerCPU != 42*time.Second || polls != 1 {
+		t.Errorf("broker CPU %s read %d times, want 42s read once, at the landing", l.brokerCPU, polls)
 	}
 
 	stopEarly := make(chan struct{})
-	l2, err := watchLanding(uri, queue, 4, stopEarly)
+	l2, err := watchLanding(uri, queue, 4, stopEarly, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

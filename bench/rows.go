@@ -92,15 +92,17 @@ func (b *bench) sendRow(ctx context.Context, confirm bool) (sendSeries, error) {
 // sendMeasured runs one side once and waits until the queue holds want
 // messages (or stops filling), returning the sample and the count. Without
 // confirms (and with a queue to fill) the sample is timed to landing: its
-// timed part ends when the queue first held want messages, and the time to
-// the last write is kept as written.
+// timed part ends when the queue first held want messages, the time to the
+// last write is kept as written, and the broker's CPU is counted up to the
+// landing.
 func (b *bench) sendMeasured(ctx context.Context, side string, confirm bool, queue string, want int) (sample, int, error) {
 	var land *landing
 	stop := make(chan struct{})
 	defer close(stop)
+	br0 := b.br.cpu()
 	if !confirm && want > 0 {
 		var err error
-		if land, err = watchLanding(b.opts.uri, queue, want, stop); err != nil {
+		if land, err = watchLanding(b.opts.uri, queue, want, stop, b.br.cpu); err != nil {
 			return sample{}, 0, err
 		}
 	}
@@ -121,6 +123,9 @@ func (b *bench) sendMeasured(ctx context.Context, side string, confirm bool, que
 		return s, n, err
 	}
 	s.written, s.dur = s.dur, at.Sub(s.start)
+	if land.brokerCPU > 0 {
+		s.broker = land.brokerCPU - br0
+	}
 	return s, n, nil
 }
 
