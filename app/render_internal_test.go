@@ -10,9 +10,10 @@ import (
 	"github.com/labsea/metricsender/generator"
 )
 
-// jsonLine is what the hand-written JSON renderer must print, as
-// encoding/json prints it.
-type jsonLine struct {
+// JSONLine is one line of `receive --output json`: what the hand-written
+// renderer must print, as encoding/json prints it, and what the external
+// tests decode its output into.
+type JSONLine struct {
 	App           string            `json:"app"`
 	Topic         string            `json:"topic"`
 	Metrics       map[string]string `json:"metrics"`
@@ -45,7 +46,7 @@ func TestJSONRendererMatchesEncodingJSON(t *testing.T) {
 			if err := (jsonRenderer{}).Render(&got, tt.r); err != nil {
 				t.Fatal(err)
 			}
-			line := jsonLine{App: tt.r.App, Topic: tt.r.Topic, Metrics: map[string]string{}, CorrelationID: tt.r.CorrelationID}
+			line := JSONLine{App: tt.r.App, Topic: tt.r.Topic, Metrics: map[string]string{}, CorrelationID: tt.r.CorrelationID}
 			for _, m := range tt.r.Metrics {
 				line.Metrics[m.Name] = m.Value.Text
 			}

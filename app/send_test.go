@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/labsea/metricsender/app"
 )
 
 // exampleValues are the lists of examples/metricsender.yaml.
@@ -15,21 +17,11 @@ var exampleValues = map[string]map[string][]string{
 	"app2": {"cpu": {"0.2", "0.4"}, "gpu": {"0", "1"}},
 }
 
-type jsonLine struct {
-	App           string            `json:"app"`
-	Topic         string            `json:"topic"`
-	Metrics       map[string]string `json:"metrics"`
-	Seq           *uint64           `json:"seq"`
-	Run           *string           `json:"run"`
-	Time          string            `json:"time"`
-	CorrelationID string            `json:"correlation_id"`
-}
-
-func decodeLines(t *testing.T, stdout string) []jsonLine {
+func decodeLines(t *testing.T, stdout string) []app.JSONLine {
 	t.Helper()
-	var lines []jsonLine
+	var lines []app.JSONLine
 	for _, l := range strings.Split(strings.TrimSpace(stdout), "\n") {
-		var jl jsonLine
+		var jl app.JSONLine
 		dec := json.NewDecoder(strings.NewReader(l))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&jl); err != nil {
