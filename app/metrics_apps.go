@@ -11,12 +11,12 @@ import (
 )
 
 // appSeries is what one deployment's series hold: its published and
-// unroutable counts and the last numeric value of each metric.
+// unroutable counts and the last numeric value of each metric. A counter's
+// series shows once it is above zero (as a labelled child of a CounterVec
+// shows once used; every transport reports at least one message), not for
+// every deployment from the start.
 type appSeries struct {
 	published, unroutable atomic.Uint64
-	// seen: a series shows once it has something (as a labelled child of
-	// a CounterVec would), not for every deployment from the start.
-	publishedSeen, unroutableSeen atomic.Bool
 
 	// Guarded by appCollector.mu (write lock to change, read lock to read).
 	names  []string  // the metrics of the deployment's last event, in order
@@ -58,7 +58,13 @@ func (c *appCollector) series(app string) *appSeries {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if s = c.apps[app]; s == nil {
+	return c.seriesLocked(app)
+}
+
+// seriesLocked is series for a caller that holds c.mu for writing.
+func (c *appCollector) seriesLocked(app string) *appSeries {
+	s := c.apps[app]
+	if s == nil {
 		s = &appSeries{}
 		c.apps[app] = s
 	}
@@ -66,15 +72,11 @@ func (c *appCollector) series(app string) *appSeries {
 }
 
 func (c *appCollector) published(app string, n int) {
-	s := c.series(app)
-	s.published.Add(uint64(n))
-	s.publishedSeen.Store(true)
+	c.series(app).published.Add(uint64(n))
 }
 
 func (c *appCollector) unroutable(app string) {
-	s := c.series(app)
-	s.unroutable.Add(1)
-	s.unroutableSeen.Store(true)
+	c.series(app).unroutable.Add(1)
 }
 
 // observe records the last values of a tick's events. A metric a
@@ -84,11 +86,7 @@ func (c *appCollector) observe(events []generator.Event) {
 	defer c.mu.Unlock()
 	for i := range events {
 		ev := &events[i]
-		s := c.apps[ev.App]
-		if s == nil {
-			s = &appSeries{}
-			c.apps[ev.App] = s
-		}
+		s := c.seriesLocked(ev.App)
 		if !sameNames(s.names, ev.Metrics) {
 			s.rename(ev.Metrics)
 		}
@@ -158,7 +156,6 @@ func (c *appCollector) Collect(ch chan<- prometheus.Metric) {
 	type row struct {
 		app                   string
 		published, unroutable uint64
-		pubSeen, unrSeen      bool
 		names                 []string // replaced, never changed in place
 		values                []float64
 		has                   []bool
@@ -168,16 +165,15 @@ func (c *appCollector) Collect(ch chan<- prometheus.Metric) {
 	for app, s := range c.apps {
 		rows = append(rows, row{
 			app: app, published: s.published.Load(), unroutable: s.unroutable.Load(),
-			pubSeen: s.publishedSeen.Load(), unrSeen: s.unroutableSeen.Load(),
 			names: s.names, values: slices.Clone(s.values), has: slices.Clone(s.has),
 		})
 	}
 	c.mu.RUnlock()
 	for _, r := range rows {
-		if r.pubSeen {
+		if r.published > 0 {
 			ch <- prometheus.MustNewConstMetric(c.publishedDesc, prometheus.CounterValue, float64(r.published), r.app)
 		}
-		if r.unrSeen {
+		if r.unroutable > 0 {
 			ch <- prometheus.MustNewConstMetric(c.unroutableDesc, prometheus.CounterValue, float64(r.unroutable), r.app)
 		}
 		for i, name := range r.names {
