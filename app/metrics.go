@@ -87,14 +87,8 @@ func newSendMetrics(reg prometheus.Registerer, perApp bool) *sendMetrics {
 		reg.MustRegister(m.apps)
 	} else {
 		const totals = " (all deployments: per-deployment series are off, see --app-metrics-limit)"
-		m.publishedAll = prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "metricsender_messages_published_total",
-			Help: "Messages accepted by the broker (confirmed, with confirms on)" + totals,
-		})
-		m.unroutableAll = prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "metricsender_unroutable_total",
-			Help: "Messages the broker returned because no queue was bound" + totals,
-		})
+		m.publishedAll = prometheus.NewCounter(prometheus.CounterOpts{Name: publishedName, Help: publishedHelp + totals})
+		m.unroutableAll = prometheus.NewCounter(prometheus.CounterOpts{Name: unroutableName, Help: unroutableHelp + totals})
 		reg.MustRegister(m.publishedAll, m.unroutableAll)
 	}
 	// Both results show from the start, so a rate() over them works at once.

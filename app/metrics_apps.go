@@ -36,12 +36,19 @@ type appCollector struct {
 	apps map[string]*appSeries // by deployment name
 }
 
+// The counters that are per deployment or totals (--app-metrics-limit)
+// keep one name either way, so a sum() over them reads the same.
+const (
+	publishedName  = "metricsender_messages_published_total"
+	publishedHelp  = "Messages accepted by the broker (confirmed, with confirms on)"
+	unroutableName = "metricsender_unroutable_total"
+	unroutableHelp = "Messages the broker returned because no queue was bound"
+)
+
 func newAppCollector() *appCollector {
 	return &appCollector{
-		publishedDesc: prometheus.NewDesc("metricsender_messages_published_total",
-			"Messages accepted by the broker (confirmed, with confirms on), by deployment.", []string{"app"}, nil),
-		unroutableDesc: prometheus.NewDesc("metricsender_unroutable_total",
-			"Messages the broker returned because no queue was bound, by deployment.", []string{"app"}, nil),
+		publishedDesc:  prometheus.NewDesc(publishedName, publishedHelp+", by deployment.", []string{"app"}, nil),
+		unroutableDesc: prometheus.NewDesc(unroutableName, unroutableHelp+", by deployment.", []string{"app"}, nil),
 		lastValueDesc: prometheus.NewDesc("metricsender_last_value",
 			"The last value sent, in base units (200m -> 0.2, 128Mi -> 134217728); none for non-numeric values.", []string{"app", "metric"}, nil),
 		apps: make(map[string]*appSeries),
