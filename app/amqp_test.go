@@ -239,3 +239,37 @@ func TestExchangeDeclaredWithOtherFlags(t *testing.T) {
 		t.Errorf("want one clear line naming the exchange, got:\n%s", stderr)
 	}
 }
+
+// With nothing bound, every message of every deployment comes back from the
+// broker. The log must stay readable anyway: the first one, then summaries.
+func TestSendUnroutableDoesNotFloodTheLog(t *testing.T) {
+	uri := brokertest.AMQPURI(t)
+	app := fmt.Sprintf("flood%d", time.Now().UnixNano())
+	cfg := writeFile(t, "c.yaml", fmt.Sprintf(`deployments:
+  - name: %s
+    count: 1000
+    metrics:
+      cpu: [0.5]
+`, app))
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	code, _, stderr := runCLI(t, ctx, "send", "-c", cfg, "--uri", uri, "--interval", "100ms", "--count", "10", "--http-addr", "")
+	if code != 0 {
+		t.Fatalf("send exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stderr, `msg="message unroutable`) {
+		t.Fatalf("no unroutable warning at all: the messages were routed, so this test proves nothing:\n%s", stderr)
+	}
+	warnings := 0
+	for _, l := range strings.Split(stderr, "\n") {
+		if strings.Contains(l, "level=WARN") || strings.Contains(l, "level=ERROR") {
+			warnings++
+		}
+	}
+	if warnings >= 5 {
+		t.Errorf("%d warning lines for 10 ticks of 1,000 unroutable deployments, want < 5:\n%s", warnings, stderr)
+	}
+	if !regexp.MustCompile(`unroutable=\d+ deployments=\d+ example=Metrics\.` + app).MatchString(stderr) {
+		t.Errorf("no summary line with unroutable=N deployments=D example=Metrics.%s…:\n%s", app, stderr)
+	}
+}

@@ -253,6 +253,7 @@ func (p *amqpPublisher) Shutdown(ctx context.Context) error {
 	p.dropMu.Lock()
 	p.logDropsLocked("shutdown", time.Now())
 	p.dropMu.Unlock()
+	p.unroutable.Flush()
 	close(p.stop)
 	p.closeChannels()
 	return nil

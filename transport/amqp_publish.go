@@ -1,7 +1,6 @@
 package transport
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,6 +13,7 @@ import (
 	amqp091 "github.com/rabbitmq/amqp091-go"
 
 	"github.com/labsea/metricsender/codec"
+	"github.com/labsea/metricsender/internal/throttle"
 )
 
 var (
@@ -106,8 +106,7 @@ type amqpPublisher struct {
 	dropTotal   int
 	dropLogged  time.Time
 
-	unroutableMu sync.Mutex
-	unroutable   map[string]struct{}
+	unroutable *throttle.Warning
 }
 
 // publisherOption configures newAMQPPublisher.
@@ -136,15 +135,18 @@ func newAMQPPublisher(conn *wamqp.ConnectionWrapper, cfg AMQPConfig, logger *slo
 		cfg.Buffer = DefaultAMQPConfig("").Buffer
 	}
 	p := &amqpPublisher{
-		conn:       conn,
-		cfg:        cfg,
-		log:        logger,
-		obs:        cfg.Observer,
-		pool:       newChannelPool(cfg.ChannelPoolSize),
-		buf:        newOutageBuffer(cfg.Buffer),
-		flushSem:   make(chan struct{}, 1),
-		stop:       make(chan struct{}),
-		unroutable: make(map[string]struct{}),
+		conn:     conn,
+		cfg:      cfg,
+		log:      logger,
+		obs:      cfg.Observer,
+		pool:     newChannelPool(cfg.ChannelPoolSize),
+		buf:      newOutageBuffer(cfg.Buffer),
+		flushSem: make(chan struct{}, 1),
+		stop:     make(chan struct{}),
+		unroutable: throttle.New(logger, throttle.Config{
+			Message:  "message unroutable: no queue is bound for its routing key",
+			CountKey: "unroutable", KeysKey: "deployments",
+		}),
 	}
 	for _, o := range opts {
 		o(p)
@@ -314,19 +316,14 @@ func (p *amqpPublisher) live() *session {
 	return nil
 }
 
-// noteUnroutable counts a returned message and warns once per routing key.
+// noteUnroutable counts a returned message. The log has the first one,
+// then a summary line a minute while they go on: with nothing bound, every
+// message of every deployment comes back, and a line each would bury the
+// log (100,000 deployments, 100,000 lines a tick).
 func (p *amqpPublisher) noteUnroutable(r amqp091.Return) {
 	p.obs.Unroutable(r.RoutingKey)
-	p.unroutableMu.Lock()
-	_, seen := p.unroutable[r.RoutingKey]
-	p.unroutable[r.RoutingKey] = struct{}{}
-	p.unroutableMu.Unlock()
-	level := slog.LevelWarn
-	if seen {
-		level = slog.LevelDebug
-	}
-	p.log.Log(context.Background(), level, "message unroutable: no queue is bound for its routing key (further ones at debug)",
-		"exchange", r.Exchange, "routing_key", r.RoutingKey, "reply", r.ReplyText)
+	p.unroutable.Warn(r.RoutingKey, "exchange", r.Exchange, "routing_key", r.RoutingKey, "reply", r.ReplyText)
+	p.log.Debug("message unroutable", "routing_key", r.RoutingKey)
 }
 
 // closeChannels closes the pool's idle channels, each bounded by closeGrace.
