@@ -30,37 +30,47 @@ type Received struct {
 	// CorrelationID is the is-wire correlation id as sent (not checked).
 	CorrelationID string
 	// Metrics come from the metric.* metadata (the AMQP headers), sorted by
-	// name. Value.Text is the header text; Num and HasNum are set when the
-	// text is a finite decimal number or a Kubernetes quantity ("200m" is
-	// 0.2, "128Mi" 134217728).
+	// name, without RPCStatus. Value.Text is the header text; Num and
+	// HasNum are set when the text is a finite decimal number or a
+	// Kubernetes quantity ("200m" is 0.2, "128Mi" 134217728).
 	Metrics []generator.Metric
 	// Time is KeyTimestamp (milliseconds), or, without it, the envelope's
 	// time, in UTC; zero when neither is there.
 	Time time.Time
-	// HasEnvelope reports that the body was metricsender's JSON envelope.
+	// HasEnvelope reports that the body was metricsender's JSON envelope
+	// and agreed with the headers.
 	HasEnvelope bool
 	// Seq and Run come from the envelope; zero and empty without one.
 	Seq uint64
 	Run string
+	// Mismatch says how the body, shaped like metricsender's envelope,
+	// disagrees with the headers; empty when it agrees or is not an
+	// envelope. Such a message is read from its headers alone.
+	Mismatch string
 }
 
-// Decode reads a wire message: what the codec's Encode produced, or what the
-// Python sender published (empty body, no content type, content encoding
-// utf-8, the metrics as headers). It fails, with an error wrapping
-// ErrDecode, when:
-//   - KeyDecodeError is set (the transport could not map the delivery);
-//   - the content type is neither empty nor application/json (so
-//     application/x-protobuf fails too);
+// RPCStatus is the header an is-wire reply carries its status in. is-wire
+// takes it out of the metadata, so it is not a metric.
+const RPCStatus = "rpc-status"
+
+// Decode reads a wire message as the Python receiver (is-wire-py) reads it:
+// the headers are the message, whatever the body. The body is read only
+// when it is metricsender's envelope (strict: exactly the known fields with
+// their types) and agrees with the headers (same app, same metrics and
+// texts, same time); only then does rcv carry Seq and Run. Any other body
+// (empty, as the Python sender sent; protobuf; another program's JSON) is
+// ignored, and an envelope that disagrees is reported in rcv.Mismatch.
+//
+// It fails, with an error wrapping ErrDecode, only when is-wire-py would not
+// deliver the message either, or it names no app:
+//   - KeyDecodeError is set (the transport could not map the delivery: a
+//     header of a type is-wire does not print);
+//   - the content type is not empty, application/json or
+//     application/x-protobuf;
 //   - reply_to is empty and the topic is not Metrics.{app};
+//   - the app name is not UTF-8;
 //   - KeyTimestamp is not a decimal integer;
-//   - a metric key is "metric." with no name;
-//   - the body is not empty and is not a valid envelope (strict: exactly the
-//     known fields with their types, nothing after it);
-//   - the envelope disagrees with the metadata: its app differs from App,
-//     its metrics from the headers (same names, same texts), or its time
-//     from KeyTimestamp. The headers are what legacy consumers read, so
-//     they are authoritative; a body that says otherwise is reported rather
-//     than silently preferred or ignored.
+//   - a metric key is "metric." with no name.
 //
 // Metadata keys other than the codec's and the metrics are ignored. Decode
 // never panics, whatever the message, and is safe for concurrent use.
@@ -80,8 +90,9 @@ func Decode(msg *message.Message) (rcv Received, err error) {
 		}
 		return Received{}, decodeError(oneLine(text))
 	}
-	if ct := md[KeyContentType]; ct != "" && ct != ContentTypeJSON {
-		return Received{}, decodeError(fmt.Sprintf("content type %q not supported", clip(ct)))
+	ct := md[KeyContentType]
+	if ct != "" && ct != ContentTypeJSON && ct != ContentTypeProtobuf {
+		return Received{}, decodeError(fmt.Sprintf("content type %q: is-wire reads only %s and %s", clip(ct), ContentTypeJSON, ContentTypeProtobuf))
 	}
 
 	rcv = Received{
@@ -111,15 +122,16 @@ func Decode(msg *message.Message) (rcv Received, err error) {
 		rcv.Time, hasTimestamp = time.UnixMilli(ms).UTC(), true
 	}
 
-	if len(msg.Payload) == 0 {
+	if len(msg.Payload) == 0 || ct == ContentTypeProtobuf {
 		return rcv, nil
 	}
 	env, err := parseEnvelope(msg.Payload, len(rcv.Metrics))
 	if err != nil {
-		return Received{}, fmt.Errorf("%w: %w", ErrDecode, err)
+		return rcv, nil // not our envelope: another program's body, read from the headers
 	}
 	if err := checkEnvelope(env, rcv, hasTimestamp); err != nil {
-		return Received{}, err
+		rcv.Mismatch = err.Error()
+		return rcv, nil
 	}
 	if !hasTimestamp {
 		rcv.Time = env.time.UTC()
@@ -147,6 +159,9 @@ func metricsOf(md message.Metadata) ([]generator.Metric, error) {
 		}
 		if name == "" {
 			return nil, decodeError("metric with an empty name")
+		}
+		if name == RPCStatus {
+			continue
 		}
 		ms = append(ms, generator.Metric{Name: name, Value: parseValue(text)})
 	}
@@ -196,25 +211,25 @@ func parseDecimal(text string) (float64, bool) {
 	return f, true
 }
 
-// checkEnvelope reports where env disagrees with the metadata in rcv.
+// checkEnvelope says where env disagrees with the metadata in rcv.
 func checkEnvelope(env envelope, rcv Received, hasTimestamp bool) error {
 	if string(env.app) != rcv.App {
-		return decodeError(fmt.Sprintf("envelope app %q differs from app %q", clip(string(env.app)), clip(rcv.App)))
+		return fmt.Errorf("envelope app %q differs from app %q", clip(string(env.app)), clip(rcv.App))
 	}
 	if len(env.metrics) != len(rcv.Metrics) {
-		return decodeError(fmt.Sprintf("envelope has %d metrics, headers %d", len(env.metrics), len(rcv.Metrics)))
+		return fmt.Errorf("envelope has %d metrics, headers %d", len(env.metrics), len(rcv.Metrics))
 	}
 	for i, m := range env.metrics {
 		h := rcv.Metrics[i]
 		if string(m.name) != h.Name {
-			return decodeError(fmt.Sprintf("envelope metrics differ from headers: %q vs %q", clip(string(m.name)), clip(h.Name)))
+			return fmt.Errorf("envelope metrics differ from headers: %q vs %q", clip(string(m.name)), clip(h.Name))
 		}
 		if string(m.text) != h.Value.Text {
-			return decodeError(fmt.Sprintf("envelope metric %q is %q, header %q", clip(h.Name), clip(string(m.text)), clip(h.Value.Text)))
+			return fmt.Errorf("envelope metric %q is %q, header %q", clip(h.Name), clip(string(m.text)), clip(h.Value.Text))
 		}
 	}
 	if hasTimestamp && env.time.UnixMilli() != rcv.Time.UnixMilli() {
-		return decodeError("envelope time differs from the timestamp")
+		return errors.New("envelope time differs from the timestamp")
 	}
 	return nil
 }

@@ -1,7 +1,6 @@
 package codec_test
 
 import (
-	"bytes"
 	"errors"
 	"reflect"
 	"slices"
@@ -100,39 +99,33 @@ func TestDecode(t *testing.T) {
 		{name: "topic is only the prefix", msg: wireMsg("", codec.KeyTopic, "Metrics."), wantErr: "no reply_to"},
 		{name: "reply_to not UTF-8", msg: wireMsg("", codec.KeyReplyTo, "app\xff", "metric.cpu", "1"), wantErr: `app name "app\xff" is not UTF-8`},
 		{name: "topic not UTF-8", msg: wireMsg("", codec.KeyTopic, "Metrics.a\xfe"), wantErr: "is not UTF-8"},
-		{name: "other content type", msg: wireMsg("x", codec.KeyReplyTo, "a", codec.KeyContentType, "text/plain"), wantErr: `content type "text/plain" not supported`},
-		{name: "protobuf", msg: wireMsg("\x0a\x03abc", codec.KeyReplyTo, "a", codec.KeyContentType, codec.ContentTypeProtobuf), wantErr: "application/x-protobuf"},
-		{name: "protobuf with an empty body", msg: wireMsg("", codec.KeyReplyTo, "a", codec.KeyContentType, codec.ContentTypeProtobuf), wantErr: "not supported"},
+		{name: "other content type", msg: wireMsg("x", codec.KeyReplyTo, "a", codec.KeyContentType, "text/plain"), wantErr: `content type "text/plain": is-wire reads only`},
+		{name: "content type with parameters", msg: wireMsg("", codec.KeyReplyTo, "a", codec.KeyContentType, "application/json; charset=utf-8"), wantErr: "is-wire reads only"},
+		{
+			name: "protobuf body: read from the headers",
+			msg:  wireMsg("\x0a\x03abc", codec.KeyReplyTo, "a", codec.KeyContentType, codec.ContentTypeProtobuf, "metric.cpu", "0.5"),
+			want: codec.Received{App: "a", Metrics: decoded("cpu", "0.5")},
+		},
+		{
+			name: "protobuf content type with our envelope as the body: not read",
+			msg:  wireMsg(envelope, codec.KeyReplyTo, "app1", codec.KeyContentType, codec.ContentTypeProtobuf, "metric.cpu", "0.5", "metric.memory", "512"),
+			want: codec.Received{App: "app1", Metrics: cpuMem},
+		},
+		{
+			name: "another program's JSON body: read from the headers",
+			msg:  wireMsg(`{"note": "scaled by hand"}`, codec.KeyReplyTo, "a", codec.KeyContentType, codec.ContentTypeJSON, "metric.replicas", "5"),
+			want: codec.Received{App: "a", Metrics: decoded("replicas", "5")},
+		},
+		{
+			name: "rpc-status is not a metric",
+			msg:  wireMsg("", codec.KeyReplyTo, "a", "metric.rpc-status", "{\"code\":0}", "metric.cpu", "1"),
+			want: codec.Received{App: "a", Metrics: decoded("cpu", "1")},
+		},
 		{name: "decode error from the transport", msg: wireMsg("", codec.KeyReplyTo, "a", codec.KeyDecodeError, "header \"x\": int64 not a string"), wantErr: `decode: header "x": int64 not a string`},
 		{name: "decode error with a newline stays one line", msg: wireMsg("", codec.KeyDecodeError, "bad\nthing"), wantErr: `"bad\nthing"`},
 		{name: "empty decode error", msg: wireMsg("", codec.KeyDecodeError, ""), wantErr: "could not map"},
 		{name: "bad timestamp", msg: wireMsg("", codec.KeyReplyTo, "a", codec.KeyTimestamp, "12.5"), wantErr: `timestamp "12.5"`},
 		{name: "empty metric name", msg: wireMsg("", codec.KeyReplyTo, "a", "metric.", "1"), wantErr: "empty name"},
-		{name: "bad JSON", msg: ours(`{"app":"app1",`), wantErr: "envelope: byte 14: want a string"},
-		{name: "not JSON at all", msg: ours("cpu=0.5"), wantErr: "envelope: byte 0"},
-		{name: "no content type, a body that is not an envelope", msg: wireMsg("hello", codec.KeyReplyTo, "a"), wantErr: "envelope"},
-		{name: "unknown field", msg: ours(strings.Replace(envelope, `"seq"`, `"sequence"`, 1)), wantErr: `unknown field "sequence"`},
-		{name: "duplicate field", msg: ours(strings.Replace(envelope, `"run":"6f1c2a9e"`, `"run":"6f1c2a9e","seq":17`, 1)), wantErr: `duplicate field "seq"`},
-		{name: "missing field", msg: ours(strings.Replace(envelope, `,"run":"6f1c2a9e"`, ``, 1)), wantErr: `missing field "run"`},
-		{name: "null field", msg: ours(strings.Replace(envelope, `"6f1c2a9e"`, `null`, 1)), wantErr: "want a string"},
-		{name: "seq as a string", msg: ours(strings.Replace(envelope, `17`, `"17"`, 1)), wantErr: "seq: want an unsigned integer"},
-		{name: "negative seq", msg: ours(strings.Replace(envelope, `17`, `-17`, 1)), wantErr: "seq: want an unsigned integer"},
-		{name: "fractional seq", msg: ours(strings.Replace(envelope, `17`, `17.0`, 1)), wantErr: "seq: want an integer"},
-		{name: "seq with a leading zero", msg: ours(strings.Replace(envelope, `17`, `017`, 1)), wantErr: "leading zero"},
-		{name: "seq too large", msg: ours(strings.Replace(envelope, `17`, `18446744073709551616`, 1)), wantErr: "overflows"},
-		{name: "metric value a number", msg: ours(strings.Replace(envelope, `"512"`, `512`, 1)), wantErr: "want a string"},
-		{name: "duplicate metric", msg: ours(strings.Replace(envelope, `"cpu":"0.5"`, `"cpu":"0.5","cpu":"0.5"`, 1)), wantErr: `duplicate metric "cpu"`},
-		{name: "bad time", msg: ours(strings.Replace(envelope, `2026-11-25T17:30:00.000Z`, `yesterday`, 1)), wantErr: `time "yesterday"`},
-		{name: "data after the object", msg: ours(envelope + "{}"), wantErr: "data after the object"},
-		{name: "two objects in a row", msg: ours(envelope + envelope), wantErr: "data after the object"},
-		{name: "control character in a string", msg: ours(strings.Replace(envelope, `6f1c`, "6f\n1c", 1)), wantErr: "control character"},
-		{name: "bad escape", msg: ours(strings.Replace(envelope, `6f1c`, `6f\x1c`, 1)), wantErr: "bad escape"},
-		{name: "unterminated", msg: ours(`{"app":"app1`), wantErr: "unterminated"},
-		{name: "envelope app differs", msg: ours(strings.Replace(envelope, `"app1"`, `"app9"`, 1)), wantErr: `envelope app "app9" differs from app "app1"`},
-		{name: "envelope metric text differs", msg: ours(strings.Replace(envelope, `"0.5"`, `"0.8"`, 1)), wantErr: `envelope metric "cpu" is "0.8", header "0.5"`},
-		{name: "envelope has a metric more", msg: ours(strings.Replace(envelope, `"cpu"`, `"gpu":"1","cpu"`, 1)), wantErr: "envelope has 3 metrics, headers 2"},
-		{name: "envelope names another metric", msg: ours(strings.Replace(envelope, `"cpu"`, `"aaa"`, 1)), wantErr: "envelope metrics differ from headers"},
-		{name: "envelope time differs", msg: ours(strings.Replace(envelope, `00.000Z`, `01.000Z`, 1)), wantErr: "envelope time differs"},
 		{name: "nil message", msg: nil, wantErr: "nil message"},
 	}
 	for _, tc := range cases {
@@ -150,30 +143,89 @@ func TestDecode(t *testing.T) {
 	}
 }
 
-func TestDecodeHugeBodies(t *testing.T) {
-	big := bytes.Repeat([]byte("x"), 1<<20+17)
-	run := strings.Repeat("r", 1<<20)
+// Bodies that are not metricsender's envelope: the message is read from
+// its headers, as is-wire-py reads it, and the parser's reason is exact.
+func TestDecodeForeignBodies(t *testing.T) {
 	cases := []struct {
-		name    string
-		body    []byte
-		wantErr string
+		name, body string
+		wantParse  string // the parser's reason, substring
 	}{
-		{name: "1 MiB that is not JSON", body: big, wantErr: "envelope: byte 0"},
-		{name: "1 MiB inside a string, unterminated", body: append([]byte(`{"app":"`), big...), wantErr: "unterminated"},
-		{name: "deep nesting", body: []byte(strings.Repeat("[", 1<<20)), wantErr: "envelope: byte 0"},
-		{name: "1 MiB run in a valid envelope", body: []byte(strings.Replace(envelope, "6f1c2a9e", run, 1))},
+		{name: "bad JSON", body: `{"app":"app1",`, wantParse: "envelope: byte 14: want a string"},
+		{name: "not JSON at all", body: "cpu=0.5", wantParse: "envelope: byte 0"},
+		{name: "plain text", body: "hello", wantParse: "envelope"},
+		{name: "another program's object", body: `{"note": "..."}`, wantParse: `unknown field "note"`},
+		{name: "unknown field", body: strings.Replace(envelope, `"seq"`, `"sequence"`, 1), wantParse: `unknown field "sequence"`},
+		{name: "duplicate field", body: strings.Replace(envelope, `"run":"6f1c2a9e"`, `"run":"6f1c2a9e","seq":17`, 1), wantParse: `duplicate field "seq"`},
+		{name: "missing field", body: strings.Replace(envelope, `,"run":"6f1c2a9e"`, ``, 1), wantParse: `missing field "run"`},
+		{name: "null field", body: strings.Replace(envelope, `"6f1c2a9e"`, `null`, 1), wantParse: "want a string"},
+		{name: "seq as a string", body: strings.Replace(envelope, `17`, `"17"`, 1), wantParse: "seq: want an unsigned integer"},
+		{name: "negative seq", body: strings.Replace(envelope, `17`, `-17`, 1), wantParse: "seq: want an unsigned integer"},
+		{name: "fractional seq", body: strings.Replace(envelope, `17`, `17.0`, 1), wantParse: "seq: want an integer"},
+		{name: "seq with a leading zero", body: strings.Replace(envelope, `17`, `017`, 1), wantParse: "leading zero"},
+		{name: "seq too large", body: strings.Replace(envelope, `17`, `18446744073709551616`, 1), wantParse: "overflows"},
+		{name: "metric value a number", body: strings.Replace(envelope, `"512"`, `512`, 1), wantParse: "want a string"},
+		{name: "duplicate metric", body: strings.Replace(envelope, `"cpu":"0.5"`, `"cpu":"0.5","cpu":"0.5"`, 1), wantParse: `duplicate metric "cpu"`},
+		{name: "bad time", body: strings.Replace(envelope, `2026-11-25T17:30:00.000Z`, `yesterday`, 1), wantParse: `time "yesterday"`},
+		{name: "data after the object", body: envelope + "{}", wantParse: "data after the object"},
+		{name: "two objects in a row", body: envelope + envelope, wantParse: "data after the object"},
+		{name: "control character in a string", body: strings.Replace(envelope, `6f1c`, "6f\n1c", 1), wantParse: "control character"},
+		{name: "bad escape", body: strings.Replace(envelope, `6f1c`, `6f\x1c`, 1), wantParse: "bad escape"},
+		{name: "unterminated", body: `{"app":"app1`, wantParse: "unterminated"},
+		{name: "1 MiB that is not JSON", body: strings.Repeat("x", 1<<20+17), wantParse: "envelope: byte 0"},
+		{name: "1 MiB inside a string, unterminated", body: `{"app":"` + strings.Repeat("x", 1<<20), wantParse: "unterminated"},
+		{name: "deep nesting", body: strings.Repeat("[", 1<<20), wantParse: "envelope: byte 0"},
+	}
+	headersOnly := codec.Received{App: "app1", Topic: "Metrics.app1", CorrelationID: "9F3A0C11D2E4B577",
+		Metrics: decoded("cpu", "0.5", "memory", "512"), Time: tick}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			err := codec.ParseEnvelopeError([]byte(tc.body))
+			if err == nil || !strings.Contains(err.Error(), tc.wantParse) {
+				t.Errorf("parse error %v, want one containing %q", err, tc.wantParse)
+			}
+			got, err := codec.Decode(ours(tc.body))
+			if err != nil {
+				t.Fatalf("Decode: %v, want the message read from its headers", err)
+			}
+			assertReceived(t, got, headersOnly)
+		})
+	}
+}
+
+// An envelope that disagrees with the headers: the headers win, the body
+// gives no seq, and Mismatch says why.
+func TestDecodeEnvelopeMismatch(t *testing.T) {
+	cases := []struct{ name, body, want string }{
+		{"app differs", strings.Replace(envelope, `"app1"`, `"app9"`, 1), `envelope app "app9" differs from app "app1"`},
+		{"metric text differs", strings.Replace(envelope, `"0.5"`, `"0.8"`, 1), `envelope metric "cpu" is "0.8", header "0.5"`},
+		{"a metric more", strings.Replace(envelope, `"cpu"`, `"gpu":"1","cpu"`, 1), "envelope has 3 metrics, headers 2"},
+		{"another metric", strings.Replace(envelope, `"cpu"`, `"aaa"`, 1), "envelope metrics differ from headers"},
+		{"time differs", strings.Replace(envelope, `00.000Z`, `01.000Z`, 1), "envelope time differs"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := codec.Decode(ours(string(tc.body)))
-			if tc.wantErr != "" {
-				assertDecodeError(t, err, tc.wantErr)
-				return
+			got, err := codec.Decode(ours(tc.body))
+			if err != nil {
+				t.Fatalf("Decode: %v", err)
 			}
-			if err != nil || got.Run != run {
-				t.Fatalf("Decode: %v (run of %d bytes)", err, len(got.Run))
+			if got.HasEnvelope || got.Seq != 0 || got.Run != "" {
+				t.Errorf("a disagreeing envelope gave seq %d run %q", got.Seq, got.Run)
+			}
+			if !strings.Contains(got.Mismatch, tc.want) {
+				t.Errorf("Mismatch = %q, want %q", got.Mismatch, tc.want)
+			}
+			if got.App != "app1" || len(got.Metrics) != 2 || got.Metrics[0].Value.Text != "0.5" {
+				t.Errorf("not read from the headers: %+v", got)
 			}
 		})
+	}
+}
+
+func TestDecodeHugeEnvelope(t *testing.T) {
+	run := strings.Repeat("r", 1<<20)
+	got, err := codec.Decode(ours(strings.Replace(envelope, "6f1c2a9e", run, 1)))
+	if err != nil || got.Run != run {
+		t.Fatalf("Decode: %v (run of %d bytes)", err, len(got.Run))
 	}
 }
 

@@ -36,18 +36,22 @@
 //
 // # What Decode reads
 //
-// Decode reads our messages and the Python sender's: an empty body, no
-// content type, content_encoding utf-8 (KeyContentEncoding), the metrics as
-// string headers, reply_to the app name and a millisecond timestamp. The app
-// is reply_to, or the topic after "Metrics." when reply_to is empty. A body
-// must be our envelope, parsed strictly (known fields, their types, nothing
-// after it), and must agree with the metadata: the headers are what legacy
-// consumers read, so they are authoritative and a body that says otherwise
-// is a decode error, not silently preferred or ignored. Other content types
-// (application/x-protobuf included) are errors. A transport that cannot map
-// a delivery (a non-string header, say) sets KeyDecodeError instead of
-// failing, and Decode returns that as the error: the receiver counts and
-// reports it rather than nacking it in a loop. Every failure wraps ErrDecode.
+// Decode reads a message as the Python receiver (is-wire-py) does: the
+// headers are the message, whatever the body. Ours, the Python sender's
+// (empty body, no content type, content_encoding utf-8), and any other
+// is-wire publisher's (a protobuf body, another program's JSON) are all
+// read: the metrics from the headers, the app from reply_to or else the
+// topic after "Metrics.", the time from the millisecond timestamp. The body
+// adds seq and run only when it is our envelope, parsed strictly (known
+// fields, their types, nothing after it), and agrees with the headers; an
+// envelope that disagrees is reported in Received.Mismatch and otherwise
+// ignored. The rpc-status header of an is-wire reply is not a metric.
+// Content types other than empty, application/json and
+// application/x-protobuf are what is-wire refuses, and so are errors. A
+// transport that cannot map a delivery (a header of a type is-wire does not
+// print) sets KeyDecodeError instead of failing, and Decode returns that as
+// the error: the receiver counts and reports it rather than nacking it in a
+// loop. Every failure wraps ErrDecode.
 //
 // # Events through the router
 //
