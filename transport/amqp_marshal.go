@@ -26,8 +26,9 @@ import (
 // and the body. It never sets message_id, delivery_mode, priority, type,
 // app_id or expiration, and no header other than the metrics.
 //
-// Unmarshal never fails: what cannot be mapped (a non-string header) is
-// reported in codec.KeyDecodeError, so the handler counts it instead of
+// Unmarshal reads header values as the Python receiver prints them (see
+// pythonText). It never fails: what cannot be mapped (a boolean, a table,
+// bytes, a timestamp or void as a header) is reported in codec.KeyDecodeError, so the handler counts it instead of
 // the subscriber nacking the delivery in a loop.
 type wireMarshaler struct{}
 
@@ -119,11 +120,11 @@ func (wireMarshaler) Unmarshal(d amqp091.Delivery) (*message.Message, error) {
 		foundBad bool
 	)
 	for k, v := range d.Headers {
-		if brokerHeader(k) {
-			continue // the broker's annotation, not a metric
+		if brokerHeader(k) || k == codec.RPCStatus {
+			continue // the broker's annotation or an is-wire reply's status: not a metric
 		}
-		if s, ok := v.(string); ok {
-			md[codec.MetricPrefix+k] = s
+		if text, ok := pythonText(v); ok {
+			md[codec.MetricPrefix+k] = text
 			continue
 		}
 		if !foundBad || k < bad {
@@ -131,7 +132,7 @@ func (wireMarshaler) Unmarshal(d amqp091.Delivery) (*message.Message, error) {
 		}
 	}
 	if foundBad {
-		md[codec.KeyDecodeError] = fmt.Sprintf("header %q: %s, want string", bad, headerType(d.Headers[bad]))
+		md[codec.KeyDecodeError] = fmt.Sprintf("header %q: %s, want a string or a number", bad, headerType(d.Headers[bad]))
 	}
 
 	uuid := d.CorrelationId

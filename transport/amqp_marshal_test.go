@@ -180,22 +180,33 @@ func TestWireMarshalerUnmarshal(t *testing.T) {
 			uuid: "ctag:7",
 		},
 		{
-			name: "non-string headers are reported, not copied",
+			name: "numbers print as the Python receiver prints them",
+			d: amqp091.Delivery{RoutingKey: "Metrics.x", Headers: amqp091.Table{
+				"replicas": int32(5), "big": int64(1 << 40), "neg": int64(-5), "cpu": 0.25, "half": float32(0.5),
+				"mem": amqp091.Decimal{Scale: 2, Value: 25}, "rpc-status": amqp091.Table{"code": int32(0)},
+			}},
+			want: message.Metadata{
+				codec.KeyTopic: "Metrics.x", "metric.replicas": "5", "metric.big": "1099511627776", "metric.neg": "-5",
+				"metric.cpu": "0.25", "metric.half": "0.5", "metric.mem": "0.25",
+			},
+		},
+		{
+			name: "types is-wire's receiver does not print are reported",
 			d: amqp091.Delivery{
 				RoutingKey: "Metrics.x",
 				Headers: amqp091.Table{
-					"cpu": "1", "b": int32(5), "a": amqp091.Table{"n": "1"}, "c": []byte("raw"),
+					"cpu": "1", "b": true, "a": amqp091.Table{"n": "1"}, "c": []byte("raw"),
 				},
 			},
 			want: message.Metadata{
 				codec.KeyTopic: "Metrics.x", "metric.cpu": "1",
-				codec.KeyDecodeError: `header "a": table, want string`,
+				codec.KeyDecodeError: `header "a": table, want a string or a number`,
 			},
 		},
 		{
-			name: "int64 header",
-			d:    amqp091.Delivery{RoutingKey: "odd key #", Headers: amqp091.Table{"big": int64(1 << 40)}},
-			want: message.Metadata{codec.KeyTopic: "odd key #", codec.KeyDecodeError: `header "big": int64, want string`},
+			name: "void",
+			d:    amqp091.Delivery{RoutingKey: "Metrics.x", Headers: amqp091.Table{"none": nil}},
+			want: message.Metadata{codec.KeyTopic: "Metrics.x", codec.KeyDecodeError: `header "none": void, want a string or a number`},
 		},
 		{
 			name: "broker annotations of a redelivery are neither metrics nor errors",
