@@ -27,8 +27,9 @@ type hostileMsg struct {
 
 // TestReceiveHostileMessages: a receiver on a named (quorum) queue gets
 // hostile messages interleaved with valid ones. It must print every valid
-// one, count each hostile one as a decode error with one warning line, exit
-// 0, and leave nothing in the queue (no requeue loop).
+// one and every one is-wire-py's receiver prints, count each other one as a
+// decode error (one warning line, then a summary), exit 0, and leave
+// nothing in the queue (no requeue loop).
 func TestReceiveHostileMessages(t *testing.T) {
 	uri := brokertest.AMQPURI(t)
 	n := time.Now().UnixNano()
@@ -59,32 +60,40 @@ func TestReceiveHostileMessages(t *testing.T) {
 		return amqp.Publishing{Headers: amqp.Table{"cpu": "0.5", "weird": v}}
 	}
 	huge := bytes.Repeat([]byte("x"), 1<<20)
+	// foreign is a message is-wire-py's receiver prints: read from its headers.
+	foreign := func(name string, p amqp.Publishing) hostileMsg {
+		m := bad(name, p)
+		m.valid = true
+		return m
+	}
 	msgs := []hostileMsg{
 		valid("first", appName),
-		bad("int32 header", header(int32(7))),
-		bad("int64 header", header(int64(-5))),
+		foreign("int32 header", header(int32(7))),
+		foreign("int64 header", header(int64(-5))),
 		valid("after ints", appName),
 		bad("nested table header", header(amqp.Table{"a": "b"})),
 		bad("bytes header", header([]byte("raw"))),
 		bad("bool header", header(true)),
-		bad("float header", header(0.5)),
+		foreign("float header", header(0.5)),
 		bad("nil header", header(nil)),
 		valid("after headers", appName),
-		bad("invalid JSON", amqp.Publishing{ContentType: "application/json", Headers: amqp.Table{"cpu": "0.5"}, Body: []byte(`{"app":`)}),
+		foreign("invalid JSON", amqp.Publishing{ContentType: "application/json", Headers: amqp.Table{"cpu": "0.5"}, Body: []byte(`{"app":`)}),
 		bad("text/plain", amqp.Publishing{ContentType: "text/plain", Headers: amqp.Table{"cpu": "0.5"}, Body: []byte("cpu=0.5")}),
-		bad("protobuf", amqp.Publishing{ContentType: "application/x-protobuf", Headers: amqp.Table{"cpu": "0.5"}, Body: []byte{0x0a, 0x03}}),
-		bad("1 MiB body", amqp.Publishing{ContentType: "application/json", Headers: amqp.Table{"cpu": "0.5"}, Body: huge}),
+		foreign("protobuf", amqp.Publishing{ContentType: "application/x-protobuf", Headers: amqp.Table{"cpu": "0.5"}, Body: []byte{0x0a, 0x03}}),
+		foreign("1 MiB body", amqp.Publishing{ContentType: "application/json", Headers: amqp.Table{"cpu": "0.5"}, Body: huge}),
 		bad("reply_to not UTF-8", amqp.Publishing{ReplyTo: appName + "\xff", Headers: amqp.Table{"cpu": "0.5"}}),
 		valid("no reply_to: app from the topic", ""),
 		{name: "no reply_to, topic Metrics.", key: "Metrics.", pub: amqp.Publishing{Headers: amqp.Table{"cpu": "0.5"}}},
 		// The codec's contract: the app is the topic after "Metrics.", dots included.
 		{name: "no reply_to, topic Metrics.app.b (Python form)", key: key + ".b", valid: true,
 			pub: amqp.Publishing{ContentEncoding: "utf-8", Headers: amqp.Table{"cpu": "0.5"}}},
-		bad("envelope disagrees with headers", amqp.Publishing{ContentType: "application/json", Headers: amqp.Table{"cpu": "0.9"},
-			Body: []byte(fmt.Sprintf(`{"app":%q,"metrics":{"cpu":"0.5"},"seq":99,"run":%q,"time":"2026-11-25T18:00:00.000Z"}`, appName, run))}),
+		// The headers win; seq 99 of a disagreeing body must not count as a gap.
+		foreign("envelope disagrees with headers", amqp.Publishing{ContentType: "application/json", Headers: amqp.Table{"cpu": "0.5"},
+			Body: []byte(fmt.Sprintf(`{"app":%q,"metrics":{"cpu":"0.9"},"seq":99,"run":%q,"time":"2026-11-25T18:00:00.000Z"}`, appName, run))}),
 		// py-amqp writes an integer >= 2^31 with type 'L', which amqp091-go
-		// cannot parse; a quorum queue re-encodes it (as 'l') on the way out.
-		{name: "py-amqp 'L' header >= 2^31", key: key, raw: &rawMessage{key: key, replyTo: appName,
+		// cannot parse; a quorum queue re-encodes it (as 'l') on the way
+		// out, so it arrives as an int64 and prints as Python prints it.
+		{name: "py-amqp 'L' header >= 2^31", key: key, valid: true, raw: &rawMessage{key: key, replyTo: appName,
 			headers: []rawField{stringField("cpu", "0.5"), int64Field("big", 1<<31)}}},
 		{name: "raw publisher, string headers", key: key, valid: true, raw: &rawMessage{key: key, replyTo: appName,
 			headers: []rawField{stringField("cpu", "0.5")}}},
@@ -131,8 +140,12 @@ func TestReceiveHostileMessages(t *testing.T) {
 	if !strings.Contains(r.stderr, want) {
 		t.Errorf("summary %q not in:\n%s", want, r.stderr)
 	}
-	if got := strings.Count(r.stderr, "undecodable message"); got != wantBad {
-		t.Errorf("%d \"undecodable message\" lines, want one per hostile message (%d):\n%s", got, wantBad, r.stderr)
+	// The first in full, the rest in one summary line at the end.
+	if got := strings.Count(r.stderr, `msg="undecodable message"`); got != 1 {
+		t.Errorf("%d full \"undecodable message\" lines, want 1:\n%s", got, r.stderr)
+	}
+	if want := fmt.Sprintf(`msg="undecodable message (summary)" decode_errors=%d`, wantBad-1); !strings.Contains(r.stderr, want) {
+		t.Errorf("no summary %q in:\n%s", want, r.stderr)
 	}
 	if strings.Contains(r.stderr, "panic") || strings.Contains(r.stderr, "goroutine ") {
 		t.Errorf("panic on stderr:\n%s", r.stderr)

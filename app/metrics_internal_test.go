@@ -230,6 +230,8 @@ func TestReceiveMetricsExposition(t *testing.T) {
 	m.Received("web-1")
 	m.Received("web-\xff") // not UTF-8, from the wire: no panic, counted under its valid form
 	m.DecodeError()
+	m.EnvelopeMismatch()
+	m.EnvelopeMismatch()
 	m.CheckMissing(3)
 	m.CheckDuplicate()
 	m.CheckOutOfOrder()
@@ -244,6 +246,7 @@ func TestReceiveMetricsExposition(t *testing.T) {
 		{"metricsender_messages_received_total", map[string]string{"app": "web-1"}, 1},
 		{"metricsender_messages_received_total", map[string]string{"app": "web-\uFFFD"}, 1},
 		{"metricsender_decode_errors_total", map[string]string{}, 1},
+		{"metricsender_envelope_mismatch_total", map[string]string{}, 2},
 		{"metricsender_check_missing_total", map[string]string{}, 3},
 		{"metricsender_check_duplicates_total", map[string]string{}, 1},
 		{"metricsender_check_out_of_order_total", map[string]string{}, 1},

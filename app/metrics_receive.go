@@ -14,6 +14,7 @@ import (
 type receiveMetrics struct {
 	received     *prometheus.CounterVec
 	decodeErrors prometheus.Counter
+	mismatches   prometheus.Counter
 	missing      prometheus.Counter
 	duplicates   prometheus.Counter
 	outOfOrder   prometheus.Counter
@@ -41,15 +42,17 @@ func newReceiveMetrics(reg prometheus.Registerer, limit int, logger *slog.Logger
 			Help: "Messages received and decoded, by deployment.",
 		}, []string{"app"}),
 		decodeErrors: counter("metricsender_decode_errors_total", "Messages that could not be decoded (reported, acked, not printed)."),
-		missing:      counter("metricsender_check_missing_total", "--check: messages missing from a deployment's seq sequence."),
-		duplicates:   counter("metricsender_check_duplicates_total", "--check: messages received more than once."),
-		outOfOrder:   counter("metricsender_check_out_of_order_total", "--check: messages that arrived after a later seq."),
-		outOfBounds:  counter("metricsender_check_out_of_bounds_total", "--check: values the config does not allow."),
-		apps:         make(map[string]prometheus.Counter),
-		limit:        limit,
-		logger:       logger,
+		mismatches: counter("metricsender_envelope_mismatch_total",
+			"Messages whose metricsender envelope disagrees with their headers (read from the headers, printed)."),
+		missing:     counter("metricsender_check_missing_total", "--check: messages missing from a deployment's seq sequence."),
+		duplicates:  counter("metricsender_check_duplicates_total", "--check: messages received more than once."),
+		outOfOrder:  counter("metricsender_check_out_of_order_total", "--check: messages that arrived after a later seq."),
+		outOfBounds: counter("metricsender_check_out_of_bounds_total", "--check: values the config does not allow."),
+		apps:        make(map[string]prometheus.Counter),
+		limit:       limit,
+		logger:      logger,
 	}
-	reg.MustRegister(m.received, m.decodeErrors, m.missing, m.duplicates, m.outOfOrder, m.outOfBounds)
+	reg.MustRegister(m.received, m.decodeErrors, m.mismatches, m.missing, m.duplicates, m.outOfOrder, m.outOfBounds)
 	return m
 }
 
@@ -92,6 +95,9 @@ func (m *receiveMetrics) add(app string) prometheus.Counter {
 
 // DecodeError counts one message that could not be decoded.
 func (m *receiveMetrics) DecodeError() { m.decodeErrors.Inc() }
+
+// EnvelopeMismatch counts one message whose envelope disagrees with its headers.
+func (m *receiveMetrics) EnvelopeMismatch() { m.mismatches.Inc() }
 
 // CheckMissing counts n messages --check found missing.
 func (m *receiveMetrics) CheckMissing(n int) { m.missing.Add(float64(n)) }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/labsea/metricsender/codec"
 	"github.com/labsea/metricsender/generator"
+	"github.com/labsea/metricsender/internal/throttle"
 	"github.com/labsea/metricsender/transport"
 )
 
@@ -182,6 +183,7 @@ func runReceive(ctx context.Context, opts receiveOptions, stdout, stderr io.Writ
 		}
 		msg.Ack()
 	}
+	rcv.flushWarnings()
 	received, decodeErrors := rcv.counts()
 	logger.Info("stopped", "received", received, "decode_errors", decodeErrors)
 	countMissed := opts.count > 0 && received < opts.count
@@ -211,13 +213,25 @@ type receiver struct {
 	metrics *receiveMetrics // may be nil
 	check   *checker        // nil without --check
 
+	// Warnings that repeat per message: the first, then a summary a minute.
+	decodeWarn, checkWarn *throttle.Warning
+
 	mu           sync.Mutex
 	received     int
 	decodeErrors int
 }
 
 func newReceiver(opts receiveOptions, out io.Writer, logger *slog.Logger, done context.CancelFunc) *receiver {
-	return &receiver{render: newRenderer(opts.output), out: out, logger: logger, count: opts.count, done: done}
+	return &receiver{render: newRenderer(opts.output), out: out, logger: logger, count: opts.count, done: done,
+		decodeWarn: throttle.New(logger, throttle.Config{Message: "undecodable message", CountKey: "decode_errors", KeysKey: "topics"}),
+		checkWarn:  throttle.New(logger, throttle.Config{Message: "check", CountKey: "problems", KeysKey: "deployments"}),
+	}
+}
+
+// flushWarnings logs what the throttled warnings counted since their last line.
+func (r *receiver) flushWarnings() {
+	r.decodeWarn.Flush()
+	r.checkWarn.Flush()
 }
 
 func (r *receiver) handle(msg *message.Message) error {
@@ -229,15 +243,26 @@ func (r *receiver) handle(msg *message.Message) error {
 		if r.metrics != nil {
 			r.metrics.DecodeError()
 		}
-		r.logger.Warn("undecodable message", "topic", msg.Metadata.Get(codec.KeyTopic), "error", err.Error())
+		topic := msg.Metadata.Get(codec.KeyTopic)
+		if !r.decodeWarn.Warn(topic, "topic", topic, "error", err.Error()) {
+			r.logger.Debug("undecodable message", "topic", topic, "error", err.Error())
+		}
 		return nil
 	}
 	if r.metrics != nil {
 		r.metrics.Received(rec.App)
 	}
+	if rec.Mismatch != "" {
+		if r.metrics != nil {
+			r.metrics.EnvelopeMismatch()
+		}
+		r.logger.Debug("the body disagrees with the headers: read from the headers", "app", rec.App, "reason", rec.Mismatch)
+	}
 	if r.check != nil {
 		for _, p := range r.check.observe(rec) {
-			r.logger.Warn("check", "problem", p)
+			if !r.checkWarn.Warn(rec.App, "problem", p) {
+				r.logger.Debug("check", "problem", p)
+			}
 		}
 	}
 	if r.count > 0 && r.received >= r.count {

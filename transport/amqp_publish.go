@@ -322,8 +322,9 @@ func (p *amqpPublisher) live() *session {
 // log (100,000 deployments, 100,000 lines a tick).
 func (p *amqpPublisher) noteUnroutable(r amqp091.Return) {
 	p.obs.Unroutable(r.RoutingKey)
-	p.unroutable.Warn(r.RoutingKey, "exchange", r.Exchange, "routing_key", r.RoutingKey, "reply", r.ReplyText)
-	p.log.Debug("message unroutable", "routing_key", r.RoutingKey)
+	if !p.unroutable.Warn(r.RoutingKey, "exchange", r.Exchange, "routing_key", r.RoutingKey, "reply", r.ReplyText) {
+		p.log.Debug("message unroutable", "routing_key", r.RoutingKey)
+	}
 }
 
 // closeChannels closes the pool's idle channels, each bounded by closeGrace.

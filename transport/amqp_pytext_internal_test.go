@@ -2,6 +2,8 @@ package transport
 
 import (
 	"math"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -74,4 +76,25 @@ func TestPythonText(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzPythonFloat: whatever the float, the text reads back as the same
+// float (repr's promise), and it has repr's shape: a '.' or an exponent.
+func FuzzPythonFloat(f *testing.F) {
+	f.Add(0.25)
+	f.Add(1e16)
+	f.Add(-1.5e-7)
+	f.Fuzz(func(t *testing.T, x float64) {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return
+		}
+		s := pythonFloat(x)
+		back, err := strconv.ParseFloat(s, 64)
+		if err != nil || back != x || math.Signbit(back) != math.Signbit(x) {
+			t.Fatalf("pythonFloat(%v) = %q reads back as %v (%v)", x, s, back, err)
+		}
+		if !strings.ContainsAny(s, ".e") {
+			t.Fatalf("pythonFloat(%v) = %q: neither a point nor an exponent", x, s)
+		}
+	})
 }

@@ -93,10 +93,11 @@ func New(logger *slog.Logger, cfg Config) *Warning {
 // attrs, when it is the first one, or the first after a quiet period
 // (nothing pending and the last line at least Every ago). Otherwise it is
 // counted, and a summary line is written once Every has passed since the
-// last line.
-func (w *Warning) Warn(key string, attrs ...any) {
+// last line. It reports whether this occurrence was logged in full, so a
+// caller can log the rest at debug level.
+func (w *Warning) Warn(key string, attrs ...any) (logged bool) {
 	if w == nil {
-		return
+		return false
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -105,7 +106,7 @@ func (w *Warning) Warn(key string, attrs ...any) {
 	if quiet {
 		w.lastLine = now
 		w.logger.Log(context.Background(), slog.LevelWarn, w.cfg.Message, attrs...)
-		return
+		return true
 	}
 	w.pending++
 	if len(w.keys) < maxKeys {
@@ -117,6 +118,7 @@ func (w *Warning) Warn(key string, attrs ...any) {
 	if now.Sub(w.lastLine) >= w.cfg.Every {
 		w.summarize(now)
 	}
+	return false
 }
 
 // Flush writes the summary of what was counted since the last line, if
