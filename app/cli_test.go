@@ -88,3 +88,49 @@ func TestExitCodes(t *testing.T) {
 		})
 	}
 }
+
+func TestValidatePrintsTheExchangeInEffect(t *testing.T) {
+	tests := []struct{ name, file, want string }{
+		{"no connection section", "deployments:\n  - name: a\n    metrics: {cpu: [1]}\n", "connection: exchange \"is\"\n"},
+		{"an exchange of its own", "connection: {exchange: lab}\ndeployments:\n  - name: a\n    metrics: {cpu: [1]}\n", "connection: exchange \"lab\"\n"},
+		{"a URI and no exchange", "connection: {uri: \"amqp://u:secret@h/\"}\ndeployments:\n  - name: a\n    metrics: {cpu: [1]}\n",
+			"connection: uri amqp://u:***@h/, exchange \"is\"\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := runCLI(t, context.Background(), "validate", writeFile(t, "c.yaml", tt.file))
+			if code != 0 || !strings.Contains(stdout, tt.want) {
+				t.Errorf("exit %d, stdout:\n%s\nwant a line %q (stderr %s)", code, stdout, tt.want, stderr)
+			}
+		})
+	}
+}
+
+// Each flag's default appears once in the help, in urfave's "(default: …)".
+func TestHelpStatesEachDefaultOnce(t *testing.T) {
+	for _, cmd := range []string{"send", "receive", "preview", "validate"} {
+		t.Run(cmd, func(t *testing.T) {
+			code, stdout, _ := runCLI(t, context.Background(), cmd, "--help")
+			if code != 0 {
+				t.Fatalf("exit %d", code)
+			}
+			for _, line := range strings.Split(stdout, "\n") {
+				if n := strings.Count(line, "(default"); n > 1 {
+					t.Errorf("two defaults in %q", line)
+				}
+				for _, zero := range []string{"(default: 0s)", "(default: 0)"} {
+					if strings.Contains(line, zero) && (strings.Contains(line, "--interval") || strings.Contains(line, "--seed")) {
+						t.Errorf("a zero that means \"not given\" shown as the default: %q", line)
+					}
+				}
+			}
+			if cmd == "send" {
+				for _, want := range []string{"(default: amqp://guest:guest@localhost:5672/)", "(default: is)", "(default: the config's interval, else 60s)"} {
+					if !strings.Contains(stdout, want) {
+						t.Errorf("help lacks %q:\n%s", want, stdout)
+					}
+				}
+			}
+		})
+	}
+}

@@ -3,6 +3,7 @@ package app
 import (
 	"cmp"
 	"crypto/tls"
+	"fmt"
 	"log/slog"
 	"net/url"
 	"runtime/debug"
@@ -36,12 +37,12 @@ func configFlag() cli.Flag {
 
 func connectionFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "uri", EnvVars: env("uri"),
-			Usage: "broker URI; overrides connection.uri of the config (default " + transport.DefaultAMQPURI + ")"},
+		&cli.StringFlag{Name: "uri", EnvVars: env("uri"), DefaultText: transport.DefaultAMQPURI,
+			Usage: "broker URI; overrides connection.uri of the config"},
 		&cli.StringFlag{Name: "transport", Aliases: []string{"t"}, EnvVars: env("transport"),
 			Usage: "one of " + strings.Join(transport.Names(), ", ") + " (default: from the URI's scheme, else amqp)"},
-		&cli.StringFlag{Name: "exchange", EnvVars: env("exchange"),
-			Usage: "the is-wire exchange; overrides connection.exchange (default " + generator.DefaultExchange + ")"},
+		&cli.StringFlag{Name: "exchange", EnvVars: env("exchange"), DefaultText: generator.DefaultExchange,
+			Usage: "the is-wire exchange; overrides connection.exchange"},
 	}
 }
 
@@ -203,4 +204,19 @@ func appMetricsLimitOf(c *cli.Context) (int, error) {
 		return 0, usagef("--app-metrics-limit %d: must be >= 0", n)
 	}
 	return n, nil
+}
+
+// intervalFlag is --interval of send and preview. Its zero value means
+// "not given", so the help names the real default instead of 0s.
+func intervalFlag() cli.Flag {
+	return &cli.DurationFlag{Name: "interval", EnvVars: env("interval"),
+		DefaultText: fmt.Sprintf("the config's interval, else %.0fs", generator.DefaultInterval.Seconds()),
+		Usage:       "tick interval; overrides the config's default interval, not per-deployment ones"}
+}
+
+// seedFlag is --seed of send and preview; like --interval, 0 is "not given".
+func seedFlag() cli.Flag {
+	return &cli.Int64Flag{Name: "seed", EnvVars: env("seed"),
+		DefaultText: "the config's seed, else a random one, printed on stderr",
+		Usage:       "seed of every random value (same seed + same config = same values); overrides the config's seed"}
 }

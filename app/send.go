@@ -28,12 +28,10 @@ func sendCommand() *cli.Command {
 	flags := []cli.Flag{configFlag()}
 	flags = append(flags, brokerFlags()...)
 	flags = append(flags,
-		&cli.DurationFlag{Name: "interval", EnvVars: env("interval"),
-			Usage: "tick interval; overrides the config's default interval, not per-deployment ones (default 60s)"},
+		intervalFlag(),
 		&cli.IntFlag{Name: "count", EnvVars: env("count"),
 			Usage: "stop after N ticks per deployment (each deployment sends N messages); 0 runs until stopped"},
-		&cli.Int64Flag{Name: "seed", EnvVars: env("seed"),
-			Usage: "seed of every random value (same seed + same config = same values); overrides the config's seed"},
+		seedFlag(),
 		&cli.BoolFlag{Name: "confirm", Value: true, EnvVars: env("confirm"),
 			Usage: "wait for broker publisher confirms (--confirm=false turns them off)"},
 		&cli.StringFlag{Name: "output", Value: "text", EnvVars: env("output"),

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -47,8 +48,13 @@ func printSummary(w io.Writer, cfg *generator.Config) error {
 	}
 	fmt.Fprintf(&b, "%s: OK: %d deployments, %.4g messages a minute, default interval %s\n",
 		cfg.Path, len(cfg.Deployments), perMinute, cfg.Interval)
-	if cfg.Connection.URI != "" || cfg.Connection.Exchange != "" {
-		fmt.Fprintf(&b, "connection: uri %s, exchange %q\n", transport.RedactURI(cfg.Connection.URI), cfg.Connection.Exchange)
+	// The exchange in effect, whether the file names one or not; the URI
+	// only when the file has one (flags and env may still override both).
+	exchange := cmp.Or(cfg.Connection.Exchange, generator.DefaultExchange)
+	if cfg.Connection.URI != "" {
+		fmt.Fprintf(&b, "connection: uri %s, exchange %q\n", transport.RedactURI(cfg.Connection.URI), exchange)
+	} else {
+		fmt.Fprintf(&b, "connection: exchange %q\n", exchange)
 	}
 	for _, d := range cfg.Deployments {
 		fmt.Fprintf(&b, "%s every %s:", codec.Topic(d.Name), intervalOf(cfg, d))
