@@ -144,27 +144,12 @@ func TestReceivePythonMessage(t *testing.T) {
 		t.Run(output, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
-			type result struct {
-				code           int
-				stdout, stderr string
-			}
-			done := make(chan result, 1)
-			go func() {
-				code, stdout, stderr := runCLI(t, ctx, "receive", "--uri", uri, "--topic", "Metrics."+app,
-					"--count", "1", "--timeout", "20s", "--output", output)
-				done <- result{code, stdout, stderr}
-			}()
+			done := startCLI(t, ctx, "receive", "--uri", uri, "--topic", "Metrics."+app,
+				"--count", "1", "--timeout", "20s", "--output", output)
 			// Publish until the receiver's queue is bound and it exits.
-			var r result
-		loop:
-			for {
+			r := publishUntilDone(t, done, func() {
 				publishLikePython(t, uri, app, amqp.Table{"memory": "512", "cpu": "0.8"})
-				select {
-				case r = <-done:
-					break loop
-				case <-time.After(200 * time.Millisecond):
-				}
-			}
+			})
 			if r.code != 0 {
 				t.Fatalf("receive exit %d: %s", r.code, r.stderr)
 			}

@@ -28,6 +28,21 @@ func startCLI(t *testing.T, ctx context.Context, args ...string) <-chan cliResul
 	return done
 }
 
+// publishUntilDone calls publish every 200 ms until the command started
+// with startCLI exits, and returns its result: for receivers whose queue
+// is bound (or whose subscription starts) at a moment the test cannot see.
+func publishUntilDone(t *testing.T, done <-chan cliResult, publish func()) cliResult {
+	t.Helper()
+	for {
+		publish()
+		select {
+		case r := <-done:
+			return r
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
 func TestSendReceiveCheck(t *testing.T) {
 	uri := brokertest.AMQPURI(t)
 	suffix := time.Now().UnixNano()

@@ -98,20 +98,13 @@ func TestReceiveNATSForeignMessages(t *testing.T) {
 	defer cancel()
 	recv := startCLI(t, ctx, "receive", "--uri", uri, "--topic", "Metrics."+app, "--count", "2", "--timeout", "20s", "--output", "json")
 	// Core NATS keeps nothing for a subscriber not there yet: publish until the receiver has its two.
-	var r cliResult
-loop:
-	for {
+	r := publishUntilDone(t, recv, func() {
 		for _, m := range msgs {
 			if err := nc.PublishMsg(m); err != nil {
 				t.Fatal(err)
 			}
 		}
-		select {
-		case r = <-recv:
-			break loop
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
+	})
 	if r.code != 0 {
 		t.Fatalf("receive exit %d:\n%s", r.code, r.stderr)
 	}
