@@ -21,6 +21,9 @@ type Config struct {
 	Seed *int64
 	// Spread spreads deployments' phases evenly over their interval.
 	Spread bool
+	// Faults are injected into every deployment's messages, unless the
+	// deployment has a section of its own; nil for none. Read-only.
+	Faults *Faults
 	// Deployments in file order; names are unique (after `count` expansion).
 	Deployments []Deployment
 }
@@ -38,6 +41,9 @@ type Deployment struct {
 	Interval time.Duration
 	// Metrics sorted by name.
 	Metrics []MetricSpec
+	// Faults, when non-nil, replace the config's for this deployment
+	// (an empty section turns them off). Read-only.
+	Faults *Faults
 }
 
 // MetricSpec names a metric and the model that produces its values.
