@@ -18,6 +18,11 @@ import (
 // sender's form, another is-wire publisher's) carry no seq and are only
 // bounds-checked. Bounds apply to the config's deployments only: an app the
 // config does not name is counted as received and nothing else.
+//
+// Injected faults (see check_faults.go) are told apart from real loss by
+// the envelope's fault and dropped fields: seqs suppressed on purpose are
+// not missing, a delayed message is not out of order, an injected copy is
+// not a duplicate, and a faulted message is not held to the bounds.
 type checker struct {
 	streams map[streamKey]*seqTrack
 	bounds  map[string]map[string]generator.Model // app -> metric -> model; nil without --config
@@ -25,6 +30,7 @@ type checker struct {
 
 	counts    checkCounts
 	untracked int // seqs jumped over beyond maxTrackedGap
+	injected  injectedCounts
 }
 
 type checkCounts struct {
@@ -63,10 +69,13 @@ func newChecker(cfg *generator.Config, metrics *receiveMetrics) *checker {
 // observe checks one received message and returns its problems, one line each.
 func (c *checker) observe(r codec.Received) (problems []string) {
 	c.counts.received++
+	if c.countInjected(r) {
+		return nil // an injected copy: no duplicate, and its values were judged on the original
+	}
 	if r.HasEnvelope {
 		problems = append(problems, c.observeSeq(r)...)
 	}
-	if c.bounds != nil {
+	if c.bounds != nil && r.Fault == "" { // a faulted message is off limits on purpose
 		problems = append(problems, c.observeBounds(r)...)
 	}
 	return problems
@@ -79,18 +88,21 @@ func (c *checker) observeSeq(r codec.Received) []string {
 		c.streams[key] = &seqTrack{max: r.Seq, gaps: map[uint64]struct{}{}}
 		return nil
 	}
+	forgive(t, r)
 	switch {
 	case r.Seq == t.max+1:
 		t.max = r.Seq
+	case r.Seq > t.max+1 && r.Seq-t.max-1 <= r.Dropped:
+		t.max = r.Seq // every seq between was suppressed on purpose
 	case r.Seq > t.max+1:
-		gap := r.Seq - t.max - 1
+		gap := r.Seq - t.max - 1 - r.Dropped // the last Dropped seqs before it were suppressed on purpose
 		if gap > maxTrackedGap {
-			for s := r.Seq - maxTrackedGap; s < r.Seq; s++ {
+			for s := r.Seq - r.Dropped - maxTrackedGap; s < r.Seq-r.Dropped; s++ {
 				t.gaps[s] = struct{}{}
 			}
 			c.untracked += int(gap - maxTrackedGap)
 		} else {
-			for s := t.max + 1; s < r.Seq; s++ {
+			for s := t.max + 1; s < r.Seq-r.Dropped; s++ {
 				t.gaps[s] = struct{}{}
 			}
 		}
@@ -102,6 +114,9 @@ func (c *checker) observeSeq(r codec.Received) []string {
 	default:
 		if _, late := t.gaps[r.Seq]; late {
 			delete(t.gaps, r.Seq)
+			if injectedDelay(r) {
+				return nil // held back on purpose: counted in injected_delays
+			}
 			c.counts.outOfOrder++
 			if c.metrics != nil {
 				c.metrics.CheckOutOfOrder()
@@ -160,12 +175,14 @@ func (c *checker) missing() int {
 
 // summary is the one line printed at exit.
 func (c *checker) summary(decodeErrors int) string {
-	return fmt.Sprintf("received=%d missing=%d duplicates=%d out_of_order=%d out_of_bounds=%d decode_errors=%d",
-		c.counts.received, c.missing(), c.counts.duplicates, c.counts.outOfOrder, c.counts.outOfBounds, decodeErrors)
+	return fmt.Sprintf("received=%d missing=%d duplicates=%d out_of_order=%d out_of_bounds=%d decode_errors=%d %s",
+		c.counts.received, c.missing(), c.counts.duplicates, c.counts.outOfOrder, c.counts.outOfBounds, decodeErrors,
+		c.injected.summary())
 }
 
 // failed tells whether the check fails the run: missing or out-of-bounds
-// messages, or duplicates when strict.
+// messages, or duplicates when strict. What was injected on purpose
+// never fails it.
 func (c *checker) failed(strict bool) bool {
 	return c.missing() > 0 || c.counts.outOfBounds > 0 || (strict && c.counts.duplicates > 0)
 }

@@ -28,7 +28,8 @@ var errNotStarted = errors.New("the schedule has not started yet (waiting for th
 // the schedule exist. Before Set, Snapshot is empty and the other methods
 // fail with errNotStarted (503). Safe for concurrent use.
 type laterController struct {
-	p atomic.Pointer[controllerBox]
+	p      atomic.Pointer[controllerBox]
+	faults atomic.Pointer[faultControllerBox]
 }
 
 type controllerBox struct{ c controller }
@@ -94,6 +95,11 @@ const maxControlBody = 64 << 10
 //	DELETE /v1/deployments/{name}/metrics/{metric}  back to the configured model
 //	POST   /v1/deployments/{name}/pause             stop sending (Seq does not advance)
 //	POST   /v1/deployments/{name}/resume            send again
+//	GET    /v1/faults                               the faults in effect per deployment
+//	POST   /v1/deployments/{name}/faults            set its faults: a faults section as JSON
+//	DELETE /v1/deployments/{name}/faults            back to the config's
+//	POST   /v1/faults                               set every deployment's faults
+//	DELETE /v1/faults                               back to the config's, everywhere
 //
 // The GET routes always work. The others change the run, so they answer
 // 403 unless enableMutations (--enable-control): the metrics port is often
@@ -121,6 +127,7 @@ func controlRoutes(sched controller, enableMutations bool, baseDir string) func(
 		mux.HandleFunc("DELETE /v1/deployments/{name}/metrics/{metric}", mutate(c.clear))
 		mux.HandleFunc("POST /v1/deployments/{name}/pause", mutate(c.pause))
 		mux.HandleFunc("POST /v1/deployments/{name}/resume", mutate(c.resume))
+		faultRoutes(mux, c, mutate)
 	}
 }
 
@@ -136,6 +143,9 @@ type deploymentJSON struct {
 	Paused   bool         `json:"paused"`
 	Seq      uint64       `json:"seq"`
 	Metrics  []metricJSON `json:"metrics"`
+	// Faults in effect and where they come from ("config", "control").
+	Faults     any    `json:"faults,omitempty"`
+	FaultsFrom string `json:"faults_from,omitempty"`
 }
 
 type metricJSON struct {
@@ -171,7 +181,7 @@ func (c *control) list(w http.ResponseWriter, _ *http.Request) {
 	snap := c.sched.Snapshot()
 	out := make([]deploymentJSON, len(snap))
 	for i, d := range snap {
-		out[i] = toJSON(d)
+		out[i] = c.withFaults(toJSON(d))
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -180,7 +190,7 @@ func (c *control) get(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
 	for _, d := range c.sched.Snapshot() {
 		if d.Name == name {
-			writeJSON(w, http.StatusOK, toJSON(d))
+			writeJSON(w, http.StatusOK, c.withFaults(toJSON(d)))
 			return
 		}
 	}

@@ -201,7 +201,9 @@ func runSend(ctx context.Context, opts sendOptions, stdout io.Writer, logger *sl
 		return fmt.Errorf("start router: %w", err)
 	}
 
+	start := time.Now()
 	sched, err := generator.NewSchedule(opts.cfg, generator.ScheduleOptions{
+		Start:    start,
 		Run:      run,
 		Seed:     opts.seed,
 		Interval: opts.interval,
@@ -210,31 +212,56 @@ func runSend(ctx context.Context, opts sendOptions, stdout io.Writer, logger *sl
 	if err != nil {
 		return &usageError{fmt.Errorf("schedule: %w", err)}
 	}
+	inj := generator.NewInjector(opts.cfg, opts.seed, opts.count)
+	registerFaultMetrics(reg, inj)
+	faultLog := newFaultLog(inj, logger)
 	later.Set(sched)
+	later.SetInjector(inj)
 	watchCtx, stopWatch := context.WithCancel(ctx)
 	watchDone := make(chan struct{})
 	go func() {
 		defer close(watchDone)
-		watchConfig(watchCtx, opts.cfg.Path, logger, newReloader(opts.cfg.Path, opts.cfg, sched, metrics, logger).Reload)
+		watchConfig(watchCtx, opts.cfg.Path, logger, newReloader(opts.cfg.Path, opts.cfg, faultedSchedule{sched, inj}, metrics, logger).Reload)
 	}()
 	defer func() { stopWatch(); <-watchDone }()
 
+	// Delayed messages go out on their own clock; a signal sends what is
+	// held with the buffer flush, so they must outlive ctx.
+	delays := newDelayer(source.Emit)
+	delaysDone := make(chan error, 1)
+	go func() { delaysDone <- delays.run(context.WithoutCancel(ctx)) }()
+
 	var sent int
+	var faulted []generator.Event
 	runErr := sched.Run(ctx, func(ctx context.Context, b generator.Batch) error {
 		if len(b.Events) == 0 {
 			return nil
 		}
 		lag := time.Since(b.Events[0].Time)
 		begin := time.Now()
-		if err := source.Emit(ctx, b.Events); err != nil {
+		events := b.Events
+		if inj.Active() {
+			faulted = inj.Apply(b.Events, b.At, nil, faulted[:0])
+			events = sendNow(faulted, delays, start.Add(b.At))
+		}
+		if err := source.Emit(ctx, events); err != nil {
 			return err
 		}
-		metrics.ObserveTick(lag, b.Events)
-		sent += len(b.Events)
-		logger.Info("tick", "at", b.At, "messages", len(b.Events), "lag", lag.Round(time.Millisecond),
+		metrics.ObserveTick(lag, b.Events) // the generated values, whatever faults did to them
+		faultLog.tick(time.Now())
+		sent += len(events)
+		logger.Info("tick", "at", b.At, "messages", len(events), "lag", lag.Round(time.Millisecond),
 			"took", time.Since(begin).Round(time.Millisecond), "sent", sent)
 		return nil
 	})
+	// Delayed messages still held: a natural end waits for them, a signal
+	// sends them now (within --shutdown-timeout, with the buffer flush).
+	delays.close(ctx.Err() != nil)
+	if n := delays.len(); n > 0 {
+		logger.Info("sending the messages a delay fault still holds", "held", n, "now", ctx.Err() != nil)
+	}
+	waitDelays(delaysDone, ctx.Err() != nil, opts.shutdownTimeout, logger)
+	faultLog.flush()
 	// Stop taking new work, then let in-flight publishes finish.
 	source.Close()
 	closeErr := router.Close()

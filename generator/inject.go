@@ -27,6 +27,9 @@ type Injector struct {
 	hasAll bool
 	counts [numFaultKinds]uint64
 	ids    *rand.Rand // correlation ids of events that have copies
+
+	configured bool   // some deployment of the config has faults
+	skipped    uint64 // suppressed seqs not yet reported by a message
 }
 
 const numFaultKinds = 8
@@ -66,7 +69,22 @@ func (in *Injector) SetConfig(cfg *Config) {
 		df.faults = faultsOf(cfg, d)
 		keep[d.Name] = df
 	}
+	for name, df := range in.deps {
+		if keep[name] == nil {
+			in.skipped -= df.skipped // a removed deployment reports nothing any more
+		}
+	}
 	in.deps = keep
+	in.configured = cfg.HasFaults()
+}
+
+// Active reports whether Apply may change anything: some deployment has
+// faults, or a suppressed seq has yet to be reported. While it is false,
+// Apply would hand every event back as it is, so a caller may skip it.
+func (in *Injector) Active() bool {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.configured || len(in.over) > 0 || in.hasAll || in.skipped > 0
 }
 
 // SetFaults sets the faults of deployment app, replacing its config's
@@ -150,7 +168,8 @@ func (in *Injector) Apply(events []Event, at time.Duration, last func(Event) boo
 		}
 		f, _ := in.faultsLocked(ev.App, df)
 		if f == nil || len(f.Specs) == 0 {
-			ev.Dropped, df.skipped = df.skipped, 0
+			ev.Dropped = df.report()
+			in.skipped -= ev.Dropped
 			out = append(out, ev)
 			continue
 		}
@@ -218,13 +237,15 @@ func (in *Injector) apply(ev Event, at time.Duration, isLast bool, f *Faults, df
 	}
 	if suppress != "" {
 		df.skipped++
+		in.skipped++
 		in.counts[faultIndex(suppress)]++
 		ev.Fault, ev.Suppressed, ev.Delay, ev.Dropped = string(suppress), true, 0, 0
 		return append(out, ev)
 	}
 	ev.Metrics = metrics
 	ev.Fault = strings.Join(applied, ",")
-	ev.Dropped, df.skipped = df.skipped, 0
+	ev.Dropped = df.report()
+	in.skipped -= ev.Dropped
 	for _, a := range applied {
 		in.counts[faultIndex(FaultKind(a))]++
 	}
@@ -254,6 +275,14 @@ func eligibleMetrics(ms []Metric, names []string) []int {
 		}
 	}
 	return out
+}
+
+// report returns the seqs suppressed since the last message and starts
+// counting again: the next message carries them as Dropped.
+func (df *depFaults) report() uint64 {
+	n := df.skipped
+	df.skipped = 0
+	return n
 }
 
 // stream returns the stream of kind k of this deployment.
