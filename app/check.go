@@ -42,8 +42,9 @@ type streamKey struct{ run, app string }
 // seqTrack is one stream's progress: the highest seq seen and the gaps
 // below it that have not arrived (yet).
 type seqTrack struct {
-	max  uint64
-	gaps map[uint64]struct{}
+	max   uint64
+	first uint64 // the first seq seen: a delayed one below it comes late, not again
+	gaps  map[uint64]struct{}
 }
 
 // maxTrackedGap bounds the gap remembered for one jump in seq: a jump past
@@ -85,7 +86,7 @@ func (c *checker) observeSeq(r codec.Received) []string {
 	key := streamKey{r.Run, r.App}
 	t, ok := c.streams[key]
 	if !ok {
-		c.streams[key] = &seqTrack{max: r.Seq, gaps: map[uint64]struct{}{}}
+		c.streams[key] = &seqTrack{max: r.Seq, first: r.Seq, gaps: map[uint64]struct{}{}}
 		return nil
 	}
 	forgive(t, r)
@@ -122,6 +123,15 @@ func (c *checker) observeSeq(r codec.Received) []string {
 				c.metrics.CheckOutOfOrder()
 			}
 			return []string{fmt.Sprintf("%s run %s: seq %d arrived after %d (out of order)", r.App, r.Run, r.Seq, t.max)}
+		}
+		if r.Seq < t.first && injectedDelay(r) {
+			// Held back past the first message this receiver saw: the
+			// stream starts earlier, and the seqs between are gaps now.
+			for s := r.Seq + 1; s < t.first && s-r.Seq <= maxTrackedGap; s++ {
+				t.gaps[s] = struct{}{}
+			}
+			t.first = r.Seq
+			return nil
 		}
 		c.counts.duplicates++
 		if c.metrics != nil {
