@@ -15,14 +15,17 @@ import (
 // Gaps count from the first seq seen per (run, app), so a receiver that
 // starts late reports nothing missing; a gap filled later turns from
 // missing into out_of_order. Messages without an envelope (the Python
-// sender's form) carry no seq and are only bounds-checked.
+// sender's form) carry no seq and are only bounds-checked. With --expect
+// (expectEach) loss before the first and after the last seq seen counts
+// too (see expectation).
 type checker struct {
 	streams map[streamKey]*seqTrack
 	bounds  map[string]map[string]generator.Model // app -> metric -> model; nil without --config
 	metrics *receiveMetrics                       // may be nil
 
 	counts    checkCounts
-	untracked int // seqs jumped over beyond maxTrackedGap
+	untracked int          // seqs jumped over beyond maxTrackedGap
+	expect    *expectation // --expect; nil without
 }
 
 type checkCounts struct {
@@ -74,13 +77,17 @@ func (c *checker) observeSeq(r codec.Received) []string {
 	key := streamKey{r.Run, r.App}
 	t, ok := c.streams[key]
 	if !ok {
-		c.streams[key] = &seqTrack{max: r.Seq, gaps: map[uint64]struct{}{}}
+		t = &seqTrack{max: r.Seq, gaps: map[uint64]struct{}{}}
+		c.streams[key] = t
+		c.expectStart(r.App, t, r.Seq)
 		return nil
 	}
 	switch {
 	case r.Seq == t.max+1:
 		t.max = r.Seq
+		c.expectArrived(r.App, r.Seq)
 	case r.Seq > t.max+1:
+		c.expectArrived(r.App, r.Seq)
 		gap := r.Seq - t.max - 1
 		if gap > maxTrackedGap {
 			for s := r.Seq - maxTrackedGap; s < r.Seq; s++ {
@@ -100,6 +107,7 @@ func (c *checker) observeSeq(r codec.Received) []string {
 	default:
 		if _, late := t.gaps[r.Seq]; late {
 			delete(t.gaps, r.Seq)
+			c.expectArrived(r.App, r.Seq)
 			c.counts.outOfOrder++
 			if c.metrics != nil {
 				c.metrics.CheckOutOfOrder()
@@ -148,9 +156,10 @@ func (c *checker) outOfBounds() {
 	}
 }
 
-// missing is how many seqs are still gaps now.
+// missing is how many seqs are still gaps now, plus, with --expect, the
+// expected ones after the last seq seen and those of deployments never seen.
 func (c *checker) missing() int {
-	n := c.untracked
+	n := c.untracked + c.expectMissing()
 	for _, t := range c.streams {
 		n += len(t.gaps)
 	}
