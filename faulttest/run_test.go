@@ -61,7 +61,7 @@ func (p *pipeline) finish(t *testing.T) {
 	if code := p.send.wait(t, 5*time.Minute); code != 0 {
 		t.Fatalf("send exit %d, want 0:\n%s", code, p.send.stderr.String())
 	}
-	want := fmt.Sprintf("sent=%d", len(p.apps)*p.ticks)
+	want := fmt.Sprintf("published=%d dropped=0 unroutable=0", len(p.apps)*p.ticks)
 	if !strings.Contains(p.send.stderr.String(), want) {
 		t.Errorf("sender did not log %s:\n%s", want, p.send.stderr.String())
 	}

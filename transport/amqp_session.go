@@ -120,10 +120,11 @@ func (p *amqpPublisher) run(s *session, gen uint64) {
 		p.rebind.open(time.Now())
 		p.rebindLogged.Store(false)
 		s = ns
+		buffered := p.buf.Len() // before waiters wake and flush
 		p.sess.Store(s)
 		p.signalUp()
 		p.obs.Connection(true)
-		p.log.Info("broker connection back", "buffered", p.buf.Len(), "rebind_window", p.rebind.window)
+		p.log.Info("broker connection back", "buffered", buffered, "rebind_window", p.rebind.window)
 		p.kick()
 	}
 }
