@@ -85,7 +85,9 @@ func TestRestartReconnectRace(t *testing.T) {
 	}{
 		{"start", 2},
 		{"middle", ticks / 2},
-		{"end", ticks - 15}, // stop_app takes < 1 s here: the outage covers the last ticks
+		// stop_app takes ~1 s here, more under load: 2.5 s before the
+		// schedule ends, the outage still covers the last ticks (checked).
+		{"end", ticks - 25},
 	}
 	for _, first := range []string{"sender", "receiver"} {
 		for _, m := range moments {
@@ -116,8 +118,12 @@ func TestRestartReconnectRace(t *testing.T) {
 				}
 				held.Hold(false)
 				r.finish(t)
-				if m.name == "end" && first == "receiver" && !strings.Contains(r.send.stderr.String(), "broker connection lost") {
-					t.Errorf("the sender never saw the outage:\n%s", r.send.stderr.String())
+				if m.name == "end" {
+					log := r.send.stderr.String()
+					lost, last := strings.Index(log, "broker connection lost"), strings.Index(log, fmt.Sprintf("emitted=%d", r.total()))
+					if lost < 0 || last < lost {
+						t.Errorf("the outage did not cover the last tick (a test timing problem: restart earlier):\n%s", log)
+					}
 				}
 			})
 		}
