@@ -114,6 +114,8 @@ func TestSendGoChannelText(t *testing.T) {
 
 func TestSendStopsOnSignal(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
+	// Not a stand-in for an event: a cancel at any moment, before the first
+	// tick or after it, must end the run with exit 0 and the stopped line.
 	go func() { time.Sleep(300 * time.Millisecond); cancel() }()
 	code, _, stderr := runCLI(t, ctx, "send", "-t", "gochannel", "-c", example, "--interval", "50ms", "--http-addr", "")
 	if code != 0 {

@@ -157,3 +157,42 @@ func (p *amqpPublisher) requeue(retry []pubItem) {
 	p.buffer(retry, true)
 	p.kick()
 }
+
+// returnsDepth is the buffer of a channel's returns. amqp091-go gives up a
+// return that waits more than 5 s for room (and then the message would
+// count as routed), and blocks the connection's reader meanwhile: send
+// reads returns between its writes, so this only absorbs bursts.
+const returnsDepth = 256
+
+// takeReturns appends the returns waiting in pc.rets to dst, without
+// blocking.
+func (pc *pubChannel) takeReturns(dst []amqp091.Return) []amqp091.Return {
+	if pc.rets == nil {
+		return dst
+	}
+	for {
+		select {
+		case r, ok := <-pc.rets:
+			if !ok {
+				return dst
+			}
+			dst = append(dst, r)
+		default:
+			return dst
+		}
+	}
+}
+
+// releaseReturns reads and discards pc.rets until the channel closes, so
+// amqp091-go's reader never waits on a channel given up. Idempotent.
+func (pc *pubChannel) releaseReturns() {
+	if pc.rets == nil {
+		return
+	}
+	pc.released.Do(func() {
+		go func() {
+			for range pc.rets {
+			}
+		}()
+	})
+}

@@ -271,12 +271,6 @@ type pubChannel struct {
 	released sync.Once
 }
 
-// returnsDepth is the buffer of a channel's returns. amqp091-go gives up a
-// return that waits more than 5 s for room (and then the message would
-// count as routed), and blocks the connection's reader meanwhile: send
-// reads returns between its writes, so this only absorbs bursts.
-const returnsDepth = 256
-
 // openChannel opens a channel on s (confirm mode when configured, returns
 // watched when mandatory), bounded by wait.
 func (p *amqpPublisher) openChannel(s *session, wait time.Duration) (*pubChannel, error) {
@@ -400,39 +394,6 @@ func (pc *pubChannel) send(p *amqpPublisher, items []pubItem, wait time.Duration
 		}
 	}
 	return len(items), pc.takeReturns(returned), nil
-}
-
-// takeReturns appends the returns waiting in pc.rets to dst, without
-// blocking.
-func (pc *pubChannel) takeReturns(dst []amqp091.Return) []amqp091.Return {
-	if pc.rets == nil {
-		return dst
-	}
-	for {
-		select {
-		case r, ok := <-pc.rets:
-			if !ok {
-				return dst
-			}
-			dst = append(dst, r)
-		default:
-			return dst
-		}
-	}
-}
-
-// releaseReturns reads and discards pc.rets until the channel closes, so
-// amqp091-go's reader never waits on a channel given up. Idempotent.
-func (pc *pubChannel) releaseReturns() {
-	if pc.rets == nil {
-		return
-	}
-	pc.released.Do(func() {
-		go func() {
-			for range pc.rets {
-			}
-		}()
-	})
 }
 
 // ackedPrefix counts the leading messages already confirmed (all n
