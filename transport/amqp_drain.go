@@ -19,27 +19,35 @@ var errOutageTooLong = errors.New("broker unreachable too long")
 // is the natural end of a bounded run; Shutdown is the end on a signal.
 //
 // It returns nil once nothing is buffered or in flight; ctx's error when
-// ctx ends first (the messages stay buffered: call Shutdown); the
-// permanent error when the exchange is refused after a reconnect (waiting
-// cannot help; the messages stay buffered); and, when maxOutage > 0 and
-// the current outage has lasted maxOutage, an error saying so, after it
-// counted every buffered message as dropped (DropOutage). maxOutage 0
-// waits for the broker as long as ctx allows.
+// ctx ends first (the messages stay buffered: call Shutdown); an error
+// wrapping the permanent one when the exchange is refused after a
+// reconnect (waiting cannot help: the buffer is counted as dropped,
+// DropFailed); and, when maxOutage > 0 and the current outage has lasted
+// maxOutage, an error saying so, after it counted every buffered message
+// as dropped (DropOutage). maxOutage 0 waits for the broker as long as ctx
+// allows.
 //
 // Call it after the last Publish returned: calls still running are not
 // waited for. Publish keeps working meanwhile. Safe for concurrent use.
 func (p *amqpPublisher) Drain(ctx context.Context, maxOutage time.Duration) error {
 	err := p.waitDrained(ctx, maxOutage)
-	if !errors.Is(err, errOutageTooLong) {
+	reason := DropOutage
+	switch {
+	case errors.Is(err, errOutageTooLong):
+	case errors.Is(err, ErrPermanent):
+		reason = DropFailed
+	default:
 		return err
 	}
 	n := p.buf.Len()
-	why := DropOutage
-	p.drained.Store(&why) // what a flush still holds is dropped when it comes back
-	p.dropped(p.buf.clear(), DropOutage)
+	p.drained.Store(&reason) // what a flush still holds is dropped when it comes back
+	p.dropped(p.buf.clear(), reason)
 	p.dropMu.Lock()
-	p.logDropsLocked(dropTexts[DropOutage], time.Now())
+	p.logDropsLocked(dropTexts[reason], time.Now())
 	p.dropMu.Unlock()
+	if reason == DropFailed {
+		return fmt.Errorf("drain: gave up on %d buffered messages: %w", n, err)
+	}
 	return fmt.Errorf("drain: the broker has been unreachable for %s: gave up on %d buffered messages: %w",
 		maxOutage, n, err)
 }
@@ -51,13 +59,13 @@ func (p *amqpPublisher) Drain(ctx context.Context, maxOutage time.Duration) erro
 // when drained, ctx's error, or the permanent error of a refused exchange.
 func (p *amqpPublisher) waitDrained(ctx context.Context, maxOutage time.Duration) error {
 	for p.draining() {
+		up := p.upEvent() // first: a reconnect or refusal after the looks below wakes us
 		if perr := p.perm.Load(); perr != nil {
 			return *perr
 		}
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		up := p.upEvent() // before live(): a reconnect in between wakes us
 		s := p.live()
 		if s == nil {
 			if err := p.waitReconnect(ctx, up, maxOutage); err != nil {
@@ -83,8 +91,9 @@ func (p *amqpPublisher) waitDrained(ctx context.Context, maxOutage time.Duration
 	return nil
 }
 
-// waitReconnect waits for up (the next session), ctx, or the outage to
-// reach maxOutage (> 0): then errOutageTooLong.
+// waitReconnect waits for up (the next session, or a permanent refusal
+// of the new connection), ctx, or the outage to reach maxOutage (> 0):
+// then errOutageTooLong.
 func (p *amqpPublisher) waitReconnect(ctx context.Context, up <-chan struct{}, maxOutage time.Duration) error {
 	var limit <-chan time.Time
 	if maxOutage > 0 {

@@ -2,6 +2,7 @@ package transport
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -133,4 +134,36 @@ func TestDrain(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestDrainExchangeRefused: the exchange comes back with other flags while
+// the broker is unreachable; Drain cannot wait that away: it returns the
+// permanent error and counts the buffer as dropped (DropFailed).
+func TestDrainExchangeRefused(t *testing.T) {
+	name := "metricsender-test-" + uniqueApp(t)
+	e := newTestEnv(t, nil, func(c *AMQPConfig) { c.Exchange = name })
+	q := bindQueue(t, e.uri, name, false)
+	t.Cleanup(func() { _ = q.ch.ExchangeDelete(name, false, false) })
+	e.dialer.refuse.Store(true)
+	e.dropConnection(t)
+	if err := e.pub.Publish("Metrics.x", numbered("x", 0, 7)...); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.ch.ExchangeDelete(name, false, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.ch.ExchangeDeclare(name, "topic", true, false, false, false, nil); err != nil {
+		t.Fatal(err)
+	}
+	e.dialer.refuse.Store(false)
+	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+	defer cancel()
+	if err := e.pub.Drain(ctx, 0); !errors.Is(err, ErrPermanent) {
+		t.Fatalf("Drain = %v, want the permanent 406", err)
+	}
+	e.obs.do(func() {
+		if e.obs.droppedBy[DropFailed] != 7 {
+			t.Errorf("dropped by reason %v, want 7 %s", e.obs.droppedBy, DropFailed)
+		}
+	})
 }

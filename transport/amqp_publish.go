@@ -107,7 +107,7 @@ type amqpPublisher struct {
 	rebindLogged atomic.Bool  // the current window's first retry was logged
 	downAt       atomic.Int64 // unix nanoseconds when the connection was last lost
 	upMu         sync.Mutex
-	up           chan struct{} // closed and replaced when a new session is live
+	up           chan struct{} // closed and replaced when a new session is live, or perm is set
 
 	mu       sync.RWMutex // guards closed and inflight.Add
 	closed   bool

@@ -129,7 +129,8 @@ func (p *amqpPublisher) run(s *session, gen uint64) {
 	}
 }
 
-// signalUp wakes the waiters of upEvent: a new session is live.
+// signalUp wakes the waiters of upEvent: a new session is live, or the
+// new connection refused the exchange for good (perm).
 func (p *amqpPublisher) signalUp() {
 	p.upMu.Lock()
 	close(p.up)
@@ -137,8 +138,9 @@ func (p *amqpPublisher) signalUp() {
 	p.upMu.Unlock()
 }
 
-// upEvent returns a channel closed when the next session goes live. Take
-// it before looking at live(), so a reconnect in between is not missed.
+// upEvent returns a channel closed when the next session goes live (or
+// perm is set). Take it before looking at live() and perm, so a change in
+// between is not missed.
 func (p *amqpPublisher) upEvent() <-chan struct{} {
 	p.upMu.Lock()
 	defer p.upMu.Unlock()
@@ -162,6 +164,7 @@ func (p *amqpPublisher) reopen(c *amqp091.Connection) *session {
 		pause := time.Second
 		if errors.Is(err, ErrPermanent) {
 			p.perm.Store(&err)
+			p.signalUp()
 			pause = 10 * time.Second
 		}
 		p.log.Error("after reconnect", "error", err, "retry_in", pause)
