@@ -17,7 +17,9 @@ import (
 // missing into out_of_order. Messages without an envelope (the Python
 // sender's form, another is-wire publisher's) carry no seq and are only
 // bounds-checked. Bounds apply to the config's deployments only: an app the
-// config does not name is counted as received and nothing else.
+// config does not name is counted as received and nothing else. With
+// --expect (expectEach) loss before the first and after the last seq seen
+// counts too (see expectation).
 //
 // Injected faults (see check_faults.go) are told apart from real loss by
 // the envelope's fault and dropped fields: seqs suppressed on purpose are
@@ -29,8 +31,9 @@ type checker struct {
 	metrics *receiveMetrics                       // may be nil
 
 	counts    checkCounts
-	untracked int // seqs jumped over beyond maxTrackedGap
-	injected  injectedCounts
+	untracked int            // seqs jumped over beyond maxTrackedGap
+	expect    *expectation   // --expect; nil without
+	injected  injectedCounts // faults injected on purpose
 }
 
 type checkCounts struct {
@@ -86,16 +89,24 @@ func (c *checker) observeSeq(r codec.Received) []string {
 	key := streamKey{r.Run, r.App}
 	t, ok := c.streams[key]
 	if !ok {
-		c.streams[key] = &seqTrack{max: r.Seq, first: r.Seq, gaps: map[uint64]struct{}{}}
+		t = &seqTrack{max: r.Seq, first: r.Seq, gaps: map[uint64]struct{}{}}
+		c.streams[key] = t
+		c.expectStart(r.App, t, r.Seq)
+		c.forgive(t, r)
 		return nil
 	}
-	forgive(t, r)
+	c.forgive(t, r)
 	switch {
 	case r.Seq == t.max+1:
 		t.max = r.Seq
+		c.expectArrived(r.App, r.Seq)
 	case r.Seq > t.max+1 && r.Seq-t.max-1 <= r.Dropped:
-		t.max = r.Seq // every seq between was suppressed on purpose
+		c.expectSkipped(r.App, t.max+1, r.Seq-1) // every seq between was suppressed on purpose
+		t.max = r.Seq
+		c.expectArrived(r.App, r.Seq)
 	case r.Seq > t.max+1:
+		c.expectArrived(r.App, r.Seq)
+		c.expectSkipped(r.App, r.Seq-r.Dropped, r.Seq-1)
 		gap := r.Seq - t.max - 1 - r.Dropped // the last Dropped seqs before it were suppressed on purpose
 		if gap > maxTrackedGap {
 			for s := r.Seq - r.Dropped - maxTrackedGap; s < r.Seq-r.Dropped; s++ {
@@ -115,6 +126,7 @@ func (c *checker) observeSeq(r codec.Received) []string {
 	default:
 		if _, late := t.gaps[r.Seq]; late {
 			delete(t.gaps, r.Seq)
+			c.expectArrived(r.App, r.Seq)
 			if injectedDelay(r) {
 				return nil // held back on purpose: counted in injected_delays
 			}
@@ -174,9 +186,10 @@ func (c *checker) outOfBounds() {
 	}
 }
 
-// missing is how many seqs are still gaps now.
+// missing is how many seqs are still gaps now, plus, with --expect, the
+// expected ones after the last seq seen and those of deployments never seen.
 func (c *checker) missing() int {
-	n := c.untracked
+	n := c.untracked + c.expectMissing()
 	for _, t := range c.streams {
 		n += len(t.gaps)
 	}

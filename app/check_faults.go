@@ -60,20 +60,39 @@ func injectedDelay(r codec.Received) bool {
 }
 
 // forgive takes the seqs r says were suppressed on purpose (the Dropped
-// seqs just before it) out of t's gaps: they never come, and are not lost.
-func forgive(t *seqTrack, r codec.Received) {
+// seqs just before it) out of t's gaps: they never come, and are not lost
+// (nor still expected, with --expect).
+func (c *checker) forgive(t *seqTrack, r codec.Received) {
 	if r.Dropped == 0 || len(t.gaps) == 0 {
 		return
+	}
+	drop := func(s uint64) {
+		if _, ok := t.gaps[s]; ok {
+			delete(t.gaps, s)
+			c.expectArrived(r.App, s)
+		}
 	}
 	if r.Dropped >= uint64(len(t.gaps)) { // walk the gaps, not a made-up huge range
 		for s := range t.gaps {
 			if s < r.Seq && r.Seq-s <= r.Dropped {
-				delete(t.gaps, s)
+				drop(s)
 			}
 		}
 		return
 	}
 	for i := uint64(1); i <= r.Dropped && i < r.Seq; i++ {
-		delete(t.gaps, r.Seq-i)
+		drop(r.Seq - i)
+	}
+}
+
+// expectSkipped tells --expect that seqs from..to of app were suppressed
+// on purpose: they will not come, and are not awaited.
+func (c *checker) expectSkipped(app string, from, to uint64) {
+	e := c.expect
+	if e == nil || from > to {
+		return
+	}
+	for s := max(from, 1); s <= min(to, e.n); s++ {
+		c.expectArrived(app, s)
 	}
 }

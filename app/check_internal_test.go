@@ -130,3 +130,61 @@ func TestCheckerHugeGapStaysBounded(t *testing.T) {
 		t.Fatalf("%d gaps remembered, want at most %d", n, maxTrackedGap)
 	}
 }
+
+func TestCheckerExpect(t *testing.T) {
+	msg := func(app, run string, seq uint64) codec.Received {
+		return codec.Received{App: app, Run: run, Seq: seq, HasEnvelope: true,
+			Metrics: []generator.Metric{{Name: "cpu", Value: generator.Value{Text: "0.5"}}}}
+	}
+	cpu := []generator.MetricSpec{{Name: "cpu", Model: &generator.Choice{Values: []generator.Value{{Text: "0.5", Num: 0.5, HasNum: true}}}}}
+	cfg := &generator.Config{Deployments: []generator.Deployment{{Name: "a", Metrics: cpu}, {Name: "b", Metrics: cpu}}}
+	tests := []struct {
+		name    string
+		expect  int
+		msgs    []codec.Received
+		missing int
+		met     bool
+	}{
+		{"all arrived", 3, []codec.Received{msg("a", "r", 1), msg("a", "r", 2), msg("a", "r", 3), msg("b", "r", 1), msg("b", "r", 2), msg("b", "r", 3)}, 0, true},
+		{"trailing loss counts", 3, []codec.Received{msg("a", "r", 1), msg("a", "r", 2), msg("a", "r", 3), msg("b", "r", 1)}, 2, false},
+		{"a deployment never seen counts whole", 3, []codec.Received{msg("a", "r", 1), msg("a", "r", 2), msg("a", "r", 3)}, 3, false},
+		{"nothing at all", 4, nil, 8, false},
+		{"leading loss counts", 3, []codec.Received{msg("a", "r", 3), msg("b", "r", 1), msg("b", "r", 2), msg("b", "r", 3)}, 2, false},
+		{"late arrivals fill the lead", 2, []codec.Received{msg("a", "r", 2), msg("a", "r", 1), msg("b", "r", 2), msg("b", "r", 1)}, 0, true},
+		{"duplicates do not count twice", 2, []codec.Received{msg("a", "r", 1), msg("a", "r", 1), msg("b", "r", 1), msg("b", "r", 2)}, 1, false},
+		{"gap in the middle", 3, []codec.Received{msg("a", "r", 1), msg("a", "r", 3), msg("b", "r", 1), msg("b", "r", 2), msg("b", "r", 3)}, 1, false},
+		{"a second run must be complete too", 2, []codec.Received{msg("a", "r", 1), msg("a", "r", 2), msg("b", "r", 1), msg("b", "r", 2), msg("a", "s", 1)}, 1, false},
+		{"seqs beyond N are not expected", 2, []codec.Received{msg("a", "r", 1), msg("a", "r", 2), msg("a", "r", 3), msg("b", "r", 1), msg("b", "r", 2)}, 0, true},
+		{"an app not in the config is not expected", 1, []codec.Received{msg("a", "r", 1), msg("b", "r", 1), msg("x", "r", 5)}, 0, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newChecker(cfg, nil)
+			c.expectEach(cfg, tt.expect)
+			for _, r := range tt.msgs {
+				c.observe(r)
+			}
+			if got := c.missing(); got != tt.missing {
+				t.Errorf("missing = %d, want %d (%s)", got, tt.missing, c.summary(0))
+			}
+			if got := c.expectMet(); got != tt.met {
+				t.Errorf("expectMet = %v, want %v", got, tt.met)
+			}
+			if want := tt.missing > 0 || c.counts.outOfBounds > 0; c.failed(false) != want {
+				t.Errorf("failed = %v, want %v", !want, want)
+			}
+		})
+	}
+}
+
+func TestCheckerWithoutExpectIgnoresTrailingLoss(t *testing.T) {
+	c := newChecker(nil, nil)
+	c.expectEach(nil, 5) // no config: nothing to expect
+	c.observe(codec.Received{App: "a", Run: "r", Seq: 2, HasEnvelope: true})
+	if got := c.missing(); got != 0 {
+		t.Fatalf("missing = %d, want 0", got)
+	}
+	if c.expectMet() {
+		t.Fatal("expectMet without --expect")
+	}
+}

@@ -44,6 +44,8 @@ type sendMetrics struct {
 	dropped         prometheus.Counter
 	connected       prometheus.Gauge
 	isConnected     atomic.Bool
+	// totals is the run's account for the stopped line (see runTotals).
+	totals runTotals
 }
 
 var _ transport.Observer = (*sendMetrics)(nil)
@@ -74,7 +76,7 @@ func newSendMetrics(reg prometheus.Registerer, perApp bool) *sendMetrics {
 		}, []string{"result"}),
 		dropped: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "metricsender_dropped_messages_total",
-			Help: "Messages given up: outage buffer overflow, or left over at shutdown.",
+			Help: "Messages given up: outage buffer overflow, left over at shutdown, broker unreachable past --connect-timeout at the end of a --count run, or a failed publish.",
 		}),
 		connected: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "metricsender_broker_connected",
@@ -102,6 +104,7 @@ func appOf(topic string) string { return strings.TrimPrefix(topic, codec.TopicPr
 
 // Published implements transport.Observer.
 func (m *sendMetrics) Published(topic string, n int) {
+	m.totals.addPublished(n)
 	if m.apps == nil {
 		m.publishedAll.Add(float64(n))
 		return
@@ -134,10 +137,14 @@ func reasonLabel(reason string) string {
 func (m *sendMetrics) PublishDuration(d time.Duration) { m.publishDuration.Observe(d.Seconds()) }
 
 // Dropped implements transport.Observer.
-func (m *sendMetrics) Dropped(n int) { m.dropped.Add(float64(n)) }
+func (m *sendMetrics) Dropped(n int, reason string) {
+	m.totals.addDropped(n, reason)
+	m.dropped.Add(float64(n))
+}
 
 // Unroutable implements transport.Observer.
 func (m *sendMetrics) Unroutable(topic string) {
+	m.totals.addUnroutable(1)
 	if m.apps == nil {
 		m.unroutableAll.Inc()
 		return

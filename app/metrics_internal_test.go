@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/labsea/metricsender/generator"
+	"github.com/labsea/metricsender/transport"
 )
 
 // startServer serves reg (and extra) on a free local port until the test ends.
@@ -112,7 +113,7 @@ func TestSendMetricsExposition(t *testing.T) {
 	m.PublishFailed("timeout")
 	m.PublishFailed("dial amqp://guest:s3cret@broker:5672/: refused") // an error text must not become a label
 	m.PublishDuration(3 * time.Millisecond)
-	m.Dropped(5)
+	m.Dropped(5, transport.DropBufferFull)
 	m.Unroutable("Metrics.web-1")
 	m.Connection(true)
 	m.Reload(true)

@@ -18,6 +18,7 @@ type delayer struct {
 
 	mu      sync.Mutex
 	held    heldHeap
+	emitted int  // events emitted so far
 	closing bool // no more holds: run returns once empty
 	now     bool // emit everything held at once (a signal ended the run)
 	wake    chan struct{}
@@ -43,6 +44,13 @@ func (d *delayer) hold(ev generator.Event, due time.Time) {
 	d.held.n++
 	d.mu.Unlock()
 	d.poke()
+}
+
+// sent returns how many held events were emitted.
+func (d *delayer) sent() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.emitted
 }
 
 // len returns how many events are held.
@@ -104,6 +112,9 @@ func (d *delayer) run(ctx context.Context) error {
 			if err := d.emit(ctx, due); err != nil {
 				return err
 			}
+			d.mu.Lock()
+			d.emitted += len(due)
+			d.mu.Unlock()
 			continue
 		}
 		timer.Reset(time.Until(next))

@@ -106,7 +106,8 @@ func sendNow(events []generator.Event, delays *delayer, tickTime time.Time) []ge
 
 // waitDelays waits for the delayer to send what it held: without a bound
 // at a natural end (each at its time), at most timeout after a signal.
-func waitDelays(done <-chan error, signalled bool, timeout time.Duration, logger *slog.Logger) {
+// It returns how many delayed messages the delayer emitted in all.
+func waitDelays(delays *delayer, done <-chan error, signalled bool, timeout time.Duration, logger *slog.Logger) int {
 	var expire <-chan time.Time
 	if signalled {
 		t := time.NewTimer(timeout)
@@ -119,6 +120,7 @@ func waitDelays(done <-chan error, signalled bool, timeout time.Duration, logger
 			logger.Warn("sending delayed messages failed", "error", err)
 		}
 	case <-expire:
-		logger.Warn("delayed messages not sent within --shutdown-timeout")
+		logger.Warn("delayed messages not sent within --shutdown-timeout", "held", delays.len())
 	}
+	return delays.sent()
 }
