@@ -23,6 +23,8 @@ type DeploymentState struct {
 	Paused   bool
 	Seq      uint64 // messages sent so far (the Seq of the last one)
 	Metrics  []MetricState
+	// State is the observed state and who set each field (see Observe).
+	State ObservedState
 }
 
 // MetricState is one metric of a DeploymentState.
@@ -109,7 +111,7 @@ func (s *Schedule) Snapshot() []DeploymentState {
 	out := make([]DeploymentState, 0, len(s.order))
 	for _, d := range s.order {
 		ds := DeploymentState{Name: d.name, Interval: d.interval, Paused: d.paused, Seq: d.seq,
-			Metrics: make([]MetricState, len(d.metrics))}
+			Metrics: make([]MetricState, len(d.metrics)), State: d.obs.snapshot()}
 		for i, m := range d.metrics {
 			ds.Metrics[i] = MetricState{Name: m.name, Spec: m.spec, Last: m.last, HasLast: m.hasLast}
 			if m.over != nil {

@@ -176,6 +176,7 @@ type parsedDeployment struct {
 	count    int // 0: no count
 	interval time.Duration
 	metrics  []MetricSpec
+	state    *State // nil: no `state:`
 }
 
 func (p *parser) deployments(e entry) []Deployment {
@@ -234,7 +235,7 @@ func (p *parser) splitItems(e entry) []Deployment {
 // named is whether it has a name to check for duplicates.
 func (p *parser) deployment(item *yaml.Node, field string) (d parsedDeployment, named bool) {
 	d.field = field
-	_, keys, ok := p.mapping(item, item, field, "name", "count", "interval", "metrics")
+	_, keys, ok := p.mapping(item, item, field, "name", "count", "interval", "metrics", "state")
 	if !ok {
 		return d, false
 	}
@@ -263,6 +264,9 @@ func (p *parser) deployment(item *yaml.Node, field string) (d parsedDeployment, 
 		p.fail(item, join(field, "metrics"), "missing")
 	} else {
 		d.metrics = p.metrics(e, join(field, "metrics"))
+	}
+	if e, ok := keys["state"]; ok {
+		d.state = p.state(e, join(field, "state"))
 	}
 	return d, named
 }

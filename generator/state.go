@@ -22,6 +22,7 @@ type dep struct {
 	paused   bool
 	done     bool   // has sent Count messages
 	g        *group // the grid it ticks on; nil when done
+	obs      observed
 }
 
 // metric is the live state of one metric of a deployment.
@@ -62,6 +63,9 @@ type ApplyResult struct {
 //     run, its Seq continues where it stopped (its models and streams start
 //     over) and Count still bounds its total;
 //   - an unchanged deployment keeps its grid, Seq, models and streams;
+//   - a deployment that remains keeps its observed state (see Observe) and
+//     its `state:` in cfg is ignored; a new one (or one coming back) starts
+//     from its `state:`;
 //   - a metric whose spec changed gets the new model (fresh state) from the
 //     next tick and keeps its stream; unchanged metrics keep their model state;
 //     new metrics get their own stream; overrides survive on metrics that remain;
@@ -99,7 +103,7 @@ func (s *Schedule) apply(cfg *Config) ApplyResult {
 		iv := s.intervalOf(cfg, cd)
 		d, ok := s.deps[cd.Name]
 		if !ok {
-			d = &dep{name: cd.Name, interval: iv, phase: phases[i], seq: s.retired[cd.Name]}
+			d = &dep{name: cd.Name, interval: iv, phase: phases[i], seq: s.retired[cd.Name], obs: newObserved(cd.State)}
 			delete(s.retired, cd.Name)
 			d.done = s.count > 0 && d.seq >= s.count
 			s.setMetrics(d, cd.Metrics)
