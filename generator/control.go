@@ -42,7 +42,8 @@ type MetricState struct {
 
 // Override makes m produce metric's values of deployment app from the next
 // tick on, until ClearOverride; spec is kept to describe it in Snapshot.
-// The override draws from the metric's own stream and survives Apply as
+// The override draws from the metric's own stream (a StateModel is bound
+// to the metric's names, so its vars' streams start over) and survives Apply as
 // long as the metric exists. It fails with ErrUnknownDeployment or
 // ErrUnknownMetric, or when m is nil. Safe for concurrent use.
 func (s *Schedule) Override(app, metric string, m Model, spec any) error {
@@ -55,7 +56,7 @@ func (s *Schedule) Override(app, metric string, m Model, spec any) error {
 	if err != nil {
 		return err
 	}
-	mt.over, mt.overSpec = m, spec
+	mt.over, mt.overSpec = s.bind(m, app, metric), spec
 	if spec == nil {
 		mt.overSpec = m
 	}

@@ -25,6 +25,11 @@ type ScheduleOptions struct {
 	Interval time.Duration
 	// Count is the number of messages each deployment sends; 0 = unbounded.
 	Count int
+	// OnModelError, when set, is told of every error a StateModel reports
+	// (an expression that failed at run time: the metric sent its previous
+	// value). It runs on the ticking goroutine with the Schedule's lock
+	// held: it must be quick and must not call the Schedule.
+	OnModelError func(app, metric string, err error)
 }
 
 // Batch is every event due at one instant of the run.
@@ -58,6 +63,7 @@ type Schedule struct {
 	seed     int64
 	interval time.Duration // ScheduleOptions.Interval (0 = none)
 	count    uint64        // 0 = unbounded
+	onError  func(app, metric string, err error)
 
 	deps    map[string]*dep
 	order   []*dep            // current config order
@@ -104,6 +110,7 @@ func NewSchedule(cfg *Config, opts ScheduleOptions) (*Schedule, error) {
 		seed:     opts.Seed,
 		interval: opts.Interval,
 		count:    uint64(opts.Count),
+		onError:  opts.OnModelError,
 		deps:     make(map[string]*dep, len(cfg.Deployments)),
 		retired:  make(map[string]uint64),
 		groups:   make(map[gridKey]*group),
@@ -227,7 +234,16 @@ func (s *Schedule) next() (Batch, bool) {
 			if m.over != nil {
 				model = m.over
 			}
-			v := model.Next(&m.stream, at)
+			var v Value
+			if sm, ok := model.(StateModel); ok {
+				var err error
+				v, err = sm.NextState(&m.stream, Input{At: at, Tick: d.g.k, State: &d.obs.st, Version: d.obs.version})
+				if err != nil && s.onError != nil {
+					s.onError(d.name, m.name, err)
+				}
+			} else {
+				v = model.Next(&m.stream, at)
+			}
 			ms[i] = Metric{Name: m.name, Value: v}
 			m.last, m.hasLast = v, true
 		}

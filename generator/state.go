@@ -44,9 +44,17 @@ type metric struct {
 // initMetric makes *m the state of metric sp, new to deployment d. The
 // model is cloned so the schedule owns its state (a config may be run twice).
 func (s *Schedule) initMetric(m *metric, d string, sp MetricSpec) {
-	*m = metric{name: sp.Name, spec: specOf(sp), model: CloneModel(sp.Model)}
+	*m = metric{name: sp.Name, spec: specOf(sp), model: s.bind(CloneModel(sp.Model), d, sp.Name)}
 	m.pcg.Seed(streamSeeds(s.seed, d, sp.Name))
 	m.stream = *rand.New(&m.pcg)
+}
+
+// bind binds model to (deployment, metric) when it is a StateModel.
+func (s *Schedule) bind(model Model, deployment, metric string) Model {
+	if sm, ok := model.(StateModel); ok {
+		sm.Bind(s.seed, deployment, metric)
+	}
+	return model
 }
 
 // ApplyResult names the deployments a new config added, removed and changed
@@ -209,7 +217,7 @@ func (s *Schedule) setMetrics(d *dep, specs []MetricSpec) bool {
 		m := d.metrics[i]
 		if !sameSpec(m, sp) {
 			changed = true
-			m.spec, m.model = specOf(sp), CloneModel(sp.Model)
+			m.spec, m.model = specOf(sp), s.bind(CloneModel(sp.Model), d.name, sp.Name)
 		}
 		ms = append(ms, m)
 	}
