@@ -27,8 +27,9 @@ const SourceConfig = "config"
 // name. A deployment without a `state:` starts with Replicas 1, Ready 1 and
 // no allocation.
 type State struct {
-	Replicas, Ready float64
-	Allocation      map[string]float64
+	Replicas   float64            `json:"replicas"`
+	Ready      float64            `json:"ready"`
+	Allocation map[string]float64 `json:"allocation,omitempty"`
 }
 
 // defaultState is the state of a deployment whose config has no `state:`.
@@ -237,4 +238,16 @@ func (s *Schedule) ObservedStates() []AppState {
 	s.mu.Unlock()
 	slices.SortFunc(out, func(a, b AppState) int { return strings.Compare(a.App, b.App) })
 	return out
+}
+
+// ParseNumber parses a state value as feedback carries it, a plain decimal
+// ("0.75", "4") or a Kubernetes quantity ("750m", "1Gi"), into base units.
+// Quantities finer than 1m and magnitudes over 9e15 are errors. Safe for
+// concurrent use.
+func ParseNumber(text string) (float64, error) {
+	n, err := parseNumber(text)
+	if err != nil {
+		return 0, err
+	}
+	return n.v, nil
 }
