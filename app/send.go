@@ -42,7 +42,7 @@ func sendCommand() *cli.Command {
 		&cli.IntFlag{Name: "buffer", Value: 100000, EnvVars: env("buffer"),
 			Usage: "messages kept (oldest dropped, counted) while the broker is unreachable"},
 		&cli.BoolFlag{Name: "enable-control", EnvVars: env("enable-control"),
-			Usage: "allow the control API's PUT/DELETE/POST routes (overrides, pause) on --http-addr"},
+			Usage: "allow the control API's PUT/DELETE/POST routes (overrides, pause, state) on --http-addr"},
 		&cli.DurationFlag{Name: "shutdown-timeout", Value: 10 * time.Second, EnvVars: env("shutdown-timeout"),
 			Usage: "on SIGINT/SIGTERM, how long in-flight publishes may take to finish"},
 		appMetricsLimitFlag("export /metrics series per deployment (published, unroutable, last_value) only when the config has at most this many deployments; above, published and unroutable are totals and last_value is off (decided at start)"),
@@ -203,16 +203,23 @@ func runSend(ctx context.Context, opts sendOptions, stdout io.Writer, logger *sl
 		return fmt.Errorf("start router: %w", err)
 	}
 
+	exprWarn := newThrottledWarn(logger, "expression failed: the metric sent its previous value", time.Minute)
+	defer exprWarn.flush()
 	sched, err := generator.NewSchedule(opts.cfg, generator.ScheduleOptions{
 		Run:      run,
 		Seed:     opts.seed,
 		Interval: opts.interval,
 		Count:    opts.count,
+		OnModelError: func(app, metric string, err error) {
+			metrics.ExprError()
+			exprWarn.warn("app", app, "metric", metric, "error", err)
+		},
 	})
 	if err != nil {
 		return &usageError{fmt.Errorf("schedule: %w", err)}
 	}
 	later.Set(sched)
+	metrics.WatchState(sched.ObservedStates)
 	watchCtx, stopWatch := context.WithCancel(ctx)
 	watchDone := make(chan struct{})
 	go func() {
