@@ -147,3 +147,22 @@ func TestSendExprErrors(t *testing.T) {
 		t.Errorf("the error is not logged with its expression:\n%s", stderr)
 	}
 }
+
+// preview runs an expr on the config's state and says how many failed.
+func TestPreviewExpr(t *testing.T) {
+	cfg := writeFile(t, "p.yaml", "interval: 10s\ndeployments:\n  - name: web\n    state: {replicas: 2, allocation: {cpu: 500m}}\n    metrics:\n"+
+		"      cpu: {expr: \"allocation.cpu * 4.0 / replicas + tick\"}\n      bad: {expr: \"allocation.gpu\", min: 1}\n")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	code, stdout, stderr := runCLI(t, ctx, "preview", "-c", cfg, "--duration", "30s", "--seed", "1", "--format", "csv")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	want := "elapsed,app,metric,value\n0,web,bad,1\n0,web,cpu,1\n10,web,bad,1\n10,web,cpu,2\n20,web,bad,1\n20,web,cpu,3\n"
+	if stdout != want {
+		t.Errorf("rows:\n%s\nwant:\n%s", stdout, want)
+	}
+	if !strings.Contains(stderr, `expression errors: 3 (each sent the metric's previous value); the first: web.bad: expression "allocation.gpu": no such key: gpu`) {
+		t.Errorf("stderr does not count the 3 errors:\n%s", stderr)
+	}
+}

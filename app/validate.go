@@ -55,6 +55,9 @@ func printSummary(w io.Writer, cfg *generator.Config) error {
 		for _, m := range d.Metrics {
 			fmt.Fprintf(&b, " %s=%s", m.Name, describeSpec(m.Spec))
 		}
+		if d.State != nil {
+			fmt.Fprintf(&b, " state=%s", describeSpec(d.State))
+		}
 		b.WriteString("\n")
 	}
 	_, err := io.WriteString(w, b.String())
