@@ -8,4 +8,4 @@ func ParseSplit(path string, data []byte) *Config { return parseSplit(path, data
 func ParseWhole(path string, data []byte) (*Config, error) { return parseWhole(path, data) }
 
 // ExprProgram is the compiled program an Expr runs (for pointer comparison).
-func ExprProgram(m Model) any { return m.(*Expr).code }
+func ExprProgram(m Model) any { return m.(*Expr).def.code }

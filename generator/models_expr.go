@@ -49,19 +49,25 @@ type StateModel interface {
 // {sine: ...}}, min: 50m, max: 4}. See the package doc for the variables,
 // the output format and what happens on a run-time error. It keeps state
 // (its vars' models and streams, its last value): give each (deployment,
-// metric) its own (see Cloner).
+// metric) its own (see Cloner). A clone holds only a pointer to the shared
+// definition until it is bound or first evaluated, so the copies `count`
+// makes cost little in a Config.
 //
 // Build one with Parse or ParseModel; the zero value is not usable.
 type Expr struct {
-	code   *exprCode // shared by clones, read-only
-	vars   []exprVar // allocated once: each stream points into it
+	def *exprDef
+	run *exprRun // nil until Bind or the first evaluation
+}
+
+// exprDef is what every Expr of one definition shares, read-only.
+type exprDef struct {
+	code   *exprCode
+	names  []string // the vars, sorted
+	models []Model  // their definitions, cloned per run when they keep state
 	lo, hi float64
 	hasLo  bool
 	hasHi  bool
 	f      numFormat
-	act    exprActivation
-	last   Value
-	primed bool // last holds a value
 }
 
 // exprCode is what every Expr of one expression shares.
@@ -70,54 +76,72 @@ type exprCode struct {
 	prg  cel.Program
 }
 
+// exprRun is an Expr's state, and the activation its program reads.
+type exprRun struct {
+	def    *exprDef
+	vars   []exprVar // allocated once: each stream points into it
+	last   Value
+	primed bool // last holds a value
+
+	elapsed, tick        float64
+	state                *State
+	version              uint64 // of state; the boxed values below are of it
+	boxed                bool
+	replicas, ready, all ref.Val
+}
+
 // exprVar is one of an Expr's vars: a model drawing from its own stream.
 type exprVar struct {
-	name   string
 	model  Model
 	pcg    rand.PCG
 	stream rand.Rand
+	val    float64 // at this tick
 }
 
 // ErrExprEval wraps every run-time error of an expression (see NextState).
 var ErrExprEval = errors.New("expression")
 
-// newExpr returns an Expr of code with fresh copies of vars' models.
+// newExpr returns an Expr of code.
 func newExpr(code *exprCode, names []string, models []Model, lo, hi *float64, f numFormat) *Expr {
-	e := &Expr{code: code, f: f}
+	d := &exprDef{code: code, names: names, models: models, f: f}
 	if lo != nil {
-		e.lo, e.hasLo = *lo, true
+		d.lo, d.hasLo = *lo, true
 	}
 	if hi != nil {
-		e.hi, e.hasHi = *hi, true
+		d.hi, d.hasHi = *hi, true
 	}
-	e.vars = make([]exprVar, len(names))
-	e.act.names = names
-	e.act.vals = make([]float64, len(names))
-	for i := range e.vars {
-		v := &e.vars[i]
-		v.name, v.model = names[i], CloneModel(models[i])
-		v.stream = *rand.New(&v.pcg)
-	}
-	return e
+	return &Expr{def: d}
 }
 
 // Clone implements Cloner: fresh vars, unseeded streams, no last value.
-func (e *Expr) Clone() Model {
-	models := make([]Model, len(e.vars))
-	for i, v := range e.vars {
-		models[i] = v.model
+func (e *Expr) Clone() Model { return &Expr{def: e.def} }
+
+// start gives e its run state: vars with unseeded streams, the models
+// that keep state (walk, replay) cloned, the others shared.
+func (e *Expr) start() *exprRun {
+	if e.run != nil {
+		return e.run
 	}
-	c := newExpr(e.code, e.act.names, models, nil, nil, e.f)
-	c.lo, c.hasLo, c.hi, c.hasHi = e.lo, e.hasLo, e.hi, e.hasHi
-	return c
+	r := &exprRun{def: e.def, vars: make([]exprVar, len(e.def.models))}
+	for i, m := range e.def.models {
+		v := &r.vars[i]
+		v.model = m
+		switch m.(type) {
+		case *Walk, *Replay:
+			v.model = CloneModel(m)
+		}
+		v.stream = *rand.New(&v.pcg)
+	}
+	e.run = r
+	return r
 }
 
 // Bind implements StateModel: var v draws from Stream(seed, deployment,
 // metric + "\x00" + v), a stream no metric's can share (a name has no NUL).
 func (e *Expr) Bind(seed int64, deployment, metric string) {
-	for i := range e.vars {
-		v := &e.vars[i]
-		v.pcg.Seed(streamSeeds(seed, deployment, metric+"\x00"+v.name))
+	r := e.start()
+	for i := range r.vars {
+		r.vars[i].pcg.Seed(streamSeeds(seed, deployment, metric+"\x00"+e.def.names[i]))
 	}
 }
 
@@ -137,28 +161,30 @@ func (e *Expr) Next(r *rand.Rand, at time.Duration) Value {
 // result) returns the previous value (on the first tick: min when given,
 // else 0 within max) with an error wrapping ErrExprEval. Never panics.
 func (e *Expr) NextState(_ *rand.Rand, in Input) (Value, error) {
-	for i := range e.vars {
-		e.act.vals[i] = e.vars[i].model.Next(&e.vars[i].stream, in.At).Num
+	r, d := e.start(), e.def
+	for i := range r.vars {
+		v := &r.vars[i]
+		v.val = v.model.Next(&v.stream, in.At).Num
 	}
-	e.act.set(in)
-	out, _, err := e.code.prg.Eval(&e.act)
+	r.set(in)
+	out, _, err := d.code.prg.Eval(r)
 	var x float64
 	if err == nil {
 		x, err = exprNumber(out)
 	}
 	if err != nil {
-		if !e.primed {
-			e.last, e.primed = e.f.value(e.clamp(0)), true
+		if !r.primed {
+			r.last, r.primed = d.f.value(d.clamp(0)), true
 		}
-		return e.last, fmt.Errorf("%w %q: %w", ErrExprEval, e.code.text, err)
+		return r.last, fmt.Errorf("%w %q: %w", ErrExprEval, d.code.text, err)
 	}
-	e.last, e.primed = e.f.value(e.clamp(x)), true
-	return e.last, nil
+	r.last, r.primed = d.f.value(d.clamp(x)), true
+	return r.last, nil
 }
 
 // clamp bounds x to [min, max] where given; min wins over max for the
 // first tick's stand-in 0 (min <= max is checked at load).
-func (e *Expr) clamp(x float64) float64 {
+func (e *exprDef) clamp(x float64) float64 {
 	if e.hasHi {
 		x = min(x, e.hi)
 	}
@@ -198,69 +224,55 @@ func (e *Expr) Allows(text string) bool {
 	if !ok {
 		return false
 	}
-	tol := e.f.tolerance(x)
-	return (!e.hasLo || x >= e.lo-tol) && (!e.hasHi || x <= e.hi+tol)
+	d := e.def
+	tol := d.f.tolerance(x)
+	return (!d.hasLo || x >= d.lo-tol) && (!d.hasHi || x <= d.hi+tol)
 }
 
-// exprActivation resolves an expression's variables. It holds plain
-// numbers and boxes one into a CEL value only when the program asks for
-// it; the state's values are boxed once per state version. One per Expr,
-// reused at every tick.
-type exprActivation struct {
-	names   []string  // the vars' names
-	vals    []float64 // their values at this tick
-	elapsed float64
-	tick    float64
-
-	version              uint64 // of the state below; valid when boxed
-	boxed                bool
-	replicas, ready, all ref.Val
-	state                *State
-}
-
-// set points the activation at in.
-func (a *exprActivation) set(in Input) {
-	a.elapsed, a.tick = in.At.Seconds(), float64(in.Tick)
-	if !a.boxed || a.version != in.Version || a.state != in.State {
-		a.state, a.version, a.boxed = in.State, in.Version, true
-		a.replicas, a.ready, a.all = nil, nil, nil
+// set points the activation at in. The state's values are boxed into CEL
+// values once per state version, the others only when the program asks.
+func (r *exprRun) set(in Input) {
+	r.elapsed, r.tick = in.At.Seconds(), float64(in.Tick)
+	if !r.boxed || r.version != in.Version || r.state != in.State {
+		r.state, r.version, r.boxed = in.State, in.Version, true
+		r.replicas, r.ready, r.all = nil, nil, nil
 	}
 }
 
 // ResolveName implements interpreter.Activation.
-func (a *exprActivation) ResolveName(name string) (any, bool) {
+func (r *exprRun) ResolveName(name string) (any, bool) {
 	switch name {
 	case "replicas":
-		if a.replicas == nil {
-			a.replicas = types.Double(a.state.Replicas)
+		if r.replicas == nil {
+			r.replicas = types.Double(r.state.Replicas)
 		}
-		return a.replicas, true
+		return r.replicas, true
 	case "ready":
-		if a.ready == nil {
-			a.ready = types.Double(a.state.Ready)
+		if r.ready == nil {
+			r.ready = types.Double(r.state.Ready)
 		}
-		return a.ready, true
+		return r.ready, true
 	case "allocation":
-		if a.all == nil {
-			m := make(map[ref.Val]ref.Val, len(a.state.Allocation))
-			for k, v := range a.state.Allocation {
+		if r.all == nil {
+			m := make(map[ref.Val]ref.Val, len(r.state.Allocation))
+			for k, v := range r.state.Allocation {
 				m[types.String(k)] = types.Double(v)
 			}
-			a.all = types.NewRefValMap(types.DefaultTypeAdapter, m)
+			r.all = types.NewRefValMap(types.DefaultTypeAdapter, m)
 		}
-		return a.all, true
+		return r.all, true
 	case "elapsed":
-		return types.Double(a.elapsed), true
+		return types.Double(r.elapsed), true
 	case "tick":
-		return types.Double(a.tick), true
+		return types.Double(r.tick), true
 	}
-	for i, n := range a.names {
+	for i, n := range r.def.names {
 		if n == name {
-			return types.Double(a.vals[i]), true
+			return types.Double(r.vars[i].val), true
 		}
 	}
 	return nil, false
 }
 
 // Parent implements interpreter.Activation.
-func (a *exprActivation) Parent() interpreter.Activation { return nil }
+func (r *exprRun) Parent() interpreter.Activation { return nil }
