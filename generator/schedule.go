@@ -50,11 +50,16 @@ type Batch struct {
 // Each (deployment, metric) draws from its own stream, Stream(Seed,
 // deployment, metric), so the same seed and config give the same values.
 //
+// Each deployment has an observed state (see Observe), from its config's
+// `state:` until feedback changes it; models that implement StateModel
+// read it at every tick, with the tick's index on the grid.
+//
 // The schedule clones the config's models (CloneModel), so a Config may be
 // scheduled again. Either Next (virtual clock) or Run (real clock) drives
 // a Schedule, never both and never two at once. The control methods
-// (Apply, Override, ClearOverride, Pause, Resume, Snapshot) are safe for
-// concurrent use with them and with each other.
+// (Apply, Override, ClearOverride, Pause, Resume, Snapshot, Observe,
+// Observed, ObservedStates) are safe for concurrent use with them and with
+// each other.
 type Schedule struct {
 	mu sync.Mutex
 
