@@ -56,7 +56,8 @@ func (s *Schedule) Override(app, metric string, m Model, spec any) error {
 	if err != nil {
 		return err
 	}
-	mt.over, mt.overSpec = s.bind(m, app, metric), spec
+	mt.over, mt.overReads = s.bind(m, app, metric)
+	mt.overSpec = spec
 	if spec == nil {
 		mt.overSpec = m
 	}
@@ -73,7 +74,7 @@ func (s *Schedule) ClearOverride(app, metric string) error {
 	if err != nil {
 		return err
 	}
-	mt.over, mt.overSpec = nil, nil
+	mt.over, mt.overSpec, mt.overReads = nil, nil, false
 	return nil
 }
 

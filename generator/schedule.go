@@ -235,12 +235,13 @@ func (s *Schedule) next() (Batch, bool) {
 		ms := s.metrics[off : off+len(d.metrics) : off+len(d.metrics)]
 		off += len(d.metrics)
 		for i, m := range d.metrics {
-			model := m.model
+			model, reads := m.model, m.reads
 			if m.over != nil {
-				model = m.over
+				model, reads = m.over, m.overReads
 			}
 			var v Value
-			if sm, ok := model.(StateModel); ok {
+			if reads {
+				sm := model.(StateModel)
 				var err error
 				v, err = sm.NextState(&m.stream, Input{At: at, Tick: d.g.k, State: &d.obs.st, Version: d.obs.version})
 				if err != nil && s.onError != nil {

@@ -34,6 +34,9 @@ type metric struct {
 	overSpec any   // what Override was given, for Snapshot
 	last     Value
 	hasLast  bool
+	// reads and overReads say that model and over are StateModels, so a
+	// tick asserts the interface only for them.
+	reads, overReads bool
 	// stream is Stream(seed, deployment, metric) for the whole run, stored
 	// in place (no allocation per metric); a metric is never copied once
 	// seeded, since stream points at pcg.
@@ -44,17 +47,20 @@ type metric struct {
 // initMetric makes *m the state of metric sp, new to deployment d. The
 // model is cloned so the schedule owns its state (a config may be run twice).
 func (s *Schedule) initMetric(m *metric, d string, sp MetricSpec) {
-	*m = metric{name: sp.Name, spec: specOf(sp), model: s.bind(CloneModel(sp.Model), d, sp.Name)}
+	*m = metric{name: sp.Name, spec: specOf(sp)}
+	m.model, m.reads = s.bind(CloneModel(sp.Model), d, sp.Name)
 	m.pcg.Seed(streamSeeds(s.seed, d, sp.Name))
 	m.stream = *rand.New(&m.pcg)
 }
 
-// bind binds model to (deployment, metric) when it is a StateModel.
-func (s *Schedule) bind(model Model, deployment, metric string) Model {
-	if sm, ok := model.(StateModel); ok {
+// bind binds model to (deployment, metric) when it is a StateModel, and
+// says whether it is one.
+func (s *Schedule) bind(model Model, deployment, metric string) (Model, bool) {
+	sm, ok := model.(StateModel)
+	if ok {
 		sm.Bind(s.seed, deployment, metric)
 	}
-	return model
+	return model, ok
 }
 
 // ApplyResult names the deployments a new config added, removed and changed
@@ -217,7 +223,8 @@ func (s *Schedule) setMetrics(d *dep, specs []MetricSpec) bool {
 		m := d.metrics[i]
 		if !sameSpec(m, sp) {
 			changed = true
-			m.spec, m.model = specOf(sp), s.bind(CloneModel(sp.Model), d.name, sp.Name)
+			m.spec = specOf(sp)
+			m.model, m.reads = s.bind(CloneModel(sp.Model), d.name, sp.Name)
 		}
 		ms = append(ms, m)
 	}
