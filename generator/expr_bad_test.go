@@ -1,5 +1,13 @@
 package generator_test
 
+import "strings"
+
+// nested3 is three comprehensions over a list of 100: a million steps.
+var nested3 = func() string {
+	l := "[" + strings.Repeat("1.0,", 99) + "1.0]"
+	return l + ".all(a, " + l + ".all(b, " + l + ".all(c, a + b + c > 0.0))) ? 1.0 : 0.0"
+}()
+
 // badExprs are expr models with known problems and the exact messages
 // Parse gives (see badConfigs): each points at the offending character of
 // the expression, or at the key.
@@ -54,6 +62,8 @@ var badExprs = []struct {
 		[]string{`bad.yaml:4:11: deployments[0].metrics.m.vars: vars without expr`}},
 	{"expr beside another model", metricYAML(`{expr: "1.0", ramp: {from: 1, to: 2, over: 1m}}`),
 		[]string{`bad.yaml:4:24: deployments[0].metrics.m.ramp: expr takes only vars, min, max, format, decimals beside it`}},
+	{"too costly", metricYAML(`{expr: "` + nested3 + `"}`),
+		[]string{`bad.yaml:4:17: deployments[0].metrics.m.expr: too costly: up to 9141411 steps an evaluation, at most 100000 (nested comprehensions over long lists?)`}},
 	{"expr not a scalar", metricYAML(`{expr: [1]}`),
 		[]string{`bad.yaml:4:11: deployments[0].metrics.m.expr: want a value, got a list`}},
 }

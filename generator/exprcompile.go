@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/google/cel-go/cel"
+	"github.com/google/cel-go/checker"
 	"github.com/google/cel-go/common/types"
 	"gopkg.in/yaml.v3"
 )
@@ -20,6 +21,31 @@ var celReserved = []string{"true", "false", "null", "in", "as", "break", "const"
 	"while", "int", "uint", "double", "bool", "string", "bytes", "list", "map", "null_type", "type", "dyn"}
 
 var celIdent = regexp.MustCompile(`^[_a-zA-Z][_a-zA-Z0-9]*$`)
+
+// maxExprCost bounds CEL's static estimate of an evaluation's cost, so a
+// config cannot stall every tick with nested comprehensions; an
+// arithmetic expression costs a few steps. Checking the bound at load
+// time keeps run-time cost tracking (2-4x slower) off the tick.
+const maxExprCost = 100_000
+
+// maxAllocationKeys is the size the cost estimate assumes for allocation.
+const maxAllocationKeys = 1000
+
+// exprSizes tells CEL's cost estimate how big allocation may be.
+type exprSizes struct{}
+
+// EstimateSize implements checker.CostEstimator.
+func (exprSizes) EstimateSize(n checker.AstNode) *checker.SizeEstimate {
+	if p := n.Path(); len(p) == 1 && p[0] == "allocation" {
+		return &checker.SizeEstimate{Min: 0, Max: maxAllocationKeys}
+	}
+	return nil
+}
+
+// EstimateCallCost implements checker.CostEstimator: CEL's own estimates.
+func (exprSizes) EstimateCallCost(string, string, *checker.AstNode, []checker.AstNode) *checker.CallEstimate {
+	return nil
+}
 
 // compileExpr compiles text with the state variables and names (sorted) as
 // doubles, once per distinct expression and var set in a parse: every
@@ -56,6 +82,13 @@ func (p *parser) compileExpr(text string, names []string, at *yaml.Node, field s
 	case types.DoubleKind, types.IntKind, types.UintKind:
 	default:
 		p.fail(at, field, "the result is %s, want a number (double, int or uint)", t)
+		return nil, false
+	}
+	if est, err := env.EstimateCost(ast, exprSizes{}); err != nil {
+		p.fail(at, field, "estimate cost: %v", err)
+		return nil, false
+	} else if est.Max > maxExprCost {
+		p.fail(at, field, "too costly: up to %d steps an evaluation, at most %d (nested comprehensions over long lists?)", est.Max, maxExprCost)
 		return nil, false
 	}
 	prg, err := env.Program(ast, cel.EvalOptions(cel.OptOptimize))
