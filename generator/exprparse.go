@@ -31,8 +31,11 @@ func (p *parser) expr(at *yaml.Node, entries []entry, keys map[string]entry, fie
 	text, textOK := p.scalar(ex.key, ex.val, ef)
 	spec["expr"] = text
 
-	var names []string
-	var models []Model
+	type exprVarDef struct {
+		name  string
+		model Model
+	}
+	var vars []exprVarDef
 	quant, binary := false, false
 	if v, ok := keys["vars"]; ok {
 		vf := join(field, "vars")
@@ -61,7 +64,7 @@ func (p *parser) expr(at *yaml.Node, entries []entry, keys map[string]entry, fie
 				continue
 			}
 			quant, binary = quant || q, binary || b
-			names, models = append(names, name), append(models, m)
+			vars = append(vars, exprVarDef{name, m})
 			varSpecs[name] = s
 		}
 		spec["vars"] = varSpecs
@@ -95,17 +98,13 @@ func (p *parser) expr(at *yaml.Node, entries []entry, keys map[string]entry, fie
 		return nil, nil, false
 	}
 	// Sorted by name: one program per expression and var set, whatever the order.
-	order := make([]int, len(names))
-	for i := range order {
-		order[i] = i
+	slices.SortFunc(vars, func(a, b exprVarDef) int { return strings.Compare(a.name, b.name) })
+	names := make([]string, len(vars))
+	models := make([]Model, len(vars))
+	for i, v := range vars {
+		names[i], models[i] = v.name, v.model
 	}
-	slices.SortFunc(order, func(a, b int) int { return strings.Compare(names[a], names[b]) })
-	sortedNames := make([]string, len(names))
-	sortedModels := make([]Model, len(models))
-	for i, j := range order {
-		sortedNames[i], sortedModels[i] = names[j], models[j]
-	}
-	code, ok := p.compileExpr(text, sortedNames, ex.val, ef)
+	code, ok := p.compileExpr(text, names, ex.val, ef)
 	if !ok {
 		return nil, nil, false
 	}
@@ -116,7 +115,7 @@ func (p *parser) expr(at *yaml.Node, entries []entry, keys map[string]entry, fie
 	if hi.ok {
 		hip = &hi.v
 	}
-	return newExpr(code, sortedNames, sortedModels, lop, hip, f), spec, true
+	return newExpr(code, names, models, lop, hip, f), spec, true
 }
 
 // varKind tells whether every value m sends is a number, and whether any
