@@ -42,6 +42,8 @@ type sendMetrics struct {
 	tickLag         prometheus.Histogram
 	reloads         *prometheus.CounterVec
 	dropped         prometheus.Counter
+	exprErrors      prometheus.Counter
+	state           *stateCollector // nil when per-deployment series are off
 	connected       prometheus.Gauge
 	isConnected     atomic.Bool
 	// totals is the run's account for the stopped line (see runTotals).
@@ -82,11 +84,16 @@ func newSendMetrics(reg prometheus.Registerer, perApp bool) *sendMetrics {
 			Name: "metricsender_broker_connected",
 			Help: "1 while the broker connection is up, else 0.",
 		}),
+		exprErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "metricsender_expr_errors_total",
+			Help: "Expression evaluations that failed at run time (the metric sent its previous value).",
+		}),
 	}
-	reg.MustRegister(m.publishErrors, m.publishDuration, m.tickLag, m.reloads, m.dropped, m.connected)
+	reg.MustRegister(m.publishErrors, m.publishDuration, m.tickLag, m.reloads, m.dropped, m.connected, m.exprErrors)
 	if perApp {
 		m.apps = newAppCollector()
-		reg.MustRegister(m.apps)
+		m.state = newStateCollector()
+		reg.MustRegister(m.apps, m.state)
 	} else {
 		const totals = " (all deployments: per-deployment series are off, see --app-metrics-limit)"
 		m.publishedAll = prometheus.NewCounter(prometheus.CounterOpts{Name: publishedName, Help: publishedHelp + totals})
@@ -186,6 +193,18 @@ func (m *sendMetrics) Forget(apps []string) {
 		m.apps.forget(apps)
 	}
 }
+
+// WatchState makes states (the schedule's ObservedStates) the source of
+// the observed_replicas and observed_allocation series; a no-op while
+// per-deployment series are off.
+func (m *sendMetrics) WatchState(states func() []generator.AppState) {
+	if m.state != nil {
+		m.state.watch(states)
+	}
+}
+
+// ExprError counts an expression that failed at run time.
+func (m *sendMetrics) ExprError() { m.exprErrors.Inc() }
 
 // Reload counts a config reload: ok is success, else failure.
 func (m *sendMetrics) Reload(ok bool) {

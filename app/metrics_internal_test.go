@@ -436,6 +436,9 @@ func TestSendAppMetricsLimit(t *testing.T) {
 				if len(pub) != 2 || len(fams["metricsender_last_value"].GetMetric()) != 4 {
 					t.Errorf("published: %d series, last_value: %d; want 2 and 4 (per deployment)", len(pub), len(fams["metricsender_last_value"].GetMetric()))
 				}
+				if n := len(fams["metricsender_observed_replicas"].GetMetric()); n != 2 {
+					t.Errorf("observed_replicas: %d series, want 2 (per deployment)", n)
+				}
 				if strings.Contains(stderr.String(), "per-deployment metrics off") {
 					t.Errorf("logged metrics off under the limit:\n%s", stderr.String())
 				}
@@ -443,6 +446,9 @@ func TestSendAppMetricsLimit(t *testing.T) {
 			}
 			if len(pub) != 1 || len(pub[0].GetLabel()) != 0 || fams["metricsender_last_value"] != nil {
 				t.Errorf("published: %v, last_value: %v; want one total and no last_value", pub, fams["metricsender_last_value"])
+			}
+			if fams["metricsender_observed_replicas"] != nil {
+				t.Errorf("observed_replicas exported with per-deployment series off")
 			}
 			if !strings.Contains(stderr.String(), "per-deployment metrics off") {
 				t.Errorf("no log line says the per-deployment metrics are off:\n%s", stderr.String())

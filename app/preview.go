@@ -115,7 +115,9 @@ func plotFormat(path string) (string, error) {
 // [0, opts.duration) and writes one row per metric of every event to stdout
 // in opts.format (none when it is empty), streaming; with opts.plot it also
 // draws the numeric metrics into that file. Notes for the user (the random
-// seed chosen, what the plot leaves out) go to stderr. It returns ctx.Err()
+// seed chosen, what the plot leaves out, how many expressions failed) go
+// to stderr. Deployments keep the state of their config (`state:`): a
+// preview has no feedback. It returns ctx.Err()
 // when ctx is cancelled, and a usage error (exit 2) when the config cannot
 // be scheduled or nothing numeric is left to plot.
 func runPreview(ctx context.Context, opts previewOptions, stdout, stderr io.Writer) error {
@@ -123,15 +125,27 @@ func runPreview(ctx context.Context, opts previewOptions, stdout, stderr io.Writ
 		opts.seed = randomSeed()
 		fmt.Fprintf(stderr, "seed: %d\n", opts.seed)
 	}
+	var exprErrors, pending int // pending: in the batch Next is taking
+	var firstExprError string
 	sched, err := generator.NewSchedule(opts.cfg, generator.ScheduleOptions{
 		Start:    time.Unix(0, 0).UTC(),
 		Run:      "preview",
 		Seed:     opts.seed,
 		Interval: opts.interval,
+		OnModelError: func(app, metric string, err error) {
+			if pending++; exprErrors+pending == 1 {
+				firstExprError = fmt.Sprintf("%s.%s: %v", app, metric, err)
+			}
+		},
 	})
 	if err != nil {
 		return &usageError{fmt.Errorf("schedule: %w", err)}
 	}
+	defer func() {
+		if exprErrors > 0 {
+			fmt.Fprintf(stderr, "expression errors: %d (each sent the metric's previous value); the first: %s\n", exprErrors, firstExprError)
+		}
+	}()
 	out := bufio.NewWriterSize(stdout, 64<<10)
 	faults := opts.cfg.HasFaults()
 	rows, err := newRowRenderer(opts.format, out, opts.cfg, opts.duration, opts.interval, faults)
@@ -153,10 +167,12 @@ func runPreview(ctx context.Context, opts previewOptions, stdout, stderr io.Writ
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		pending = 0
 		b, ok := sched.Next()
 		if !ok || b.At >= opts.duration {
 			break
 		}
+		exprErrors += pending
 		for _, ev := range b.Events {
 			if plot != nil {
 				plot.add(b.At, ev)

@@ -21,6 +21,7 @@ import (
 
 	"github.com/labsea/metricsender/codec"
 	"github.com/labsea/metricsender/generator"
+	"github.com/labsea/metricsender/internal/throttle"
 	"github.com/labsea/metricsender/transport"
 )
 
@@ -40,7 +41,7 @@ func sendCommand() *cli.Command {
 		&cli.IntFlag{Name: "buffer", Value: 100000, EnvVars: env("buffer"),
 			Usage: "messages kept (oldest dropped, counted) while the broker is unreachable"},
 		&cli.BoolFlag{Name: "enable-control", EnvVars: env("enable-control"),
-			Usage: "allow the control API's PUT/DELETE/POST routes (overrides, pause) on --http-addr"},
+			Usage: "allow the control API's PUT/DELETE/POST routes (overrides, pause, state) on --http-addr"},
 		&cli.DurationFlag{Name: "shutdown-timeout", Value: 10 * time.Second, EnvVars: env("shutdown-timeout"),
 			Usage: "on SIGINT/SIGTERM, how long in-flight and buffered messages may take to be confirmed (the natural end of a --count run waits for all of them, bounded only by --connect-timeout)"},
 		&cli.DurationFlag{Name: "rebind-window", Value: transport.DefaultAMQPConfig("").RebindWindow, EnvVars: env("rebind-window"),
@@ -215,12 +216,19 @@ func runSend(ctx context.Context, opts sendOptions, stdout io.Writer, logger *sl
 	}
 
 	start := time.Now()
+	exprWarn := throttle.New(logger, throttle.Config{
+		Message: "expression failed: the metric sent its previous value", CountKey: "errors", KeysKey: "metrics"})
+	defer exprWarn.Flush()
 	sched, err := generator.NewSchedule(opts.cfg, generator.ScheduleOptions{
 		Start:    start,
 		Run:      run,
 		Seed:     opts.seed,
 		Interval: opts.interval,
 		Count:    opts.count,
+		OnModelError: func(app, metric string, err error) {
+			metrics.ExprError()
+			exprWarn.Warn(app+"."+metric, "app", app, "metric", metric, "error", err)
+		},
 	})
 	if err != nil {
 		return &usageError{fmt.Errorf("schedule: %w", err)}
@@ -230,6 +238,7 @@ func runSend(ctx context.Context, opts sendOptions, stdout io.Writer, logger *sl
 	faultLog := newFaultLog(inj, logger)
 	later.Set(sched)
 	later.SetInjector(inj)
+	metrics.WatchState(sched.ObservedStates)
 	watchCtx, stopWatch := context.WithCancel(ctx)
 	watchDone := make(chan struct{})
 	go func() {

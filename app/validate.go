@@ -61,6 +61,9 @@ func printSummary(w io.Writer, cfg *generator.Config) error {
 		for _, m := range d.Metrics {
 			fmt.Fprintf(&b, " %s=%s", m.Name, describeSpec(m.Spec))
 		}
+		if d.State != nil {
+			fmt.Fprintf(&b, " state=%s", describeSpec(d.State))
+		}
 		b.WriteString("\n")
 	}
 	_, err := io.WriteString(w, b.String())
@@ -74,11 +77,17 @@ func intervalOf(cfg *generator.Config, d generator.Deployment) time.Duration {
 	return cfg.Interval
 }
 
-// describeSpec prints a metric's model in the config's JSON form.
+// describeSpec prints a metric's model in the config's JSON form (an
+// expression's > and & as written, not escaped for HTML).
 func describeSpec(spec any) string {
-	b, err := json.Marshal(spec)
-	if err != nil || spec == nil {
+	if spec == nil {
 		return "?"
 	}
-	return string(b)
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(spec); err != nil {
+		return "?"
+	}
+	return strings.TrimSuffix(b.String(), "\n")
 }

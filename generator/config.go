@@ -44,6 +44,11 @@ type Deployment struct {
 	// Faults, when non-nil, replace the config's for this deployment
 	// (an empty section turns them off). Read-only.
 	Faults *Faults
+	// State is the deployment's initial observed state (its `state:`), the
+	// Ready default already applied; nil means the defaults (Replicas 1,
+	// Ready 1, no allocation). Read-only: the copies `count` makes share it.
+	// Only a deployment new to a Schedule starts from it (see Observe).
+	State *State
 }
 
 // MetricSpec names a metric and the model that produces its values.

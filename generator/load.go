@@ -191,6 +191,7 @@ type parsedDeployment struct {
 	interval time.Duration
 	metrics  []MetricSpec
 	faults   *Faults // nil: the config's
+	state    *State  // nil: no `state:`
 }
 
 func (p *parser) deployments(e entry) []Deployment {
@@ -249,7 +250,7 @@ func (p *parser) splitItems(e entry) []Deployment {
 // named is whether it has a name to check for duplicates.
 func (p *parser) deployment(item *yaml.Node, field string) (d parsedDeployment, named bool) {
 	d.field = field
-	_, keys, ok := p.mapping(item, item, field, "name", "count", "interval", "metrics", "faults")
+	_, keys, ok := p.mapping(item, item, field, "name", "count", "interval", "metrics", "faults", "state")
 	if !ok {
 		return d, false
 	}
@@ -287,6 +288,9 @@ func (p *parser) deployment(item *yaml.Node, field string) (d parsedDeployment, 
 			}, "this deployment")
 		}
 		d.faults = f
+	}
+	if e, ok := keys["state"]; ok {
+		d.state = p.state(e, join(field, "state"))
 	}
 	return d, named
 }
