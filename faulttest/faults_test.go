@@ -146,4 +146,3 @@ func injected(t *testing.T, stderr string) map[string]int {
 	}
 	return out
 }
-
