@@ -25,6 +25,11 @@ type ScheduleOptions struct {
 	Interval time.Duration
 	// Count is the number of messages each deployment sends; 0 = unbounded.
 	Count int
+	// Shard, when set, keeps only the deployments it owns, in this config
+	// and in every one applied. Phases (Config.Spread) are still computed
+	// over the whole config, so a deployment ticks at the same instants
+	// whichever shards run. The zero value keeps every deployment.
+	Shard Shard
 }
 
 // Batch is every event due at one instant of the run.
@@ -58,6 +63,7 @@ type Schedule struct {
 	seed     int64
 	interval time.Duration // ScheduleOptions.Interval (0 = none)
 	count    uint64        // 0 = unbounded
+	shard    Shard
 
 	deps    map[string]*dep
 	order   []*dep            // current config order
@@ -89,6 +95,9 @@ func NewSchedule(cfg *Config, opts ScheduleOptions) (*Schedule, error) {
 	if opts.Count < 0 {
 		errs = append(errs, fmt.Errorf("count: %d: must be >= 0", opts.Count))
 	}
+	if err := opts.Shard.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("shard: %w", err))
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("new schedule: %w", err)
 	}
@@ -104,6 +113,7 @@ func NewSchedule(cfg *Config, opts ScheduleOptions) (*Schedule, error) {
 		seed:     opts.Seed,
 		interval: opts.Interval,
 		count:    uint64(opts.Count),
+		shard:    opts.Shard,
 		deps:     make(map[string]*dep, len(cfg.Deployments)),
 		retired:  make(map[string]uint64),
 		groups:   make(map[gridKey]*group),
