@@ -32,6 +32,7 @@ func previewCommand() *cli.Command {
 				Usage: "preview the ticks in [0, duration) (required, > 0)"},
 			seedFlag(),
 			intervalFlag(),
+			shardFlag(),
 			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "table", EnvVars: env("format"),
 				Usage: "rows as " + previewFormats + " (csv/json columns: elapsed,app,metric,value; elapsed in seconds)"},
 			&cli.StringFlag{Name: "plot", EnvVars: env("plot"),
@@ -57,6 +58,7 @@ type previewOptions struct {
 	seedSet  bool
 	format   string // "": print no rows (--plot without --format)
 	plot     string // "": no plot; else a .svg or .png path
+	shard    generator.Shard
 }
 
 func previewOptionsFrom(c *cli.Context) (previewOptions, error) {
@@ -85,11 +87,16 @@ func previewOptionsFrom(c *cli.Context) (previewOptions, error) {
 			format = ""
 		}
 	}
+	shard, err := previewShardOf(c)
+	if err != nil {
+		return previewOptions{}, err
+	}
 	cfg, err := loadConfig(c)
 	if err != nil {
 		return previewOptions{}, err
 	}
 	opts := previewOptions{
+		shard:    shard,
 		cfg:      cfg,
 		duration: c.Duration("duration"),
 		interval: c.Duration("interval"),
@@ -127,6 +134,7 @@ func runPreview(ctx context.Context, opts previewOptions, stdout, stderr io.Writ
 		Run:      "preview",
 		Seed:     opts.seed,
 		Interval: opts.interval,
+		Shard:    opts.shard,
 	})
 	if err != nil {
 		return &usageError{fmt.Errorf("schedule: %w", err)}

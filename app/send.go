@@ -29,6 +29,8 @@ func sendCommand() *cli.Command {
 	flags = append(flags, brokerFlags()...)
 	flags = append(flags,
 		intervalFlag(),
+		shardFlag(),
+		shardsFlag(),
 		&cli.IntFlag{Name: "count", EnvVars: env("count"),
 			Usage: "stop after N ticks per deployment (each deployment sends N messages); 0 runs until stopped"},
 		seedFlag(),
@@ -80,6 +82,7 @@ type sendOptions struct {
 	enableControl   bool
 	buffer          int
 	appMetricsLimit int
+	shard           generator.Shard
 }
 
 func sendOptionsFrom(c *cli.Context) (sendOptions, error) {
@@ -105,6 +108,10 @@ func sendOptionsFrom(c *cli.Context) (sendOptions, error) {
 	if err != nil {
 		return sendOptions{}, err
 	}
+	shard, err := shardOf(c)
+	if err != nil {
+		return sendOptions{}, err
+	}
 	cfg, err := loadConfig(c)
 	if err != nil {
 		return sendOptions{}, err
@@ -125,6 +132,7 @@ func sendOptionsFrom(c *cli.Context) (sendOptions, error) {
 		enableControl:   c.Bool("enable-control"),
 		buffer:          c.Int("buffer"),
 		appMetricsLimit: appMetricsLimit,
+		shard:           shard,
 	}
 	opts.seed, opts.seedSet = seedOf(c, cfg)
 	return opts, nil
@@ -142,19 +150,26 @@ func runSend(ctx context.Context, opts sendOptions, stdout io.Writer, logger *sl
 	}
 	run := newRunID()
 	logger = logger.With("run", run)
+	deployments := shardDeployments(opts.cfg, opts.shard)
+	if opts.shard.Sharded() {
+		logger = logger.With("shard", opts.shard.String())
+		logger.Info("sharded: sending this shard's deployments only",
+			"deployments", deployments, "of", len(opts.cfg.Deployments))
+	}
 	logger.Info("starting",
-		"config", opts.cfg.Path, "deployments", len(opts.cfg.Deployments), "seed", opts.seed,
+		"config", opts.cfg.Path, "deployments", deployments, "seed", opts.seed,
 		"transport", opts.conn.transport, "uri", transport.RedactURI(opts.conn.uri), "confirm", opts.confirm)
 
 	// Health and metrics come up first: /readyz says why we are not ready
 	// while the broker is still being dialled.
 	reg := newRegistry()
-	perApp := len(opts.cfg.Deployments) <= opts.appMetricsLimit
+	perApp := deployments <= opts.appMetricsLimit
 	if !perApp {
 		logger.Info("per-deployment metrics off: the config has more deployments than --app-metrics-limit; published and unroutable are totals, last_value is not exported",
-			"deployments", len(opts.cfg.Deployments), "limit", opts.appMetricsLimit)
+			"deployments", deployments, "limit", opts.appMetricsLimit)
 	}
 	metrics := newSendMetrics(reg, perApp)
+	registerShardInfo(reg, opts.shard)
 	var pairReady atomic.Pointer[func() error]
 	var later laterController // the control API answers 503 until the schedule exists
 	srv, err := startHTTP(opts.httpAddr, reg, func() error {
@@ -206,6 +221,7 @@ func runSend(ctx context.Context, opts sendOptions, stdout io.Writer, logger *sl
 		Seed:     opts.seed,
 		Interval: opts.interval,
 		Count:    opts.count,
+		Shard:    opts.shard,
 	})
 	if err != nil {
 		return &usageError{fmt.Errorf("schedule: %w", err)}
