@@ -201,7 +201,7 @@ func runSend(ctx context.Context, opts sendOptions, stdout io.Writer, logger *sl
 		return fmt.Errorf("connect: %w", err)
 	}
 	defer pair.Close()
-	pairReady.Store(&pair.Ready)
+	pairReady.Store(readyWithNode(pair))
 
 	source := codec.NewSource(0)
 	router, err := newSendRouter(opts, pair, source, stdout, logger)

@@ -58,8 +58,8 @@ func printSummary(w io.Writer, cfg *generator.Config, shards int) error {
 	// The exchange in effect, whether the file names one or not; the URI
 	// only when the file has one (flags and env may still override both).
 	exchange := cmp.Or(cfg.Connection.Exchange, generator.DefaultExchange)
-	if cfg.Connection.URI != "" {
-		fmt.Fprintf(&b, "connection: uri %s, exchange %q\n", transport.RedactURI(cfg.Connection.URI), exchange)
+	if uri := fileURI(cfg); uri != "" {
+		fmt.Fprintf(&b, "connection: uri %s, exchange %q\n", transport.RedactURI(uri), exchange)
 	} else {
 		fmt.Fprintf(&b, "connection: exchange %q\n", exchange)
 	}
