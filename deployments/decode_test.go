@@ -78,6 +78,9 @@ func decodeYAMLObject(dec runtime.Decoder, data []byte) (runtime.Object, error) 
 	if bytes.Contains(data, []byte("\n---")) {
 		return nil, errors.New("one object per file, please (found a --- separator)")
 	}
+	if obj, ok, err := decodeCustomResource(data); ok {
+		return obj, err
+	}
 	obj, _, err := dec.Decode(data, nil, nil)
 	if err != nil {
 		return nil, fmt.Errorf("strict decode: %w", err)
