@@ -1,0 +1,190 @@
+package app
+
+import (
+	"bufio"
+	"bytes"
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/labsea/metricsender/codec"
+	"github.com/labsea/metricsender/generator"
+)
+
+func checkCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "check",
+		Usage: "judge a run from the JSON lines of one or more receivers (receive --output json): receive --check's summary and exit status over all of them",
+		Description: "The files are what competing receivers on one queue printed, or receivers of a sharded run: the union is judged as\n" +
+			"one receiver's output would be. missing and duplicates count over all files (a seq in two files is a duplicate);\n" +
+			"out_of_order counts within each file, since files interleave in no known order. decode_errors is 0: the receivers\n" +
+			"counted theirs. Exit status 1 on missing or out-of-bounds messages (--strict: duplicates too), 2 on a bad file.",
+		ArgsUsage: "FILE...",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "config", Aliases: []string{"c"}, EnvVars: []string{"CONFIG_PATH", envPrefix + "CONFIG"},
+				Usage: "the run's config: values it does not allow are out of bounds (only when given)"},
+			&cli.BoolFlag{Name: "strict", EnvVars: env("strict"), Usage: "duplicates fail the run too"},
+		},
+		OnUsageError: onUsageError,
+		Action: func(c *cli.Context) error {
+			if c.NArg() == 0 {
+				return usagef("check takes the receivers' JSON line files as arguments (receive --output json > FILE)")
+			}
+			var cfg *generator.Config
+			if c.IsSet("config") {
+				var err error
+				if cfg, err = loadConfig(c); err != nil {
+					return err
+				}
+			}
+			return runCheck(c.Args().Slice(), cfg, c.Bool("strict"), c.App.Writer, c.App.ErrWriter)
+		},
+	}
+}
+
+// maxProblemLines caps the problem lines check prints before its summary.
+const maxProblemLines = 20
+
+// runCheck judges the union of files (see checkCommand) and prints the
+// problems (the first maxProblemLines) on stderr and the summary line on
+// stdout. It returns errCheckFailed when the check fails, a usage error
+// when a file cannot be read or holds a line that is not a receiver's
+// JSON object.
+func runCheck(files []string, cfg *generator.Config, strict bool, stdout, stderr io.Writer) error {
+	c := newChecker(cfg, nil)
+	m := &checkMerge{streams: map[streamKey]int32{}}
+	var problems []string
+	for i, path := range files {
+		f, err := os.Open(path)
+		if err != nil {
+			return &usageError{fmt.Errorf("check: %w", err)}
+		}
+		ps, err := m.readFile(f, path, i, c)
+		_ = f.Close()
+		if err != nil {
+			return err
+		}
+		problems = append(problems, ps...)
+	}
+	problems = append(problems, m.judgeSeqs(c)...)
+	for i, p := range problems {
+		if i == maxProblemLines {
+			fmt.Fprintf(stderr, "... and %d more problems\n", len(problems)-i)
+			break
+		}
+		fmt.Fprintln(stderr, p)
+	}
+	fmt.Fprintln(stdout, c.summary(0))
+	if c.failed(strict) {
+		return errCheckFailed
+	}
+	return nil
+}
+
+// checkMerge holds what the union's seq check needs: every envelope's
+// stream and seq (not the messages: bounds are judged as lines are read).
+type checkMerge struct {
+	streams map[streamKey]int32
+	keys    []streamKey
+	seqs    []streamSeq
+}
+
+type streamSeq struct {
+	stream int32
+	seq    uint64
+}
+
+// checkLine is one line of `receive --output json`. Fields it does not
+// know (a newer receiver's) are ignored.
+type checkLine struct {
+	App     *string           `json:"app"`
+	Topic   string            `json:"topic"`
+	Metrics map[string]string `json:"metrics"`
+	Seq     *uint64           `json:"seq"`
+	Run     *string           `json:"run"`
+}
+
+// readFile reads one receiver's lines: bounds are judged at once (the
+// checker counts them received), seqs kept for judgeSeqs, and a seq that
+// arrives after a higher one of its stream in this file is out of order.
+func (m *checkMerge) readFile(r io.Reader, path string, file int, c *checker) ([]string, error) {
+	type fileStream struct {
+		max  uint64
+		seen map[uint64]struct{}
+	}
+	own := map[int32]*fileStream{}
+	var problems []string
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64<<10), 16<<20)
+	for n := 1; sc.Scan(); n++ {
+		line := bytes.TrimSpace(sc.Bytes())
+		if len(line) == 0 {
+			continue
+		}
+		var l checkLine
+		if err := json.Unmarshal(line, &l); err != nil || l.App == nil {
+			return nil, usagef("%s:%d: not a line of receive --output json", path, n)
+		}
+		if (l.Seq == nil) != (l.Run == nil) {
+			return nil, usagef("%s:%d: seq and run go together", path, n)
+		}
+		rcv := codec.Received{App: *l.App, Topic: l.Topic, Metrics: lineMetrics(l.Metrics)}
+		problems = append(problems, c.observe(rcv)...) // received and bounds
+		if l.Seq == nil {
+			continue
+		}
+		key := streamKey{run: *l.Run, app: *l.App}
+		id, ok := m.streams[key]
+		if !ok {
+			id = int32(len(m.keys))
+			m.streams[key] = id
+			m.keys = append(m.keys, key)
+		}
+		m.seqs = append(m.seqs, streamSeq{stream: id, seq: *l.Seq})
+		fs := own[id]
+		if fs == nil {
+			fs = &fileStream{max: *l.Seq, seen: map[uint64]struct{}{}}
+			own[id] = fs
+		}
+		if _, again := fs.seen[*l.Seq]; !again && *l.Seq < fs.max {
+			c.counts.outOfOrder++
+			problems = append(problems, fmt.Sprintf("%s:%d: %s run %s: seq %d arrived after %d (out of order)", path, n, key.app, key.run, *l.Seq, fs.max))
+		}
+		fs.seen[*l.Seq] = struct{}{}
+		fs.max = max(fs.max, *l.Seq)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, usagef("%s: %v", path, err)
+	}
+	return problems, nil
+}
+
+// judgeSeqs runs every stream's seqs through the checker in seq order, as
+// one receiver that got the union in order would see them: gaps are
+// missing, repeats duplicates.
+func (m *checkMerge) judgeSeqs(c *checker) []string {
+	slices.SortStableFunc(m.seqs, func(a, b streamSeq) int {
+		return cmp.Or(cmp.Compare(a.stream, b.stream), cmp.Compare(a.seq, b.seq))
+	})
+	var problems []string
+	for _, s := range m.seqs {
+		k := m.keys[s.stream]
+		problems = append(problems, c.observeSeq(codec.Received{App: k.app, Run: k.run, Seq: s.seq, HasEnvelope: true})...)
+	}
+	return problems
+}
+
+// lineMetrics turns a line's metrics into the decoder's form, sorted by name.
+func lineMetrics(ms map[string]string) []generator.Metric {
+	out := make([]generator.Metric, 0, len(ms))
+	for name, text := range ms {
+		out = append(out, generator.Metric{Name: name, Value: generator.Value{Text: text}})
+	}
+	slices.SortFunc(out, func(a, b generator.Metric) int { return cmp.Compare(a.Name, b.Name) })
+	return out
+}
