@@ -146,7 +146,7 @@ func runPreview(ctx context.Context, opts previewOptions, stdout, stderr io.Writ
 	}
 	var plot *plotData
 	if opts.plot != "" {
-		plot = newPlotData(opts.cfg, opts.duration, maxPlotLines)
+		plot = newPlotData(ownedBy(opts.cfg, opts.shard), opts.duration, maxPlotLines)
 	}
 	for {
 		if err := ctx.Err(); err != nil {

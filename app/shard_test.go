@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -200,4 +201,27 @@ func TestValidateShards(t *testing.T) {
 		t.Errorf("the shards hold %d deployments, want all 100", total)
 	}
 	_ = app.JSONLine{}
+}
+
+func TestPreviewShardPlotsOnlyItsDeployments(t *testing.T) {
+	cfg := shardConfig(t, 12)
+	plot := t.TempDir() + "/p.svg"
+	rows := previewRows(t, "-c", cfg, "--duration", "30s", "--shard", "1/3", "--plot", plot)
+	if len(rows) == 0 {
+		t.Fatal("no rows")
+	}
+	svg, err := os.ReadFile(plot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	owned := strings.Split(rows[0], ",")[1]
+	if !strings.Contains(string(svg), ">"+owned+"<") {
+		t.Fatalf("the plot does not name %s, a deployment of the shard: the check below would prove nothing", owned)
+	}
+	for _, r := range previewRows(t, "-c", cfg, "--duration", "30s") {
+		a := strings.Split(r, ",")[1]
+		if !appsOf(rows)[a] && strings.Contains(string(svg), ">"+a+"<") {
+			t.Errorf("the plot of shard 1/3 names %s, another shard's deployment", a)
+		}
+	}
 }
