@@ -165,7 +165,7 @@ func hasPassword(uri string) bool {
 }
 
 func warnPasswordInFile(logger *slog.Logger, cfg *generator.Config) {
-	if cfg != nil && hasAnyPassword(append(cfg.Connection.URIs, cfg.Connection.URI)...) {
+	if cfg != nil && (hasPassword(cfg.Connection.URI) || hasAnyPassword(cfg.Connection.URIs...)) {
 		logger.Warn("the config file holds a broker password; pass the URI in METRICSENDER_URI from a Secret instead",
 			"file", cfg.Path, "uri", transport.RedactURI(fileURI(cfg)))
 	}
