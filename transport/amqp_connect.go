@@ -50,8 +50,13 @@ func (d *startDialer) dial(network, addr string) (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	// The handshake gets a deadline too; amqp091 clears it once open.
-	if err := conn.SetDeadline(time.Now().Add(dialTimeout)); err != nil {
+	// The handshake gets a deadline too, no later than the start-up's
+	// (--connect-timeout); amqp091 clears it once open.
+	deadline := time.Now().Add(dialTimeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	if err := conn.SetDeadline(deadline); err != nil {
 		_ = conn.Close()
 		return nil, err
 	}
@@ -65,7 +70,15 @@ func (d *startDialer) dial(network, addr string) (net.Conn, error) {
 // unsynchronised fields. A URI list is dialled node by node (nodeDialer);
 // node returns the host:port of the node connected to last.
 func connectAMQP(ctx context.Context, cfg AMQPConfig, logger *slog.Logger) (conn *wamqp.ConnectionWrapper, watch *connWatch, node func() string, err error) {
-	dialer := &startDialer{ctx: ctx}
+	// Dials during start-up end with --connect-timeout too, so that a node
+	// that does not answer cannot hold a round over the list past it.
+	dialCtx := ctx
+	if cfg.ConnectTimeout > 0 {
+		var cancel context.CancelFunc
+		dialCtx, cancel = context.WithTimeout(ctx, cfg.ConnectTimeout)
+		defer cancel()
+	}
+	dialer := &startDialer{ctx: dialCtx}
 	defer dialer.setContext(context.Background())
 	nodes, amqpURI, err := newNodeDialer(cfg, dialer, logger)
 	if err != nil {

@@ -127,3 +127,39 @@ func TestURIListValidate(t *testing.T) {
 		})
 	}
 }
+
+// silentNode accepts connections and never answers (a node that hangs).
+func silentNode(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			t.Cleanup(func() { _ = c.Close() })
+		}
+	}()
+	return ln.Addr().String()
+}
+
+// TestURIListConnectTimeoutCoversTheList: nodes that accept and never
+// answer cannot stretch the start-up past --connect-timeout.
+func TestURIListConnectTimeoutCoversTheList(t *testing.T) {
+	list := "amqp://guest:guest@" + silentNode(t) + "/,amqp://guest:guest@" + silentNode(t) + "/"
+	cfg := transport.DefaultAMQPConfig(list)
+	cfg.ConnectTimeout = 1500 * time.Millisecond
+	begin := time.Now()
+	_, err := transport.NewAMQPConfig(context.Background(), cfg, nil)
+	if err == nil {
+		t.Fatal("connected to nodes that never answer")
+	}
+	if took := time.Since(begin); took > 5*time.Second {
+		t.Errorf("gave up after %s, want about the 1.5s --connect-timeout (not a 10s handshake per node)", took)
+	}
+}
