@@ -133,8 +133,8 @@ func runPreview(ctx context.Context, opts previewOptions, stdout, stderr io.Writ
 		Start:    time.Unix(0, 0).UTC(),
 		Run:      "preview",
 		Seed:     opts.seed,
-		Interval: opts.interval,
 		Shard:    opts.shard,
+		Interval: opts.interval,
 	})
 	if err != nil {
 		return &usageError{fmt.Errorf("schedule: %w", err)}

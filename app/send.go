@@ -219,9 +219,9 @@ func runSend(ctx context.Context, opts sendOptions, stdout io.Writer, logger *sl
 	sched, err := generator.NewSchedule(opts.cfg, generator.ScheduleOptions{
 		Run:      run,
 		Seed:     opts.seed,
+		Shard:    opts.shard,
 		Interval: opts.interval,
 		Count:    opts.count,
-		Shard:    opts.shard,
 	})
 	if err != nil {
 		return &usageError{fmt.Errorf("schedule: %w", err)}

@@ -20,16 +20,16 @@ type ScheduleOptions struct {
 	// Seed seeds every metric's stream (see Stream). The caller resolves it
 	// (flag > config > random); a new config given to Apply does not change it.
 	Seed int64
-	// Interval, when > 0, overrides the config's default interval (not the
-	// intervals set per deployment), in this config and in every one applied.
-	Interval time.Duration
-	// Count is the number of messages each deployment sends; 0 = unbounded.
-	Count int
 	// Shard, when set, keeps only the deployments it owns, in this config
 	// and in every one applied. Phases (Config.Spread) are still computed
 	// over the whole config, so a deployment ticks at the same instants
 	// whichever shards run. The zero value keeps every deployment.
 	Shard Shard
+	// Interval, when > 0, overrides the config's default interval (not the
+	// intervals set per deployment), in this config and in every one applied.
+	Interval time.Duration
+	// Count is the number of messages each deployment sends; 0 = unbounded.
+	Count int
 }
 
 // Batch is every event due at one instant of the run.
@@ -61,9 +61,9 @@ type Schedule struct {
 	start    time.Time
 	run      string
 	seed     int64
+	shard    Shard
 	interval time.Duration // ScheduleOptions.Interval (0 = none)
 	count    uint64        // 0 = unbounded
-	shard    Shard
 
 	deps    map[string]*dep
 	order   []*dep            // current config order
@@ -111,9 +111,9 @@ func NewSchedule(cfg *Config, opts ScheduleOptions) (*Schedule, error) {
 		start:    opts.Start,
 		run:      opts.Run,
 		seed:     opts.Seed,
+		shard:    opts.Shard,
 		interval: opts.Interval,
 		count:    uint64(opts.Count),
-		shard:    opts.Shard,
 		deps:     make(map[string]*dep, len(cfg.Deployments)),
 		retired:  make(map[string]uint64),
 		groups:   make(map[gridKey]*group),
