@@ -77,7 +77,7 @@ func TestCheckTwoReceiversReportWhatOneWould(t *testing.T) {
 		}
 	}
 	want := oneReceiver(all)
-	if want != "received=200 missing=1 duplicates=1 out_of_order=0 out_of_bounds=0 decode_errors=0" {
+	if !strings.HasPrefix(want, "received=200 missing=1 duplicates=1 out_of_order=0 out_of_bounds=0 decode_errors=0") {
 		t.Fatalf("the single receiver's summary is %q: the fixture is off", want)
 	}
 	got, err := check(t, nil, false, writeLines(t, "a.jsonl", a), writeLines(t, "b.jsonl", b))
@@ -138,7 +138,7 @@ func TestCheckFiles(t *testing.T) {
 				files = append(files, writeLines(t, "r"+string(rune('a'+i))+".jsonl", f))
 			}
 			got, err := check(t, tt.cfg, tt.strict, files...)
-			if got != tt.want {
+			if !strings.HasPrefix(got, tt.want) { // fields a newer checker adds come after decode_errors
 				t.Errorf("summary %q, want %q", got, tt.want)
 			}
 			if failed := errors.Is(err, errCheckFailed); failed != tt.fails || (err != nil && !failed) {
