@@ -21,7 +21,7 @@ func shardFlag() cli.Flag {
 
 // shardsFlag is --shards N of send: the index comes from the pod.
 func shardsFlag() cli.Flag {
-	return &cli.IntFlag{Name: "shards", EnvVars: env("shards"),
+	return &cli.IntFlag{Name: "shards", EnvVars: env("shards"), DefaultText: "none: not sharded",
 		Usage: "split the deployments over N processes; this one's index is JOB_COMPLETION_INDEX (an Indexed Job), else the ordinal at the end of HOSTNAME (a StatefulSet pod, web-2 -> 2); --shard wins over both"}
 }
 

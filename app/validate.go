@@ -21,7 +21,7 @@ func validateCommand() *cli.Command {
 		Usage:     "check a config file: print every problem (exit 2) or what would be sent (exit 0)",
 		ArgsUsage: "[FILE]",
 		Flags: []cli.Flag{configFlag(),
-			&cli.IntFlag{Name: "shards", EnvVars: env("shards"),
+			&cli.IntFlag{Name: "shards", EnvVars: env("shards"), DefaultText: "none",
 				Usage: "also print how many deployments (and messages a minute) each of N shards would send"}},
 		OnUsageError: onUsageError,
 		Action: func(c *cli.Context) error {
