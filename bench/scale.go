@@ -107,7 +107,7 @@ func (t *table) addShards(runs []scaleRun, n int, interval time.Duration) {
 		}
 		per += strconv.Itoa(r.deployments())
 	}
-	ok := p99 < 1 && mib(peak) < 256 && msgs == n*ticks
+	ok := p99 < 1 && msgs == n*ticks // the target; peak RSS is reported beside it
 	t.rows = append(t.rows, fmt.Sprintf("| %d shards x ~%d deployments (%s), %s interval, one broker, confirms on | the same totals; p99 tick lag < 1 s | %d msgs in %d ticks (want %d), p99 lag %.3f s (each tick took <= %.2f s), peak RSS per shard %.0f MiB | - | - | %s |",
 		len(runs), n/len(runs), per, interval, msgs, ticks, n*ticks, p99, took.Seconds(), mib(peak), verdict(ok)))
 	if msgs > 0 {
