@@ -55,23 +55,29 @@ const maxProblemLines = 20
 // stdout. It returns errCheckFailed when the check fails, a usage error
 // when a file cannot be read or holds a line that is not a receiver's
 // JSON object.
+//
+// The lines of all files go through one checker, as one receiver that got
+// them all would see them: sorted by (run, app) and seq (lines without an
+// envelope first, in file order), so gaps are missing and repeats
+// duplicates whichever file held them. Out of order is counted per file,
+// in the order the file has them.
 func runCheck(files []string, cfg *generator.Config, strict bool, stdout, stderr io.Writer) error {
 	c := newChecker(cfg, nil)
 	m := &checkMerge{streams: map[streamKey]int32{}}
 	var problems []string
-	for i, path := range files {
+	for _, path := range files {
 		f, err := os.Open(path)
 		if err != nil {
 			return &usageError{fmt.Errorf("check: %w", err)}
 		}
-		ps, err := m.readFile(f, path, i, c)
+		ps, err := m.readFile(f, path, c)
 		_ = f.Close()
 		if err != nil {
 			return err
 		}
 		problems = append(problems, ps...)
 	}
-	problems = append(problems, m.judgeSeqs(c)...)
+	problems = append(problems, m.judge(c)...)
 	for i, p := range problems {
 		if i == maxProblemLines {
 			fmt.Fprintf(stderr, "... and %d more problems\n", len(problems)-i)
@@ -86,17 +92,16 @@ func runCheck(files []string, cfg *generator.Config, strict bool, stdout, stderr
 	return nil
 }
 
-// checkMerge holds what the union's seq check needs: every envelope's
-// stream and seq (not the messages: bounds are judged as lines are read).
+// checkMerge holds every line read, to judge them in seq order.
 type checkMerge struct {
 	streams map[streamKey]int32
-	keys    []streamKey
-	seqs    []streamSeq
+	lines   []mergedLine
 }
 
-type streamSeq struct {
+// mergedLine is one received message and its stream (-1: no envelope).
+type mergedLine struct {
 	stream int32
-	seq    uint64
+	r      codec.Received
 }
 
 // checkLine is one line of `receive --output json`. Fields it does not
@@ -109,10 +114,10 @@ type checkLine struct {
 	Run     *string           `json:"run"`
 }
 
-// readFile reads one receiver's lines: bounds are judged at once (the
-// checker counts them received), seqs kept for judgeSeqs, and a seq that
-// arrives after a higher one of its stream in this file is out of order.
-func (m *checkMerge) readFile(r io.Reader, path string, file int, c *checker) ([]string, error) {
+// readFile reads one receiver's lines into m and counts, per stream, a seq
+// that arrives after a higher one of its stream in this file as out of
+// order.
+func (m *checkMerge) readFile(r io.Reader, path string, c *checker) ([]string, error) {
 	type fileStream struct {
 		max  uint64
 		seen map[uint64]struct{}
@@ -134,29 +139,29 @@ func (m *checkMerge) readFile(r io.Reader, path string, file int, c *checker) ([
 			return nil, usagef("%s:%d: seq and run go together", path, n)
 		}
 		rcv := codec.Received{App: *l.App, Topic: l.Topic, Metrics: lineMetrics(l.Metrics)}
-		problems = append(problems, c.observe(rcv)...) // received and bounds
 		if l.Seq == nil {
+			m.lines = append(m.lines, mergedLine{stream: -1, r: rcv})
 			continue
 		}
-		key := streamKey{run: *l.Run, app: *l.App}
+		rcv.HasEnvelope, rcv.Seq, rcv.Run = true, *l.Seq, *l.Run
+		key := streamKey{run: rcv.Run, app: rcv.App}
 		id, ok := m.streams[key]
 		if !ok {
-			id = int32(len(m.keys))
+			id = int32(len(m.streams))
 			m.streams[key] = id
-			m.keys = append(m.keys, key)
 		}
-		m.seqs = append(m.seqs, streamSeq{stream: id, seq: *l.Seq})
+		m.lines = append(m.lines, mergedLine{stream: id, r: rcv})
 		fs := own[id]
 		if fs == nil {
-			fs = &fileStream{max: *l.Seq, seen: map[uint64]struct{}{}}
+			fs = &fileStream{max: rcv.Seq, seen: map[uint64]struct{}{}}
 			own[id] = fs
 		}
-		if _, again := fs.seen[*l.Seq]; !again && *l.Seq < fs.max {
+		if _, again := fs.seen[rcv.Seq]; !again && rcv.Seq < fs.max {
 			c.counts.outOfOrder++
-			problems = append(problems, fmt.Sprintf("%s:%d: %s run %s: seq %d arrived after %d (out of order)", path, n, key.app, key.run, *l.Seq, fs.max))
+			problems = append(problems, fmt.Sprintf("%s:%d: %s run %s: seq %d arrived after %d (out of order)", path, n, key.app, key.run, rcv.Seq, fs.max))
 		}
-		fs.seen[*l.Seq] = struct{}{}
-		fs.max = max(fs.max, *l.Seq)
+		fs.seen[rcv.Seq] = struct{}{}
+		fs.max = max(fs.max, rcv.Seq)
 	}
 	if err := sc.Err(); err != nil {
 		return nil, usagef("%s: %v", path, err)
@@ -164,17 +169,16 @@ func (m *checkMerge) readFile(r io.Reader, path string, file int, c *checker) ([
 	return problems, nil
 }
 
-// judgeSeqs runs every stream's seqs through the checker in seq order, as
-// one receiver that got the union in order would see them: gaps are
-// missing, repeats duplicates.
-func (m *checkMerge) judgeSeqs(c *checker) []string {
-	slices.SortStableFunc(m.seqs, func(a, b streamSeq) int {
-		return cmp.Or(cmp.Compare(a.stream, b.stream), cmp.Compare(a.seq, b.seq))
+// judge runs every line through the checker: those without an envelope
+// first, then each stream's in seq order (stable: the files' order among
+// equal seqs).
+func (m *checkMerge) judge(c *checker) []string {
+	slices.SortStableFunc(m.lines, func(a, b mergedLine) int {
+		return cmp.Or(cmp.Compare(a.stream, b.stream), cmp.Compare(a.r.Seq, b.r.Seq))
 	})
 	var problems []string
-	for _, s := range m.seqs {
-		k := m.keys[s.stream]
-		problems = append(problems, c.observeSeq(codec.Received{App: k.app, Run: k.run, Seq: s.seq, HasEnvelope: true})...)
+	for _, l := range m.lines {
+		problems = append(problems, c.observe(l.r)...)
 	}
 	return problems
 }
