@@ -17,14 +17,23 @@ import (
 // missing into out_of_order. Messages without an envelope (the Python
 // sender's form, another is-wire publisher's) carry no seq and are only
 // bounds-checked. Bounds apply to the config's deployments only: an app the
-// config does not name is counted as received and nothing else.
+// config does not name is counted as received and nothing else. With
+// --expect (expectEach) loss before the first and after the last seq seen
+// counts too (see expectation).
+//
+// Injected faults (see check_faults.go) are told apart from real loss by
+// the envelope's fault and dropped fields: seqs suppressed on purpose are
+// not missing, a delayed message is not out of order, an injected copy is
+// not a duplicate, and a faulted message is not held to the bounds.
 type checker struct {
 	streams map[streamKey]*seqTrack
 	bounds  map[string]map[string]generator.Model // app -> metric -> model; nil without --config
 	metrics *receiveMetrics                       // may be nil
 
 	counts    checkCounts
-	untracked int // seqs jumped over beyond maxTrackedGap
+	untracked int            // seqs jumped over beyond maxTrackedGap
+	expect    *expectation   // --expect; nil without
+	injected  injectedCounts // faults injected on purpose
 }
 
 type checkCounts struct {
@@ -36,8 +45,9 @@ type streamKey struct{ run, app string }
 // seqTrack is one stream's progress: the highest seq seen and the gaps
 // below it that have not arrived (yet).
 type seqTrack struct {
-	max  uint64
-	gaps map[uint64]struct{}
+	max   uint64
+	first uint64 // the first seq seen: a delayed one below it comes late, not again
+	gaps  map[uint64]struct{}
 }
 
 // maxTrackedGap bounds the gap remembered for one jump in seq: a jump past
@@ -63,10 +73,13 @@ func newChecker(cfg *generator.Config, metrics *receiveMetrics) *checker {
 // observe checks one received message and returns its problems, one line each.
 func (c *checker) observe(r codec.Received) (problems []string) {
 	c.counts.received++
+	if c.countInjected(r) {
+		return nil // an injected copy: no duplicate, and its values were judged on the original
+	}
 	if r.HasEnvelope {
 		problems = append(problems, c.observeSeq(r)...)
 	}
-	if c.bounds != nil {
+	if c.bounds != nil && r.Fault == "" { // a faulted message is off limits on purpose
 		problems = append(problems, c.observeBounds(r)...)
 	}
 	return problems
@@ -76,21 +89,32 @@ func (c *checker) observeSeq(r codec.Received) []string {
 	key := streamKey{r.Run, r.App}
 	t, ok := c.streams[key]
 	if !ok {
-		c.streams[key] = &seqTrack{max: r.Seq, gaps: map[uint64]struct{}{}}
+		t = &seqTrack{max: r.Seq, first: r.Seq, gaps: map[uint64]struct{}{}}
+		c.streams[key] = t
+		c.expectStart(r.App, t, r.Seq)
+		c.forgive(t, r)
 		return nil
 	}
+	c.forgive(t, r)
 	switch {
 	case r.Seq == t.max+1:
 		t.max = r.Seq
+		c.expectArrived(r.App, r.Seq)
+	case r.Seq > t.max+1 && r.Seq-t.max-1 <= r.Dropped:
+		c.expectSkipped(r.App, t.max+1, r.Seq-1) // every seq between was suppressed on purpose
+		t.max = r.Seq
+		c.expectArrived(r.App, r.Seq)
 	case r.Seq > t.max+1:
-		gap := r.Seq - t.max - 1
+		c.expectArrived(r.App, r.Seq)
+		c.expectSkipped(r.App, r.Seq-r.Dropped, r.Seq-1)
+		gap := r.Seq - t.max - 1 - r.Dropped // the last Dropped seqs before it were suppressed on purpose
 		if gap > maxTrackedGap {
-			for s := r.Seq - maxTrackedGap; s < r.Seq; s++ {
+			for s := r.Seq - r.Dropped - maxTrackedGap; s < r.Seq-r.Dropped; s++ {
 				t.gaps[s] = struct{}{}
 			}
 			c.untracked += int(gap - maxTrackedGap)
 		} else {
-			for s := t.max + 1; s < r.Seq; s++ {
+			for s := t.max + 1; s < r.Seq-r.Dropped; s++ {
 				t.gaps[s] = struct{}{}
 			}
 		}
@@ -102,11 +126,24 @@ func (c *checker) observeSeq(r codec.Received) []string {
 	default:
 		if _, late := t.gaps[r.Seq]; late {
 			delete(t.gaps, r.Seq)
+			c.expectArrived(r.App, r.Seq)
+			if injectedDelay(r) {
+				return nil // held back on purpose: counted in injected_delays
+			}
 			c.counts.outOfOrder++
 			if c.metrics != nil {
 				c.metrics.CheckOutOfOrder()
 			}
 			return []string{fmt.Sprintf("%s run %s: seq %d arrived after %d (out of order)", r.App, r.Run, r.Seq, t.max)}
+		}
+		if r.Seq < t.first && injectedDelay(r) {
+			// Held back past the first message this receiver saw: the
+			// stream starts earlier, and the seqs between are gaps now.
+			for s := r.Seq + 1; s < t.first && s-r.Seq <= maxTrackedGap; s++ {
+				t.gaps[s] = struct{}{}
+			}
+			t.first = r.Seq
+			return nil
 		}
 		c.counts.duplicates++
 		if c.metrics != nil {
@@ -149,9 +186,10 @@ func (c *checker) outOfBounds() {
 	}
 }
 
-// missing is how many seqs are still gaps now.
+// missing is how many seqs are still gaps now, plus, with --expect, the
+// expected ones after the last seq seen and those of deployments never seen.
 func (c *checker) missing() int {
-	n := c.untracked
+	n := c.untracked + c.expectMissing()
 	for _, t := range c.streams {
 		n += len(t.gaps)
 	}
@@ -160,12 +198,14 @@ func (c *checker) missing() int {
 
 // summary is the one line printed at exit.
 func (c *checker) summary(decodeErrors int) string {
-	return fmt.Sprintf("received=%d missing=%d duplicates=%d out_of_order=%d out_of_bounds=%d decode_errors=%d",
-		c.counts.received, c.missing(), c.counts.duplicates, c.counts.outOfOrder, c.counts.outOfBounds, decodeErrors)
+	return fmt.Sprintf("received=%d missing=%d duplicates=%d out_of_order=%d out_of_bounds=%d decode_errors=%d %s",
+		c.counts.received, c.missing(), c.counts.duplicates, c.counts.outOfOrder, c.counts.outOfBounds, decodeErrors,
+		c.injected.summary())
 }
 
 // failed tells whether the check fails the run: missing or out-of-bounds
-// messages, or duplicates when strict.
+// messages, or duplicates when strict. What was injected on purpose
+// never fails it.
 func (c *checker) failed(strict bool) bool {
 	return c.missing() > 0 || c.counts.outOfBounds > 0 || (strict && c.counts.duplicates > 0)
 }

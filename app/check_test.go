@@ -108,3 +108,55 @@ func TestReceiveCheckFailsOnLossAndBounds(t *testing.T) {
 		t.Errorf("summary %q not in:\n%s", want, r.stderr)
 	}
 }
+
+// TestReceiveExpect: with --expect N the receiver stops by itself once
+// every deployment's seqs 1..N arrived, and otherwise counts the trailing
+// loss and the deployments never seen as missing at --timeout.
+func TestReceiveExpect(t *testing.T) {
+	uri := brokertest.AMQPURI(t)
+	tests := []struct {
+		name     string
+		send     bool // run send --count 4; else publish seqs 1..2 of one app by hand
+		timeout  string
+		wantCode int
+		want     string
+	}{
+		{"stops once all arrived", true, "60s", 0, "received=8 missing=0 "},
+		{"trailing loss and an app never seen", false, "3s", 1, "received=2 missing=6 "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			suffix := time.Now().UnixNano()
+			apps := []string{fmt.Sprintf("exp%d-a", suffix), fmt.Sprintf("exp%d-b", suffix)}
+			queue := fmt.Sprintf("metricsender-test-expect-%d", suffix)
+			brokertest.DeleteQueueAtCleanup(t, uri, queue)
+			cfg := writeFile(t, "c.yaml", fmt.Sprintf("deployments:\n  - name: %s\n    metrics: {cpu: [0.5]}\n  - name: %s\n    metrics: {cpu: [0.5]}\n", apps[0], apps[1]))
+			ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+			defer cancel()
+			recv := startCLI(t, ctx, "receive", "--uri", uri, "--queue", queue,
+				"--topic", "Metrics."+apps[0], "--topic", "Metrics."+apps[1],
+				"--check", "--config", cfg, "--expect", "4", "--timeout", tt.timeout, "--output", "json")
+			brokertest.WaitConsumer(t, ctx, uri, queue)
+			if tt.send {
+				if code, _, stderr := runCLI(t, ctx, "send", "-c", cfg, "--uri", uri, "--interval", "10ms", "--count", "4", "--http-addr", ""); code != 0 {
+					t.Fatalf("send exit %d: %s", code, stderr)
+				}
+			} else {
+				for seq := 1; seq <= 2; seq++ {
+					body := fmt.Sprintf(`{"app":%q,"metrics":{"cpu":"0.5"},"seq":%d,"run":"r1","time":"2026-11-25T17:30:0%d.000Z"}`, apps[0], seq, seq)
+					brokertest.Publish(t, uri, "is", "Metrics."+apps[0], amqp.Publishing{
+						ReplyTo: apps[0], ContentType: "application/json", Headers: amqp.Table{"cpu": "0.5"},
+						Timestamp: time.Unix(time.Date(2026, 11, 25, 17, 30, seq, 0, time.UTC).UnixMilli(), 0), Body: []byte(body),
+					})
+				}
+			}
+			r := <-recv
+			if r.code != tt.wantCode {
+				t.Errorf("receive exit %d, want %d:\n%s", r.code, tt.wantCode, r.stderr)
+			}
+			if !strings.Contains(r.stderr, tt.want) {
+				t.Errorf("summary %q not in:\n%s", tt.want, r.stderr)
+			}
+		})
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"sync/atomic"
 
@@ -18,6 +17,7 @@ type controller interface {
 	ClearOverride(app, metric string) error
 	Pause(app string) error
 	Resume(app string) error
+	Observe(app string, ob generator.Observation) error
 }
 
 // errNotStarted is what a laterController answers before its schedule is set.
@@ -28,7 +28,8 @@ var errNotStarted = errors.New("the schedule has not started yet (waiting for th
 // the schedule exist. Before Set, Snapshot is empty and the other methods
 // fail with errNotStarted (503). Safe for concurrent use.
 type laterController struct {
-	p atomic.Pointer[controllerBox]
+	p      atomic.Pointer[controllerBox]
+	faults atomic.Pointer[faultControllerBox]
 }
 
 type controllerBox struct{ c controller }
@@ -83,6 +84,14 @@ func (l *laterController) Resume(app string) error {
 	return errNotStarted
 }
 
+// Observe implements controller.
+func (l *laterController) Observe(app string, ob generator.Observation) error {
+	if c := l.get(); c != nil {
+		return c.Observe(app, ob)
+	}
+	return errNotStarted
+}
+
 // maxControlBody bounds a control request's body: a model definition is small.
 const maxControlBody = 64 << 10
 
@@ -94,6 +103,12 @@ const maxControlBody = 64 << 10
 //	DELETE /v1/deployments/{name}/metrics/{metric}  back to the configured model
 //	POST   /v1/deployments/{name}/pause             stop sending (Seq does not advance)
 //	POST   /v1/deployments/{name}/resume            send again
+//	GET    /v1/faults                               the faults in effect per deployment
+//	POST   /v1/deployments/{name}/faults            set its faults: a faults section as JSON
+//	DELETE /v1/deployments/{name}/faults            back to the config's
+//	POST   /v1/faults                               set every deployment's faults
+//	DELETE /v1/faults                               back to the config's, everywhere
+//	PUT    /v1/deployments/{name}/state             feedback: {"replicas": 3, "ready": 3, "allocation": {"cpu": "750m"}}
 //
 // The GET routes always work. The others change the run, so they answer
 // 403 unless enableMutations (--enable-control): the metrics port is often
@@ -101,8 +116,10 @@ const maxControlBody = 64 << 10
 // {"error": "..."}: 404 for an unknown deployment or metric, 400 for an
 // invalid body, 413 for a body over 64 KiB, 503 before a laterController
 // has its schedule. A model's replay file is read
-// relative to baseDir (the config file's directory). Overrides take effect
-// at the next tick.
+// relative to baseDir (the config file's directory). Overrides and states
+// take effect at the next tick. A state PUT is the `api` feedback source:
+// its fields replace those of the observed state (see
+// generator.Schedule.Observe), and GET shows who set each field.
 func controlRoutes(sched controller, enableMutations bool, baseDir string) func(*http.ServeMux) {
 	c := &control{sched: sched, baseDir: baseDir}
 	mutate := func(h http.HandlerFunc) http.HandlerFunc {
@@ -121,6 +138,8 @@ func controlRoutes(sched controller, enableMutations bool, baseDir string) func(
 		mux.HandleFunc("DELETE /v1/deployments/{name}/metrics/{metric}", mutate(c.clear))
 		mux.HandleFunc("POST /v1/deployments/{name}/pause", mutate(c.pause))
 		mux.HandleFunc("POST /v1/deployments/{name}/resume", mutate(c.resume))
+		faultRoutes(mux, c, mutate)
+		mux.HandleFunc("PUT /v1/deployments/{name}/state", mutate(c.putState))
 	}
 }
 
@@ -136,6 +155,10 @@ type deploymentJSON struct {
 	Paused   bool         `json:"paused"`
 	Seq      uint64       `json:"seq"`
 	Metrics  []metricJSON `json:"metrics"`
+	// Faults in effect and where they come from ("config", "control").
+	Faults     any       `json:"faults,omitempty"`
+	FaultsFrom string    `json:"faults_from,omitempty"`
+	State      stateJSON `json:"state"`
 }
 
 type metricJSON struct {
@@ -152,7 +175,7 @@ type valueJSON struct {
 
 func toJSON(d generator.DeploymentState) deploymentJSON {
 	out := deploymentJSON{Name: d.Name, Interval: d.Interval.String(), Paused: d.Paused, Seq: d.Seq,
-		Metrics: make([]metricJSON, len(d.Metrics))}
+		Metrics: make([]metricJSON, len(d.Metrics)), State: stateToJSON(d.State)}
 	for i, m := range d.Metrics {
 		mj := metricJSON{Name: m.Name, Model: m.Spec, Override: m.Override}
 		if m.HasLast {
@@ -171,7 +194,7 @@ func (c *control) list(w http.ResponseWriter, _ *http.Request) {
 	snap := c.sched.Snapshot()
 	out := make([]deploymentJSON, len(snap))
 	for i, d := range snap {
-		out[i] = toJSON(d)
+		out[i] = c.withFaults(toJSON(d))
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -180,7 +203,7 @@ func (c *control) get(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
 	for _, d := range c.sched.Snapshot() {
 		if d.Name == name {
-			writeJSON(w, http.StatusOK, toJSON(d))
+			writeJSON(w, http.StatusOK, c.withFaults(toJSON(d)))
 			return
 		}
 	}
@@ -188,13 +211,8 @@ func (c *control) get(w http.ResponseWriter, r *http.Request) {
 }
 
 func (c *control) override(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxControlBody))
-	if err != nil {
-		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			writeError(w, http.StatusRequestEntityTooLarge, fmt.Errorf("body over %d bytes", maxControlBody))
-			return
-		}
-		writeError(w, http.StatusBadRequest, fmt.Errorf("read body: %w", err))
+	body, ok := readControlBody(w, r)
+	if !ok {
 		return
 	}
 	if len(body) == 0 {

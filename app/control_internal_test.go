@@ -91,7 +91,8 @@ func TestControlAPI(t *testing.T) {
 	}{
 		{name: "list", call: call{"GET", "/v1/deployments", ""}, wantStatus: 200,
 			wantBody: `[{"name":"web-0","interval":"10s","paused":false,"seq":0,"metrics":[{"name":"cpu","model":["100m"]},` +
-				`{"name":"memory","model":["128Mi"]}]},{"name":"web-1","interval":"30s"`},
+				`{"name":"memory","model":["128Mi"]}],"state":{"replicas":{"value":1,"source":"config"},"ready":{"value":1,"source":"config"}}},` +
+				`{"name":"web-1","interval":"30s"`},
 		{name: "one", call: call{"GET", "/v1/deployments/web-1", ""}, wantStatus: 200, wantBody: `{"name":"web-1","interval":"30s"`},
 		{name: "one unknown", call: call{"GET", "/v1/deployments/nope", ""}, wantStatus: 404,
 			wantBody: `{"error":"unknown deployment: \"nope\""}`},
@@ -250,7 +251,7 @@ func TestControlLater(t *testing.T) {
 		t.Errorf("GET before Set = %d %q, want 200 and an empty list", resp.StatusCode, body)
 	}
 	for _, c := range []call{{"PUT", cpu, `{"value":"2"}`}, {"DELETE", cpu, ""}, {"POST", "/v1/deployments/web-0/pause", ""},
-		{"POST", "/v1/deployments/web-0/resume", ""}} {
+		{"POST", "/v1/deployments/web-0/resume", ""}, {"PUT", "/v1/deployments/web-0/state", `{"replicas": 2}`}} {
 		if resp, body := do(t, c.method, base+c.path, c.body); resp.StatusCode != 503 || !strings.Contains(body, "not started") {
 			t.Errorf("%s %s before Set = %d %s, want 503", c.method, c.path, resp.StatusCode, body)
 		}

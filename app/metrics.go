@@ -42,8 +42,12 @@ type sendMetrics struct {
 	tickLag         prometheus.Histogram
 	reloads         *prometheus.CounterVec
 	dropped         prometheus.Counter
+	exprErrors      prometheus.Counter
+	state           *stateCollector // nil when per-deployment series are off
 	connected       prometheus.Gauge
 	isConnected     atomic.Bool
+	// totals is the run's account for the stopped line (see runTotals).
+	totals runTotals
 }
 
 var _ transport.Observer = (*sendMetrics)(nil)
@@ -74,17 +78,22 @@ func newSendMetrics(reg prometheus.Registerer, perApp bool) *sendMetrics {
 		}, []string{"result"}),
 		dropped: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "metricsender_dropped_messages_total",
-			Help: "Messages given up: outage buffer overflow, or left over at shutdown.",
+			Help: "Messages given up: outage buffer overflow, left over at shutdown, broker unreachable past --connect-timeout at the end of a --count run, or a failed publish.",
 		}),
 		connected: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "metricsender_broker_connected",
 			Help: "1 while the broker connection is up, else 0.",
 		}),
+		exprErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "metricsender_expr_errors_total",
+			Help: "Expression evaluations that failed at run time (the metric sent its previous value).",
+		}),
 	}
-	reg.MustRegister(m.publishErrors, m.publishDuration, m.tickLag, m.reloads, m.dropped, m.connected)
+	reg.MustRegister(m.publishErrors, m.publishDuration, m.tickLag, m.reloads, m.dropped, m.connected, m.exprErrors)
 	if perApp {
 		m.apps = newAppCollector()
-		reg.MustRegister(m.apps)
+		m.state = newStateCollector()
+		reg.MustRegister(m.apps, m.state)
 	} else {
 		const totals = " (all deployments: per-deployment series are off, see --app-metrics-limit)"
 		m.publishedAll = prometheus.NewCounter(prometheus.CounterOpts{Name: publishedName, Help: publishedHelp + totals})
@@ -102,6 +111,7 @@ func appOf(topic string) string { return strings.TrimPrefix(topic, codec.TopicPr
 
 // Published implements transport.Observer.
 func (m *sendMetrics) Published(topic string, n int) {
+	m.totals.addPublished(n)
 	if m.apps == nil {
 		m.publishedAll.Add(float64(n))
 		return
@@ -134,10 +144,14 @@ func reasonLabel(reason string) string {
 func (m *sendMetrics) PublishDuration(d time.Duration) { m.publishDuration.Observe(d.Seconds()) }
 
 // Dropped implements transport.Observer.
-func (m *sendMetrics) Dropped(n int) { m.dropped.Add(float64(n)) }
+func (m *sendMetrics) Dropped(n int, reason string) {
+	m.totals.addDropped(n, reason)
+	m.dropped.Add(float64(n))
+}
 
 // Unroutable implements transport.Observer.
 func (m *sendMetrics) Unroutable(topic string) {
+	m.totals.addUnroutable(1)
 	if m.apps == nil {
 		m.unroutableAll.Inc()
 		return
@@ -179,6 +193,18 @@ func (m *sendMetrics) Forget(apps []string) {
 		m.apps.forget(apps)
 	}
 }
+
+// WatchState makes states (the schedule's ObservedStates) the source of
+// the observed_replicas and observed_allocation series; a no-op while
+// per-deployment series are off.
+func (m *sendMetrics) WatchState(states func() []generator.AppState) {
+	if m.state != nil {
+		m.state.watch(states)
+	}
+}
+
+// ExprError counts an expression that failed at run time.
+func (m *sendMetrics) ExprError() { m.exprErrors.Inc() }
 
 // Reload counts a config reload: ok is success, else failure.
 func (m *sendMetrics) Reload(ok bool) {

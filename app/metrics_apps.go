@@ -40,7 +40,7 @@ type appCollector struct {
 // keep one name either way, so a sum() over them reads the same.
 const (
 	publishedName  = "metricsender_messages_published_total"
-	publishedHelp  = "Messages accepted by the broker (confirmed, with confirms on)"
+	publishedHelp  = "Messages accepted by the broker, each once (confirmed and routed, with confirms on)"
 	unroutableName = "metricsender_unroutable_total"
 	unroutableHelp = "Messages the broker returned because no queue was bound"
 )

@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/labsea/metricsender/generator"
+	"github.com/labsea/metricsender/transport"
 )
 
 // startServer serves reg (and extra) on a free local port until the test ends.
@@ -112,7 +113,7 @@ func TestSendMetricsExposition(t *testing.T) {
 	m.PublishFailed("timeout")
 	m.PublishFailed("dial amqp://guest:s3cret@broker:5672/: refused") // an error text must not become a label
 	m.PublishDuration(3 * time.Millisecond)
-	m.Dropped(5)
+	m.Dropped(5, transport.DropBufferFull)
 	m.Unroutable("Metrics.web-1")
 	m.Connection(true)
 	m.Reload(true)
@@ -435,6 +436,9 @@ func TestSendAppMetricsLimit(t *testing.T) {
 				if len(pub) != 2 || len(fams["metricsender_last_value"].GetMetric()) != 4 {
 					t.Errorf("published: %d series, last_value: %d; want 2 and 4 (per deployment)", len(pub), len(fams["metricsender_last_value"].GetMetric()))
 				}
+				if n := len(fams["metricsender_observed_replicas"].GetMetric()); n != 2 {
+					t.Errorf("observed_replicas: %d series, want 2 (per deployment)", n)
+				}
 				if strings.Contains(stderr.String(), "per-deployment metrics off") {
 					t.Errorf("logged metrics off under the limit:\n%s", stderr.String())
 				}
@@ -442,6 +446,9 @@ func TestSendAppMetricsLimit(t *testing.T) {
 			}
 			if len(pub) != 1 || len(pub[0].GetLabel()) != 0 || fams["metricsender_last_value"] != nil {
 				t.Errorf("published: %v, last_value: %v; want one total and no last_value", pub, fams["metricsender_last_value"])
+			}
+			if fams["metricsender_observed_replicas"] != nil {
+				t.Errorf("observed_replicas exported with per-deployment series off")
 			}
 			if !strings.Contains(stderr.String(), "per-deployment metrics off") {
 				t.Errorf("no log line says the per-deployment metrics are off:\n%s", stderr.String())

@@ -2,6 +2,7 @@ package app
 
 import (
 	"fmt"
+	"image/color"
 	"io"
 	"os"
 	"slices"
@@ -36,7 +37,9 @@ type plotData struct {
 }
 
 type panel struct {
-	lines      []*series // drawing order, see newPlotData
+	lines      []*series    // drawing order, see newPlotData
+	faults     []plotter.XY // where a fault hit a drawn deployment's message
+	faultsLeft int          // marks not kept beyond maxFaultMarks
 	byApp      map[string]*series
 	total      int // deployments that have the metric
 	nonNumeric int
@@ -90,6 +93,25 @@ func newPlotData(cfg *generator.Config, duration time.Duration, maxLines int) *p
 	return p
 }
 
+// maxFaultMarks bounds the fault marks kept per panel.
+const maxFaultMarks = 2000
+
+// mark records that faults hit ev (as generated) at elapsed time at: a
+// mark on each numeric metric of a deployment that is drawn.
+func (p *plotData) mark(at time.Duration, ev generator.Event, fault string) {
+	for _, m := range ev.Metrics {
+		pn := p.panels[m.Name]
+		if pn == nil || !m.Value.HasNum || pn.byApp[ev.App] == nil {
+			continue
+		}
+		if len(pn.faults) >= maxFaultMarks {
+			pn.faultsLeft++
+			continue
+		}
+		pn.faults = append(pn.faults, plotter.XY{X: at.Seconds(), Y: m.Value.Num})
+	}
+}
+
 // add records the numeric values of ev at elapsed time at.
 func (p *plotData) add(at time.Duration, ev generator.Event) {
 	for _, m := range ev.Metrics {
@@ -132,6 +154,9 @@ func (p *plotData) save(path string, duration time.Duration, stderr io.Writer) e
 			continue // no tick in the window
 		case pn.nonNumeric > 0:
 			fmt.Fprintf(stderr, "plot: %s: %d non-numeric values (e.g. %q) not drawn\n", name, pn.nonNumeric, pn.example)
+		}
+		if pn.faultsLeft > 0 {
+			fmt.Fprintf(stderr, "plot: %s: %d fault marks not drawn (at most %d a panel)\n", name, pn.faultsLeft, maxFaultMarks)
 		}
 		if pn.total > len(pn.lines) {
 			fmt.Fprintf(stderr, "plot: %s: drawing %d of %d deployments (one of each distinct model, then in config order)\n",
@@ -258,6 +283,17 @@ func (p *plotData) panelPlot(name string, duration time.Duration, bottom bool) (
 				lg.Add(shorten(s.app, maxLegendName), line)
 			}
 		}
+	}
+	if pn := p.panels[name]; len(pn.faults) > 0 {
+		marks, err := plotter.NewScatter(plotter.XYs(pn.faults))
+		if err != nil {
+			return nil, lg, fmt.Errorf("fault marks: %w", err)
+		}
+		marks.GlyphStyle.Shape = draw.CrossGlyph{}
+		marks.GlyphStyle.Color = color.RGBA{R: 0xd6, G: 0x27, B: 0x28, A: 0xff}
+		marks.GlyphStyle.Radius = vg.Points(3)
+		pl.Add(marks)
+		lg.Add("fault", marks)
 	}
 	return pl, lg, nil
 }

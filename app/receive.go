@@ -27,6 +27,8 @@ func receiveCommand() *cli.Command {
 		&cli.BoolFlag{Name: "check", EnvVars: env("check"),
 			Usage: "report missing, duplicated and out-of-order messages (and, with --config given, values the config does not allow); exit 1 on loss"},
 		&cli.BoolFlag{Name: "strict", EnvVars: env("strict"), Usage: "with --check, duplicates fail the run too"},
+		&cli.IntFlag{Name: "expect", EnvVars: env("expect"),
+			Usage: "with --check and --config, expect seqs 1..N from every deployment (a send --count N run): missing also counts seqs after the last one seen and deployments never seen, and receive stops once all arrived (or at --timeout)"},
 		&cli.StringSliceFlag{Name: "topic", EnvVars: env("topic"), Value: cli.NewStringSlice(codec.TopicPrefix + "*"),
 			Usage: "binding pattern (* one word, # zero or more); repeatable"},
 		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "text", EnvVars: env("output"),
@@ -62,6 +64,7 @@ type receiveOptions struct {
 	queue    string
 	check    bool
 	strict   bool
+	expect   int // --expect: ticks per deployment; 0 off
 	conn     connection
 	topics   []string
 	output   string
@@ -103,6 +106,14 @@ func receiveOptionsFrom(c *cli.Context) (receiveOptions, error) {
 	if c.Bool("strict") && !c.Bool("check") {
 		return receiveOptions{}, usagef("--strict goes with --check")
 	}
+	switch n := c.Int("expect"); {
+	case n < 0:
+		return receiveOptions{}, usagef("--expect %d: must be >= 0", n)
+	case n > 0 && !c.Bool("check"):
+		return receiveOptions{}, usagef("--expect goes with --check")
+	case n > 0 && cfg == nil:
+		return receiveOptions{}, usagef("--expect needs --config: the deployments whose messages to expect")
+	}
 	conn, err := resolveConnection(c, cfg)
 	if err != nil {
 		return receiveOptions{}, err
@@ -111,7 +122,7 @@ func receiveOptionsFrom(c *cli.Context) (receiveOptions, error) {
 	if err != nil {
 		return receiveOptions{}, err
 	}
-	return receiveOptions{cfg: cfg, queue: c.String("queue"), check: c.Bool("check"), strict: c.Bool("strict"),
+	return receiveOptions{cfg: cfg, queue: c.String("queue"), check: c.Bool("check"), strict: c.Bool("strict"), expect: c.Int("expect"),
 		conn: conn, topics: topics, output: c.String("output"),
 		count: c.Int("count"), timeout: c.Duration("timeout"),
 		httpAddr: c.String("http-addr"), appMetricsLimit: appMetricsLimit}, nil
@@ -124,7 +135,8 @@ var errCountNotReached = errors.New("--count not reached")
 var errCheckFailed = errors.New("check failed")
 
 // runReceive prints messages until ctx is cancelled, --count is reached
-// (nil) or --timeout passes first (errCountNotReached).
+// or every message --expect expects arrived (nil), or --timeout passes
+// first (errCountNotReached; with --check, errCheckFailed on loss).
 func runReceive(ctx context.Context, opts receiveOptions, stdout, stderr io.Writer, logger *slog.Logger) error {
 	logger.Info("starting", "transport", opts.conn.transport, "uri", transport.RedactURI(opts.conn.uri), "topics", opts.topics)
 	ctx, cancel := context.WithCancel(ctx)
@@ -167,6 +179,7 @@ func runReceive(ctx context.Context, opts receiveOptions, stdout, stderr io.Writ
 	rcv.metrics = metrics
 	if opts.check {
 		rcv.check = newChecker(opts.cfg, metrics)
+		rcv.check.expectEach(opts.cfg, opts.expect)
 	}
 	// One loop handles the deliveries in order. (A watermill router would
 	// start a goroutine per message, grow its stack for the JSON encoder,
@@ -272,7 +285,7 @@ func (r *receiver) handle(msg *message.Message) error {
 		return fmt.Errorf("write output: %w", err)
 	}
 	r.received++
-	if r.count > 0 && r.received == r.count && r.done != nil {
+	if r.done != nil && (r.count > 0 && r.received == r.count || r.check != nil && r.check.expectMet()) {
 		msg.Ack() // before the stop, so the subscriber settles it as acked, not requeued
 		r.done()
 	}

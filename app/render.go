@@ -65,6 +65,14 @@ func (jsonRenderer) Render(w io.Writer, r codec.Received) error {
 		b = strconv.AppendUint(b, r.Seq, 10)
 		b = append(b, `,"run":`...)
 		b = appendJSONString(b, r.Run)
+		if r.Fault != "" {
+			b = append(b, `,"fault":`...)
+			b = appendJSONString(b, r.Fault)
+		}
+		if r.Dropped > 0 {
+			b = append(b, `,"dropped":`...)
+			b = strconv.AppendUint(b, r.Dropped, 10)
+		}
 	}
 	if !r.Time.IsZero() {
 		b = append(b, `,"time":"`...)

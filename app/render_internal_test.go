@@ -19,6 +19,8 @@ type JSONLine struct {
 	Metrics       map[string]string `json:"metrics"`
 	Seq           *uint64           `json:"seq,omitempty"`
 	Run           *string           `json:"run,omitempty"`
+	Fault         string            `json:"fault,omitempty"`
+	Dropped       uint64            `json:"dropped,omitempty"`
 	Time          string            `json:"time,omitempty"`
 	CorrelationID string            `json:"correlation_id"`
 }
@@ -37,6 +39,8 @@ func TestJSONRendererMatchesEncodingJSON(t *testing.T) {
 		{"python form", codec.Received{App: "a", Topic: "Metrics.a", Metrics: []generator.Metric{{Name: "cpu", Value: generator.Value{Text: "1"}}},
 			Time: time.UnixMilli(1764091800123)}},
 		{"no metrics, no time", codec.Received{App: "a", Topic: "Metrics.a"}},
+		{"faults", codec.Received{App: "a", Topic: "Metrics.a", HasEnvelope: true, Seq: 9, Run: "r", Fault: "stale,corrupt", Dropped: 3,
+			Metrics: []generator.Metric{{Name: "cpu", Value: generator.Value{Text: "NaN"}}}}},
 		{"odd characters", codec.Received{App: odd, Topic: odd, CorrelationID: odd, Run: odd, HasEnvelope: true,
 			Metrics: []generator.Metric{{Name: odd, Value: generator.Value{Text: odd}}}}},
 	}
@@ -52,6 +56,7 @@ func TestJSONRendererMatchesEncodingJSON(t *testing.T) {
 			}
 			if tt.r.HasEnvelope {
 				line.Seq, line.Run = &tt.r.Seq, &tt.r.Run
+				line.Fault, line.Dropped = tt.r.Fault, tt.r.Dropped
 			}
 			if !tt.r.Time.IsZero() {
 				line.Time = tt.r.Time.UTC().Format(timeLayout)

@@ -21,6 +21,7 @@ import (
 
 	"github.com/labsea/metricsender/codec"
 	"github.com/labsea/metricsender/generator"
+	"github.com/labsea/metricsender/internal/throttle"
 	"github.com/labsea/metricsender/transport"
 )
 
@@ -42,9 +43,11 @@ func sendCommand() *cli.Command {
 		&cli.IntFlag{Name: "buffer", Value: 100000, EnvVars: env("buffer"),
 			Usage: "messages kept (oldest dropped, counted) while the broker is unreachable"},
 		&cli.BoolFlag{Name: "enable-control", EnvVars: env("enable-control"),
-			Usage: "allow the control API's PUT/DELETE/POST routes (overrides, pause) on --http-addr"},
+			Usage: "allow the control API's PUT/DELETE/POST routes (overrides, pause, state) on --http-addr"},
 		&cli.DurationFlag{Name: "shutdown-timeout", Value: 10 * time.Second, EnvVars: env("shutdown-timeout"),
-			Usage: "on SIGINT/SIGTERM, how long in-flight publishes may take to finish"},
+			Usage: "on SIGINT/SIGTERM, how long in-flight and buffered messages may take to be confirmed (the natural end of a --count run waits for all of them, bounded only by --connect-timeout)"},
+		&cli.DurationFlag{Name: "rebind-window", Value: transport.DefaultAMQPConfig("").RebindWindow, EnvVars: env("rebind-window"),
+			Usage: "for this long after each reconnect, messages the broker returns as unroutable are retried with backoff, since receivers bind again only after they reconnect (amqp with --confirm; 0 turns it off)"},
 		appMetricsLimitFlag("export /metrics series per deployment (published, unroutable, last_value) only when the config has at most this many deployments; above, published and unroutable are totals and last_value is off (decided at start)"),
 	)
 	flags = append(flags, logFlags()...)
@@ -78,6 +81,7 @@ type sendOptions struct {
 	confirm         bool
 	output          string
 	shutdownTimeout time.Duration
+	rebindWindow    time.Duration
 	httpAddr        string
 	enableControl   bool
 	buffer          int
@@ -104,6 +108,9 @@ func sendOptionsFrom(c *cli.Context) (sendOptions, error) {
 	if c.Duration("shutdown-timeout") <= 0 {
 		return sendOptions{}, usagef("--shutdown-timeout %s: must be > 0", c.Duration("shutdown-timeout"))
 	}
+	if c.Duration("rebind-window") < 0 {
+		return sendOptions{}, usagef("--rebind-window %s: must be >= 0", c.Duration("rebind-window"))
+	}
 	appMetricsLimit, err := appMetricsLimitOf(c)
 	if err != nil {
 		return sendOptions{}, err
@@ -128,6 +135,7 @@ func sendOptionsFrom(c *cli.Context) (sendOptions, error) {
 		confirm:         c.Bool("confirm"),
 		output:          c.String("output"),
 		shutdownTimeout: c.Duration("shutdown-timeout"),
+		rebindWindow:    c.Duration("rebind-window"),
 		httpAddr:        c.String("http-addr"),
 		enableControl:   c.Bool("enable-control"),
 		buffer:          c.Int("buffer"),
@@ -139,7 +147,12 @@ func sendOptionsFrom(c *cli.Context) (sendOptions, error) {
 }
 
 // runSend runs the schedule until --count is reached or ctx is cancelled
-// (a signal): both end with a nil error once in-flight publishes finished.
+// (a signal). The natural end of a --count run waits until the publisher
+// settled every message (bounded only by --connect-timeout during an
+// outage); a signal gives that --shutdown-timeout. Either way the stopped
+// line reports published, dropped and unroutable messages. A --count run
+// that dropped any returns an error saying how many and why (exit 1); a
+// run ended by a signal logs the same words and returns nil.
 func runSend(ctx context.Context, opts sendOptions, stdout io.Writer, logger *slog.Logger) error {
 	// SIGHUP means "reload" (watchConfig takes it over once running); until
 	// then it must not end the process, as its default action would.
@@ -191,6 +204,7 @@ func runSend(ctx context.Context, opts sendOptions, stdout io.Writer, logger *sl
 		TLS:            opts.conn.tls,
 		ConnectTimeout: opts.conn.timeout,
 		Buffer:         opts.buffer,
+		RebindWindow:   rebindOption(opts.rebindWindow),
 		Observer:       metrics,
 	}, logger)
 	if err != nil {
@@ -216,56 +230,123 @@ func runSend(ctx context.Context, opts sendOptions, stdout io.Writer, logger *sl
 		return fmt.Errorf("start router: %w", err)
 	}
 
+	start := time.Now()
+	exprWarn := throttle.New(logger, throttle.Config{
+		Message: "expression failed: the metric sent its previous value", CountKey: "errors", KeysKey: "metrics"})
+	defer exprWarn.Flush()
 	sched, err := generator.NewSchedule(opts.cfg, generator.ScheduleOptions{
+		Start:    start,
 		Run:      run,
 		Seed:     opts.seed,
 		Shard:    opts.shard,
 		Interval: opts.interval,
 		Count:    opts.count,
+		OnModelError: func(app, metric string, err error) {
+			metrics.ExprError()
+			exprWarn.Warn(app+"."+metric, "app", app, "metric", metric, "error", err)
+		},
 	})
 	if err != nil {
 		return &usageError{fmt.Errorf("schedule: %w", err)}
 	}
+	inj := generator.NewInjector(opts.cfg, opts.seed, opts.count)
+	registerFaultMetrics(reg, inj)
+	faultLog := newFaultLog(inj, logger)
 	later.Set(sched)
+	later.SetInjector(inj)
+	metrics.WatchState(sched.ObservedStates)
 	watchCtx, stopWatch := context.WithCancel(ctx)
 	watchDone := make(chan struct{})
 	go func() {
 		defer close(watchDone)
-		watchConfig(watchCtx, opts.cfg.Path, logger, newReloader(opts.cfg.Path, opts.cfg, sched, metrics, logger).Reload)
+		watchConfig(watchCtx, opts.cfg.Path, logger, newReloader(opts.cfg.Path, opts.cfg, faultedSchedule{sched, inj}, metrics, logger).Reload)
 	}()
 	defer func() { stopWatch(); <-watchDone }()
 
-	var sent int
+	// Delayed messages go out on their own clock; a signal sends what is
+	// held with the buffer flush, so they must outlive ctx.
+	delays := newDelayer(source.Emit)
+	delaysDone := make(chan error, 1)
+	go func() { delaysDone <- delays.run(context.WithoutCancel(ctx)) }()
+
+	var emitted int // wire messages handed to the publisher, injected copies and delayed ones included
+	var faulted []generator.Event
 	runErr := sched.Run(ctx, func(ctx context.Context, b generator.Batch) error {
 		if len(b.Events) == 0 {
 			return nil
 		}
 		lag := time.Since(b.Events[0].Time)
 		begin := time.Now()
-		if err := source.Emit(ctx, b.Events); err != nil {
+		events := b.Events
+		if inj.Active() {
+			faulted = inj.Apply(b.Events, b.At, nil, faulted[:0])
+			events = sendNow(faulted, delays, start.Add(b.At))
+		}
+		if err := source.Emit(ctx, events); err != nil {
 			return err
 		}
-		metrics.ObserveTick(lag, b.Events)
-		sent += len(b.Events)
-		logger.Info("tick", "at", b.At, "messages", len(b.Events), "lag", lag.Round(time.Millisecond),
-			"took", time.Since(begin).Round(time.Millisecond), "sent", sent)
+		metrics.ObserveTick(lag, b.Events) // the generated values, whatever faults did to them
+		faultLog.tick(time.Now())
+		emitted += len(events)
+		logger.Info("tick", "at", b.At, "messages", len(events), "lag", lag.Round(time.Millisecond),
+			"took", time.Since(begin).Round(time.Millisecond), "emitted", emitted)
 		return nil
 	})
-	// Stop taking new work, then let in-flight publishes finish.
+	// Delayed messages still held: a natural end waits for them, a signal
+	// sends them now (within --shutdown-timeout, with the buffer flush).
+	delays.close(ctx.Err() != nil)
+	if n := delays.len(); n > 0 {
+		logger.Info("sending the messages a delay fault still holds", "held", n, "now", ctx.Err() != nil)
+	}
+	emitted += waitDelays(delays, delaysDone, ctx.Err() != nil, opts.shutdownTimeout, logger)
+	faultLog.flush()
+	// Stop taking new work. Every Emit returned, so no publish is in flight.
 	source.Close()
 	closeErr := router.Close()
 	<-routerDone
+	if runErr == nil && ctx.Err() == nil {
+		// The natural end of a --count run is not a shutdown: wait until
+		// every buffered message is confirmed, through an outage too.
+		if err := drainPublisher(ctx, pair.Publisher, opts.conn.timeout); err != nil && ctx.Err() == nil {
+			logger.Warn("giving up on buffered messages", "error", err)
+		}
+	}
 	shutdownPublisher(pair.Publisher, opts.shutdownTimeout)
-	switch {
-	case runErr == nil, errors.Is(runErr, context.Canceled) && ctx.Err() != nil:
-		logger.Info("stopped", "sent", sent)
-	default:
+	return endSend(ctx, opts, runErr, closeErr, emitted, metrics.totals.report(), logger)
+}
+
+// endSend logs the stopped line and decides the run's error: the
+// schedule's or the router's failure, else, for a --count run that ended
+// by itself, its drops. A run ended by a signal reports its drops in a
+// warning and returns nil.
+func endSend(ctx context.Context, opts sendOptions, runErr, closeErr error, emitted int, r runReport, logger *slog.Logger) error {
+	logger.Info("stopped", "published", r.Published, "dropped", r.Dropped, "unroutable", r.Unroutable, "emitted", emitted)
+	signalled := ctx.Err() != nil
+	if runErr != nil && !(errors.Is(runErr, context.Canceled) && signalled) {
 		return fmt.Errorf("send: %w", runErr)
 	}
 	if closeErr != nil {
 		return fmt.Errorf("stop router: %w", closeErr)
 	}
-	return nil
+	line := r.dropLine(opts)
+	switch {
+	case line == "":
+		return nil
+	case signalled:
+		logger.Warn(line)
+		return nil
+	default:
+		return errors.New(line)
+	}
+}
+
+// rebindOption maps --rebind-window to transport.Options, where 0 means
+// the default: --rebind-window 0 turns the retry off.
+func rebindOption(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
 }
 
 // newSendRouter wires source -> codec middleware -> publisher and, for the

@@ -3,12 +3,14 @@ package app_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/labsea/metricsender/app"
+	"github.com/labsea/metricsender/internal/brokertest"
 )
 
 // exampleValues are the lists of examples/metricsender.yaml.
@@ -112,6 +114,8 @@ func TestSendGoChannelText(t *testing.T) {
 
 func TestSendStopsOnSignal(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
+	// Not a stand-in for an event: a cancel at any moment, before the first
+	// tick or after it, must end the run with exit 0 and the stopped line.
 	go func() { time.Sleep(300 * time.Millisecond); cancel() }()
 	code, _, stderr := runCLI(t, ctx, "send", "-t", "gochannel", "-c", example, "--interval", "50ms", "--http-addr", "")
 	if code != 0 {
@@ -119,5 +123,38 @@ func TestSendStopsOnSignal(t *testing.T) {
 	}
 	if !strings.Contains(stderr, "msg=stopped") {
 		t.Errorf("no stopped line:\n%s", stderr)
+	}
+}
+
+// TestSendCountReport: the stopped line of a --count run is the sender's
+// own account: published when a queue took the messages, unroutable (not
+// fatal, exit 0) when none was bound, each message counted once.
+func TestSendCountReport(t *testing.T) {
+	uri := brokertest.AMQPURI(t)
+	tests := []struct {
+		name  string
+		bound bool
+		want  string
+	}{
+		{"a queue is bound", true, "published=3 dropped=0 unroutable=0"},
+		{"nothing is bound", false, "published=0 dropped=0 unroutable=3"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			app := fmt.Sprintf("report%d", time.Now().UnixNano())
+			cfg := writeFile(t, "c.yaml", "deployments:\n  - name: "+app+"\n    metrics: {cpu: [0.5]}\n")
+			if tt.bound {
+				plainConsumer(t, uri, "Metrics."+app)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			code, _, stderr := runCLI(t, ctx, "send", "-c", cfg, "--uri", uri, "--interval", "20ms", "--count", "3", "--http-addr", "")
+			if code != 0 {
+				t.Fatalf("send exit %d, want 0:\n%s", code, stderr)
+			}
+			if !strings.Contains(stderr, "msg=stopped") || !strings.Contains(stderr, tt.want) {
+				t.Errorf("no stopped line with %q:\n%s", tt.want, stderr)
+			}
+		})
 	}
 }

@@ -68,6 +68,9 @@ func printSummary(w io.Writer, cfg *generator.Config, shards int) error {
 		for _, m := range d.Metrics {
 			fmt.Fprintf(&b, " %s=%s", m.Name, describeSpec(m.Spec))
 		}
+		if d.State != nil {
+			fmt.Fprintf(&b, " state=%s", describeSpec(d.State))
+		}
 		b.WriteString("\n")
 	}
 	if shards > 0 {
@@ -84,11 +87,17 @@ func intervalOf(cfg *generator.Config, d generator.Deployment) time.Duration {
 	return cfg.Interval
 }
 
-// describeSpec prints a metric's model in the config's JSON form.
+// describeSpec prints a metric's model in the config's JSON form (an
+// expression's > and & as written, not escaped for HTML).
 func describeSpec(spec any) string {
-	b, err := json.Marshal(spec)
-	if err != nil || spec == nil {
+	if spec == nil {
 		return "?"
 	}
-	return string(b)
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(spec); err != nil {
+		return "?"
+	}
+	return strings.TrimSuffix(b.String(), "\n")
 }

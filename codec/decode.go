@@ -43,6 +43,11 @@ type Received struct {
 	// Seq and Run come from the envelope; zero and empty without one.
 	Seq uint64
 	Run string
+	// Fault and Dropped come from the envelope: the faults injected into
+	// this message ("stale,corrupt"; "duplicate" or "burst" on an extra
+	// copy) and the seqs suppressed on purpose just before it.
+	Fault   string
+	Dropped uint64
 	// Mismatch says how the body, shaped like metricsender's envelope,
 	// disagrees with the headers; empty when it agrees or is not an
 	// envelope. Such a message is read from its headers alone.
@@ -137,6 +142,7 @@ func Decode(msg *message.Message) (rcv Received, err error) {
 		rcv.Time = env.time.UTC()
 	}
 	rcv.HasEnvelope, rcv.Seq, rcv.Run = true, env.seq, string(env.run)
+	rcv.Fault, rcv.Dropped = string(env.fault), env.dropped
 	return rcv, nil
 }
 

@@ -171,6 +171,8 @@ func TestDecodeForeignBodies(t *testing.T) {
 		{name: "control character in a string", body: strings.Replace(envelope, `6f1c`, "6f\n1c", 1), wantParse: "control character"},
 		{name: "bad escape", body: strings.Replace(envelope, `6f1c`, `6f\x1c`, 1), wantParse: "bad escape"},
 		{name: "unterminated", body: `{"app":"app1`, wantParse: "unterminated"},
+		{name: "dropped not a number", body: envelope[:len(envelope)-1] + `,"dropped":"3"}`, wantParse: "dropped: want an unsigned integer"},
+		{name: "fault not a string", body: envelope[:len(envelope)-1] + `,"fault":1}`, wantParse: "want a string"},
 		{name: "1 MiB that is not JSON", body: strings.Repeat("x", 1<<20+17), wantParse: "envelope: byte 0"},
 		{name: "1 MiB inside a string, unterminated", body: `{"app":"` + strings.Repeat("x", 1<<20), wantParse: "unterminated"},
 		{name: "deep nesting", body: strings.Repeat("[", 1<<20), wantParse: "envelope: byte 0"},
@@ -238,6 +240,8 @@ func TestRoundTrip(t *testing.T) {
 		{name: "no metrics", ev: generator.Event{App: "a", Seq: 1, Run: "r", Time: tick}},
 		{name: "odd texts", ev: generator.Event{App: "a-b_c", Metrics: metrics("q\"", "\\\n\t", "é", "😀\u2028"), Seq: 99, Run: "x\"y", Time: tick.Add(1234 * time.Millisecond)}},
 		{name: "quantities", ev: generator.Event{App: "k", Metrics: metrics("cpu", "750m", "mem", "1Gi"), Seq: 3, Run: "r", Time: tick}},
+		{name: "faults", ev: generator.Event{App: "f", Metrics: metrics("cpu", "NaN"), Seq: 9, Run: "r", Time: tick, Fault: "stale,corrupt", Dropped: 3}},
+		{name: "a copy", ev: generator.Event{App: "f", Metrics: metrics("cpu", "1"), Seq: 9, Run: "r", Time: tick, Fault: "duplicate"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -247,6 +251,7 @@ func TestRoundTrip(t *testing.T) {
 			}
 			if got.App != tc.ev.App || got.Topic != "Metrics."+tc.ev.App || got.CorrelationID != "C0FFEE" ||
 				!got.HasEnvelope || got.Seq != tc.ev.Seq || got.Run != tc.ev.Run || !got.Time.Equal(tc.ev.Time) ||
+				got.Fault != tc.ev.Fault || got.Dropped != tc.ev.Dropped ||
 				got.Time.Location() != time.UTC {
 				t.Errorf("got %+v, want the fields of %+v", got, tc.ev)
 			}

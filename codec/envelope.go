@@ -18,8 +18,10 @@ import (
 // characters are escaped, U+2028 and U+2029 too (for JavaScript consumers),
 // and invalid UTF-8 bytes become U+FFFD, as encoding/json does. HTML
 // characters (<, >, &) are not escaped. The time is ev.Time in UTC with
-// millisecond precision (truncated) and a Z suffix. It is pure and
-// allocates only when dst lacks capacity.
+// millisecond precision (truncated) and a Z suffix. An event a fault
+// changed adds "fault" (ev.Fault) and, after suppressed seqs, "dropped"
+// (ev.Dropped), after "time"; other events never carry them. It is pure
+// and allocates only when dst lacks capacity.
 func AppendEnvelope(dst []byte, ev generator.Event) []byte {
 	return appendEnvelope(dst, ev, nil)
 }
@@ -48,6 +50,14 @@ func appendEnvelope(dst []byte, ev generator.Event, quotedTime []byte) []byte {
 	} else {
 		dst = appendQuotedTime(dst, ev.Time)
 	}
+	if ev.Fault != "" {
+		dst = append(dst, `,"fault":`...)
+		dst = appendJSONString(dst, ev.Fault)
+	}
+	if ev.Dropped > 0 {
+		dst = append(dst, `,"dropped":`...)
+		dst = strconv.AppendUint(dst, ev.Dropped, 10)
+	}
 	return append(dst, '}')
 }
 
@@ -55,7 +65,10 @@ func appendEnvelope(dst []byte, ev generator.Event, quotedTime []byte) []byte {
 // buffer of this size usually needs no growth.
 func envelopeSizeHint(ev generator.Event) int {
 	n := len(`{"app":"","metrics":{},"seq":,"run":"","time":"2006-01-02T15:04:05.000Z"}`) + 20
-	n += len(ev.App) + len(ev.Run)
+	n += len(ev.App) + len(ev.Run) + len(ev.Fault)
+	if ev.Fault != "" || ev.Dropped > 0 {
+		n += len(`,"fault":"","dropped":`) + 20
+	}
 	for _, m := range ev.Metrics {
 		n += len(m.Name) + len(m.Value.Text) + len(`"":"",`)
 	}

@@ -15,6 +15,8 @@ type envelope struct {
 	seq     uint64
 	run     []byte
 	time    time.Time
+	fault   []byte // optional
+	dropped uint64 // optional
 }
 
 type rawMetric struct{ name, text []byte }
@@ -26,14 +28,17 @@ const (
 	fieldSeq
 	fieldRun
 	fieldTime
-	allFields = fieldApp | fieldMetrics | fieldSeq | fieldRun | fieldTime
+	fieldFault
+	fieldDropped
+	requiredFields = fieldApp | fieldMetrics | fieldSeq | fieldRun | fieldTime
 )
 
-var fieldNames = [...]string{"app", "metrics", "seq", "run", "time"}
+var fieldNames = [...]string{"app", "metrics", "seq", "run", "time", "fault", "dropped"}
 
 // parseEnvelope parses b strictly: one JSON object with exactly the fields
 // app (string), metrics (object of strings), seq (unsigned integer), run
-// (string) and time (RFC 3339 string); no null, no unknown or duplicate
+// (string) and time (RFC 3339 string), and optionally fault (string) and
+// dropped (unsigned integer); no null, no unknown or duplicate
 // field or metric, nothing after the object. Strings decode as
 // encoding/json decodes them (invalid UTF-8 and lone surrogates become
 // U+FFFD). It does not recurse, so no input can exhaust the stack.
@@ -73,11 +78,15 @@ func parseEnvelope(b []byte, metricsHint int) (envelope, error) {
 			case fieldMetrics:
 				env.metrics, err = s.metrics(metricsHint)
 			case fieldSeq:
-				env.seq, err = s.uint()
+				env.seq, err = s.uint("seq")
 			case fieldRun:
 				env.run, err = s.str()
 			case fieldTime:
 				env.time, err = s.time()
+			case fieldFault:
+				env.fault, err = s.str()
+			case fieldDropped:
+				env.dropped, err = s.uint("dropped")
 			}
 			if err != nil {
 				return env, err
@@ -96,7 +105,7 @@ func parseEnvelope(b []byte, metricsHint int) (envelope, error) {
 		return env, s.errorf("data after the object")
 	}
 	for i, name := range fieldNames {
-		if seen&(1<<i) == 0 {
+		if requiredFields&(1<<i) != 0 && seen&(1<<i) == 0 {
 			return env, fmt.Errorf("envelope: missing field %q", name)
 		}
 	}
@@ -143,25 +152,25 @@ func (s *jsonScanner) metrics(hint int) ([]rawMetric, error) {
 }
 
 // uint reads a JSON number that is an unsigned 64-bit integer.
-func (s *jsonScanner) uint() (uint64, error) {
+func (s *jsonScanner) uint(name string) (uint64, error) {
 	s.skipSpace()
 	start := s.i
 	var v uint64
 	for s.i < len(s.b) && '0' <= s.b[s.i] && s.b[s.i] <= '9' {
 		d := uint64(s.b[s.i] - '0')
 		if v > (1<<64-1-d)/10 {
-			return 0, s.errorf("seq overflows uint64")
+			return 0, s.errorf("%s overflows uint64", name)
 		}
 		v = v*10 + d
 		s.i++
 	}
 	switch {
 	case s.i == start:
-		return 0, s.errorf("seq: want an unsigned integer")
+		return 0, s.errorf("%s: want an unsigned integer", name)
 	case s.i-start > 1 && s.b[start] == '0':
-		return 0, s.errorf("seq: leading zero")
+		return 0, s.errorf("%s: leading zero", name)
 	case s.i < len(s.b) && (s.b[s.i] == '.' || s.b[s.i] == 'e' || s.b[s.i] == 'E'):
-		return 0, s.errorf("seq: want an integer")
+		return 0, s.errorf("%s: want an integer", name)
 	}
 	return v, nil
 }

@@ -94,7 +94,11 @@ func encodeProduced(produced []*message.Message) ([]*message.Message, error) {
 		enc.reserve(size)
 		for _, ev := range b.events {
 			var msg *message.Message
-			msg, buf = enc.encode(buf, ev, ids.Uint64())
+			id := ev.ID // an event and its injected copies share one
+			if id == 0 {
+				id = ids.Uint64()
+			}
+			msg, buf = enc.encode(buf, ev, id)
 			out = append(out, msg)
 		}
 		b.mu.Unlock()

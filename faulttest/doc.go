@@ -14,6 +14,18 @@
 //     publishes the buffer after the reconnect and exits 0; the receiver's
 //     durable quorum queue survives, the receiver reconnects by itself, and
 //     every tick's messages arrive.
+//   - The reconnect race after a restart, forced both ways: each client
+//     reaches the broker through a brokertest.Proxy, and the test holds
+//     the receiver's reconnect back (the sender finds the exchange without
+//     bindings and must retry what the broker returns, within the rebind
+//     window) or the sender's (it finds the receiver bound). A restart at
+//     the start, the middle and the end of a `send --count` run (at the end
+//     the outage covers the last ticks and the natural end waits through
+//     it): the receiver's `--check --expect` finds nothing missing, both
+//     exit 0 and the sender reports published=all dropped=0 unroutable=0.
+//   - Broker down past --connect-timeout at the end of a --count run: the
+//     sender exits 1 with one line saying how many it dropped and why, and
+//     that count is exactly what the receiver lacks.
 //   - Broker down at start: the sender retries until the broker is up, then
 //     publishes everything; with --connect-timeout it gives up instead, exit
 //     1 with one clear line and the password masked.

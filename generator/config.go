@@ -21,6 +21,9 @@ type Config struct {
 	Seed *int64
 	// Spread spreads deployments' phases evenly over their interval.
 	Spread bool
+	// Faults are injected into every deployment's messages, unless the
+	// deployment has a section of its own; nil for none. Read-only.
+	Faults *Faults
 	// Deployments in file order; names are unique (after `count` expansion).
 	Deployments []Deployment
 }
@@ -42,6 +45,14 @@ type Deployment struct {
 	Interval time.Duration
 	// Metrics sorted by name.
 	Metrics []MetricSpec
+	// Faults, when non-nil, replace the config's for this deployment
+	// (an empty section turns them off). Read-only.
+	Faults *Faults
+	// State is the deployment's initial observed state (its `state:`), the
+	// Ready default already applied; nil means the defaults (Replicas 1,
+	// Ready 1, no allocation). Read-only: the copies `count` makes share it.
+	// Only a deployment new to a Schedule starts from it (see Observe).
+	State *State
 }
 
 // MetricSpec names a metric and the model that produces its values.

@@ -23,6 +23,8 @@ type DeploymentState struct {
 	Paused   bool
 	Seq      uint64 // messages sent so far (the Seq of the last one)
 	Metrics  []MetricState
+	// State is the observed state and who set each field (see Observe).
+	State ObservedState
 }
 
 // MetricState is one metric of a DeploymentState.
@@ -40,7 +42,8 @@ type MetricState struct {
 
 // Override makes m produce metric's values of deployment app from the next
 // tick on, until ClearOverride; spec is kept to describe it in Snapshot.
-// The override draws from the metric's own stream and survives Apply as
+// The override draws from the metric's own stream (a StateModel is bound
+// to the metric's names, so its vars' streams start over) and survives Apply as
 // long as the metric exists. It fails with ErrUnknownDeployment or
 // ErrUnknownMetric, or when m is nil. Safe for concurrent use.
 func (s *Schedule) Override(app, metric string, m Model, spec any) error {
@@ -53,7 +56,8 @@ func (s *Schedule) Override(app, metric string, m Model, spec any) error {
 	if err != nil {
 		return err
 	}
-	mt.over, mt.overSpec = m, spec
+	mt.over, mt.overReads = s.bind(m, app, metric)
+	mt.overSpec = spec
 	if spec == nil {
 		mt.overSpec = m
 	}
@@ -70,7 +74,7 @@ func (s *Schedule) ClearOverride(app, metric string) error {
 	if err != nil {
 		return err
 	}
-	mt.over, mt.overSpec = nil, nil
+	mt.over, mt.overSpec, mt.overReads = nil, nil, false
 	return nil
 }
 
@@ -109,7 +113,7 @@ func (s *Schedule) Snapshot() []DeploymentState {
 	out := make([]DeploymentState, 0, len(s.order))
 	for _, d := range s.order {
 		ds := DeploymentState{Name: d.name, Interval: d.interval, Paused: d.paused, Seq: d.seq,
-			Metrics: make([]MetricState, len(d.metrics))}
+			Metrics: make([]MetricState, len(d.metrics)), State: d.obs.snapshot()}
 		for i, m := range d.metrics {
 			ds.Metrics[i] = MetricState{Name: m.name, Spec: m.spec, Last: m.last, HasLast: m.hasLast}
 			if m.over != nil {

@@ -20,6 +20,7 @@
 //	  - name: web                # one routing-key word: Metrics.web
 //	    count: 50                # optional, 1..100000: web-0 .. web-49
 //	    interval: 10s            # optional, this deployment's own interval
+//	    state: {replicas: 2}     # optional initial observed state, see below
 //	    metrics:
 //	      cpu: [50m, 100m, 150m] # a model per metric, see below
 //
@@ -72,6 +73,9 @@
 //	trace: {replay: {file: traces/web.csv, column: cpu}}
 //	    one recorded value per tick, looping; a CSV file with a header
 //	    row, its path relative to the config file
+//	cpu: {expr: "load / replicas", vars: {load: {sine: ...}}, min: 50m, max: 4}
+//	    a CEL expression over vars and the observed state; see
+//	    "Observed state and expressions" below
 //
 // Each is validated: min <= max, step > 0, walk's start within [min, max],
 // period, every, for and over > 0, for <= every, as many weights as choices,
@@ -95,6 +99,65 @@
 //
 // Value.Num is the value in base units ("200m" is 0.2, "1Ki" is 1024) with
 // HasNum true; a value that is not a number ("gold") has HasNum false.
+//
+// # Observed state and expressions
+//
+// Every deployment has an observed state: what the operator under test did
+// with it. State holds Replicas (desired), Ready (ready replicas) and
+// Allocation (what is applied per metric, such as the CPU request), all
+// doubles in base units ("500m" is 0.5). It starts from the deployment's
+// `state:` in the config,
+//
+//	state: {replicas: 2, ready: 1, allocation: {cpu: 500m, memory: 1Gi}}
+//
+// where every key is optional: replicas defaults to 1, ready to replicas,
+// and values are numbers or quantities >= 0. Only feedback changes it,
+// never the simulation: Schedule.Observe records an Observation from a
+// source ("api", "bus", "kubernetes") field by field, the latest wins, a
+// replicas without ready sets ready too, and the change takes effect from
+// the deployment's next tick. Observed and Snapshot tell who set each
+// field. A reload keeps the observed state of the deployments that remain
+// and ignores their `state:`; new ones (and removed ones coming back)
+// start from the file.
+//
+// The expr model computes a metric from the state, in CEL, the expression
+// language of Kubernetes itself:
+//
+//	cpu:
+//	  expr: "load / replicas"
+//	  vars:                                          # optional
+//	    load: {sine: {min: 1, max: 6, period: 30m}}  # any model but expr, numeric
+//	  min: 50m                                       # optional clamps
+//	  max: 4
+//	  format: quantity                               # optional: quantity or decimal
+//	  decimals: 2                                    # optional, decimal output only
+//
+// The variables are each var (its model's number at this tick), replicas,
+// ready, allocation (a map of doubles by metric name: allocation.cpu, or
+// allocation["gpu-mem"] for a name that is no identifier), elapsed (seconds since the start of the
+// run) and tick (the 0-based index of the tick on the deployment's grid).
+// All are doubles, so write double literals: "2.0 / replicas" ("2 /
+// replicas" does not type-check). A var draws from its own stream,
+// Stream(seed, deployment, metric + "\x00" + var), so adding a var
+// changes no other value. The result (double, int or uint) is clamped to
+// [min, max] and sent as a canonical quantity with format: quantity or
+// when any var's model is written with quantities, else as a decimal with
+// `decimals` decimals (default 3, trailing zeros trimmed: "2", "0.5").
+//
+// At load time a syntax error, an unknown variable, a type error or a
+// result that is not a number is an error at the offending character of
+// the expression (exact for an expression on one line), and so is a var
+// named like a state variable, a CEL built-in or a reserved word, and an
+// expression CEL estimates at over 100,000 steps an evaluation (nested
+// comprehensions over long lists; allocation counts as up to 1000 keys). One
+// program is compiled per distinct expression and var set in a file and
+// shared by every deployment that uses it. At run time an error (a
+// division by zero, a missing allocation key, a result that is not finite
+// or beyond 9e15) never panics nor skips a message: the metric sends its
+// previous value (on its first tick, min when given, else 0 within max)
+// and the error reaches ScheduleOptions.OnModelError. An expr is Bounded
+// by [min, max] (any number without them). Models that read the state
+// implement StateModel beside Model; the others are untouched.
 //
 // # State and randomness
 //

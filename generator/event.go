@@ -34,6 +34,25 @@ type Event struct {
 	Seq uint64
 	// Run identifies the process run that produced the event.
 	Run string
-	// Time is the tick's scheduled time (not the time it was actually sent).
+	// Time is the tick's scheduled time (not the time it was actually sent),
+	// or earlier when a stale fault set it back.
 	Time time.Time
+
+	// The fields below are set by an Injector (faults); zero otherwise.
+
+	// Fault lists the faults applied to this message, comma-separated in
+	// FaultKinds order ("stale,corrupt"); "duplicate" or "burst" on an
+	// extra copy; "drop" or "silence" on a suppressed event.
+	Fault string
+	// Dropped is the number of seqs skipped on purpose (drop, silence)
+	// since the deployment's previous message.
+	Dropped uint64
+	// ID, when not 0, is the correlation id to send: an event and its
+	// copies share one. 0 lets the encoder draw a fresh one.
+	ID uint64
+	// Delay is how long after its tick the message is to be sent.
+	Delay time.Duration
+	// Suppressed events are not sent (drop, silence): they are there so a
+	// preview can show them.
+	Suppressed bool
 }

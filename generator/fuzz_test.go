@@ -16,6 +16,8 @@ import (
 // must keep its promises (valid unique names, sorted metrics, models that
 // produce values they allow, specs that parse back).
 func FuzzParse(f *testing.F) {
+	f.Add([]byte("deployments:\n  - name: a\n    state: {replicas: 2, ready: 1, allocation: {cpu: 500m}}\n    metrics:\n" +
+		"      cpu: {expr: \"x / replicas + allocation.cpu\", vars: {x: {walk: {start: 1, min: 0, max: 3, step: 1}}}, min: 0.1, max: 2, decimals: 1}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		cfg, err := generator.Parse("testdata/fuzz.yaml", data)
 		if err != nil {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
@@ -80,7 +81,7 @@ func (p *parser) parse(data []byte) *Config {
 }
 
 func (p *parser) config(root *yaml.Node, cfg *Config) {
-	_, keys, ok := p.mapping(root, root, "", "connection", "interval", "seed", "spread", "deployments")
+	_, keys, ok := p.mapping(root, root, "", "connection", "interval", "seed", "spread", "faults", "deployments")
 	if !ok {
 		return
 	}
@@ -111,12 +112,25 @@ func (p *parser) config(root *yaml.Node, cfg *Config) {
 			}
 		}
 	}
+	var faultRefs []faultMetricRef
+	if e, ok := keys["faults"]; ok {
+		cfg.Faults, faultRefs, _ = p.faults(e, "faults")
+	}
 	e, ok := keys["deployments"]
 	if !ok {
 		p.fail(root, "deployments", "missing: the file must list deployments")
 		return
 	}
 	cfg.Deployments = p.deployments(e)
+	if len(faultRefs) > 0 && len(p.errs) == 0 {
+		names := map[string]bool{}
+		for _, d := range cfg.Deployments {
+			for _, m := range d.Metrics {
+				names[m.Name] = true
+			}
+		}
+		p.checkFaultMetrics(faultRefs, func(n string) bool { return names[n] }, "any deployment")
+	}
 }
 
 func (p *parser) connection(e entry, c *Connection) {
@@ -183,6 +197,8 @@ type parsedDeployment struct {
 	count    int // 0: no count
 	interval time.Duration
 	metrics  []MetricSpec
+	faults   *Faults // nil: the config's
+	state    *State  // nil: no `state:`
 }
 
 func (p *parser) deployments(e entry) []Deployment {
@@ -241,7 +257,7 @@ func (p *parser) splitItems(e entry) []Deployment {
 // named is whether it has a name to check for duplicates.
 func (p *parser) deployment(item *yaml.Node, field string) (d parsedDeployment, named bool) {
 	d.field = field
-	_, keys, ok := p.mapping(item, item, field, "name", "count", "interval", "metrics")
+	_, keys, ok := p.mapping(item, item, field, "name", "count", "interval", "metrics", "faults", "state")
 	if !ok {
 		return d, false
 	}
@@ -270,6 +286,18 @@ func (p *parser) deployment(item *yaml.Node, field string) (d parsedDeployment, 
 		p.fail(item, join(field, "metrics"), "missing")
 	} else {
 		d.metrics = p.metrics(e, join(field, "metrics"))
+	}
+	if e, ok := keys["faults"]; ok {
+		f, refs, good := p.faults(e, join(field, "faults"))
+		if good && d.metrics != nil {
+			p.checkFaultMetrics(refs, func(n string) bool {
+				return slices.ContainsFunc(d.metrics, func(m MetricSpec) bool { return m.Name == n })
+			}, "this deployment")
+		}
+		d.faults = f
+	}
+	if e, ok := keys["state"]; ok {
+		d.state = p.state(e, join(field, "state"))
 	}
 	return d, named
 }

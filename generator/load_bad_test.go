@@ -1,6 +1,7 @@
 package generator_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -131,7 +132,7 @@ var badConfigs = []struct {
 }
 
 func TestParseBadConfigs(t *testing.T) {
-	for _, tc := range append(badConfigs, badModels...) {
+	for _, tc := range slices.Concat(badConfigs, badModels, badStates, badExprs) {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg, err := generator.Parse("testdata/bad.yaml", []byte(tc.yaml))
 			if err == nil {

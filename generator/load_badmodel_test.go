@@ -15,7 +15,7 @@ var badModels = []struct {
 	{"two models", metricYAML("{sine: {min: 1, max: 2, period: 1m}, ramp: {from: 1, to: 2, over: 1m}}"),
 		[]string{"bad.yaml:4:7: deployments[0].metrics.m: one model per metric, got sine, ramp"}},
 	{"empty mapping", metricYAML("{}"),
-		[]string{"bad.yaml:4:7: deployments[0].metrics.m: empty mapping: want a list, a value or one of: choice, weights, value, uniform, walk, sine, ramp, spike, replay"}},
+		[]string{"bad.yaml:4:7: deployments[0].metrics.m: empty mapping: want a list, a value or one of: choice, weights, value, uniform, walk, sine, ramp, spike, replay, expr, vars, min, max, format, decimals"}},
 	{"uniform min above max, bad step", metricYAML("{uniform: {min: 5, max: 1}}"),
 		[]string{"bad.yaml:4:29: deployments[0].metrics.m.uniform.max: must be >= min (5), got 1"}},
 	{"uniform zero step", metricYAML("{uniform: {min: 1, max: 5, step: 0}}"),
@@ -76,5 +76,5 @@ var badModels = []struct {
 	{"value null", metricYAML("{value: ~}"),
 		[]string{"bad.yaml:4:11: deployments[0].metrics.m.value: want a value, got nothing"}},
 	{"merge keys", "base: &b {cpu: [1]}\n" + okDeployments,
-		[]string{"bad.yaml:1:1: base: unknown key (want one of: connection, interval, seed, spread, deployments)"}},
+		[]string{"bad.yaml:1:1: base: unknown key (want one of: connection, interval, seed, spread, faults, deployments)"}},
 }

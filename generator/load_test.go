@@ -128,13 +128,13 @@ func TestParseScenarios(t *testing.T) {
 			kinds[reflect.TypeOf(m.Model).Elem().Name()] = true
 		}
 	}
-	for _, k := range []string{"Choice", "Weighted", "Constant", "Uniform", "Walk", "Sine", "Ramp", "Spike", "Replay"} {
+	for _, k := range []string{"Choice", "Weighted", "Constant", "Uniform", "Walk", "Sine", "Ramp", "Spike", "Replay", "Expr"} {
 		if !kinds[k] {
 			t.Errorf("examples/scenarios.yaml does not use the %s model", k)
 		}
 	}
-	if len(cfg.Deployments) != 20+1+3+1+1 || !names["web-0"] || !names["web-19"] || names["web"] {
-		t.Errorf("%d deployments (%v): want web-0..web-19 and 5 more", len(cfg.Deployments), names)
+	if len(cfg.Deployments) != 20+1+3+1+1+1 || !names["web-0"] || !names["web-19"] || names["web"] {
+		t.Errorf("%d deployments (%v): want web-0..web-19 and 6 more", len(cfg.Deployments), names)
 	}
 }
 

@@ -16,6 +16,37 @@ type Model interface {
 	Next(r *rand.Rand, at time.Duration) Value
 }
 
+// Input is what a StateModel sees of its deployment at one tick.
+type Input struct {
+	// At is the tick's elapsed time since the start of the run.
+	At time.Duration
+	// Tick is the 0-based index of the tick on the deployment's grid
+	// (At = phase + Tick*interval; a deployment added by a reload starts at
+	// the index of its first grid point, not at 0).
+	Tick int64
+	// State is the deployment's observed state; read-only, and valid only
+	// during the call.
+	State *State
+	// Version changes whenever State does, so a model may keep what it
+	// derived from a state until then.
+	Version uint64
+}
+
+// StateModel is a Model whose values depend on the observed state of its
+// deployment (an expr). The Schedule calls Bind once when the model joins a
+// (deployment, metric), then NextState instead of Next at every tick.
+// Models that do not read state implement Model alone and are untouched.
+type StateModel interface {
+	Model
+	// Bind gives the model the run's seed and its names, so that the
+	// streams it draws from are keyed by them (see Stream).
+	Bind(seed int64, deployment, metric string)
+	// NextState returns the value for the tick described by in. A non-nil
+	// error reports a problem computing it (a division by zero); the value
+	// returned is then a valid stand-in (the previous one) and is sent.
+	NextState(r *rand.Rand, in Input) (Value, error)
+}
+
 // Cloner is implemented by every built-in model. Clone returns an
 // independent model with the same definition in its initial state (a walk
 // back at its start, a replay at its first row), so that each deployment

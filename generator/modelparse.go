@@ -11,7 +11,8 @@ import (
 
 // modelKeys are the keys a metric's mapping may hold: one model, or choice
 // with its weights.
-var modelKeys = []string{"choice", "weights", "value", "uniform", "walk", "sine", "ramp", "spike", "replay"}
+var modelKeys = []string{"choice", "weights", "value", "uniform", "walk", "sine", "ramp", "spike", "replay",
+	"expr", "vars", "min", "max", "format", "decimals"}
 
 // ParseModel parses one metric model given in the config's form, as YAML or
 // JSON: a scalar ("2", a constant), a list (["1","2"], a uniform choice),
@@ -69,6 +70,15 @@ func (p *parser) model(at, v *yaml.Node, field string) (Model, any, bool) {
 	if len(entries) == 0 {
 		p.fail(at, field, "empty mapping: want a list, a value or one of: %s", strings.Join(modelKeys, ", "))
 		return nil, nil, false
+	}
+	if _, ok := keys["expr"]; ok {
+		return p.expr(at, entries, keys, field)
+	}
+	for _, k := range exprKeys[1:] {
+		if e, ok := keys[k]; ok {
+			p.fail(e.key, join(field, k), "%s without expr", k)
+			return nil, nil, false
+		}
 	}
 	if _, ok := keys["choice"]; ok {
 		return p.weighted(entries, keys, field)

@@ -65,11 +65,11 @@ func TestParseModelErrors(t *testing.T) {
 		want       []string
 	}{
 		{"empty", ``, []string{"empty document: want a model"}},
-		{"empty mapping", `{}`, []string{"empty mapping: want a list, a value or one of: choice, weights, value, uniform, walk, sine, ramp, spike, replay"}},
+		{"empty mapping", `{}`, []string{"empty mapping: want a list, a value or one of: choice, weights, value, uniform, walk, sine, ramp, spike, replay, expr, vars, min, max, format, decimals"}},
 		{"every problem of a sine", `{"sine":{"min":"1","max":"0","period":"0s"}}`,
 			[]string{"sine.period: must be > 0, got 0s", "sine.max: must be >= min (1), got 0"}},
 		{"unknown key", `{"sine":{"min":1,"max":2,"period":"1m"},"x":1}`,
-			[]string{"x: unknown key (want one of: choice, weights, value, uniform, walk, sine, ramp, spike, replay)"}},
+			[]string{"x: unknown key (want one of: choice, weights, value, uniform, walk, sine, ramp, spike, replay, expr, vars, min, max, format, decimals)"}},
 		{"list item", `["1",["2"]]`, []string{"[1]: want a value, got a list (a list holds values only)"}},
 		{"null value", `{"value":null}`, []string{"value: want a value, got nothing"}},
 		{"syntax", `{"value": [}`, []string{"YAML syntax: did not find expected node content"}},

@@ -30,6 +30,11 @@ type ScheduleOptions struct {
 	Interval time.Duration
 	// Count is the number of messages each deployment sends; 0 = unbounded.
 	Count int
+	// OnModelError, when set, is told of every error a StateModel reports
+	// (an expression that failed at run time: the metric sent its previous
+	// value). It runs on the ticking goroutine with the Schedule's lock
+	// held: it must be quick and must not call the Schedule.
+	OnModelError func(app, metric string, err error)
 }
 
 // Batch is every event due at one instant of the run.
@@ -50,11 +55,16 @@ type Batch struct {
 // Each (deployment, metric) draws from its own stream, Stream(Seed,
 // deployment, metric), so the same seed and config give the same values.
 //
+// Each deployment has an observed state (see Observe), from its config's
+// `state:` until feedback changes it; models that implement StateModel
+// read it at every tick, with the tick's index on the grid.
+//
 // The schedule clones the config's models (CloneModel), so a Config may be
 // scheduled again. Either Next (virtual clock) or Run (real clock) drives
 // a Schedule, never both and never two at once. The control methods
-// (Apply, Override, ClearOverride, Pause, Resume, Snapshot) are safe for
-// concurrent use with them and with each other.
+// (Apply, Override, ClearOverride, Pause, Resume, Snapshot, Observe,
+// Observed, ObservedStates) are safe for concurrent use with them and with
+// each other.
 type Schedule struct {
 	mu sync.Mutex
 
@@ -64,6 +74,7 @@ type Schedule struct {
 	shard    Shard
 	interval time.Duration // ScheduleOptions.Interval (0 = none)
 	count    uint64        // 0 = unbounded
+	onError  func(app, metric string, err error)
 
 	deps    map[string]*dep
 	order   []*dep            // current config order
@@ -114,6 +125,7 @@ func NewSchedule(cfg *Config, opts ScheduleOptions) (*Schedule, error) {
 		shard:    opts.Shard,
 		interval: opts.Interval,
 		count:    uint64(opts.Count),
+		onError:  opts.OnModelError,
 		deps:     make(map[string]*dep, len(cfg.Deployments)),
 		retired:  make(map[string]uint64),
 		groups:   make(map[gridKey]*group),
@@ -233,11 +245,21 @@ func (s *Schedule) next() (Batch, bool) {
 		ms := s.metrics[off : off+len(d.metrics) : off+len(d.metrics)]
 		off += len(d.metrics)
 		for i, m := range d.metrics {
-			model := m.model
+			model, reads := m.model, m.reads
 			if m.over != nil {
-				model = m.over
+				model, reads = m.over, m.overReads
 			}
-			v := model.Next(&m.stream, at)
+			var v Value
+			if reads {
+				sm := model.(StateModel)
+				var err error
+				v, err = sm.NextState(&m.stream, Input{At: at, Tick: d.g.k, State: &d.obs.st, Version: d.obs.version})
+				if err != nil && s.onError != nil {
+					s.onError(d.name, m.name, err)
+				}
+			} else {
+				v = model.Next(&m.stream, at)
+			}
 			ms[i] = Metric{Name: m.name, Value: v}
 			m.last, m.hasLast = v, true
 		}

@@ -26,7 +26,7 @@ func sameConfig(t *testing.T, a, b *generator.Config) {
 	}
 	for i := range a.Deployments {
 		da, db := a.Deployments[i], b.Deployments[i]
-		if da.Name != db.Name || da.Interval != db.Interval || len(da.Metrics) != len(db.Metrics) {
+		if da.Name != db.Name || da.Interval != db.Interval || len(da.Metrics) != len(db.Metrics) || !reflect.DeepEqual(da.State, db.State) {
 			t.Fatalf("deployment %d: %s/%v/%d metrics, want %s/%v/%d", i,
 				da.Name, da.Interval, len(da.Metrics), db.Name, db.Interval, len(db.Metrics))
 		}
@@ -151,6 +151,7 @@ func FuzzSplitMatchesWhole(f *testing.F) {
 	f.Add("interval: 1s\ndeployments: # x\n  - name: a\n    count: 2\n    interval: 2s\n    metrics: {cpu: {walk: {start: 1, min: 0, max: 2, step: 1}}}\n")
 	f.Add("deployments:\n# c\r- name: x\r  metrics: {cpu: 1}\n- name: a\n  metrics: {cpu: 1}\n")
 	f.Add("deployments:\n  # c\u2028  - name: x\n    metrics: {cpu: 1}\n  - name: a\n    metrics: {cpu: 1}\n")
+	f.Add("deployments:\n  - name: a\n    state: {replicas: 2, allocation: {cpu: 500m}}\n    metrics:\n      cpu: {expr: \"x / replicas\", vars: {x: [1, 2]}, min: 0.1}\n")
 	f.Fuzz(func(t *testing.T, data string) {
 		parseBothWays(t, data)
 	})

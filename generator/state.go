@@ -22,6 +22,7 @@ type dep struct {
 	paused   bool
 	done     bool   // has sent Count messages
 	g        *group // the grid it ticks on; nil when done
+	obs      observed
 }
 
 // metric is the live state of one metric of a deployment.
@@ -33,6 +34,9 @@ type metric struct {
 	overSpec any   // what Override was given, for Snapshot
 	last     Value
 	hasLast  bool
+	// reads and overReads say that model and over are StateModels, so a
+	// tick asserts the interface only for them.
+	reads, overReads bool
 	// stream is Stream(seed, deployment, metric) for the whole run, stored
 	// in place (no allocation per metric); a metric is never copied once
 	// seeded, since stream points at pcg.
@@ -43,9 +47,20 @@ type metric struct {
 // initMetric makes *m the state of metric sp, new to deployment d. The
 // model is cloned so the schedule owns its state (a config may be run twice).
 func (s *Schedule) initMetric(m *metric, d string, sp MetricSpec) {
-	*m = metric{name: sp.Name, spec: specOf(sp), model: CloneModel(sp.Model)}
+	*m = metric{name: sp.Name, spec: specOf(sp)}
+	m.model, m.reads = s.bind(CloneModel(sp.Model), d, sp.Name)
 	m.pcg.Seed(streamSeeds(s.seed, d, sp.Name))
 	m.stream = *rand.New(&m.pcg)
+}
+
+// bind binds model to (deployment, metric) when it is a StateModel, and
+// says whether it is one.
+func (s *Schedule) bind(model Model, deployment, metric string) (Model, bool) {
+	sm, ok := model.(StateModel)
+	if ok {
+		sm.Bind(s.seed, deployment, metric)
+	}
+	return model, ok
 }
 
 // ApplyResult names the deployments a new config added, removed and changed
@@ -62,6 +77,9 @@ type ApplyResult struct {
 //     run, its Seq continues where it stopped (its models and streams start
 //     over) and Count still bounds its total;
 //   - an unchanged deployment keeps its grid, Seq, models and streams;
+//   - a deployment that remains keeps its observed state (see Observe) and
+//     its `state:` in cfg is ignored; a new one (or one coming back) starts
+//     from its `state:`;
 //   - a metric whose spec changed gets the new model (fresh state) from the
 //     next tick and keeps its stream; unchanged metrics keep their model state;
 //     new metrics get their own stream; overrides survive on metrics that remain;
@@ -103,7 +121,7 @@ func (s *Schedule) apply(cfg *Config) ApplyResult {
 		iv := s.intervalOf(cfg, cd)
 		d, ok := s.deps[cd.Name]
 		if !ok {
-			d = &dep{name: cd.Name, interval: iv, phase: phases[i], seq: s.retired[cd.Name]}
+			d = &dep{name: cd.Name, interval: iv, phase: phases[i], seq: s.retired[cd.Name], obs: newObserved(cd.State)}
 			delete(s.retired, cd.Name)
 			d.done = s.count > 0 && d.seq >= s.count
 			s.setMetrics(d, cd.Metrics)
@@ -209,7 +227,8 @@ func (s *Schedule) setMetrics(d *dep, specs []MetricSpec) bool {
 		m := d.metrics[i]
 		if !sameSpec(m, sp) {
 			changed = true
-			m.spec, m.model = specOf(sp), CloneModel(sp.Model)
+			m.spec = specOf(sp)
+			m.model, m.reads = s.bind(CloneModel(sp.Model), d.name, sp.Name)
 		}
 		ms = append(ms, m)
 	}

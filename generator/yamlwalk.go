@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/google/cel-go/cel"
 	"gopkg.in/yaml.v3"
 )
 
@@ -24,6 +25,9 @@ type parser struct {
 	what    string // what the document holds, for "empty" errors
 	errs    []*FieldError
 	replays map[string]*Replay // read once per file and column
+
+	exprs  map[string]*exprCode // compiled once per expression and var set
+	celEnv *cel.Env             // the expressions' environment, made on first use
 
 	split *splitFile // the deployments list, item by item (see split.go)
 	bail  bool       // the split parse gave up: parse the whole document

@@ -32,6 +32,12 @@ func NewAMQP(ctx context.Context, opts Options, logger *slog.Logger) (Pair, erro
 	if opts.Buffer > 0 {
 		cfg.Buffer = opts.Buffer
 	}
+	switch {
+	case opts.RebindWindow > 0:
+		cfg.RebindWindow = opts.RebindWindow
+	case opts.RebindWindow < 0:
+		cfg.RebindWindow = 0
+	}
 	cfg.Observer = opts.Observer
 	cfg.TLS = opts.TLS
 	cfg.ConnectTimeout = opts.ConnectTimeout
@@ -136,6 +142,9 @@ func (c AMQPConfig) Validate() error {
 	}
 	if c.Buffer < 0 {
 		errs = append(errs, fmt.Errorf("Buffer: %d, must be >= 0", c.Buffer))
+	}
+	if c.RebindWindow < 0 {
+		errs = append(errs, fmt.Errorf("RebindWindow: %s, must be >= 0", c.RebindWindow))
 	}
 	if c.ConnectTimeout < 0 {
 		errs = append(errs, fmt.Errorf("ConnectTimeout: %s, must be >= 0", c.ConnectTimeout))

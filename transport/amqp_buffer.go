@@ -1,13 +1,34 @@
 package transport
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
 )
+
+// Reasons given to Observer.Dropped: why messages were given up.
+const (
+	// DropBufferFull: the outage buffer overflowed; the oldest were dropped.
+	DropBufferFull = "buffer_full"
+	// DropShutdown: Shutdown's deadline passed before the buffer was flushed.
+	DropShutdown = "shutdown"
+	// DropOutage: Drain gave up because the broker stayed unreachable
+	// longer than it was allowed to wait.
+	DropOutage = "outage_timeout"
+	// DropFailed: a Publish call returned an error; its unconfirmed
+	// messages are not retried by the publisher.
+	DropFailed = "publish_failed"
+)
+
+// dropTexts explains each drop reason in the log.
+var dropTexts = map[string]string{
+	DropBufferFull: "outage buffer full, oldest dropped",
+	DropShutdown:   "shutdown before the buffer could be flushed",
+	DropOutage:     "the broker stayed unreachable too long",
+	DropFailed:     "publish failed",
+}
 
 // dropLogEvery rate-limits the warning about outage-buffer drops: the first
 // drop is logged at once, later ones summed up at most this often.
@@ -98,11 +119,11 @@ func (b *outageBuffer) clear() int {
 }
 
 // buffer puts the messages of a Publish call into the outage buffer (or,
-// once Shutdown has given up on the buffer, drops them) and accounts for
-// what overflow dropped.
+// once Shutdown or Drain has given up on the buffer, drops them) and
+// accounts for what overflow dropped.
 func (p *amqpPublisher) buffer(items []pubItem, front bool) {
-	if p.drained.Load() {
-		p.dropped(len(items), "publisher shut down")
+	if why := p.drained.Load(); why != nil {
+		p.dropped(len(items), *why)
 		return
 	}
 	var n int
@@ -112,13 +133,18 @@ func (p *amqpPublisher) buffer(items []pubItem, front bool) {
 		n = p.buf.push(items)
 	}
 	if n > 0 {
-		p.dropped(n, "outage buffer full, oldest dropped")
+		p.dropped(n, DropBufferFull)
 	}
 }
 
-// dropped counts n given-up messages and warns, rate-limited.
-func (p *amqpPublisher) dropped(n int, why string) {
-	p.obs.Dropped(n)
+// dropped counts n given-up messages (reason: one of the Drop words) and
+// warns, rate-limited.
+func (p *amqpPublisher) dropped(n int, reason string) {
+	if n <= 0 {
+		return
+	}
+	p.obs.Dropped(n, reason)
+	why := dropTexts[reason]
 	p.dropMu.Lock()
 	defer p.dropMu.Unlock()
 	p.dropPending += n
@@ -140,9 +166,11 @@ func (p *amqpPublisher) logDropsLocked(why string, now time.Time) {
 }
 
 // flush publishes the buffered messages in order, oldest first, until the
-// buffer is empty, the connection drops again or deadline passes. One flush
-// runs at a time (flushSem); a caller that cannot start one before
-// deadline gets errFlushBusy.
+// buffer is empty, the connection drops again, deadline passes or the
+// buffer is held (messages returned inside the rebind window wait for
+// their backoff step: flush then returns nil with the buffer not empty).
+// One flush runs at a time (flushSem); a caller that cannot start one
+// before deadline gets errFlushBusy.
 func (p *amqpPublisher) flush(deadline time.Time) error {
 	select {
 	case p.flushSem <- struct{}{}:
@@ -161,12 +189,18 @@ func (p *amqpPublisher) flush(deadline time.Time) error {
 	p.flushing.Store(true)
 	defer p.flushing.Store(false)
 	batch := make([]pubItem, 0, min(p.buf.Len(), flushBatch))
-	for p.buf.Len() > 0 {
+	for p.buf.Len() > 0 && !p.rebind.held(time.Now()) {
 		batch = p.buf.popFront(batch[:0], flushBatch)
 		d := earliest(deadline, time.Now().Add(p.cfg.PublishTimeout))
-		rest, err := p.deliver(batch, d)
+		rest, retry, err := p.deliver(batch, d)
+		if len(retry) > 0 {
+			rest = append(retry, rest...) // in front: they are the older ones
+		}
 		if len(rest) > 0 || err != nil {
 			p.buffer(rest, true)
+			if len(retry) > 0 {
+				p.kick()
+			}
 			return err
 		}
 	}
@@ -189,23 +223,63 @@ func (p *amqpPublisher) publishBehindBuffer(items []pubItem, deadline time.Time)
 	if !p.draining() {
 		return false, nil
 	}
-	if p.live() != nil && p.buf.Len()+len(items) > p.cfg.Buffer {
+	if p.live() != nil && !p.rebind.held(time.Now()) && p.buf.Len()+len(items) > p.cfg.Buffer {
+		p.dropped(len(items), DropFailed)
 		return true, fmt.Errorf("publish: %d messages: outage buffer still draining after %s: %w", len(items), p.cfg.PublishTimeout, errPublishTimeout)
 	}
 	p.buffer(items, false)
 	return true, nil
 }
 
-// drainLoop flushes after a reconnect until the buffer is empty, the
-// session dies or the publisher stops.
+// kick makes sure a drainLoop runs while the connection is up and
+// messages wait: after a reconnect, and when returned messages went back
+// to the buffer.
+func (p *amqpPublisher) kick() {
+	s := p.live()
+	if s == nil || !p.drainer.CompareAndSwap(false, true) {
+		return
+	}
+	go func() {
+		p.drainLoop(s)
+		p.drainer.Store(false)
+		select {
+		case <-p.stop:
+			return
+		default:
+		}
+		// Messages may have come back between the loop's last look and the
+		// flag's reset; the kick that brought them saw the flag still set.
+		if p.draining() {
+			p.kick()
+		}
+	}()
+}
+
+// drainLoop flushes until the buffer is empty, the session dies or the
+// publisher stops, waiting out the rebind backoff when the buffer is held.
 func (p *amqpPublisher) drainLoop(s *session) {
+	defer func() {
+		p.dropMu.Lock()
+		p.logDropsLocked(dropTexts[DropBufferFull], time.Now())
+		p.dropMu.Unlock()
+	}()
 	for p.draining() && s.alive() {
+		if at := p.rebind.heldUntil(); time.Now().Before(at) {
+			if !waitUntil(at, s.dead, p.stop) {
+				return
+			}
+			continue
+		}
 		err := p.flush(time.Now().Add(p.cfg.PublishTimeout))
 		switch {
 		case err == nil, errors.Is(err, errFlushBusy):
 		default:
 			p.log.Warn("flush outage buffer, retrying", "error", err, "buffered", p.buf.Len())
-			sleepUntil(time.Now().Add(time.Second), p.stop)
+			// A pause, not an event: the failure (a timeout, a nack) gives
+			// no sign of when a new attempt would do better.
+			if !waitUntil(time.Now().Add(time.Second), s.dead, p.stop) {
+				return
+			}
 		}
 		select {
 		case <-p.stop:
@@ -215,73 +289,16 @@ func (p *amqpPublisher) drainLoop(s *session) {
 	}
 }
 
-// Shutdown closes the publisher: new Publish calls fail, calls in flight
-// finish, and buffered messages are flushed (waiting for a reconnect if
-// needed) until ctx is done. Whatever is still buffered then is counted
-// as dropped and logged. Channels are closed; the connection is not (it
-// belongs to the caller). Only the first call does the work; later calls
-// return nil at once. Safe for concurrent use.
-func (p *amqpPublisher) Shutdown(ctx context.Context) error {
-	p.mu.Lock()
-	first := !p.closed
-	p.closed = true
-	p.mu.Unlock()
-	if !first {
-		return nil
-	}
-	waitDone(ctx, &p.inflight)
-	// A permanent failure (the exchange refused after a reconnect) will not
-	// clear by waiting: count the buffer as dropped at once.
-	for p.draining() && ctx.Err() == nil && p.perm.Load() == nil {
-		if p.live() == nil {
-			sleepCtx(ctx, reconnectPoll)
-			continue
-		}
-		deadline, ok := ctx.Deadline()
-		if !ok {
-			deadline = time.Now().Add(p.cfg.PublishTimeout)
-		}
-		if err := p.flush(deadline); err != nil && !errors.Is(err, errFlushBusy) {
-			p.log.Warn("shutdown: flushing buffered messages failed", "error", err)
-			sleepCtx(ctx, reconnectPoll)
-		}
-	}
-	p.drained.Store(true)
-	if n := p.buf.clear(); n > 0 {
-		p.dropped(n, "shutdown before the buffer could be flushed")
-	}
-	p.dropMu.Lock()
-	p.logDropsLocked("shutdown", time.Now())
-	p.dropMu.Unlock()
-	p.unroutable.Flush()
-	close(p.stop)
-	p.closeChannels()
-	return nil
-}
-
-// Close is Shutdown with a deadline of one PublishTimeout. It may be called
-// any number of times; it never closes the connection.
-func (p *amqpPublisher) Close() error {
-	ctx, cancel := context.WithTimeout(context.Background(), p.cfg.PublishTimeout)
-	defer cancel()
-	return p.Shutdown(ctx)
-}
-
-// waitDone waits for wg or ctx, whichever comes first.
-func waitDone(ctx context.Context, wg *sync.WaitGroup) {
-	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
+// waitUntil waits until t; false when a or b is closed first.
+func waitUntil(t time.Time, a, b <-chan struct{}) bool {
+	timer := time.NewTimer(time.Until(t))
+	defer timer.Stop()
 	select {
-	case <-done:
-	case <-ctx.Done():
-	}
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-ctx.Done():
+	case <-timer.C:
+		return true
+	case <-a:
+		return false
+	case <-b:
+		return false
 	}
 }

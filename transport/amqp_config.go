@@ -36,6 +36,12 @@ type AMQPConfig struct {
 	ConnectTimeout time.Duration
 	// Buffer is the outage buffer size in messages.
 	Buffer int
+	// RebindWindow is how long after each reconnect (not after the first
+	// connection) a message the broker returns as unroutable is put back
+	// in the buffer and retried with backoff instead of being counted as
+	// unroutable: receivers bind their queues again only after they have
+	// reconnected too. Only with Confirm and Mandatory. 0 turns it off.
+	RebindWindow time.Duration
 	// Observer is told about publishes; nil means NopObserver.
 	Observer Observer
 	// ReceiveOnly opens no publisher: Pair.Publisher is nil.
@@ -54,6 +60,7 @@ func DefaultAMQPConfig(uri string) AMQPConfig {
 		Topics:          []string{"Metrics.*"},
 		Prefetch:        1000,
 		Buffer:          100000,
+		RebindWindow:    30 * time.Second,
 	}
 }
 

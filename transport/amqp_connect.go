@@ -186,7 +186,7 @@ func (t *connTracker) closed() bool { return t.conn.Closed() }
 // reconnectConfig is watermill-amqp's reconnect backoff with its ceiling cut
 // from 60 s to 5 s: after a broker restart every client (senders and
 // receivers alike) is back within seconds, so receivers bind their queues
-// again within the publisher's rebindGrace.
+// again well within the publisher's rebind window (AMQPConfig.RebindWindow).
 func reconnectConfig() *wamqp.ReconnectConfig {
 	c := wamqp.DefaultReconnectConfig()
 	c.BackoffMaxInterval = 5 * time.Second

@@ -53,9 +53,15 @@ type pubItem struct {
 // flight at once, in order. With cfg.Confirm a nil error means the broker
 // confirmed every message (or, see below, that it is buffered); without
 // it, that the frames were written to the socket, not that a queue has
-// them. A returned (unroutable) message is still confirmed by the broker;
-// it is reported to Observer.Unroutable and logged, once per routing key
-// at warn. Failed attempts (a nack, a closed channel, a wait past half of
+// them. A returned (unroutable) message is still confirmed by the broker.
+// With confirms, a message returned within cfg.RebindWindow after a
+// reconnect goes back to the outage buffer and is retried with backoff
+// (receivers bind again only once they have reconnected too; see
+// rebindState); any other return is reported to Observer.Unroutable and
+// logged, once per routing key at warn. Observer.Published counts each
+// message once, when the broker confirmed it and did not return it.
+// Without confirms returns are counted as they come, never retried, and
+// Published counts every message written. Failed attempts (a nack, a closed channel, a wait past half of
 // PublishTimeout: that channel is closed and replaced) are retried from
 // the first unconfirmed message on, so delivery is at-least-once: a retry
 // may duplicate messages.
@@ -65,7 +71,8 @@ type pubItem struct {
 // (wraps ErrPermanent; nothing of the call is sent); after Close; when the
 // exchange is refused after a reconnect (wraps ErrPermanent); and when the
 // outage buffer is still draining after PublishTimeout and the call would
-// overflow it.
+// overflow it. The messages of a failed call that were not confirmed are
+// counted as dropped (DropFailed): the caller decides whether to try again.
 //
 // While the connection is down, Publish does not fail: the messages wait in
 // an outage buffer of cfg.Buffer messages (the oldest dropped and counted
@@ -80,7 +87,7 @@ type pubItem struct {
 //
 // Safe for concurrent use: concurrent calls use different channels of a
 // pool of cfg.ChannelPoolSize and wait for a free one. Close or Shutdown
-// end it; see Shutdown.
+// end it; see Shutdown. Drain waits for everything to be confirmed.
 type amqpPublisher struct {
 	conn  *wamqp.ConnectionWrapper
 	watch *connWatch
@@ -94,12 +101,19 @@ type amqpPublisher struct {
 	buf      *outageBuffer
 	flushSem chan struct{} // held by the one flush running
 	flushing atomic.Bool   // a flush has messages in flight
+	drainer  atomic.Bool   // a drainLoop goroutine runs (see kick)
+
+	rebind       rebindState
+	rebindLogged atomic.Bool  // the current window's first retry was logged
+	downAt       atomic.Int64 // unix nanoseconds when the connection was last lost
+	upMu         sync.Mutex
+	up           chan struct{} // closed and replaced when a new session is live, or perm is set
 
 	mu       sync.RWMutex // guards closed and inflight.Add
 	closed   bool
 	inflight sync.WaitGroup
-	drained  atomic.Bool   // Shutdown gave up on the buffer
-	stop     chan struct{} // closed by Shutdown: ends the reconnect loop
+	drained  atomic.Pointer[string] // once Shutdown or Drain gave up on the buffer: the Drop reason
+	stop     chan struct{}          // closed by Shutdown: ends the reconnect loop
 
 	dropMu      sync.Mutex
 	dropPending int
@@ -143,6 +157,8 @@ func newAMQPPublisher(conn *wamqp.ConnectionWrapper, cfg AMQPConfig, logger *slo
 		buf:      newOutageBuffer(cfg.Buffer),
 		flushSem: make(chan struct{}, 1),
 		stop:     make(chan struct{}),
+		up:       make(chan struct{}),
+		rebind:   rebindState{window: max(cfg.RebindWindow, 0)},
 		unroutable: throttle.New(logger, throttle.Config{
 			Message:  "message unroutable: no queue is bound for its routing key",
 			CountKey: "unroutable", KeysKey: "deployments",
@@ -175,6 +191,7 @@ func (p *amqpPublisher) Publish(topic string, msgs ...*message.Message) error {
 	p.mu.RLock()
 	if p.closed {
 		p.mu.RUnlock()
+		p.dropped(len(msgs), DropFailed)
 		return errPublisherClosed
 	}
 	p.inflight.Add(1)
@@ -187,6 +204,7 @@ func (p *amqpPublisher) Publish(topic string, msgs ...*message.Message) error {
 	items := make([]pubItem, len(msgs))
 	for i, m := range msgs {
 		if err := checkWire(m.Metadata); err != nil {
+			p.dropped(len(msgs), DropFailed)
 			return fmt.Errorf("publish message %d of %d: %w (%w)", i+1, len(msgs), err, ErrPermanent)
 		}
 		key := m.Metadata[codec.KeyTopic]
@@ -196,6 +214,7 @@ func (p *amqpPublisher) Publish(topic string, msgs ...*message.Message) error {
 		items[i] = pubItem{key: key, msg: m}
 	}
 	if perr := p.perm.Load(); perr != nil {
+		p.dropped(len(items), DropFailed)
 		return *perr
 	}
 	if p.live() == nil {
@@ -207,8 +226,10 @@ func (p *amqpPublisher) Publish(topic string, msgs ...*message.Message) error {
 			return err
 		}
 	}
-	rest, err := p.deliver(items, start.Add(p.cfg.PublishTimeout))
+	rest, retry, err := p.deliver(items, start.Add(p.cfg.PublishTimeout))
+	p.requeue(retry)
 	if err != nil {
+		p.dropped(len(rest), DropFailed)
 		return err
 	}
 	if len(rest) > 0 {
@@ -218,43 +239,47 @@ func (p *amqpPublisher) Publish(topic string, msgs ...*message.Message) error {
 }
 
 // deliver publishes items in order until all are confirmed, retrying failed
-// attempts on another channel. It returns the items not sent: with a nil
-// error because the connection is down (the caller buffers them), or with
-// the error that ended it (deadline, permanent failure).
-func (p *amqpPublisher) deliver(items []pubItem, deadline time.Time) ([]pubItem, error) {
+// attempts on another channel. It returns the items not sent (rest): with
+// a nil error because the connection is down (the caller buffers them), or
+// with the error that ended it (deadline, permanent failure). retry holds
+// the confirmed items the broker returned inside the rebind window (see
+// settle), for the caller to put back in the buffer.
+func (p *amqpPublisher) deliver(items []pubItem, deadline time.Time) (rest, retry []pubItem, err error) {
 	attempt := max(p.cfg.PublishTimeout/2, time.Millisecond)
 	for len(items) > 0 {
 		s := p.live()
 		if s == nil {
-			return items, nil
+			return items, retry, nil
 		}
 		wait := min(time.Until(deadline), attempt)
 		if wait <= 0 {
-			return items, fmt.Errorf("publish: %d messages unconfirmed after %s: %w", len(items), p.cfg.PublishTimeout, errPublishTimeout)
+			return items, retry, fmt.Errorf("publish: %d messages unconfirmed after %s: %w", len(items), p.cfg.PublishTimeout, errPublishTimeout)
 		}
 		pc, err := p.take(s, wait)
 		if err != nil {
 			if errors.Is(err, ErrPermanent) {
-				return items, err
+				return items, retry, err
 			}
 			p.failed(err)
+			// A pause, not an event: the channel could not be opened on a
+			// connection that is still up. The session's end cuts it short.
 			sleepUntil(earliest(deadline, time.Now().Add(reconnectPoll)), s.dead)
 			continue
 		}
-		n, err := pc.send(p, items, wait)
+		n, returned, err := pc.send(p, items, wait)
 		p.pool.put(pc)
-		p.count(items[:n])
+		retry = append(retry, p.settle(items[:n], returned)...)
 		items = items[n:]
 		if err != nil {
 			if errors.Is(err, ErrPermanent) {
-				return items, err
+				return items, retry, err
 			}
 			p.failed(err)
 			// A broker that nacks everything must not be hammered in a loop.
 			sleepUntil(earliest(deadline, time.Now().Add(retryPause)), s.dead)
 		}
 	}
-	return nil, nil
+	return nil, retry, nil
 }
 
 // take gets a channel of the pool that is open on session s, opening one

@@ -34,18 +34,21 @@ type recObserver struct {
 	failed     map[string]int
 	unroutable map[string]int
 	dropped    int
+	droppedBy  map[string]int
 	ups, downs int
 }
 
 func newRecObserver() *recObserver {
-	return &recObserver{published: map[string]int{}, failed: map[string]int{}, unroutable: map[string]int{}}
+	return &recObserver{published: map[string]int{}, failed: map[string]int{}, unroutable: map[string]int{}, droppedBy: map[string]int{}}
 }
 
 func (o *recObserver) Published(topic string, n int) { o.do(func() { o.published[topic] += n }) }
 func (o *recObserver) PublishFailed(reason string)   { o.do(func() { o.failed[reason]++ }) }
 func (o *recObserver) PublishDuration(time.Duration) {}
-func (o *recObserver) Dropped(n int)                 { o.do(func() { o.dropped += n }) }
-func (o *recObserver) Unroutable(topic string)       { o.do(func() { o.unroutable[topic]++ }) }
+func (o *recObserver) Dropped(n int, reason string) {
+	o.do(func() { o.dropped += n; o.droppedBy[reason] += n })
+}
+func (o *recObserver) Unroutable(topic string) { o.do(func() { o.unroutable[topic]++ }) }
 func (o *recObserver) Connection(up bool) {
 	o.do(func() {
 		if up {

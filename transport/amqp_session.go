@@ -76,6 +76,7 @@ func (p *amqpPublisher) watchSession(s *session, closes <-chan *amqp091.Error, b
 				p.log.Info("broker unblocked the connection")
 			}
 		case err := <-closes:
+			p.downAt.Store(time.Now().UnixNano())
 			close(s.dead)
 			p.obs.Connection(false)
 			if err != nil {
@@ -88,7 +89,7 @@ func (p *amqpPublisher) watchSession(s *session, closes <-chan *amqp091.Error, b
 
 // run replaces the session after each connection loss: it waits for the
 // ConnectionWrapper to reconnect, declares the exchange on the new
-// connection and flushes the outage buffer.
+// connection, opens a rebind window and starts flushing the outage buffer.
 func (p *amqpPublisher) run(s *session, gen uint64) {
 	for {
 		select {
@@ -101,19 +102,7 @@ func (p *amqpPublisher) run(s *session, gen uint64) {
 			return
 		}
 		gen = g
-		lost := exchangeLost(c, p.cfg.Exchange)
 		ns := p.reopen(c)
-		if ns != nil && lost {
-			// The broker restarted: the exchange (not durable, as is-wire
-			// declares it) went with every binding. Give consumers time to
-			// bind again before the buffer goes out, or it is unroutable.
-			p.log.Info("exchange was gone (broker restart): waiting for consumers to bind again", "grace", rebindGrace)
-			select {
-			case <-time.After(rebindGrace):
-			case <-p.stop:
-				return
-			}
-		}
 		if ns == nil {
 			select {
 			case <-p.stop:
@@ -124,16 +113,42 @@ func (p *amqpPublisher) run(s *session, gen uint64) {
 			continue
 		}
 		p.perm.Store(nil)
+		// A restarted broker lost the exchange (not durable, as is-wire
+		// declares it) with every binding, and receivers bind again only
+		// after they reconnect: what it returns as unroutable for a while
+		// is retried, not given up (see rebindState).
+		p.rebind.open(time.Now())
+		p.rebindLogged.Store(false)
 		s = ns
+		buffered := p.buf.Len() // before waiters wake and flush
 		p.sess.Store(s)
+		p.signalUp()
 		p.obs.Connection(true)
-		p.log.Info("broker connection back", "buffered", p.buf.Len())
-		p.drainLoop(s)
-		p.dropMu.Lock()
-		p.logDropsLocked("outage buffer full, oldest dropped", time.Now())
-		p.dropMu.Unlock()
+		p.log.Info("broker connection back", "buffered", buffered, "rebind_window", p.rebind.window)
+		p.kick()
 	}
 }
+
+// signalUp wakes the waiters of upEvent: a new session is live, or the
+// new connection refused the exchange for good (perm).
+func (p *amqpPublisher) signalUp() {
+	p.upMu.Lock()
+	close(p.up)
+	p.up = make(chan struct{})
+	p.upMu.Unlock()
+}
+
+// upEvent returns a channel closed when the next session goes live (or
+// perm is set). Take it before looking at live() and perm, so a change in
+// between is not missed.
+func (p *amqpPublisher) upEvent() <-chan struct{} {
+	p.upMu.Lock()
+	defer p.upMu.Unlock()
+	return p.up
+}
+
+// downSince is when the current outage began.
+func (p *amqpPublisher) downSince() time.Time { return time.Unix(0, p.downAt.Load()) }
 
 // reopen declares the exchange on a new connection, retrying on the same
 // connection while it stays open (a permanent refusal is what Publish
@@ -144,9 +159,12 @@ func (p *amqpPublisher) reopen(c *amqp091.Connection) *session {
 		if err == nil {
 			return s
 		}
+		// Pauses, not events: nothing tells when a refused or failed
+		// declaration would succeed on this connection.
 		pause := time.Second
 		if errors.Is(err, ErrPermanent) {
 			p.perm.Store(&err)
+			p.signalUp()
 			pause = 10 * time.Second
 		}
 		p.log.Error("after reconnect", "error", err, "retry_in", pause)
@@ -168,7 +186,8 @@ func (p *amqpPublisher) reopen(c *amqp091.Connection) *session {
 // The wrapper replaces its fields without synchronisation. With a connWatch
 // the publisher reads them only after the wrapper logged the new connection
 // (a happens-before edge, so `go test -race` stays quiet); without one it
-// polls IsConnected.
+// polls IsConnected. The poll stays with a connWatch too, for the one
+// change no event tells of: the wrapper closed for good (Closed).
 func (p *amqpPublisher) waitConn(old *amqp091.Connection, gen uint64) (*amqp091.Connection, uint64) {
 	for {
 		var wake <-chan struct{}
@@ -248,6 +267,11 @@ type pubChannel struct {
 	ch     *amqp091.Channel
 	broken atomic.Bool
 	dcs    []*amqp091.DeferredConfirmation // reused between calls
+	// rets receives the broker's returns with confirms and mandatory on;
+	// only send reads it (see send), or, once the channel is given up,
+	// releaseReturns. nil otherwise.
+	rets     chan amqp091.Return
+	released sync.Once
 }
 
 // openChannel opens a channel on s (confirm mode when configured, returns
@@ -271,7 +295,12 @@ func (p *amqpPublisher) openChannel(s *session, wait time.Duration) (*pubChannel
 				return
 			}
 		}
-		if p.cfg.Mandatory {
+		pc := &pubChannel{sess: s, ch: ch}
+		switch {
+		case p.cfg.Mandatory && p.cfg.Confirm:
+			// Returns are settled with their confirms (see send, settle).
+			pc.rets = ch.NotifyReturn(make(chan amqp091.Return, returnsDepth))
+		case p.cfg.Mandatory:
 			rets := ch.NotifyReturn(make(chan amqp091.Return, 64))
 			go func() {
 				for r := range rets {
@@ -279,7 +308,7 @@ func (p *amqpPublisher) openChannel(s *session, wait time.Duration) (*pubChannel
 				}
 			}()
 		}
-		done <- result{pc: &pubChannel{sess: s, ch: ch}}
+		done <- result{pc: pc}
 	}()
 	t := time.NewTimer(wait)
 	defer t.Stop()
@@ -298,54 +327,76 @@ func (p *amqpPublisher) openChannel(s *session, wait time.Duration) (*pubChannel
 
 // send publishes items in order, all in flight at once, and waits for
 // their confirms. It returns how many, from the front, are confirmed (or
-// written, without confirms). A watchdog bounds the whole attempt by wait:
-// past it the channel is closed and replaced (and the connection cut if
-// even that hangs).
-func (pc *pubChannel) send(p *amqpPublisher, items []pubItem, wait time.Duration) (int, error) {
+// written, without confirms), and the broker's returns among them: with
+// confirms and mandatory, the broker sends a message's basic.return before
+// its basic.ack, and amqp091-go hands the return to pc.rets before it
+// completes the confirm, so once a message is confirmed its return (if
+// any) is in pc.rets or already read. A watchdog bounds the whole attempt
+// by wait: past it the channel is closed and replaced (and the connection
+// cut if even that hangs).
+func (pc *pubChannel) send(p *amqpPublisher, items []pubItem, wait time.Duration) (n int, returned []amqp091.Return, err error) {
 	expired := make(chan struct{})
-	wd := time.AfterFunc(wait, func() { close(expired); pc.kill() })
+	wd := time.AfterFunc(wait, func() { close(expired); pc.killOnly() })
 	defer wd.Stop()
+	defer func() {
+		if pc.broken.Load() {
+			pc.releaseReturns() // nobody reads them on this channel any more
+		}
+	}()
 	confirm := p.cfg.Confirm
+	rets := pc.rets
 	dcs := pc.dcs[:0]
 	defer func() { clear(dcs); pc.dcs = dcs[:0] }()
 	for i, it := range items {
 		pub, err := marshalWire(it.msg.Metadata, it.msg.Payload)
 		if err != nil { // checked in Publish; here only if metadata changed since
-			return ackedPrefix(dcs, i, confirm), fmt.Errorf("%w (%w)", err, ErrPermanent)
+			return ackedPrefix(dcs, i, confirm), pc.takeReturns(returned), fmt.Errorf("%w (%w)", err, ErrPermanent)
 		}
 		dc, err := pc.ch.PublishWithDeferredConfirm(p.cfg.Exchange, it.key, p.cfg.Mandatory, false, pub)
 		if err != nil {
-			pc.kill()
-			return ackedPrefix(dcs, i, confirm), fmt.Errorf("publish: %w", err)
+			pc.killOnly()
+			return ackedPrefix(dcs, i, confirm), pc.takeReturns(returned), fmt.Errorf("publish: %w", err)
 		}
 		if confirm {
 			dcs = append(dcs, dc)
 		}
+		if rets != nil {
+			returned = pc.takeReturns(returned) // keep amqp091-go's reader from waiting on us
+		}
 		if i&255 == 255 {
 			select {
 			case <-expired:
-				return ackedPrefix(dcs, i+1, confirm), fmt.Errorf("publish: %w", errPublishTimeout)
+				return ackedPrefix(dcs, i+1, confirm), pc.takeReturns(returned), fmt.Errorf("publish: %w", errPublishTimeout)
 			default:
 			}
 		}
 	}
 	if !confirm {
-		return len(items), nil
+		return len(items), nil, nil
 	}
 	for i, dc := range dcs {
-		select {
-		case <-dc.Done():
-			if !dc.Acked() {
-				if pc.ch.IsClosed() {
-					return i, errChannelClosed
+		for waiting := true; waiting; {
+			select {
+			case <-dc.Done():
+				waiting = false
+			case r, ok := <-rets:
+				if !ok {
+					rets = nil // the channel closed; its confirms end too
+					continue
 				}
-				return i, errNack
+				returned = append(returned, r)
+			case <-expired:
+				return i, pc.takeReturns(returned), fmt.Errorf("wait for confirms: %w", errPublishTimeout)
 			}
-		case <-expired:
-			return i, fmt.Errorf("wait for confirms: %w", errPublishTimeout)
+		}
+		if !dc.Acked() {
+			if pc.ch.IsClosed() {
+				return i, pc.takeReturns(returned), errChannelClosed
+			}
+			return i, pc.takeReturns(returned), errNack
 		}
 	}
-	return len(items), nil
+	return len(items), pc.takeReturns(returned), nil
 }
 
 // ackedPrefix counts the leading messages already confirmed (all n
@@ -364,8 +415,15 @@ func ackedPrefix(dcs []*amqp091.DeferredConfirmation, n int, confirm bool) int {
 
 // kill marks the channel unusable and closes it in the background; if the
 // close hangs (a wedged socket), the connection is cut so the wrapper
-// reconnects.
+// reconnects. Only for a channel no send is using.
 func (pc *pubChannel) kill() {
+	pc.killOnly()
+	pc.releaseReturns()
+}
+
+// killOnly is kill for a channel a send is using: the send still reads
+// its returns, and releases them when it ends.
+func (pc *pubChannel) killOnly() {
 	if !pc.broken.CompareAndSwap(false, true) {
 		return
 	}
@@ -389,22 +447,4 @@ func bounded(d time.Duration, f func() error) error {
 	case <-ctx.Done():
 		return errPublishTimeout
 	}
-}
-
-// rebindGrace is how long the publisher keeps buffering after a broker
-// restart, so consumers reconnect and bind before the buffer is flushed:
-// clients reconnect within reconnectConfig's 5 s ceiling (plus jitter).
-const rebindGrace = 10 * time.Second
-
-// exchangeLost reports whether exchange does not exist on c (the broker
-// restarted and lost it). Errors other than 404 count as not lost.
-func exchangeLost(c *amqp091.Connection, exchange string) bool {
-	ch, err := c.Channel()
-	if err != nil {
-		return false
-	}
-	defer func() { _ = ch.Close() }()
-	err = ch.ExchangeDeclarePassive(exchange, "topic", false, false, false, false, nil)
-	var aerr *amqp091.Error
-	return errors.As(err, &aerr) && aerr.Code == amqp091.NotFound
 }

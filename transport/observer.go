@@ -7,7 +7,8 @@ import "time"
 // Implementations must be safe for concurrent use and must not block.
 type Observer interface {
 	// Published: n messages on topic were accepted by the broker
-	// (confirmed with confirms on; written to the socket without).
+	// (confirmed and not returned with confirms on; written to the socket
+	// without). Each message is counted once, however often it was sent.
 	Published(topic string, n int)
 	// PublishFailed: an attempt failed (reason is a short stable word:
 	// "timeout", "nack", "closed", "not_connected", ...). The message may
@@ -15,9 +16,15 @@ type Observer interface {
 	PublishFailed(reason string)
 	// PublishDuration: how long one Publish call took.
 	PublishDuration(d time.Duration)
-	// Dropped: n messages were given up (outage buffer overflow or shutdown).
-	Dropped(n int)
-	// Unroutable: the broker returned a mandatory message on topic (no queue bound).
+	// Dropped: n messages were given up, for reason (a short stable word:
+	// DropBufferFull, DropShutdown, DropOutage, DropFailed). A message is
+	// counted once, and then neither as published nor as unroutable.
+	Dropped(n int, reason string)
+	// Unroutable: the broker returned a mandatory message on topic (no queue
+	// bound) and it is not retried. A message returned inside the AMQP
+	// rebind window is retried instead: it is reported as
+	// PublishFailed("unroutable"), and later as Published, Unroutable or
+	// Dropped.
 	Unroutable(topic string)
 	// Connection: the broker connection went up (true) or down (false).
 	Connection(up bool)
@@ -29,6 +36,6 @@ type NopObserver struct{}
 func (NopObserver) Published(string, int)         {}
 func (NopObserver) PublishFailed(string)          {}
 func (NopObserver) PublishDuration(time.Duration) {}
-func (NopObserver) Dropped(int)                   {}
+func (NopObserver) Dropped(int, string)           {}
 func (NopObserver) Unroutable(string)             {}
 func (NopObserver) Connection(bool)               {}

@@ -63,6 +63,11 @@ type Options struct {
 	// Buffer is how many messages wait while the broker is unreachable
 	// before the oldest are dropped (counted). 0 means a sensible default.
 	Buffer int
+	// RebindWindow is how long after each reconnect messages the broker
+	// returns as unroutable are retried (AMQP with confirms only; see
+	// AMQPConfig.RebindWindow). 0 means the default (30s); < 0 turns the
+	// retry off.
+	RebindWindow time.Duration
 	// Observer is told about published, failed and dropped messages; nil
 	// means NopObserver.
 	Observer Observer

@@ -52,3 +52,21 @@ func TestQueueHelpers(t *testing.T) {
 	}
 	WaitConsumer(t, ctx, uri, queue)
 }
+
+// TestProxyHold: a held proxy refuses new connections and leaves open ones
+// alone; released, it forwards again.
+func TestProxyHold(t *testing.T) {
+	uri := AMQPURI(t)
+	p, via := NewAMQPProxy(t, uri)
+	open := Dial(t, via)
+	p.Hold(true)
+	if conn, err := amqp091.Dial(via); err == nil {
+		_ = conn.Close()
+		t.Fatal("a held proxy let a new connection through")
+	}
+	if _, err := open.Channel(); err != nil {
+		t.Fatalf("a connection opened before the hold broke: %v", err)
+	}
+	p.Hold(false)
+	Dial(t, via)
+}

@@ -12,7 +12,9 @@ import (
 // network fail under a client without touching the broker: Freeze holds
 // what the broker sends (a broker that stops answering, socket open), Cut
 // drops every connection at once (a broker that goes away; the client reads
-// EOF). It goes on accepting new connections until the test ends.
+// EOF), Hold refuses new connections (a client whose reconnect is held
+// back while others get through). It goes on accepting new connections
+// until the test ends.
 type Proxy struct {
 	ln     net.Listener
 	target string
@@ -20,6 +22,7 @@ type Proxy struct {
 	mu     sync.Mutex
 	cond   *sync.Cond
 	frozen bool
+	held   bool                  // new connections are closed at once
 	closed bool                  // the test ended: no new pairs
 	pairs  map[net.Conn]net.Conn // open client side -> its broker side
 }
@@ -74,6 +77,16 @@ func (p *Proxy) Freeze(on bool) {
 	p.cond.Broadcast()
 }
 
+// Hold makes the proxy close every new connection at once, without
+// dialling the broker (on), until it is released (off): the client sees
+// its connection attempts fail as if the broker were down, while clients
+// of other proxies (or none) connect. Open connections are not touched.
+func (p *Proxy) Hold(on bool) {
+	p.mu.Lock()
+	p.held = on
+	p.mu.Unlock()
+}
+
 // Cut closes every connection open through the proxy, both sides, and
 // returns how many client connections it closed.
 func (p *Proxy) Cut() int {
@@ -93,6 +106,13 @@ func (p *Proxy) serve() {
 		c, err := p.ln.Accept()
 		if err != nil {
 			return
+		}
+		p.mu.Lock()
+		held := p.held
+		p.mu.Unlock()
+		if held {
+			_ = c.Close()
+			continue
 		}
 		b, err := net.Dial("tcp", p.target)
 		if err != nil {

@@ -1,0 +1,120 @@
+package app
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/labsea/metricsender/generator"
+)
+
+func TestControlState(t *testing.T) {
+	const web = "/v1/deployments/web-0/state"
+	observed := func(t *testing.T, s *generator.Schedule) generator.ObservedState {
+		t.Helper()
+		st, err := s.Observed("web-0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	unchanged := func(t *testing.T, s *generator.Schedule) {
+		t.Helper()
+		if st := observed(t, s); st.Replicas != 1 || st.Ready != 1 || st.Allocation != nil || st.Sources.Replicas.Name != "config" {
+			t.Errorf("state changed: %+v", st)
+		}
+	}
+	tests := []struct {
+		name       string
+		readOnly   bool
+		prep       []call
+		call       call
+		wantStatus int
+		wantBody   string // a substring
+		check      func(t *testing.T, s *generator.Schedule)
+	}{
+		{name: "every field", call: call{"PUT", web, `{"replicas": 3, "ready": 2, "allocation": {"cpu": "750m", "memory": 1024}}`},
+			wantStatus: 204, check: func(t *testing.T, s *generator.Schedule) {
+				st := observed(t, s)
+				if st.Replicas != 3 || st.Ready != 2 || st.Allocation["cpu"] != 0.75 || st.Allocation["memory"] != 1024 {
+					t.Errorf("state %+v, want replicas 3, ready 2, cpu 0.75, memory 1024", st)
+				}
+				if st.Sources.Replicas.Name != "api" || st.Sources.Allocation["cpu"].Name != "api" || st.Sources.Replicas.At.IsZero() {
+					t.Errorf("sources %+v, want api with a time", st.Sources)
+				}
+			}},
+		{name: "replicas alone: ready follows", call: call{"PUT", web, `{"replicas": "4"}`}, wantStatus: 204,
+			check: func(t *testing.T, s *generator.Schedule) {
+				if st := observed(t, s); st.Replicas != 4 || st.Ready != 4 {
+					t.Errorf("state %+v, want replicas 4, ready 4", st)
+				}
+			}},
+		{name: "allocation alone: replicas stay", prep: []call{{"PUT", web, `{"replicas": 5}`}},
+			call: call{"PUT", web, `{"allocation": {"cpu": 2}}`}, wantStatus: 204,
+			check: func(t *testing.T, s *generator.Schedule) {
+				if st := observed(t, s); st.Replicas != 5 || st.Allocation["cpu"] != 2 {
+					t.Errorf("state %+v, want replicas 5 kept and cpu 2", st)
+				}
+			}},
+		{name: "GET shows the state and its sources", prep: []call{{"PUT", web, `{"allocation": {"cpu": "500m"}}`}},
+			call: call{"GET", "/v1/deployments/web-0", ""}, wantStatus: 200,
+			wantBody: `"state":{"replicas":{"value":1,"source":"config"},"ready":{"value":1,"source":"config"},"allocation":{"cpu":{"value":0.5,"source":"api","at":"`},
+		{name: "unknown deployment", call: call{"PUT", "/v1/deployments/nope/state", `{"replicas": 1}`}, wantStatus: 404,
+			wantBody: `unknown deployment: \"nope\"`},
+		{name: "not JSON", call: call{"PUT", web, `{"replicas": `}, wantStatus: 400, wantBody: `state: unexpected EOF`, check: unchanged},
+		{name: "unknown field", call: call{"PUT", web, `{"replica": 2}`}, wantStatus: 400, wantBody: `unknown field \"replica\"`, check: unchanged},
+		{name: "negative", call: call{"PUT", web, `{"replicas": -1, "ready": 1}`}, wantStatus: 400,
+			wantBody: `bad observation: replicas: must be \u003e= 0, got -1`, check: unchanged},
+		{name: "bad quantity and bool", call: call{"PUT", web, `{"ready": true, "allocation": {"cpu": "lots"}}`}, wantStatus: 400,
+			wantBody: `ready: want a number or a quantity string, got true; allocation.cpu: not a number or Kubernetes quantity: \"lots\"`, check: unchanged},
+		{name: "bad allocation name", call: call{"PUT", web, `{"allocation": {"iswire.cpu": 1}}`}, wantStatus: 400,
+			wantBody: `reserved for the codec`, check: unchanged},
+		{name: "no field", call: call{"PUT", web, `{}`}, wantStatus: 400, wantBody: `no field`, check: unchanged},
+		{name: "empty body", call: call{"PUT", web, ``}, wantStatus: 400, wantBody: `state: EOF`, check: unchanged},
+		{name: "two values", call: call{"PUT", web, `{"replicas": 2} {"replicas": 3}`}, wantStatus: 400, wantBody: `more than one`, check: unchanged},
+		{name: "body too large", call: call{"PUT", web, `{"replicas": "` + strings.Repeat("9", maxControlBody) + `"}`},
+			wantStatus: 413, check: unchanged},
+		{name: "wrong method", call: call{"POST", web, `{"replicas": 2}`}, wantStatus: 405},
+		{name: "read-only: refused", readOnly: true, call: call{"PUT", web, `{"replicas": 2}`}, wantStatus: 403,
+			wantBody: `--enable-control`, check: unchanged},
+		{name: "takes effect at the next tick", call: call{"PUT", web, `{"replicas": 2}`}, wantStatus: 204,
+			check: func(t *testing.T, s *generator.Schedule) {
+				m, spec, err := generator.ParseModel([]byte(`{"expr": "1.0 / replicas"}`), "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := s.Override("web-0", "cpu", m, spec); err != nil {
+					t.Fatal(err)
+				}
+				if v := nextValues(t, s); v["web-0"]["cpu"] != "0.5" {
+					t.Errorf("next batch %v, want web-0 cpu=0.5 (1 / the replicas put)", v)
+				}
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sched, base := startControl(t, !tt.readOnly, t.TempDir())
+			for _, c := range tt.prep {
+				if resp, body := do(t, c.method, base+c.path, c.body); resp.StatusCode/100 != 2 {
+					t.Fatalf("prep %s %s: %d %s", c.method, c.path, resp.StatusCode, body)
+				}
+			}
+			resp, body := do(t, tt.call.method, base+tt.call.path, tt.call.body)
+			if resp.StatusCode != tt.wantStatus {
+				t.Errorf("status %d, want %d (body %s)", resp.StatusCode, tt.wantStatus, body)
+			}
+			if !strings.Contains(body, tt.wantBody) {
+				t.Errorf("body %s\nwant it to contain %s", body, tt.wantBody)
+			}
+			if tt.wantStatus >= 400 && tt.wantStatus != 405 {
+				var e struct{ Error string }
+				if err := json.Unmarshal([]byte(body), &e); err != nil || e.Error == "" {
+					t.Errorf("error body %q is not {\"error\": ...}", body)
+				}
+			}
+			if tt.check != nil {
+				tt.check(t, sched)
+			}
+		})
+	}
+}

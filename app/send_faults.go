@@ -1,0 +1,126 @@
+package app
+
+import (
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/labsea/metricsender/generator"
+)
+
+// faultedSchedule is the schedule a reload applies a config to, with the
+// injector that must follow the config's faults.
+type faultedSchedule struct {
+	*generator.Schedule
+	inj *generator.Injector
+}
+
+// Apply applies cfg to the schedule and, when that worked, its faults to
+// the injector.
+func (f faultedSchedule) Apply(cfg *generator.Config) (generator.ApplyResult, error) {
+	res, err := f.Schedule.Apply(cfg)
+	if err == nil {
+		f.inj.SetConfig(cfg)
+	}
+	return res, err
+}
+
+// registerFaultMetrics exports the injector's counts as
+// metricsender_faults_injected_total{kind}, one series per kind.
+func registerFaultMetrics(reg prometheus.Registerer, inj *generator.Injector) {
+	for _, kind := range generator.FaultKinds {
+		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name:        "metricsender_faults_injected_total",
+			Help:        "Faults injected on purpose, by kind: messages dropped, silenced, delayed, made stale, corrupted or with a metric omitted; extra copies for duplicate and burst.",
+			ConstLabels: prometheus.Labels{"kind": string(kind)},
+		}, func() float64 { return float64(inj.Count(kind)) }))
+	}
+}
+
+// faultLog writes one line when faults first fire, then at most one a
+// minute while they go on, with the counts since the last line.
+type faultLog struct {
+	inj    *generator.Injector
+	logger *slog.Logger
+	every  time.Duration
+
+	mu     sync.Mutex
+	last   [8]uint64 // counts at the last line, in FaultKinds order
+	logged time.Time
+}
+
+func newFaultLog(inj *generator.Injector, logger *slog.Logger) *faultLog {
+	return &faultLog{inj: inj, logger: logger, every: time.Minute}
+}
+
+// tick is called after each batch; flush at the end logs what is left.
+func (l *faultLog) tick(now time.Time) { l.log(now, false) }
+func (l *faultLog) flush()             { l.log(time.Now(), true) }
+
+func (l *faultLog) log(now time.Time, force bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !force && !l.logged.IsZero() && now.Sub(l.logged) < l.every {
+		return
+	}
+	attrs := []any{}
+	var parts []string
+	for i, kind := range generator.FaultKinds {
+		n := l.inj.Count(kind)
+		if d := n - l.last[i]; d > 0 {
+			attrs = append(attrs, string(kind), d)
+			parts = append(parts, string(kind))
+		}
+		l.last[i] = n
+	}
+	if len(parts) == 0 {
+		return
+	}
+	msg := "faults injected"
+	if !l.logged.IsZero() {
+		msg += " since the last line"
+	}
+	l.logged = now
+	l.logger.Info(msg, append(attrs, "kinds", strings.Join(parts, ","))...)
+}
+
+// sendNow returns the events of a faulted batch to send at once, in
+// place: suppressed events (drop, silence) are left out and delayed ones
+// handed to delays, due at tickTime plus their delay.
+func sendNow(events []generator.Event, delays *delayer, tickTime time.Time) []generator.Event {
+	now := events[:0]
+	for _, ev := range events {
+		switch {
+		case ev.Suppressed:
+		case ev.Delay > 0:
+			delays.hold(ev, tickTime.Add(ev.Delay))
+		default:
+			now = append(now, ev)
+		}
+	}
+	return now
+}
+
+// waitDelays waits for the delayer to send what it held: without a bound
+// at a natural end (each at its time), at most timeout after a signal.
+// It returns how many delayed messages the delayer emitted in all.
+func waitDelays(delays *delayer, done <-chan error, signalled bool, timeout time.Duration, logger *slog.Logger) int {
+	var expire <-chan time.Time
+	if signalled {
+		t := time.NewTimer(timeout)
+		defer t.Stop()
+		expire = t.C
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			logger.Warn("sending delayed messages failed", "error", err)
+		}
+	case <-expire:
+		logger.Warn("delayed messages not sent within --shutdown-timeout", "held", delays.len())
+	}
+	return delays.sent()
+}
