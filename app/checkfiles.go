@@ -29,6 +29,8 @@ func checkCommand() *cli.Command {
 			&cli.StringFlag{Name: "config", Aliases: []string{"c"}, EnvVars: []string{"CONFIG_PATH", envPrefix + "CONFIG"},
 				Usage: "the run's config: values it does not allow are out of bounds (only when given)"},
 			&cli.BoolFlag{Name: "strict", EnvVars: env("strict"), Usage: "duplicates fail the run too"},
+			&cli.IntFlag{Name: "expect", EnvVars: env("expect"),
+				Usage: "with --config, expect seqs 1..N from every deployment (a send --count N run): missing also counts seqs after the last one seen and deployments never seen, as receive --check --expect does"},
 		},
 		OnUsageError: onUsageError,
 		Action: func(c *cli.Context) error {
@@ -42,7 +44,14 @@ func checkCommand() *cli.Command {
 					return err
 				}
 			}
-			return runCheck(c.Args().Slice(), cfg, c.Bool("strict"), c.App.Writer, c.App.ErrWriter)
+			switch n := c.Int("expect"); {
+			case n < 0:
+				return usagef("--expect %d: must be >= 0", n)
+			case n > 0 && cfg == nil:
+				return usagef("--expect needs --config: the deployments whose messages to expect")
+			}
+			return runCheck(c.Args().Slice(), checkOptions{cfg: cfg, strict: c.Bool("strict"), expect: c.Int("expect")},
+				c.App.Writer, c.App.ErrWriter)
 		},
 	}
 }
@@ -61,8 +70,9 @@ const maxProblemLines = 20
 // envelope first, in file order), so gaps are missing and repeats
 // duplicates whichever file held them. Out of order is counted per file,
 // in the order the file has them.
-func runCheck(files []string, cfg *generator.Config, strict bool, stdout, stderr io.Writer) error {
-	c := newChecker(cfg, nil)
+func runCheck(files []string, opts checkOptions, stdout, stderr io.Writer) error {
+	c := newChecker(opts.cfg, nil)
+	c.expectEach(opts.cfg, opts.expect)
 	m := &checkMerge{streams: map[streamKey]int32{}}
 	var problems []string
 	for _, path := range files {
@@ -86,10 +96,17 @@ func runCheck(files []string, cfg *generator.Config, strict bool, stdout, stderr
 		fmt.Fprintln(stderr, p)
 	}
 	fmt.Fprintln(stdout, c.summary(0))
-	if c.failed(strict) {
+	if c.failed(opts.strict) {
 		return errCheckFailed
 	}
 	return nil
+}
+
+// checkOptions are check's flags.
+type checkOptions struct {
+	cfg    *generator.Config // nil: no bounds, no --expect
+	strict bool
+	expect int // --expect; 0 off
 }
 
 // checkMerge holds every line read, to judge them in seq order.
@@ -112,6 +129,8 @@ type checkLine struct {
 	Metrics map[string]string `json:"metrics"`
 	Seq     *uint64           `json:"seq"`
 	Run     *string           `json:"run"`
+	Fault   string            `json:"fault"`
+	Dropped uint64            `json:"dropped"`
 }
 
 // readFile reads one receiver's lines into m and counts, per stream, a seq
@@ -144,6 +163,7 @@ func (m *checkMerge) readFile(r io.Reader, path string, c *checker) ([]string, e
 			continue
 		}
 		rcv.HasEnvelope, rcv.Seq, rcv.Run = true, *l.Seq, *l.Run
+		rcv.Fault, rcv.Dropped = l.Fault, l.Dropped
 		key := streamKey{run: rcv.Run, app: rcv.App}
 		id, ok := m.streams[key]
 		if !ok {

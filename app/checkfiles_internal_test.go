@@ -48,7 +48,7 @@ func oneReceiver(msgs []codec.Received) string {
 func check(t *testing.T, cfg *generator.Config, strict bool, files ...string) (summary string, err error) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	err = runCheck(files, cfg, strict, &out, &errOut)
+	err = runCheck(files, checkOptions{cfg: cfg, strict: strict}, &out, &errOut)
 	return strings.TrimSpace(out.String()), err
 }
 
@@ -169,6 +169,44 @@ func TestCheckBadFiles(t *testing.T) {
 			var ue *usageError
 			if !errors.As(err, &ue) || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("err = %v, want a usage error naming %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// TestCheckFilesFaultsAndExpect: injected faults are told from loss as
+// receive --check tells them (a copy is no duplicate, seqs dropped on
+// purpose are not missing), and --expect counts trailing loss and
+// deployments never seen, over all the files.
+func TestCheckFilesFaultsAndExpect(t *testing.T) {
+	cfg, err := generator.Parse("c.yaml", []byte("deployments:\n  - name: web\n    metrics: {cpu: [\"1\"]}\n  - name: db\n    metrics: {cpu: [\"1\"]}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	copyOf := received("web", 1, "1")
+	copyOf.Fault = "duplicate"
+	afterDrop := received("web", 4, "1")
+	afterDrop.Dropped = 2
+	faults := [][]codec.Received{{received("web", 1, "1"), afterDrop}, {copyOf, received("web", 5, "1")}}
+	tests := []struct {
+		name   string
+		files  [][]codec.Received
+		expect int
+		want   string
+	}{
+		{"faults", faults, 0, "received=4 missing=0 duplicates=0 out_of_order=0 out_of_bounds=0 decode_errors=0 injected_drops=2 injected_duplicates=1"},
+		{"--expect 6: seq 6 of web and all of db missing", faults, 6, "received=4 missing=7 duplicates=0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var files []string
+			for i, f := range tt.files {
+				files = append(files, writeLines(t, "r"+string(rune('a'+i))+".jsonl", f))
+			}
+			var out, errOut bytes.Buffer
+			_ = runCheck(files, checkOptions{cfg: cfg, expect: tt.expect}, &out, &errOut)
+			if got := strings.TrimSpace(out.String()); !strings.HasPrefix(got, tt.want) {
+				t.Errorf("summary %q, want %q...", got, tt.want)
 			}
 		})
 	}

@@ -102,3 +102,12 @@ func TestCheckCompetingReceivers(t *testing.T) {
 		t.Logf("check: %s (duplicates come from redeliveries)", stdout)
 	}
 }
+
+func TestCheckExpectUsage(t *testing.T) {
+	f := writeFile(t, "a.jsonl", `{"app":"web","topic":"Metrics.web","metrics":{"cpu":"1"},"seq":1,"run":"r","correlation_id":"A"}`+"\n")
+	for _, args := range [][]string{{"check", "--expect", "3", f}, {"check", "--expect", "-1", f}} {
+		if code, _, stderr := runCLI(t, context.Background(), args...); code != 2 || !strings.Contains(stderr, "--expect") {
+			t.Errorf("%v: exit %d, stderr %q; want 2 naming --expect", args, code, stderr)
+		}
+	}
+}
