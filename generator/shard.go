@@ -129,3 +129,8 @@ func ShardCounts(cfg *Config, n int) []int {
 	}
 	return counts
 }
+
+// Shard is the schedule's ScheduleOptions.Shard: what a source of feedback
+// checks to ignore (and count) observations of other shards' deployments,
+// which the schedule does not hold. Safe for concurrent use.
+func (s *Schedule) Shard() Shard { return s.shard }

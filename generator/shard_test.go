@@ -188,6 +188,9 @@ func TestShardedScheduleKeepsItsShardOnApply(t *testing.T) {
 			t.Errorf("Apply added %s, which shard %v does not own", name, shard)
 		}
 	}
+	if s.Shard() != shard {
+		t.Errorf("Shard() = %v, want %v", s.Shard(), shard)
+	}
 	b, _ := s.Next()
 	for _, ev := range b.Events {
 		if !shard.Owns(ev.App) {
