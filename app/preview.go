@@ -33,6 +33,7 @@ func previewCommand() *cli.Command {
 				Usage: "preview the ticks in [0, duration) (required, > 0)"},
 			seedFlag(),
 			intervalFlag(),
+			shardFlag(),
 			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "table", EnvVars: env("format"),
 				Usage: "rows as " + previewFormats + " (csv/json columns: elapsed,app,metric,value; elapsed in seconds)"},
 			&cli.StringFlag{Name: "plot", EnvVars: env("plot"),
@@ -58,6 +59,7 @@ type previewOptions struct {
 	seedSet  bool
 	format   string // "": print no rows (--plot without --format)
 	plot     string // "": no plot; else a .svg or .png path
+	shard    generator.Shard
 }
 
 func previewOptionsFrom(c *cli.Context) (previewOptions, error) {
@@ -86,11 +88,16 @@ func previewOptionsFrom(c *cli.Context) (previewOptions, error) {
 			format = ""
 		}
 	}
+	shard, err := previewShardOf(c)
+	if err != nil {
+		return previewOptions{}, err
+	}
 	cfg, err := loadConfig(c)
 	if err != nil {
 		return previewOptions{}, err
 	}
 	opts := previewOptions{
+		shard:    shard,
 		cfg:      cfg,
 		duration: c.Duration("duration"),
 		interval: c.Duration("interval"),
@@ -131,6 +138,7 @@ func runPreview(ctx context.Context, opts previewOptions, stdout, stderr io.Writ
 		Start:    time.Unix(0, 0).UTC(),
 		Run:      "preview",
 		Seed:     opts.seed,
+		Shard:    opts.shard,
 		Interval: opts.interval,
 		OnModelError: func(app, metric string, err error) {
 			if pending++; exprErrors+pending == 1 {
@@ -154,7 +162,7 @@ func runPreview(ctx context.Context, opts previewOptions, stdout, stderr io.Writ
 	}
 	var plot *plotData
 	if opts.plot != "" {
-		plot = newPlotData(opts.cfg, opts.duration, maxPlotLines)
+		plot = newPlotData(ownedBy(opts.cfg, opts.shard), opts.duration, maxPlotLines)
 	}
 	var inj *generator.Injector
 	var last func(generator.Event) bool

@@ -30,6 +30,8 @@ func sendCommand() *cli.Command {
 	flags = append(flags, brokerFlags()...)
 	flags = append(flags,
 		intervalFlag(),
+		shardFlag(),
+		shardsFlag(),
 		&cli.IntFlag{Name: "count", EnvVars: env("count"),
 			Usage: "stop after N ticks per deployment (each deployment sends N messages); 0 runs until stopped"},
 		seedFlag(),
@@ -84,6 +86,7 @@ type sendOptions struct {
 	enableControl   bool
 	buffer          int
 	appMetricsLimit int
+	shard           generator.Shard
 }
 
 func sendOptionsFrom(c *cli.Context) (sendOptions, error) {
@@ -112,6 +115,10 @@ func sendOptionsFrom(c *cli.Context) (sendOptions, error) {
 	if err != nil {
 		return sendOptions{}, err
 	}
+	shard, err := shardOf(c)
+	if err != nil {
+		return sendOptions{}, err
+	}
 	cfg, err := loadConfig(c)
 	if err != nil {
 		return sendOptions{}, err
@@ -133,6 +140,7 @@ func sendOptionsFrom(c *cli.Context) (sendOptions, error) {
 		enableControl:   c.Bool("enable-control"),
 		buffer:          c.Int("buffer"),
 		appMetricsLimit: appMetricsLimit,
+		shard:           shard,
 	}
 	opts.seed, opts.seedSet = seedOf(c, cfg)
 	return opts, nil
@@ -155,19 +163,26 @@ func runSend(ctx context.Context, opts sendOptions, stdout io.Writer, logger *sl
 	}
 	run := newRunID()
 	logger = logger.With("run", run)
+	deployments := shardDeployments(opts.cfg, opts.shard)
+	if opts.shard.Sharded() {
+		logger = logger.With("shard", opts.shard.String())
+		logger.Info("sharded: sending this shard's deployments only",
+			"deployments", deployments, "of", len(opts.cfg.Deployments))
+	}
 	logger.Info("starting",
-		"config", opts.cfg.Path, "deployments", len(opts.cfg.Deployments), "seed", opts.seed,
+		"config", opts.cfg.Path, "deployments", deployments, "seed", opts.seed,
 		"transport", opts.conn.transport, "uri", transport.RedactURI(opts.conn.uri), "confirm", opts.confirm)
 
 	// Health and metrics come up first: /readyz says why we are not ready
 	// while the broker is still being dialled.
 	reg := newRegistry()
-	perApp := len(opts.cfg.Deployments) <= opts.appMetricsLimit
+	perApp := deployments <= opts.appMetricsLimit
 	if !perApp {
 		logger.Info("per-deployment metrics off: the config has more deployments than --app-metrics-limit; published and unroutable are totals, last_value is not exported",
-			"deployments", len(opts.cfg.Deployments), "limit", opts.appMetricsLimit)
+			"deployments", deployments, "limit", opts.appMetricsLimit)
 	}
 	metrics := newSendMetrics(reg, perApp)
+	registerShardInfo(reg, opts.shard)
 	var pairReady atomic.Pointer[func() error]
 	var later laterController // the control API answers 503 until the schedule exists
 	srv, err := startHTTP(opts.httpAddr, reg, func() error {
@@ -200,7 +215,7 @@ func runSend(ctx context.Context, opts sendOptions, stdout io.Writer, logger *sl
 		return fmt.Errorf("connect: %w", err)
 	}
 	defer pair.Close()
-	pairReady.Store(&pair.Ready)
+	pairReady.Store(readyWithNode(pair))
 
 	source := codec.NewSource(0)
 	router, err := newSendRouter(opts, pair, source, stdout, logger)
@@ -223,6 +238,7 @@ func runSend(ctx context.Context, opts sendOptions, stdout io.Writer, logger *sl
 		Start:    start,
 		Run:      run,
 		Seed:     opts.seed,
+		Shard:    opts.shard,
 		Interval: opts.interval,
 		Count:    opts.count,
 		OnModelError: func(app, metric string, err error) {

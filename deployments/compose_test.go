@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/labsea/metricsender/transport"
 )
 
 const image = "labsea/metricsender"
@@ -26,6 +28,7 @@ type composeService struct {
 	Build       string            `yaml:"build"`
 	Command     []string          `yaml:"command"`
 	Profiles    []string          `yaml:"profiles"`
+	Hostname    string            `yaml:"hostname"`
 	Environment map[string]string `yaml:"environment"`
 	Ports       []string          `yaml:"ports"`
 	Volumes     []string          `yaml:"volumes"`
@@ -123,6 +126,63 @@ func TestCompose(t *testing.T) {
 	}
 }
 
+// TestComposeCluster: the cluster profile's nodes find each other by classic
+// config peer discovery under the names their hostnames give them, share
+// one Erlang cookie, and the sender and receiver are given every node.
+func TestComposeCluster(t *testing.T) {
+	c := loadCompose(t)
+	conf, err := os.ReadFile(filepath.Join(repoRoot, "deployments", "compose", "rabbitmq-cluster.conf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(conf), "cluster_formation.peer_discovery_backend = classic_config") {
+		t.Errorf("rabbitmq-cluster.conf does not use classic config peer discovery:\n%s", conf)
+	}
+	listed := regexp.MustCompile(`(?m)^cluster_formation\.classic_config\.nodes\.\d+ = rabbit@(\S+)$`).FindAllStringSubmatch(string(conf), -1)
+	var nodes []string
+	cookie := ""
+	for name, s := range c.Services {
+		if !slices.Contains(s.Profiles, "cluster") || s.Image == image {
+			continue
+		}
+		nodes = append(nodes, name)
+		if s.Hostname != name {
+			t.Errorf("%s: hostname %q, want %q (the node is rabbit@HOSTNAME)", name, s.Hostname, name)
+		}
+		if v := s.Environment["RABBITMQ_ERLANG_COOKIE"]; v == "" || cookie != "" && v != cookie {
+			t.Errorf("%s: RABBITMQ_ERLANG_COOKIE %q: every node needs the same one", name, v)
+		} else {
+			cookie = v
+		}
+		if !slices.Contains(s.Volumes, "./deployments/compose/rabbitmq-cluster.conf:/etc/rabbitmq/conf.d/20-cluster.conf:ro") {
+			t.Errorf("%s: volumes %q lack the cluster config", name, s.Volumes)
+		}
+	}
+	slices.Sort(nodes)
+	var want []string
+	for _, m := range listed {
+		want = append(want, m[1])
+	}
+	slices.Sort(want)
+	if len(nodes) != 3 || !slices.Equal(nodes, want) {
+		t.Errorf("cluster nodes %v, the config lists %v: want the same three", nodes, want)
+	}
+	for _, name := range []string{"sender-cluster", "receiver-cluster"} {
+		s, ok := c.Services[name]
+		if !ok {
+			t.Errorf("no %s service", name)
+			continue
+		}
+		uris := transport.SplitURIs(s.Environment[uriEnv])
+		if err := transport.CheckURIList(uris); err != nil || len(uris) != len(nodes) {
+			t.Errorf("%s: %s = %q: want one URI per node (%v)", name, uriEnv, s.Environment[uriEnv], err)
+		}
+	}
+	if q := c.Services["receiver-cluster"].Environment["METRICSENDER_QUEUE"]; q == "" {
+		t.Error("receiver-cluster has no METRICSENDER_QUEUE: without a (quorum) queue a node loss loses messages")
+	}
+}
+
 func checkComposeConfigMount(t *testing.T, s composeService) {
 	t.Helper()
 	want := "./examples/metricsender.yaml:" + configMount + "/" + configKey + ":ro"
@@ -134,16 +194,23 @@ func checkComposeConfigMount(t *testing.T, s composeService) {
 	}
 }
 
-// checkComposeBroker checks that the URI names a broker service of the file
-// that runs in the same profiles, is waited for, and healthy first when it
-// has a healthcheck.
+// checkComposeBroker checks that the URI (each URI of a list) names a
+// broker service of the file that runs in the same profiles, is waited
+// for, and healthy first when it has a healthcheck.
 func checkComposeBroker(t *testing.T, c composeFile, s composeService) {
 	t.Helper()
 	raw, ok := s.Environment[uriEnv]
 	if !ok {
 		t.Fatalf("no %s in environment", uriEnv)
 	}
-	u, err := url.Parse(defaultValue(raw))
+	for _, one := range transport.SplitURIs(defaultValue(raw)) {
+		checkComposeBrokerURI(t, c, s, one)
+	}
+}
+
+func checkComposeBrokerURI(t *testing.T, c composeFile, s composeService, raw string) {
+	t.Helper()
+	u, err := url.Parse(raw)
 	if err != nil || u.Hostname() == "" {
 		t.Fatalf("%s = %q: not a URI with a host (%v)", uriEnv, raw, err)
 	}

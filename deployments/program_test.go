@@ -149,6 +149,11 @@ func TestProgram(t *testing.T) {
 			checkEnumValues(t, help[tt.command], literalEnv(c))
 		})
 	}
+	t.Run("sharded statefulset env vars are flags", func(t *testing.T) {
+		c := shardedContainer(t, m.statefulSet(t, shardedSet))
+		checkEnvRead(t, help["send"], envNames(c))
+		checkEnumValues(t, help["send"], literalEnv(c))
+	})
 	for name, s := range compose.Services {
 		if s.Image != image {
 			continue

@@ -28,9 +28,13 @@ type Config struct {
 	Deployments []Deployment
 }
 
-// Connection is the `connection` section of the file. Empty fields mean "not set".
+// Connection is the `connection` section of the file. Empty fields mean
+// "not set". URI and URIs are never both set.
 type Connection struct {
-	URI      string
+	URI string
+	// URIs are the nodes of one cluster (`uris:`): the same scheme, user,
+	// password and virtual host, different hosts or ports.
+	URIs     []string
 	Exchange string
 }
 

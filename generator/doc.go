@@ -10,6 +10,8 @@
 //
 //	connection:                  # optional; flags and env override it
 //	  uri: amqp://rabbitmq-host  # amqp, amqps or nats; a password belongs in a Secret
+//	  # uris: [amqp://rabbit-0, amqp://rabbit-1]  # or a cluster's nodes (not with uri):
+//	  #   the same scheme, user, password and vhost; only host and port differ
 //	  exchange: is               # optional; empty means the caller's default
 //	interval: 60s                # optional Go duration > 0, default 60s
 //	seed: 42                     # optional int64; --seed overrides
@@ -21,6 +23,9 @@
 //	    state: {replicas: 2}     # optional initial observed state, see below
 //	    metrics:
 //	      cpu: [50m, 100m, 150m] # a model per metric, see below
+//
+// A Shard (ShardOf, ScheduleOptions.Shard) splits the deployments between
+// processes by rendezvous hashing on their names.
 //
 // Loading is strict, and every problem is reported, not just the first, as
 // a *FieldError reading "file:line:col: field: problem", for example

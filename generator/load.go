@@ -134,9 +134,16 @@ func (p *parser) config(root *yaml.Node, cfg *Config) {
 }
 
 func (p *parser) connection(e entry, c *Connection) {
-	_, keys, ok := p.mapping(e.key, e.val, "connection", "uri", "exchange")
+	_, keys, ok := p.mapping(e.key, e.val, "connection", "uri", "uris", "exchange")
 	if !ok {
 		return
+	}
+	if u, ok := keys["uris"]; ok {
+		if first, both := keys["uri"]; both {
+			p.fail(u.key, "connection.uris", "give uri or uris, not both (uri is at line %d)", first.key.Line)
+		} else {
+			c.URIs = p.uris(u)
+		}
 	}
 	if u, ok := keys["uri"]; ok {
 		if s, ok := p.scalar(u.key, u.val, "connection.uri"); ok {
