@@ -138,3 +138,17 @@ func TestHelpStatesEachDefaultOnce(t *testing.T) {
 		})
 	}
 }
+
+func TestValidatePrintsFaults(t *testing.T) {
+	cfg := writeFile(t, "f.yaml", "faults: {drop: {p: 0.1}}\ndeployments:\n  - name: a\n    metrics: {cpu: [1]}\n  - name: b\n    faults: {}\n    metrics: {cpu: [1]}\n")
+	code, stdout, stderr := runCLI(t, context.Background(), "validate", cfg)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stdout, `Metrics.a every 1m0s: cpu=["1"] faults={"drop":{"p":"0.1"}}`) {
+		t.Errorf("a's faults not shown:\n%s", stdout)
+	}
+	if strings.Contains(stdout, `Metrics.b every 1m0s: cpu=["1"] faults`) {
+		t.Errorf("b turned its faults off, yet they are shown:\n%s", stdout)
+	}
+}

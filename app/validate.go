@@ -68,6 +68,9 @@ func printSummary(w io.Writer, cfg *generator.Config, shards int) error {
 		for _, m := range d.Metrics {
 			fmt.Fprintf(&b, " %s=%s", m.Name, describeSpec(m.Spec))
 		}
+		if f := cmp.Or(d.Faults, cfg.Faults); f != nil && len(f.Specs) > 0 {
+			fmt.Fprintf(&b, " faults=%s", describeSpec(f.Spec))
+		}
 		if d.State != nil {
 			fmt.Fprintf(&b, " state=%s", describeSpec(d.State))
 		}
