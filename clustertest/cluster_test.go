@@ -2,10 +2,7 @@ package clustertest_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -13,6 +10,7 @@ import (
 	"time"
 
 	"github.com/labsea/metricsender/internal/brokertest"
+	"github.com/labsea/metricsender/internal/proctest"
 )
 
 // TestCluster starts the three nodes once and runs the cluster tests on
@@ -33,7 +31,7 @@ func testQuorumQueue(t *testing.T, c *cluster) {
 	if !regexp.MustCompile(regexp.QuoteMeta(p.queue) + `\s+quorum`).MatchString(queues) {
 		t.Errorf("queue %s is not a quorum queue:\n%s", p.queue, queues)
 	}
-	node := senderNode(t, p.send.stderr.String())
+	node := senderNode(t, p.send.Stderr.String())
 	c.nodeIndex(t, node) // one of the three
 }
 
@@ -42,15 +40,15 @@ func testQuorumQueue(t *testing.T, c *cluster) {
 func testNodeLoss(t *testing.T, c *cluster) {
 	p := startPipeline(t, c, 300, "50ms") // 600 messages in 15 s
 	p.waitReceived(t, 80)
-	node := senderNode(t, p.send.stderr.String())
+	node := senderNode(t, p.send.Stderr.String())
 	i := c.nodeIndex(t, node)
 	t.Logf("stopping node %d (%s), the sender's", i, node)
 	c.ctl(t, i, "stop_app")
-	p.send.waitFor(t, "a connection to another node", 2*time.Minute, func(s string) bool {
+	p.send.WaitOutput(t, "a connection to another node", 2*time.Minute, true, func(s string) bool {
 		return strings.Contains(s, "broker connection back") && senderNode(t, s) != node
 	})
 	p.finish(t)
-	if now := senderNode(t, p.send.stderr.String()); now == node {
+	if now := senderNode(t, p.send.Stderr.String()); now == node {
 		t.Errorf("the sender is still on the stopped node %s", node)
 	}
 }
@@ -73,8 +71,8 @@ type pipeline struct {
 	queue string
 	apps  []string
 	ticks int
-	recv  *proc
-	send  *proc
+	recv  *proctest.Proc
+	send  *proctest.Proc
 }
 
 // startPipeline starts the receiver on a fresh quorum queue bound to
@@ -85,13 +83,13 @@ func startPipeline(t *testing.T, c *cluster, ticks int, interval string) *pipeli
 	n := time.Now().UnixNano()
 	p := &pipeline{ticks: ticks, apps: []string{fmt.Sprintf("cluster%da", n), fmt.Sprintf("cluster%db", n)},
 		queue: fmt.Sprintf("metricsender-cluster-%d", n)}
-	cfg := writeConfig(t, p.apps...)
-	p.recv = start(t, "receive", "receive", "--uri", c.uris, "--queue", p.queue, "--topic", "Metrics.*",
+	cfg := proctest.WriteConfig(t, "", p.apps...)
+	p.recv = proctest.Start(t, binary, "receive", "receive", "--uri", c.uris, "--queue", p.queue, "--topic", "Metrics.*",
 		"--check", "--config", cfg, "--output", "json", "--http-addr", "")
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	brokertest.WaitConsumer(t, ctx, c.first(), p.queue)
-	p.send = start(t, "send", "send", "-c", cfg, "--uri", c.uris, "--interval", interval,
+	p.send = proctest.Start(t, binary, "send", "send", "-c", cfg, "--uri", c.uris, "--interval", interval,
 		"--count", strconv.Itoa(ticks), "--confirm", "--http-addr", "")
 	return p
 }
@@ -100,9 +98,9 @@ func startPipeline(t *testing.T, c *cluster, ticks int, interval string) *pipeli
 func (p *pipeline) waitReceived(t *testing.T, n int) {
 	t.Helper()
 	deadline := time.Now().Add(3 * time.Minute)
-	for p.recv.lines() < n {
+	for p.recv.Lines() < n {
 		if time.Now().After(deadline) {
-			t.Fatalf("the receiver printed %d lines in 3 minutes, want %d:\n%s", p.recv.lines(), n, p.recv.stderr.String())
+			t.Fatalf("the receiver printed %d lines in 3 minutes, want %d:\n%s", p.recv.Lines(), n, p.recv.Stderr.String())
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -114,20 +112,20 @@ func (p *pipeline) waitReceived(t *testing.T, n int) {
 // the printed messages.
 func (p *pipeline) finish(t *testing.T) {
 	t.Helper()
-	if code := p.send.wait(t, 5*time.Minute); code != 0 {
-		t.Fatalf("send exit %d, want 0:\n%s", code, p.send.stderr.String())
+	if code := p.send.Wait(t, 5*time.Minute); code != 0 {
+		t.Fatalf("send exit %d, want 0:\n%s", code, p.send.Stderr.String())
 	}
 	deadline := time.Now().Add(2 * time.Minute)
-	lines, idleSince := p.recv.lines(), time.Now()
+	lines, idleSince := p.recv.Lines(), time.Now()
 	for len(p.missing()) > 0 && time.Now().Before(deadline) && time.Since(idleSince) < 30*time.Second {
 		time.Sleep(200 * time.Millisecond)
-		if n := p.recv.lines(); n != lines {
+		if n := p.recv.Lines(); n != lines {
 			lines, idleSince = n, time.Now()
 		}
 	}
-	p.recv.terminate(t)
-	code := p.recv.wait(t, 2*time.Minute)
-	sum := summary(t, p.recv.stderr.String())
+	p.recv.Terminate(t)
+	code := p.recv.Wait(t, 2*time.Minute)
+	sum := proctest.Summary(t, p.recv.Stderr.String())
 	t.Logf("receiver summary: %v", sum)
 	if code != 0 {
 		t.Errorf("receive exit %d, want 0", code)
@@ -142,59 +140,5 @@ func (p *pipeline) finish(t *testing.T) {
 
 // missing lists, per app, the seqs 1..ticks not printed by the receiver.
 func (p *pipeline) missing() map[string][]uint64 {
-	seen := map[string]map[uint64]bool{}
-	for _, line := range strings.Split(p.recv.stdout.String(), "\n") {
-		var m struct {
-			App string  `json:"app"`
-			Seq *uint64 `json:"seq"`
-		}
-		if line == "" || json.Unmarshal([]byte(line), &m) != nil || m.Seq == nil {
-			continue // a line still being written
-		}
-		if seen[m.App] == nil {
-			seen[m.App] = map[uint64]bool{}
-		}
-		seen[m.App][*m.Seq] = true
-	}
-	missing := map[string][]uint64{}
-	for _, app := range p.apps {
-		for s := uint64(1); s <= uint64(p.ticks); s++ {
-			if !seen[app][s] {
-				missing[app] = append(missing[app], s)
-			}
-		}
-	}
-	return missing
-}
-
-var summaryRE = regexp.MustCompile(`received=(\d+) missing=(\d+) duplicates=(\d+) out_of_order=(\d+) out_of_bounds=(\d+) decode_errors=(\d+)`)
-
-// summary parses the receiver's --check summary line.
-func summary(t *testing.T, stderr string) map[string]int {
-	t.Helper()
-	m := summaryRE.FindStringSubmatch(stderr)
-	if m == nil {
-		t.Fatalf("no --check summary line in:\n%s", stderr)
-	}
-	out := map[string]int{}
-	for i, k := range []string{"received", "missing", "duplicates", "out_of_order", "out_of_bounds", "decode_errors"} {
-		out[k], _ = strconv.Atoi(m[i+1])
-	}
-	return out
-}
-
-// writeConfig writes a config of the given deployments, each with two
-// metrics, and returns its path.
-func writeConfig(t *testing.T, apps ...string) string {
-	t.Helper()
-	var b strings.Builder
-	b.WriteString("deployments:\n")
-	for _, a := range apps {
-		fmt.Fprintf(&b, "  - name: %s\n    metrics: {cpu: [100m, 200m], memory: [128Mi]}\n", a)
-	}
-	path := filepath.Join(t.TempDir(), "metricsender.yaml")
-	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return proctest.Missing(p.recv.Stdout.String(), p.apps, p.ticks)
 }

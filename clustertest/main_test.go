@@ -4,9 +4,10 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/labsea/metricsender/internal/proctest"
 )
 
 // enabled is set by TestMain when METRICSENDER_CLUSTER_TESTS=1.
@@ -27,20 +28,15 @@ func TestMain(m *testing.M) {
 		os.Exit(m.Run())
 	}
 	enabled = true
-	dir, err := os.MkdirTemp("", "metricsender-clustertest-")
+	var remove func()
+	var err error
+	binary, remove, err = proctest.Build("metricsender-clustertest-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "clustertest:", err)
 		os.Exit(1)
 	}
-	binary = filepath.Join(dir, "metricsender")
-	build := exec.Command("go", "build", "-race", "-o", binary, "github.com/labsea/metricsender")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "clustertest: build metricsender:", err)
-		os.Exit(1)
-	}
 	code := m.Run()
-	_ = os.RemoveAll(dir)
+	remove()
 	os.Exit(code)
 }
 

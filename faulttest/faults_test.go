@@ -5,9 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -15,6 +13,7 @@ import (
 	"time"
 
 	"github.com/labsea/metricsender/internal/brokertest"
+	"github.com/labsea/metricsender/internal/proctest"
 )
 
 // TestInjectedFaultsThroughConnectionCuts: a run with every kind of fault
@@ -32,8 +31,7 @@ func TestInjectedFaultsThroughConnectionCuts(t *testing.T) {
 	for i := range apps {
 		names = append(names, fmt.Sprintf("faulty%d-%d", n, i))
 	}
-	var cfg strings.Builder
-	cfg.WriteString(`seed: 5
+	path := proctest.WriteConfig(t, `seed: 5
 faults:
   drop: {p: 0.05}
   duplicate: {p: 0.05}
@@ -43,15 +41,7 @@ faults:
   omit: {p: 0.05, metrics: [memory]}
   silence: {every: 4s, for: 300ms}
   burst: {p: 0.01, times: 5}
-deployments:
-`)
-	for _, a := range names {
-		fmt.Fprintf(&cfg, "  - name: %s\n    metrics: {cpu: [100m, 200m], memory: [128Mi]}\n", a)
-	}
-	path := filepath.Join(t.TempDir(), "faults.yaml")
-	if err := os.WriteFile(path, []byte(cfg.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
+`, names...)
 	want := predict(t, path, ticks, 100*time.Millisecond)
 
 	queue := fmt.Sprintf("metricsender-fault-faults-%d", n)
@@ -61,26 +51,26 @@ deployments:
 	for _, a := range names {
 		args = append(args, "--topic", "Metrics."+a)
 	}
-	recv := start(t, "receive", args...)
+	recv := proctest.Start(t, binary, "receive", args...)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	brokertest.WaitConsumer(t, ctx, uri, queue)
-	send := start(t, "send", "send", "-c", path, "--uri", uri, "--interval", "100ms", "--count", strconv.Itoa(ticks), "--http-addr", "")
+	send := proctest.Start(t, binary, "send", "send", "-c", path, "--uri", uri, "--interval", "100ms", "--count", strconv.Itoa(ticks), "--http-addr", "")
 	for cut := 1; cut <= 2; cut++ {
-		send.waitOutput(t, fmt.Sprintf("%d ticks", 60*cut), 3*time.Minute, true,
+		send.WaitOutput(t, fmt.Sprintf("%d ticks", 60*cut), 3*time.Minute, true,
 			func(s string) bool { return strings.Count(s, "msg=tick") >= 60*cut })
-		if got := cutConnections(t, send.pid(), recv.pid()); got < 2 {
+		if got := cutConnections(t, send.PID(), recv.PID()); got < 2 {
 			t.Errorf("cut %d closed %d connections, want at least 2", cut, got)
 		}
 	}
-	if code := send.wait(t, 5*time.Minute); code != 0 {
-		t.Fatalf("send exit %d, want 0 (injected faults never fail a run):\n%s", code, send.stderr.String())
+	if code := send.Wait(t, 5*time.Minute); code != 0 {
+		t.Fatalf("send exit %d, want 0 (injected faults never fail a run):\n%s", code, send.Stderr.String())
 	}
-	if code := recv.wait(t, 5*time.Minute); code != 0 {
-		t.Fatalf("receive exit %d, want 0:\n%s", code, recv.stderr.String())
+	if code := recv.Wait(t, 5*time.Minute); code != 0 {
+		t.Fatalf("receive exit %d, want 0:\n%s", code, recv.Stderr.String())
 	}
-	got := injected(t, recv.stderr.String())
-	sum := summary(t, recv.stderr.String())
+	got := injected(t, recv.Stderr.String())
+	sum := proctest.Summary(t, recv.Stderr.String())
 	t.Logf("receiver: %v, injected %v; preview predicts %v", sum, got, want)
 	if sum["missing"] != 0 || sum["out_of_bounds"] != 0 || sum["decode_errors"] != 0 {
 		t.Errorf("summary %v, want missing=0 out_of_bounds=0 decode_errors=0", sum)
