@@ -178,6 +178,9 @@ func runPreview(ctx context.Context, opts previewOptions, stdout, stderr io.Writ
 	var plot *plotData
 	if opts.plot != "" {
 		plot = newPlotData(ownedBy(opts.cfg, opts.shard), opts.duration, maxPlotLines)
+		if opts.operator != nil {
+			plot.withReplicas(opts.duration)
+		}
 	}
 	var inj *generator.Injector
 	var last func(generator.Event) bool
@@ -202,7 +205,11 @@ func runPreview(ctx context.Context, opts previewOptions, stdout, stderr io.Writ
 			}
 			replicas := ""
 			if op != nil {
-				replicas = op.replicas(ev.App)
+				n := op.replicas(ev.App)
+				replicas = policy.FormatReplicas(n)
+				if plot != nil {
+					plot.addReplicas(b.At, ev.App, n)
+				}
 			}
 			if inj == nil {
 				if err := writeRows(rows, b.At, ev, nil, replicas); err != nil {

@@ -29,12 +29,12 @@ func newPreviewOperator(spec policy.Spec, sched *generator.Schedule, start time.
 }
 
 // replicas is app's observed replicas, as its current tick saw them.
-func (o *previewOperator) replicas(app string) string {
+func (o *previewOperator) replicas(app string) float64 {
 	st, err := o.sched.Observed(app)
 	if err != nil {
-		return ""
+		return 0
 	}
-	return policy.FormatReplicas(st.Replicas)
+	return st.Replicas
 }
 
 // decide runs the policy on one message sent at elapsed time at.
