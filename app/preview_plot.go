@@ -1,10 +1,10 @@
 package app
 
 import (
-	"maps"
 	"fmt"
 	"image/color"
 	"io"
+	"maps"
 	"os"
 	"slices"
 	"time"
