@@ -86,9 +86,10 @@ func TestRestartReconnectRace(t *testing.T) {
 	}{
 		{"start", 2},
 		{"middle", ticks / 2},
-		// stop_app takes ~1 s here, more under load: 2.5 s before the
-		// schedule ends, the outage still covers the last ticks (checked).
-		{"end", ticks - 25},
+		// stop_app takes ~1 s here, more under load: 3.5 s before the
+		// schedule ends, the outage (3 s, then start_app) still covers the
+		// last ticks (checked), and a slow stop_app still comes in time.
+		{"end", ticks - 35},
 	}
 	for _, first := range []string{"sender", "receiver"} {
 		for _, m := range moments {
@@ -213,7 +214,11 @@ func TestBrokerDownPastConnectTimeout(t *testing.T) {
 	}
 	sum := proctest.Summary(t, r.recv.Stderr.String())
 	t.Logf("sender: %v, %q; receiver: %v", acct, last, sum)
-	if sum["missing"] != acct["dropped"] {
-		t.Errorf("receiver misses %d messages, the sender dropped %d", sum["missing"], acct["dropped"])
+	// Exactly what the sender dropped is missing, but for the messages in
+	// flight when the broker stopped: the queue may have taken one whose
+	// confirm never came back, which the sender cannot tell from a lost
+	// one (at most one tick's worth: publishes wait for their confirms).
+	if sum["missing"] > acct["dropped"] || sum["missing"] < acct["dropped"]-raceApps {
+		t.Errorf("receiver misses %d messages, the sender dropped %d (at most %d of them may have arrived)", sum["missing"], acct["dropped"], raceApps)
 	}
 }
