@@ -176,7 +176,7 @@ func stopped(t *testing.T, stderr string) map[string]int {
 // `send --count --connect-timeout 3s` run and stays down. At the end of
 // its schedule the sender waits for it only until the outage has lasted
 // 3 s, then exits 1 with one line saying how many messages it dropped and
-// why; the dropped count is exactly what the receiver (--check --expect)
+// why; the dropped count is what the receiver (--check --expect)
 // lacks once the broker is back and it drained its queue.
 func TestBrokerDownPastConnectTimeout(t *testing.T) {
 	uri := faultTest(t)
