@@ -86,6 +86,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			validateCommand(),
 			previewCommand(),
 			checkCommand(),
+			operatorCommand(),
 			versionCommand(),
 		},
 		// Exit codes are decided by RunContext, never by os.Exit inside cli.
