@@ -3,6 +3,7 @@ package feedback_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"log/slog"
 	"strings"
 	"sync"
@@ -263,5 +264,72 @@ func TestNewBusConfig(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("error %v, want it to name %q", err, want)
 		}
+	}
+}
+
+// flakySubscriber fails its first fails Subscribes, then hands over to sub.
+type flakySubscriber struct {
+	message.Subscriber
+	mu    sync.Mutex
+	fails int
+}
+
+func (f *flakySubscriber) Subscribe(ctx context.Context, topic string) (<-chan *message.Message, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fails > 0 {
+		f.fails--
+		return nil, errors.New("broker connection down")
+	}
+	return f.Subscriber.Subscribe(ctx, topic)
+}
+
+// TestBusReady: Ready says why the source is not up (not yet subscribed,
+// the last Subscribe error, the subscription ended), and Run retries a
+// failing Subscribe until it works.
+func TestBusReady(t *testing.T) {
+	pair, err := transport.New(t.Context(), "gochannel", transport.Options{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub := &flakySubscriber{Subscriber: pair.Subscriber, fails: 2}
+	bus, err := feedback.NewBus(feedback.BusConfig{Subscriber: sub, Recorder: newSchedule(t, loopConfig), RetryDelay: 50 * time.Millisecond}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := bus.Ready(); err == nil || err.Error() != "feedback: not subscribed to Allocation.* yet" {
+		t.Errorf("Ready before Run: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- bus.Run(context.Background()) }()
+	sawFailure := false
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		err := bus.Ready()
+		if err == nil {
+			break
+		}
+		if strings.Contains(err.Error(), "feedback: subscribe Allocation.*: broker connection down") {
+			sawFailure = true
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("never ready: %v", err)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	if !sawFailure {
+		t.Error("Ready never reported the failed Subscribe")
+	}
+	_ = pair.Close()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Run after the pair closed: %v, want nil", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return after the pair closed")
+	}
+	if err := bus.Ready(); err == nil || !strings.Contains(err.Error(), "subscription to Allocation.* ended") {
+		t.Errorf("Ready after the end: %v", err)
 	}
 }
