@@ -20,6 +20,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/labsea/metricsender/codec"
+	"github.com/labsea/metricsender/feedback"
 	"github.com/labsea/metricsender/generator"
 	"github.com/labsea/metricsender/internal/throttle"
 	"github.com/labsea/metricsender/transport"
@@ -43,13 +44,14 @@ func sendCommand() *cli.Command {
 		&cli.IntFlag{Name: "buffer", Value: 100000, EnvVars: env("buffer"),
 			Usage: "messages kept (oldest dropped, counted) while the broker is unreachable"},
 		&cli.BoolFlag{Name: "enable-control", EnvVars: env("enable-control"),
-			Usage: "allow the control API's PUT/DELETE/POST routes (overrides, pause, state) on --http-addr"},
+			Usage: "allow the control API's PUT/DELETE/POST routes (overrides, pause, faults) on --http-addr; the state PUT is --feedback api's"},
 		&cli.DurationFlag{Name: "shutdown-timeout", Value: 10 * time.Second, EnvVars: env("shutdown-timeout"),
 			Usage: "on SIGINT/SIGTERM, how long in-flight and buffered messages may take to be confirmed (the natural end of a --count run waits for all of them, bounded only by --connect-timeout)"},
 		&cli.DurationFlag{Name: "rebind-window", Value: transport.DefaultAMQPConfig("").RebindWindow, EnvVars: env("rebind-window"),
 			Usage: "for this long after each reconnect, messages the broker returns as unroutable are retried with backoff, since receivers bind again only after they reconnect (amqp with --confirm; 0 turns it off)"},
 		appMetricsLimitFlag("export /metrics series per deployment (published, unroutable, last_value) only when the config has at most this many deployments; above, published and unroutable are totals and last_value is off (decided at start)"),
 	)
+	flags = append(flags, feedbackFlags()...)
 	flags = append(flags, logFlags()...)
 	return &cli.Command{
 		Name:         "send",
@@ -84,6 +86,7 @@ type sendOptions struct {
 	rebindWindow    time.Duration
 	httpAddr        string
 	enableControl   bool
+	feedback        feedbackOptions
 	buffer          int
 	appMetricsLimit int
 	shard           generator.Shard
@@ -119,6 +122,10 @@ func sendOptionsFrom(c *cli.Context) (sendOptions, error) {
 	if err != nil {
 		return sendOptions{}, err
 	}
+	fb, err := feedbackOptionsFrom(c)
+	if err != nil {
+		return sendOptions{}, err
+	}
 	cfg, err := loadConfig(c)
 	if err != nil {
 		return sendOptions{}, err
@@ -138,6 +145,7 @@ func sendOptionsFrom(c *cli.Context) (sendOptions, error) {
 		rebindWindow:    c.Duration("rebind-window"),
 		httpAddr:        c.String("http-addr"),
 		enableControl:   c.Bool("enable-control"),
+		feedback:        fb,
 		buffer:          c.Int("buffer"),
 		appMetricsLimit: appMetricsLimit,
 		shard:           shard,
@@ -183,24 +191,38 @@ func runSend(ctx context.Context, opts sendOptions, stdout io.Writer, logger *sl
 	}
 	metrics := newSendMetrics(reg, perApp)
 	registerShardInfo(reg, opts.shard)
-	var pairReady atomic.Pointer[func() error]
+	var pairReady, busReady atomic.Pointer[func() error]
 	var later laterController // the control API answers 503 until the schedule exists
 	srv, err := startHTTP(opts.httpAddr, reg, func() error {
-		if ready := pairReady.Load(); ready != nil {
-			return (*ready)()
+		ready := pairReady.Load()
+		if ready == nil {
+			return errors.New("connecting to the broker")
 		}
-		return errors.New("connecting to the broker")
-	}, controlRoutes(&later, opts.enableControl, filepath.Dir(opts.cfg.Path)), logger)
+		if err := (*ready)(); err != nil {
+			return err
+		}
+		if opts.feedback.bus {
+			if ready := busReady.Load(); ready == nil {
+				return fmt.Errorf("feedback: not subscribed to %s yet", opts.feedback.topic)
+			} else if err := (*ready)(); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, controlRoutes(&later, controlAccess{mutations: opts.enableControl, stateFeedback: opts.feedback.api},
+		filepath.Dir(opts.cfg.Path)), logger)
 	if err != nil {
 		return err
 	}
 	defer shutdownHTTP(srv, opts.shutdownTimeout, logger)
 
+	// No Options.Topics: each Subscribe binds its own topic (the gochannel
+	// demo's receiver Metrics.*, the bus feedback its pattern), and only
+	// the feedback subscribes over a broker.
 	pair, err := transport.New(ctx, opts.conn.transport, transport.Options{
 		URI:            opts.conn.uri,
 		Exchange:       opts.conn.exchange,
 		Confirm:        opts.confirm,
-		Topics:         []string{codec.TopicPrefix + "*"},
 		TLS:            opts.conn.tls,
 		ConnectTimeout: opts.conn.timeout,
 		Buffer:         opts.buffer,
@@ -254,6 +276,22 @@ func runSend(ctx context.Context, opts sendOptions, stdout io.Writer, logger *sl
 	faultLog := newFaultLog(inj, logger)
 	later.Set(sched)
 	later.SetInjector(inj)
+	if opts.feedback.bus {
+		bus, err := feedback.NewBus(feedback.BusConfig{
+			Subscriber: pair.Subscriber,
+			Topic:      opts.feedback.topic,
+			Recorder:   sched,
+			Counter:    newFeedbackMetrics(reg),
+		}, logger)
+		if err != nil {
+			return &usageError{err}
+		}
+		busCtx, stopBus := context.WithCancel(ctx)
+		waitBus := runBus(busCtx, bus, logger)
+		defer func() { stopBus(); waitBus() }()
+		ready := bus.Ready
+		busReady.Store(&ready)
+	}
 	metrics.WatchState(sched.ObservedStates)
 	watchCtx, stopWatch := context.WithCancel(ctx)
 	watchDone := make(chan struct{})
