@@ -40,9 +40,9 @@ type Feedback struct {
 	// routing key after the prefix).
 	App string
 	// CorrelationID is the correlation_id of the Metrics.{app} message the
-	// operator answers, as sent; empty when the message has none.
-	// generator.Observation has no room for it, so it stays here for the
-	// reaction tracking that matches requests by it.
+	// operator answers, as sent; empty when the message has none. The
+	// Observation carries it too, for the reaction tracking that matches
+	// requests by it.
 	CorrelationID string
 	// Sent is the message's timestamp; zero when it has none. The
 	// observation itself is dated by its receipt ("latest" is the order of
@@ -62,7 +62,7 @@ type Feedback struct {
 // generator.Schedule.Observe, not here. Pure, safe for concurrent use.
 func Parse(rcv codec.Received) (Feedback, error) {
 	fb := Feedback{App: rcv.App, CorrelationID: rcv.CorrelationID, Sent: rcv.Time,
-		Observation: generator.Observation{Source: SourceBus}}
+		Observation: generator.Observation{Source: SourceBus, CorrelationID: rcv.CorrelationID}}
 	if len(rcv.Metrics) == 0 {
 		return fb, ErrNoField
 	}

@@ -47,7 +47,7 @@ func TestParse(t *testing.T) {
 			m.Metadata.Set(codec.KeyTimestamp, "1795627800123")
 			return m
 		}(), want: feedback.Feedback{App: "web", CorrelationID: "9F3A0C11D2E4B577", Sent: sent,
-			Observation: generator.Observation{Source: "bus", Allocation: map[string]float64{"cpu": 2}}}},
+			Observation: generator.Observation{Source: "bus", Allocation: map[string]float64{"cpu": 2}, CorrelationID: "9F3A0C11D2E4B577"}}},
 		{name: "an integer header as Python prints it", msg: allocation("web", "replicas", "10"),
 			want: feedback.Feedback{App: "web", Observation: generator.Observation{Source: "bus", Replicas: 10, HasReplicas: true}}},
 		{name: "no header", msg: allocation("web"), wantErr: feedback.ErrNoField},
