@@ -70,8 +70,8 @@ func TestTrackerFates(t *testing.T) {
 	if err := tr.Observe("web", obs(at(23), 0, 1, "")); err != nil {
 		t.Fatal(err)
 	}
-	tr.Sent(ev("3", "1"), "A4", at(30))                         // replicas 4 -> 3: opens
-	tr.Sent(ev("4", "1"), "A5", at(40))                         // back to 4 = observed: superseded
+	tr.Sent(ev("3", "1"), "A4", at(30))                              // replicas 4 -> 3: opens
+	tr.Sent(ev("4", "1"), "A5", at(40))                              // back to 4 = observed: superseded
 	if err := tr.Observe("web", obs(at(50), 0, 2, "")); err != nil { // nobody asked for cpu 2
 		t.Fatal(err)
 	}
