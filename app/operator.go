@@ -157,7 +157,6 @@ func runOperator(ctx context.Context, opts operatorOptions, logger *slog.Logger)
 		return fmt.Errorf("connect: %w", err)
 	}
 	defer pair.Close()
-	pairReady.Store(&pair.Ready)
 
 	s := newStandin(opts, metrics, logger)
 	answers := newDelayer(func(_ context.Context, as []answer) error {
@@ -178,6 +177,7 @@ func runOperator(ctx context.Context, opts operatorOptions, logger *slog.Logger)
 	if err != nil {
 		return fmt.Errorf("operator: subscribe: %w", err)
 	}
+	pairReady.Store(&pair.Ready) // ready once subscribed: requests from now on are read
 	for msg := range msgs {
 		if a, ok := s.handle(msg, time.Now()); ok {
 			answers.hold(a, a.due)

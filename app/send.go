@@ -52,6 +52,7 @@ func sendCommand() *cli.Command {
 		appMetricsLimitFlag("export /metrics series per deployment (published, unroutable, last_value) only when the config has at most this many deployments; above, published and unroutable are totals and last_value is off (decided at start)"),
 	)
 	flags = append(flags, feedbackFlags()...)
+	flags = append(flags, judgeFlags()...)
 	flags = append(flags, logFlags()...)
 	return &cli.Command{
 		Name:         "send",
@@ -67,7 +68,7 @@ func sendCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			return runSend(c.Context, opts, c.App.Writer, logger)
+			return runSend(c.Context, opts, c.App.Writer, c.App.ErrWriter, logger)
 		},
 	}
 }
@@ -87,6 +88,7 @@ type sendOptions struct {
 	httpAddr        string
 	enableControl   bool
 	feedback        feedbackOptions
+	judge           judgeOptions
 	buffer          int
 	appMetricsLimit int
 	shard           generator.Shard
@@ -126,6 +128,10 @@ func sendOptionsFrom(c *cli.Context) (sendOptions, error) {
 	if err != nil {
 		return sendOptions{}, err
 	}
+	judge, err := judgeOptionsFrom(c, fb)
+	if err != nil {
+		return sendOptions{}, err
+	}
 	cfg, err := loadConfig(c)
 	if err != nil {
 		return sendOptions{}, err
@@ -146,6 +152,7 @@ func sendOptionsFrom(c *cli.Context) (sendOptions, error) {
 		httpAddr:        c.String("http-addr"),
 		enableControl:   c.Bool("enable-control"),
 		feedback:        fb,
+		judge:           judge,
 		buffer:          c.Int("buffer"),
 		appMetricsLimit: appMetricsLimit,
 		shard:           shard,
@@ -161,7 +168,7 @@ func sendOptionsFrom(c *cli.Context) (sendOptions, error) {
 // line reports published, dropped and unroutable messages. A --count run
 // that dropped any returns an error saying how many and why (exit 1); a
 // run ended by a signal logs the same words and returns nil.
-func runSend(ctx context.Context, opts sendOptions, stdout io.Writer, logger *slog.Logger) error {
+func runSend(ctx context.Context, opts sendOptions, stdout, stderr io.Writer, logger *slog.Logger) error {
 	// SIGHUP means "reload" (watchConfig takes it over once running); until
 	// then it must not end the process, as its default action would.
 	signal.Ignore(syscall.SIGHUP)
@@ -274,13 +281,19 @@ func runSend(ctx context.Context, opts sendOptions, stdout io.Writer, logger *sl
 	inj := generator.NewInjector(opts.cfg, opts.seed, opts.count)
 	registerFaultMetrics(reg, inj)
 	faultLog := newFaultLog(inj, logger)
-	later.Set(sched)
+	running := runningSchedule{Schedule: sched, inj: inj}
+	if opts.feedback.bus || opts.feedback.api {
+		running.tracker = feedback.NewTracker(sched, feedback.TrackerConfig{Config: opts.cfg,
+			OscillationWindow: opts.judge.oscillationWindow, Hooks: newReactionMetrics(reg)})
+	}
+	mint := newIDs()
+	later.Set(running)
 	later.SetInjector(inj)
 	if opts.feedback.bus {
 		bus, err := feedback.NewBus(feedback.BusConfig{
 			Subscriber: pair.Subscriber,
 			Topic:      opts.feedback.topic,
-			Recorder:   sched,
+			Recorder:   running.recorder(),
 			Counter:    newFeedbackMetrics(reg),
 		}, logger)
 		if err != nil {
@@ -297,13 +310,19 @@ func runSend(ctx context.Context, opts sendOptions, stdout io.Writer, logger *sl
 	watchDone := make(chan struct{})
 	go func() {
 		defer close(watchDone)
-		watchConfig(watchCtx, opts.cfg.Path, logger, newReloader(opts.cfg.Path, opts.cfg, faultedSchedule{sched, inj}, metrics, logger).Reload)
+		watchConfig(watchCtx, opts.cfg.Path, logger, newReloader(opts.cfg.Path, opts.cfg, running, metrics, logger).Reload)
 	}()
 	defer func() { stopWatch(); <-watchDone }()
 
 	// Delayed messages go out on their own clock; a signal sends what is
 	// held with the buffer flush, so they must outlive ctx.
-	delays := newDelayer(source.Emit)
+	delays := newDelayer(func(ctx context.Context, events []generator.Event) error {
+		if err := source.Emit(ctx, events); err != nil {
+			return err
+		}
+		track(running.tracker, events, time.Now()) // a delayed message's request opens when it goes out
+		return nil
+	})
 	delaysDone := make(chan error, 1)
 	go func() { delaysDone <- delays.run(context.WithoutCancel(ctx)) }()
 
@@ -316,6 +335,9 @@ func runSend(ctx context.Context, opts sendOptions, stdout io.Writer, logger *sl
 		lag := time.Since(b.Events[0].Time)
 		begin := time.Now()
 		events := b.Events
+		if running.tracker != nil {
+			mint.mint(b.Events) // before faults: copies share their original's id
+		}
 		if inj.Active() {
 			faulted = inj.Apply(b.Events, b.At, nil, faulted[:0])
 			events = sendNow(faulted, delays, start.Add(b.At))
@@ -323,6 +345,7 @@ func runSend(ctx context.Context, opts sendOptions, stdout io.Writer, logger *sl
 		if err := source.Emit(ctx, events); err != nil {
 			return err
 		}
+		track(running.tracker, events, time.Now())
 		metrics.ObserveTick(lag, b.Events) // the generated values, whatever faults did to them
 		faultLog.tick(time.Now())
 		emitted += len(events)
@@ -350,7 +373,13 @@ func runSend(ctx context.Context, opts sendOptions, stdout io.Writer, logger *sl
 		}
 	}
 	shutdownPublisher(pair.Publisher, opts.shutdownTimeout)
-	return endSend(ctx, opts, runErr, closeErr, emitted, metrics.totals.report(), logger)
+	err = endSend(ctx, opts, runErr, closeErr, emitted, metrics.totals.report(), logger)
+	if running.tracker != nil {
+		if jerr := judge(ctx, running.tracker, opts.judge, runErr == nil && ctx.Err() == nil, stderr); err == nil {
+			err = jerr
+		}
+	}
+	return err
 }
 
 // endSend logs the stopped line and decides the run's error: the

@@ -12,23 +12,6 @@ import (
 	"github.com/labsea/metricsender/generator"
 )
 
-// faultedSchedule is the schedule a reload applies a config to, with the
-// injector that must follow the config's faults.
-type faultedSchedule struct {
-	*generator.Schedule
-	inj *generator.Injector
-}
-
-// Apply applies cfg to the schedule and, when that worked, its faults to
-// the injector.
-func (f faultedSchedule) Apply(cfg *generator.Config) (generator.ApplyResult, error) {
-	res, err := f.Schedule.Apply(cfg)
-	if err == nil {
-		f.inj.SetConfig(cfg)
-	}
-	return res, err
-}
-
 // registerFaultMetrics exports the injector's counts as
 // metricsender_faults_injected_total{kind}, one series per kind.
 func registerFaultMetrics(reg prometheus.Registerer, inj *generator.Injector) {

@@ -244,13 +244,15 @@ func (t *Tracker) notify() {
 
 // Observe implements Recorder: it records ob on the schedule, then closes
 // the open requests of app that ob matches (reaction = ob's time minus the
-// request's), counts ob as unsolicited when it matches none, and follows
+// request's), counts ob as unsolicited when it matches none and changes
+// the observed state (a repeat of what is applied is not), and follows
 // the observed replicas for oscillations. It fails as the schedule's
 // Observe does, and then tracks nothing.
 func (t *Tracker) Observe(app string, ob generator.Observation) error {
 	if ob.At.IsZero() {
 		ob.At = t.cfg.Now()
 	}
+	before, _ := t.sched.Observed(app)
 	if err := t.sched.Observe(app, ob); err != nil {
 		return err
 	}
@@ -276,10 +278,11 @@ func (t *Tracker) Observe(app string, ob generator.Observation) error {
 			t.cfg.Hooks.Applied(k.metric, reaction)
 		}
 	}
-	if matched {
+	switch {
+	case matched:
 		t.notify()
-	} else {
-		t.unsolicited++
+	case changes(before.State, ob):
+		t.unsolicited++ // the operator acting on its own (a repeat of what is applied is not)
 	}
 	if ob.HasReplicas {
 		t.follow(app, ob.Replicas, ob.At)
@@ -313,6 +316,19 @@ func (t *Tracker) follow(app string, v float64, at time.Time) {
 		}
 	}
 	tr.value, tr.dir, tr.changedAt = v, dir, at
+}
+
+// changes reports whether ob sets a field of st to another value.
+func changes(st generator.State, ob generator.Observation) bool {
+	if ob.HasReplicas && ob.Replicas != st.Replicas || ob.HasReady && ob.Ready != st.Ready {
+		return true
+	}
+	for m, v := range ob.Allocation {
+		if old, ok := st.Allocation[m]; !ok || old != v {
+			return true
+		}
+	}
+	return false
 }
 
 // Open returns how many requests are open.
