@@ -118,3 +118,48 @@ func TestJudgeCatchesAMissingOperator(t *testing.T) {
 		t.Errorf("report says nothing was late: %v", rep)
 	}
 }
+
+// An HPA stand-in on a demand step: cpu = load / replicas with load 4
+// against a target of 0.5 per replica. Replicas rise until the value sent
+// is within the tolerance of the target, then hold: no oscillation.
+func TestJudgeHPAConverges(t *testing.T) {
+	uri := brokertest.AMQPURI(t)
+	app := fmt.Sprintf("hpa%d", time.Now().UnixNano())
+	cfg := writeFile(t, "hpa.yaml", fmt.Sprintf(`interval: 300ms
+deployments:
+  - name: %s
+    metrics:
+      cpu: {expr: "load / replicas", vars: {load: 4}, decimals: 3}
+`, app))
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	opCtx, stopOp := context.WithCancel(ctx)
+	defer stopOp()
+	opAddr := freeAddr(t)
+	op := startCLI(t, opCtx, "operator", "--uri", uri, "--topic", "Metrics."+app, "--policy", "hpa", "--metric", "cpu",
+		"--target", "0.5", "--max", "20", "--delay", "300ms", "--http-addr", opAddr)
+	waitReady(t, ctx, opAddr)
+	values := plainConsumer(t, uri, "Metrics."+app)
+	code, _, stderr := runCLI(t, ctx, "send", "-c", cfg, "--uri", uri, "--count", "20", "--http-addr", "", "--feedback", "bus")
+	stopOp()
+	<-op
+	if code != 0 {
+		t.Fatalf("send exit %d:\n%s", code, stderr)
+	}
+	var cpu []string
+	for len(cpu) < 20 {
+		select {
+		case d := <-values:
+			cpu = append(cpu, fmt.Sprint(d.Headers["cpu"]))
+		case <-ctx.Done():
+			t.Fatalf("got %d of 20 messages: %v", len(cpu), cpu)
+		}
+	}
+	if cpu[0] != "4" || cpu[len(cpu)-1] != "0.5" {
+		t.Errorf("cpu per replica %v: want 4 at first (1 replica), 0.5 (8 replicas) at the end", cpu)
+	}
+	m := judgeLine.FindStringSubmatch(stderr)
+	if m == nil || m[8] != "0" {
+		t.Errorf("want oscillations=0 in the judging line:\n%s", stderr)
+	}
+}
