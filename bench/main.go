@@ -26,6 +26,9 @@
 //     5 ticks: process wall time against the ideal 5 s, and peak RSS.
 //   - scale100k: 100,000 deployments, 10 s interval (-ticks100k ticks):
 //     tick lag from the tick log lines, and peak RSS.
+//   - scale100k-expr: the same with a third metric, a CEL expr over a
+//     sine var and the observed replicas: p99 tick lag < 1 s and peak RSS
+//     within 10% of scale100k's (issue 12; run both rows together).
 //   - scale150k: 150,000 deployments (the largest Kubernetes cluster, one
 //     app per pod) at -interval150k (20 s: at 10 s this machine's broker,
 //     ~15-19k msg/s with confirms, is the limit), -ticks150k ticks: p99
@@ -117,7 +120,7 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.exchange, "exchange", "is", "exchange every side publishes to")
 	fs.StringVar(&o.bin, "bin", "", "metricsender binary (empty: go build the module into a temp dir)")
 	fs.IntVar(&o.rounds, "rounds", 5, "A/B rounds per comparison")
-	fs.StringVar(&rows, "rows", "send-off,send-confirm,receive,scale20k,scale100k,scale150k,shards", "rows to measure")
+	fs.StringVar(&rows, "rows", "send-off,send-confirm,receive,scale20k,scale100k,scale100k-expr,scale150k,shards", "rows to measure")
 	fs.IntVar(&o.ticks100k, "ticks100k", 6, "ticks of the 100k-deployment row (10 s each)")
 	fs.IntVar(&o.ticks150k, "ticks150k", 4, "ticks of the 150k-deployment rows (scale150k, shards)")
 	fs.DurationVar(&o.interval150k, "interval150k", 20*time.Second, "interval of the 150k-deployment rows")
@@ -145,7 +148,7 @@ func parseFlags(args []string) (options, error) {
 	o.rows = map[string]bool{}
 	for _, r := range strings.Split(rows, ",") {
 		switch r = strings.TrimSpace(r); r {
-		case "send-off", "send-confirm", "receive", "scale20k", "scale100k", "scale150k", "shards":
+		case "send-off", "send-confirm", "receive", "scale20k", "scale100k", "scale100k-expr", "scale150k", "shards":
 			o.rows[r] = true
 		case "":
 		default:
@@ -220,12 +223,22 @@ func run(ctx context.Context, opts options, logger *slog.Logger) error {
 			t.addScale20k(runs)
 		}
 	}
+	var plain *scaleRun
 	if opts.rows["scale100k"] {
 		r, err := b.scaleRow(ctx, 100_000, 10*time.Second, opts.ticks100k, []string{opts.bin}, nil)
 		if err != nil {
 			t.addFailure("100,000 deployments, 10 s interval, confirms on", err)
 		} else {
 			t.addScale100k(r)
+			plain = &r
+		}
+	}
+	if opts.rows["scale100k-expr"] {
+		r, err := b.scaleRowWith(ctx, 100_000, exprMetric, 10*time.Second, opts.ticks100k, []string{opts.bin}, nil)
+		if err != nil {
+			t.addFailure("100,000 deployments with an expr metric", err)
+		} else {
+			t.addScale100kExpr(r, plain)
 		}
 	}
 	if opts.rows["scale150k"] {

@@ -226,7 +226,12 @@ type scaleRun struct {
 // (confirms on) into a queue bound with Metrics.* and capped at 100k
 // messages (drop-head), so every message is routed without piling up.
 func (b *bench) scaleRow(ctx context.Context, n int, interval time.Duration, ticks int, bin []string, env []string) (scaleRun, error) {
-	path, err := writeConfig(b.dir, n)
+	return b.scaleRowWith(ctx, n, "", interval, ticks, bin, env)
+}
+
+// scaleRowWith is scaleRow with extra metric lines in every deployment.
+func (b *bench) scaleRowWith(ctx context.Context, n int, extra string, interval time.Duration, ticks int, bin []string, env []string) (scaleRun, error) {
+	path, err := writeConfigWith(b.dir, n, extra)
 	if err != nil {
 		return scaleRun{}, err
 	}
