@@ -26,8 +26,10 @@ type parser struct {
 	errs    []*FieldError
 	replays map[string]*Replay // read once per file and column
 
-	exprs  map[string]*exprCode // compiled once per expression and var set
-	celEnv *cel.Env             // the expressions' environment, made on first use
+	exprs    map[string]*exprCode   // compiled once per expression and var set
+	celEnv   *cel.Env               // the expressions' environment, made on first use
+	varNames map[string]string      // varNameProblem's answers, by name
+	models   map[string]cachedModel // definitions parsed so far, by modelKey
 
 	split *splitFile // the deployments list, item by item (see split.go)
 	bail  bool       // the split parse gave up: parse the whole document
