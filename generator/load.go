@@ -81,7 +81,7 @@ func (p *parser) parse(data []byte) *Config {
 }
 
 func (p *parser) config(root *yaml.Node, cfg *Config) {
-	_, keys, ok := p.mapping(root, root, "", "connection", "interval", "seed", "spread", "faults", "deployments")
+	_, keys, ok := p.mapping(root, root, "", "connection", "interval", "seed", "spread", "faults", "kubernetes", "deployments")
 	if !ok {
 		return
 	}
@@ -115,6 +115,10 @@ func (p *parser) config(root *yaml.Node, cfg *Config) {
 	var faultRefs []faultMetricRef
 	if e, ok := keys["faults"]; ok {
 		cfg.Faults, faultRefs, _ = p.faults(e, "faults")
+	}
+	if e, ok := keys["kubernetes"]; ok {
+		cfg.Kubernetes = p.kubernetes(e, "kubernetes", true)
+		p.kube = cfg.Kubernetes
 	}
 	e, ok := keys["deployments"]
 	if !ok {
@@ -190,8 +194,9 @@ type parsedDeployment struct {
 	count    int // 0: no count
 	interval time.Duration
 	metrics  []MetricSpec
-	faults   *Faults // nil: the config's
-	state    *State  // nil: no `state:`
+	faults   *Faults     // nil: the config's
+	state    *State      // nil: no `state:`
+	kube     *Kubernetes // its own merged over the config's; nil: neither
 }
 
 func (p *parser) deployments(e entry) []Deployment {
@@ -250,7 +255,7 @@ func (p *parser) splitItems(e entry) []Deployment {
 // named is whether it has a name to check for duplicates.
 func (p *parser) deployment(item *yaml.Node, field string) (d parsedDeployment, named bool) {
 	d.field = field
-	_, keys, ok := p.mapping(item, item, field, "name", "count", "interval", "metrics", "faults", "state")
+	_, keys, ok := p.mapping(item, item, field, "name", "count", "interval", "metrics", "faults", "state", "kubernetes")
 	if !ok {
 		return d, false
 	}
@@ -291,6 +296,10 @@ func (p *parser) deployment(item *yaml.Node, field string) (d parsedDeployment, 
 	}
 	if e, ok := keys["state"]; ok {
 		d.state = p.state(e, join(field, "state"))
+	}
+	d.kube = p.kube
+	if e, ok := keys["kubernetes"]; ok {
+		d.kube = p.kubernetes(e, join(field, "kubernetes"), false).merged(p.kube)
 	}
 	return d, named
 }
