@@ -14,6 +14,7 @@ import (
 	"gopkg.in/yaml.v3"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	kjson "k8s.io/apimachinery/pkg/runtime/serializer/json"
 )
@@ -38,15 +39,28 @@ type kustomization struct {
 		IncludeTemplates bool              `yaml:"includeTemplates"`
 	} `yaml:"labels"`
 	Resources []string `yaml:"resources"`
+	// Components and Patches: a kustomize Component (feedback-kubernetes).
+	Components []string         `yaml:"components"`
+	Patches    []kustomizePatch `yaml:"patches"`
 }
 
-// newStrictDecoder decodes YAML into the typed core/v1 and apps/v1 objects the
+// kustomizePatch is one entry of a kustomization's patches: a file that
+// patches the objects its target selects.
+type kustomizePatch struct {
+	Path   string `yaml:"path"`
+	Target struct {
+		Kind string `yaml:"kind"`
+		Name string `yaml:"name"`
+	} `yaml:"target"`
+}
+
+// newStrictDecoder decodes YAML into the typed core/v1, apps/v1 and rbac/v1 objects the
 // way the API server's strict field validation does: an unknown or duplicate
 // field, or a kind outside those groups, is an error.
 func newStrictDecoder(t *testing.T) runtime.Decoder {
 	t.Helper()
 	scheme := runtime.NewScheme()
-	for _, add := range []func(*runtime.Scheme) error{corev1.AddToScheme, appsv1.AddToScheme} {
+	for _, add := range []func(*runtime.Scheme) error{corev1.AddToScheme, appsv1.AddToScheme, rbacv1.AddToScheme} {
 		if err := add(scheme); err != nil {
 			t.Fatalf("register kubernetes types: %v", err)
 		}

@@ -34,8 +34,10 @@ func TestKustomizations(t *testing.T) {
 		t.Run(dir, func(t *testing.T) {
 			var k kustomization
 			decodeStrictYAML(t, filepath.Join(dir, "kustomization.yaml"), &k)
-			if k.APIVersion != "kustomize.config.k8s.io/v1beta1" || k.Kind != "Kustomization" {
-				t.Errorf("apiVersion/kind = %s/%s, want kustomize.config.k8s.io/v1beta1/Kustomization", k.APIVersion, k.Kind)
+			switch k.APIVersion + "/" + k.Kind {
+			case "kustomize.config.k8s.io/v1beta1/Kustomization", "kustomize.config.k8s.io/v1alpha1/Component":
+			default:
+				t.Errorf("apiVersion/kind = %s/%s, want kustomize.config.k8s.io/v1beta1/Kustomization or v1alpha1/Component", k.APIVersion, k.Kind)
 			}
 			if k.Namespace != "" {
 				t.Errorf("namespace %q: the manifests stay namespace-agnostic (kubectl -n or an overlay sets it)", k.Namespace)
@@ -60,8 +62,9 @@ func TestKustomizations(t *testing.T) {
 				if e.IsDir() || !isYAML(e.Name()) || e.Name() == "kustomization.yaml" {
 					continue
 				}
-				if !slices.Contains(k.Resources, e.Name()) {
-					t.Errorf("%s is not listed in %s/kustomization.yaml resources", e.Name(), dir)
+				patch := slices.ContainsFunc(k.Patches, func(p kustomizePatch) bool { return p.Path == e.Name() })
+				if !slices.Contains(k.Resources, e.Name()) && !patch {
+					t.Errorf("%s is not listed in %s/kustomization.yaml resources or patches", e.Name(), dir)
 				}
 			}
 		})
