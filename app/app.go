@@ -85,6 +85,8 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			receiveCommand(),
 			validateCommand(),
 			previewCommand(),
+			checkCommand(),
+			operatorCommand(),
 			versionCommand(),
 		},
 		// Exit codes are decided by RunContext, never by os.Exit inside cli.
@@ -92,7 +94,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		OnUsageError:   onUsageError,
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
-				return usagef("unknown command %q (commands: send, receive, validate, preview, version)", c.Args().First())
+				return usagef("unknown command %q (commands: send, receive, validate, preview, check, version)", c.Args().First())
 			}
 			return cli.ShowAppHelp(c)
 		},

@@ -73,11 +73,15 @@ func newChecker(cfg *generator.Config, metrics *receiveMetrics) *checker {
 // observe checks one received message and returns its problems, one line each.
 func (c *checker) observe(r codec.Received) (problems []string) {
 	c.counts.received++
-	if c.countInjected(r) {
+	if c.countCopy(r) {
 		return nil // an injected copy: no duplicate, and its values were judged on the original
 	}
+	duplicates := c.counts.duplicates
 	if r.HasEnvelope {
 		problems = append(problems, c.observeSeq(r)...)
+	}
+	if c.counts.duplicates == duplicates { // a redelivery's faults were counted the first time
+		c.countInjected(r)
 	}
 	if c.bounds != nil && r.Fault == "" { // a faulted message is off limits on purpose
 		problems = append(problems, c.observeBounds(r)...)

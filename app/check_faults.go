@@ -20,19 +20,27 @@ func (n injectedCounts) summary() string {
 		n.drops, n.duplicates, n.delays, n.stale, n.corrupt, n.omits, n.bursts)
 }
 
-// countInjected counts the faults r carries and reports whether r is an
-// extra copy (duplicate, burst), which --check judges no further.
-func (c *checker) countInjected(r codec.Received) (isCopy bool) {
-	c.injected.drops += int(min(r.Dropped, 1<<31))
+// countCopy counts r when it is an extra copy a fault made (duplicate,
+// burst), which --check judges no further, and reports whether it was.
+// (A copy redelivered by the broker counts again: it cannot be told
+// from the next copy.)
+func (c *checker) countCopy(r codec.Received) bool {
 	switch generator.FaultKind(r.Fault) {
-	case "":
-		return false
 	case generator.FaultDuplicate:
 		c.injected.duplicates++
 		return true
 	case generator.FaultBurst:
 		c.injected.bursts++
 		return true
+	}
+	return false
+}
+
+// countInjected counts the faults r carries (not a copy's).
+func (c *checker) countInjected(r codec.Received) {
+	c.injected.drops += int(min(r.Dropped, 1<<31))
+	if r.Fault == "" {
+		return
 	}
 	for _, kind := range strings.Split(r.Fault, ",") {
 		switch generator.FaultKind(kind) {
@@ -46,7 +54,6 @@ func (c *checker) countInjected(r codec.Received) (isCopy bool) {
 			c.injected.omits++
 		}
 	}
-	return false
 }
 
 // injectedDelay reports whether a delay fault held r back.

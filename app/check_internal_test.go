@@ -92,6 +92,8 @@ func TestChecker(t *testing.T) {
 			"received=4 missing=0 duplicates=0 out_of_order=0 out_of_bounds=0 decode_errors=0 injected_drops=2 injected_duplicates=0 injected_delays=2 injected_stale=0 injected_corrupt=0 injected_omits=0 injected_bursts=0", false, ""},
 		{"a delayed message before the first one seen opens the gap to it", nil, []codec.Received{msg("a", "r", 5), faulted(msg("a", "r", 3), "delay", 0)}, false,
 			"received=2 missing=1 duplicates=0 out_of_order=0 out_of_bounds=0 decode_errors=0 injected_drops=0 injected_duplicates=0 injected_delays=1 injected_stale=0 injected_corrupt=0 injected_omits=0 injected_bursts=0", true, ""},
+		{"a redelivery's faults count once", nil, []codec.Received{msg("a", "r", 1), faulted(msg("a", "r", 3), "stale", 1), faulted(msg("a", "r", 3), "stale", 1)}, false,
+			"received=3 missing=0 duplicates=1 out_of_order=0 out_of_bounds=0 decode_errors=0 injected_drops=1 injected_duplicates=0 injected_delays=0 injected_stale=1 injected_corrupt=0 injected_omits=0 injected_bursts=0", false, "duplicate"},
 		{"a huge made-up dropped stays cheap", nil, []codec.Received{msg("a", "r", 1), msg("a", "r", 3), faulted(msg("a", "r", 4), "", 1<<62)}, false,
 			"received=3 missing=0 duplicates=0 out_of_order=0 out_of_bounds=0 decode_errors=0 injected_drops=2147483648 injected_duplicates=0 injected_delays=0 injected_stale=0 injected_corrupt=0 injected_omits=0 injected_bursts=0", false, "seq jumped"},
 	}...)

@@ -3,6 +3,7 @@ package app_test
 import (
 	"bytes"
 	"context"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -31,6 +32,18 @@ func writeFile(t *testing.T, name, content string) string {
 }
 
 const example = "../examples/metricsender.yaml"
+
+// freeAddr returns a loopback address no one listens on (just now), for a
+// command's --http-addr.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
 
 func TestExitCodes(t *testing.T) {
 	bad := writeFile(t, "bad.yaml", "deployments:\n  - name: app1\n    metrics:\n      cpu: []\n")
@@ -63,6 +76,9 @@ func TestExitCodes(t *testing.T) {
 		{"expect without check", []string{"receive", "-c", example, "--expect", "3"}, 2, "--expect goes with --check", ""},
 		{"expect without config", []string{"receive", "--check", "--expect", "3"}, 2, "--expect needs --config", ""},
 		{"negative expect", []string{"receive", "--check", "-c", example, "--expect", "-1"}, 2, "--expect -1: must be >= 0", ""},
+		{"feedback kubernetes not built yet", []string{"send", "-c", example, "--feedback", "bus", "--feedback", "kubernetes"}, 2, "--feedback kubernetes: not built yet (available: api, bus)", ""},
+		{"unknown feedback source", []string{"send", "-c", example, "--feedback", "api,kafka"}, 2, `--feedback "kafka": unknown source (one of api, bus)`, ""},
+		{"feedback topic without a wildcard", []string{"send", "-c", example, "--feedback", "bus", "--feedback-topic", "Allocation.web"}, 2, `--feedback-topic: "Allocation.web": the last word must be * or #`, ""},
 		{"send takes no args", []string{"send", "-c", example, "extra"}, 2, "no arguments", ""},
 		{"validate bad", []string{"validate", "-c", bad}, 2, "empty list", ""},
 		{"validate good", []string{"validate", example}, 0, "", "2 deployments"},
@@ -136,5 +152,19 @@ func TestHelpStatesEachDefaultOnce(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestValidatePrintsFaults(t *testing.T) {
+	cfg := writeFile(t, "f.yaml", "faults: {drop: {p: 0.1}}\ndeployments:\n  - name: a\n    metrics: {cpu: [1]}\n  - name: b\n    faults: {}\n    metrics: {cpu: [1]}\n")
+	code, stdout, stderr := runCLI(t, context.Background(), "validate", cfg)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stdout, `Metrics.a every 1m0s: cpu=["1"] faults={"drop":{"p":"0.1"}}`) {
+		t.Errorf("a's faults not shown:\n%s", stdout)
+	}
+	if strings.Contains(stdout, `Metrics.b every 1m0s: cpu=["1"] faults`) {
+		t.Errorf("b turned its faults off, yet they are shown:\n%s", stdout)
 	}
 }

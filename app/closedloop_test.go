@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"regexp"
 	"strings"
@@ -20,19 +19,14 @@ import (
 // its state with replicas 4 makes it send 0.5 within two ticks.
 func TestClosedLoopAPI(t *testing.T) {
 	cfg := writeFile(t, "loop.yaml", "deployments:\n  - name: web\n    state: {replicas: 2}\n    metrics:\n      cpu: {expr: \"2.0 / replicas\"}\n")
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	_ = ln.Close()
+	addr := freeAddr(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	var stdout, stderr syncbuf.Buffer
 	done := make(chan int, 1)
 	go func() {
 		done <- app.RunContext(ctx, []string{"metricsender", "send", "-t", "gochannel", "-c", cfg, "--interval", "100ms",
-			"--output", "json", "--http-addr", addr, "--enable-control"}, &stdout, &stderr)
+			"--output", "json", "--http-addr", addr, "--feedback", "api"}, &stdout, &stderr)
 	}()
 	// lines returns web's cpu values by seq, as printed so far.
 	lines := func() (seqs []uint64, values []string) {

@@ -111,8 +111,11 @@ const maxControlBody = 64 << 10
 //	PUT    /v1/deployments/{name}/state             feedback: {"replicas": 3, "ready": 3, "allocation": {"cpu": "750m"}}
 //
 // The GET routes always work. The others change the run, so they answer
-// 403 unless enableMutations (--enable-control): the metrics port is often
-// reachable from the whole cluster. Mutations answer 204; errors are JSON
+// 403 unless access allows them: the metrics port is often reachable from
+// the whole cluster. access.mutations (--enable-control) opens every
+// mutation but the state PUT; access.stateFeedback (--feedback api) opens
+// the state PUT, and only it, with or without --enable-control: the api
+// feedback source is asked for by name. Mutations answer 204; errors are JSON
 // {"error": "..."}: 404 for an unknown deployment or metric, 400 for an
 // invalid body, 413 for a body over 64 KiB, 503 before a laterController
 // has its schedule. A model's replay file is read
@@ -120,15 +123,24 @@ const maxControlBody = 64 << 10
 // take effect at the next tick. A state PUT is the `api` feedback source:
 // its fields replace those of the observed state (see
 // generator.Schedule.Observe), and GET shows who set each field.
-func controlRoutes(sched controller, enableMutations bool, baseDir string) func(*http.ServeMux) {
+func controlRoutes(sched controller, access controlAccess, baseDir string) func(*http.ServeMux) {
 	c := &control{sched: sched, baseDir: baseDir}
 	mutate := func(h http.HandlerFunc) http.HandlerFunc {
-		if enableMutations {
+		if access.mutations {
 			return h
 		}
 		return func(w http.ResponseWriter, _ *http.Request) {
 			writeError(w, http.StatusForbidden, errors.New(
 				"the control API is read-only: start metricsender send with --enable-control to change the run"))
+		}
+	}
+	feedback := func(h http.HandlerFunc) http.HandlerFunc {
+		if access.stateFeedback {
+			return h
+		}
+		return func(w http.ResponseWriter, _ *http.Request) {
+			writeError(w, http.StatusForbidden, errors.New(
+				"the api feedback source is off: start metricsender send with --feedback api to PUT a deployment's state"))
 		}
 	}
 	return func(mux *http.ServeMux) {
@@ -139,8 +151,17 @@ func controlRoutes(sched controller, enableMutations bool, baseDir string) func(
 		mux.HandleFunc("POST /v1/deployments/{name}/pause", mutate(c.pause))
 		mux.HandleFunc("POST /v1/deployments/{name}/resume", mutate(c.resume))
 		faultRoutes(mux, c, mutate)
-		mux.HandleFunc("PUT /v1/deployments/{name}/state", mutate(c.putState))
+		mux.HandleFunc("PUT /v1/deployments/{name}/state", feedback(c.putState))
 	}
+}
+
+// controlAccess says which mutations the control API allows.
+type controlAccess struct {
+	// mutations: overrides, pause and resume, faults (--enable-control).
+	mutations bool
+	// stateFeedback: PUT /v1/deployments/{name}/state, the api feedback
+	// source (--feedback api).
+	stateFeedback bool
 }
 
 type control struct {

@@ -23,7 +23,7 @@ func startFaultControl(t *testing.T, enable bool) (*generator.Schedule, *generat
 	later.Set(sched)
 	later.SetInjector(inj)
 	mux := http.NewServeMux()
-	controlRoutes(&later, enable, t.TempDir())(mux)
+	controlRoutes(&later, controlAccess{mutations: enable}, t.TempDir())(mux)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return sched, inj, srv.URL

@@ -31,12 +31,18 @@ func controlConfig() *generator.Config {
 // startControl serves the control API of a fresh schedule of controlConfig.
 func startControl(t *testing.T, enable bool, baseDir string) (*generator.Schedule, string) {
 	t.Helper()
+	return startControlWith(t, controlAccess{mutations: enable, stateFeedback: enable}, baseDir)
+}
+
+// startControlWith is startControl with the access given.
+func startControlWith(t *testing.T, access controlAccess, baseDir string) (*generator.Schedule, string) {
+	t.Helper()
 	sched, err := generator.NewSchedule(controlConfig(), generator.ScheduleOptions{Seed: 1})
 	if err != nil {
 		t.Fatalf("schedule: %v", err)
 	}
 	mux := http.NewServeMux()
-	controlRoutes(sched, enable, baseDir)(mux)
+	controlRoutes(sched, access, baseDir)(mux)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return sched, srv.URL
@@ -244,7 +250,7 @@ func TestControlLastValue(t *testing.T) {
 // schedule exists answers 503, then steers the schedule once it is Set.
 func TestControlLater(t *testing.T) {
 	var later laterController
-	base := startServer(t, newRegistry(), nil, controlRoutes(&later, true, t.TempDir()))
+	base := startServer(t, newRegistry(), nil, controlRoutes(&later, controlAccess{mutations: true, stateFeedback: true}, t.TempDir()))
 	const cpu = "/v1/deployments/web-0/metrics/cpu"
 
 	if resp, body := do(t, "GET", base+"/v1/deployments", ""); resp.StatusCode != 200 || body != "[]\n" {

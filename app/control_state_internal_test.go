@@ -27,6 +27,7 @@ func TestControlState(t *testing.T) {
 	tests := []struct {
 		name       string
 		readOnly   bool
+		access     *controlAccess // nil: every mutation allowed, or none when readOnly
 		prep       []call
 		call       call
 		wantStatus int
@@ -75,8 +76,19 @@ func TestControlState(t *testing.T) {
 		{name: "body too large", call: call{"PUT", web, `{"replicas": "` + strings.Repeat("9", maxControlBody) + `"}`},
 			wantStatus: 413, check: unchanged},
 		{name: "wrong method", call: call{"POST", web, `{"replicas": 2}`}, wantStatus: 405},
-		{name: "read-only: refused", readOnly: true, call: call{"PUT", web, `{"replicas": 2}`}, wantStatus: 403,
-			wantBody: `--enable-control`, check: unchanged},
+		{name: "neither flag: refused, naming --feedback api", readOnly: true, call: call{"PUT", web, `{"replicas": 2}`}, wantStatus: 403,
+			wantBody: `the api feedback source is off: start metricsender send with --feedback api`, check: unchanged},
+		{name: "--enable-control without --feedback api: refused", access: &controlAccess{mutations: true},
+			call: call{"PUT", web, `{"replicas": 2}`}, wantStatus: 403, wantBody: `--feedback api`, check: unchanged},
+		{name: "--feedback api without --enable-control: taken", access: &controlAccess{stateFeedback: true},
+			call: call{"PUT", web, `{"replicas": 3}`}, wantStatus: 204,
+			check: func(t *testing.T, s *generator.Schedule) {
+				if st := observed(t, s); st.Replicas != 3 || st.Sources.Replicas.Name != "api" {
+					t.Errorf("state %+v, want replicas 3 set by api", st)
+				}
+			}},
+		{name: "--feedback api alone opens no other mutation", access: &controlAccess{stateFeedback: true},
+			call: call{"POST", "/v1/deployments/web-0/pause", ""}, wantStatus: 403, wantBody: `--enable-control`},
 		{name: "takes effect at the next tick", call: call{"PUT", web, `{"replicas": 2}`}, wantStatus: 204,
 			check: func(t *testing.T, s *generator.Schedule) {
 				m, spec, err := generator.ParseModel([]byte(`{"expr": "1.0 / replicas"}`), "")
@@ -93,7 +105,11 @@ func TestControlState(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			sched, base := startControl(t, !tt.readOnly, t.TempDir())
+			access := controlAccess{mutations: !tt.readOnly, stateFeedback: !tt.readOnly}
+			if tt.access != nil {
+				access = *tt.access
+			}
+			sched, base := startControlWith(t, access, t.TempDir())
 			for _, c := range tt.prep {
 				if resp, body := do(t, c.method, base+c.path, c.body); resp.StatusCode/100 != 2 {
 					t.Fatalf("prep %s %s: %d %s", c.method, c.path, resp.StatusCode, body)

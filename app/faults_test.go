@@ -121,6 +121,9 @@ func senderFaultCounts(stderr string) map[string]int {
 	for _, m := range faultLine.FindAllStringSubmatch(stderr, -1) {
 		for _, kv := range strings.Fields(m[1]) {
 			k, v, _ := strings.Cut(kv, "=")
+			if k == "run" {
+				continue // the run id is hex, all digits now and then
+			}
 			if n, err := strconv.Atoi(v); err == nil {
 				counts[k] += n
 			}

@@ -38,7 +38,7 @@ func configFlag() cli.Flag {
 func connectionFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "uri", EnvVars: env("uri"), DefaultText: transport.DefaultAMQPURI,
-			Usage: "broker URI; overrides connection.uri of the config"},
+			Usage: "broker URI, or a comma-separated list of the nodes of one cluster (tried in random order; on a loss, the next); overrides connection.uri(s) of the config"},
 		&cli.StringFlag{Name: "transport", Aliases: []string{"t"}, EnvVars: env("transport"),
 			Usage: "one of " + strings.Join(transport.Names(), ", ") + " (default: from the URI's scheme, else amqp)"},
 		&cli.StringFlag{Name: "exchange", EnvVars: env("exchange"), DefaultText: generator.DefaultExchange,
@@ -81,23 +81,20 @@ type connection struct {
 // resolveConnection applies flag > env > config file > default to the broker
 // settings. cfg may be nil (receive without --config).
 func resolveConnection(c *cli.Context, cfg *generator.Config) (connection, error) {
-	var fileURI, fileExchange string
+	var fileExchange string
 	if cfg != nil {
-		fileURI, fileExchange = cfg.Connection.URI, cfg.Connection.Exchange
+		fileExchange = cfg.Connection.Exchange
 	}
 	conn := connection{
-		uri:      cmp.Or(c.String("uri"), fileURI),
+		uri:      cmp.Or(c.String("uri"), fileURI(cfg)),
 		exchange: cmp.Or(c.String("exchange"), fileExchange, generator.DefaultExchange),
 	}
 	scheme := ""
 	var err error
 	if conn.uri != "" {
-		var u *url.URL
-		u, err = url.Parse(conn.uri)
-		if err != nil || u.Scheme == "" {
-			return connection{}, usagef("--uri %s: not a URI", transport.RedactURI(conn.uri))
+		if scheme, err = uriScheme(conn.uri); err != nil {
+			return connection{}, err
 		}
-		scheme = u.Scheme
 	}
 	byScheme := map[string]string{"amqp": "amqp", "amqps": "amqp", "nats": "nats"}
 	conn.transport = c.String("transport")
@@ -168,9 +165,9 @@ func hasPassword(uri string) bool {
 }
 
 func warnPasswordInFile(logger *slog.Logger, cfg *generator.Config) {
-	if cfg != nil && hasPassword(cfg.Connection.URI) {
+	if cfg != nil && (hasPassword(cfg.Connection.URI) || hasAnyPassword(cfg.Connection.URIs...)) {
 		logger.Warn("the config file holds a broker password; pass the URI in METRICSENDER_URI from a Secret instead",
-			"file", cfg.Path, "uri", transport.RedactURI(cfg.Connection.URI))
+			"file", cfg.Path, "uri", transport.RedactURI(fileURI(cfg)))
 	}
 }
 

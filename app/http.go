@@ -32,7 +32,8 @@ type httpServer struct {
 
 // newHTTPServer prepares a server on addr (host:port; ":0" picks a free
 // port). /healthz answers 200 "ok" while the process runs; /readyz 200
-// "ready" when ready returns nil, else 503 with ready's error as the text
+// "ready" when ready returns nil (or a readyNote: "ready: NOTE"), else
+// 503 with ready's error as the text
 // (ready nil means always ready); /metrics exposes reg. extra, when not nil,
 // adds routes to the same mux. Nothing listens until Start. A nil logger
 // discards.
@@ -48,6 +49,11 @@ func newHTTPServer(addr string, reg *prometheus.Registry, ready func() error, ex
 	mux.HandleFunc("GET "+readyzPath, func(w http.ResponseWriter, _ *http.Request) {
 		if ready != nil {
 			if err := ready(); err != nil {
+				var note readyNote
+				if errors.As(err, &note) {
+					writeText(w, http.StatusOK, "ready: "+string(note))
+					return
+				}
 				writeText(w, http.StatusServiceUnavailable, "not ready: "+err.Error())
 				return
 			}

@@ -71,6 +71,8 @@ func TestHTTPServerRoutes(t *testing.T) {
 			wantBody: "not ready: broker not connected", wantType: "text/plain"},
 		{name: "healthz while not ready", method: "GET", path: "/healthz", wantStatus: 200, wantBody: "ok"},
 		{name: "ready", before: func() { rd.set(nil) }, method: "GET", path: "/readyz", wantStatus: 200, wantBody: "ready\n"},
+		{name: "ready names the node", before: func() { rd.set(readyNote("broker node 127.0.0.1:5673")) }, method: "GET", path: "/readyz",
+			wantStatus: 200, wantBody: "ready: broker node 127.0.0.1:5673\n"},
 		{name: "not ready again", before: func() { rd.set(errors.New("config not loaded")) },
 			method: "GET", path: "/readyz", wantStatus: 503, wantBody: "config not loaded"},
 		{name: "metrics", method: "GET", path: "/metrics", wantStatus: 200,

@@ -4,18 +4,16 @@ import (
 	"bufio"
 	"cmp"
 	"context"
-	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"io"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/labsea/metricsender/generator"
+	"github.com/labsea/metricsender/policy"
 )
 
 // previewFormats lists the --format values, for help and errors.
@@ -33,6 +31,9 @@ func previewCommand() *cli.Command {
 				Usage: "preview the ticks in [0, duration) (required, > 0)"},
 			seedFlag(),
 			intervalFlag(),
+			shardFlag(),
+			&cli.StringFlag{Name: "operator", EnvVars: env("operator"),
+				Usage: "run a stand-in operator on the virtual clock: follow, or hpa:metric=cpu,target=0.5 (min, max, tolerance, stabilization), each with delay=30s; rows gain the observed replicas"},
 			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "table", EnvVars: env("format"),
 				Usage: "rows as " + previewFormats + " (csv/json columns: elapsed,app,metric,value; elapsed in seconds)"},
 			&cli.StringFlag{Name: "plot", EnvVars: env("plot"),
@@ -56,8 +57,10 @@ type previewOptions struct {
 	interval time.Duration // 0: the config's
 	seed     int64
 	seedSet  bool
-	format   string // "": print no rows (--plot without --format)
-	plot     string // "": no plot; else a .svg or .png path
+	format   string       // "": print no rows (--plot without --format)
+	operator *policy.Spec // --operator; nil without
+	plot     string       // "": no plot; else a .svg or .png path
+	shard    generator.Shard
 }
 
 func previewOptionsFrom(c *cli.Context) (previewOptions, error) {
@@ -86,11 +89,25 @@ func previewOptionsFrom(c *cli.Context) (previewOptions, error) {
 			format = ""
 		}
 	}
+	var operator *policy.Spec
+	if text := c.String("operator"); text != "" {
+		spec, err := policy.ParseSpec(text)
+		if err != nil {
+			return previewOptions{}, usagef("--operator %w", err)
+		}
+		operator = &spec
+	}
+	shard, err := previewShardOf(c)
+	if err != nil {
+		return previewOptions{}, err
+	}
 	cfg, err := loadConfig(c)
 	if err != nil {
 		return previewOptions{}, err
 	}
 	opts := previewOptions{
+		shard:    shard,
+		operator: operator,
 		cfg:      cfg,
 		duration: c.Duration("duration"),
 		interval: c.Duration("interval"),
@@ -127,10 +144,12 @@ func runPreview(ctx context.Context, opts previewOptions, stdout, stderr io.Writ
 	}
 	var exprErrors, pending int // pending: in the batch Next is taking
 	var firstExprError string
+	start := time.Unix(0, 0).UTC()
 	sched, err := generator.NewSchedule(opts.cfg, generator.ScheduleOptions{
-		Start:    time.Unix(0, 0).UTC(),
+		Start:    start,
 		Run:      "preview",
 		Seed:     opts.seed,
+		Shard:    opts.shard,
 		Interval: opts.interval,
 		OnModelError: func(app, metric string, err error) {
 			if pending++; exprErrors+pending == 1 {
@@ -148,13 +167,20 @@ func runPreview(ctx context.Context, opts previewOptions, stdout, stderr io.Writ
 	}()
 	out := bufio.NewWriterSize(stdout, 64<<10)
 	faults := opts.cfg.HasFaults()
-	rows, err := newRowRenderer(opts.format, out, opts.cfg, opts.duration, opts.interval, faults)
+	var op *previewOperator
+	if opts.operator != nil {
+		op = newPreviewOperator(*opts.operator, sched, start)
+	}
+	rows, err := newRowRenderer(opts.format, out, opts.cfg, opts.duration, opts.interval, rowColumns{replicas: op != nil, fault: faults})
 	if err != nil {
 		return err
 	}
 	var plot *plotData
 	if opts.plot != "" {
-		plot = newPlotData(opts.cfg, opts.duration, maxPlotLines)
+		plot = newPlotData(ownedBy(opts.cfg, opts.shard), opts.duration, maxPlotLines)
+		if opts.operator != nil {
+			plot.withReplicas(opts.duration)
+		}
 	}
 	var inj *generator.Injector
 	var last func(generator.Event) bool
@@ -177,21 +203,38 @@ func runPreview(ctx context.Context, opts previewOptions, stdout, stderr io.Writ
 			if plot != nil {
 				plot.add(b.At, ev)
 			}
+			replicas := ""
+			if op != nil {
+				n := op.replicas(ev.App)
+				replicas = policy.FormatReplicas(n)
+				if plot != nil {
+					plot.addReplicas(b.At, ev.App, n)
+				}
+			}
 			if inj == nil {
-				if err := writeRows(rows, b.At, ev, nil); err != nil {
+				if err := writeRows(rows, b.At, ev, nil, replicas); err != nil {
 					return err
+				}
+				if op != nil {
+					op.decide(b.At, ev)
 				}
 				continue
 			}
 			faulted = inj.Apply([]generator.Event{ev}, b.At, last, faulted[:0])
 			for _, f := range faulted {
-				if err := writeRows(rows, b.At, ev, &f); err != nil {
+				if err := writeRows(rows, b.At, ev, &f, replicas); err != nil {
 					return err
 				}
 				if plot != nil && f.Fault != "" {
 					plot.mark(b.At, ev, f.Fault)
 				}
+				if op != nil && !f.Suppressed {
+					op.decide(b.At, f) // the operator reads what went on the wire
+				}
 			}
+		}
+		if op != nil {
+			op.apply(b.At)
 		}
 	}
 	if err := rows.Flush(); err != nil {
@@ -209,8 +252,9 @@ func runPreview(ctx context.Context, opts previewOptions, stdout, stderr io.Writ
 // writeRows writes the rows of one event: its metrics as generated, or, with
 // f, as faults made it (the event, a suppressed one or a copy): a value a
 // fault left out (drop, silence, omit) is empty, and every row of it names
-// its faults. A delayed message stands at its tick's time.
-func writeRows(rows rowRenderer, at time.Duration, ev generator.Event, f *generator.Event) error {
+// its faults. A delayed message stands at its tick's time. replicas is
+// what the tick saw (with --operator).
+func writeRows(rows rowRenderer, at time.Duration, ev generator.Event, f *generator.Event, replicas string) error {
 	for _, m := range ev.Metrics {
 		value, fault := m.Value.Text, ""
 		if f != nil {
@@ -223,7 +267,8 @@ func writeRows(rows rowRenderer, at time.Duration, ev generator.Event, f *genera
 				}
 			}
 		}
-		if err := rows.Row(at, ev.App, m.Name, value, fault); err != nil {
+		row := previewRow{elapsed: at, app: ev.App, metric: m.Name, value: value, replicas: replicas, fault: fault}
+		if err := rows.Row(row); err != nil {
 			return fmt.Errorf("write rows: %w", err)
 		}
 	}
@@ -243,137 +288,3 @@ func lastTickIn(cfg *generator.Config, interval, duration time.Duration) func(ge
 		return ev.Time.Sub(start)+every[ev.App] >= duration
 	}
 }
-
-// rowRenderer writes preview rows in one format. Row may buffer; Flush
-// writes what is left. Not safe for concurrent use.
-type rowRenderer interface {
-	// Row writes one row; fault is its column, written only when the
-	// config has faults.
-	Row(elapsed time.Duration, app, metric, value, fault string) error
-	Flush() error
-}
-
-// newRowRenderer returns the renderer of format ("" writes nothing). cfg,
-// duration and the --interval override size the table's columns before the
-// first row, so it streams. With faults, rows get a fault column.
-func newRowRenderer(format string, w io.Writer, cfg *generator.Config, duration, interval time.Duration, faults bool) (rowRenderer, error) {
-	switch format {
-	case "":
-		return discardRows{}, nil
-	case "csv":
-		r := &csvRows{w: csv.NewWriter(w), faults: faults}
-		header := []string{"elapsed", "app", "metric", "value"}
-		if faults {
-			header = append(header, "fault")
-		}
-		return r, r.w.Write(header)
-	case "json":
-		return &jsonRows{enc: json.NewEncoder(w), faults: faults}, nil
-	case "table":
-		return newTableRows(w, cfg, duration, interval, faults)
-	default:
-		return nil, usagef("--format %q: must be one of %s", format, previewFormats)
-	}
-}
-
-// seconds formats an elapsed time as a decimal number of seconds: 0, 10, 12.5.
-func seconds(d time.Duration) string {
-	return strconv.FormatFloat(d.Seconds(), 'f', -1, 64)
-}
-
-type discardRows struct{}
-
-func (discardRows) Row(time.Duration, string, string, string, string) error { return nil }
-func (discardRows) Flush() error                                            { return nil }
-
-type csvRows struct {
-	w      *csv.Writer
-	faults bool
-}
-
-func (r *csvRows) Row(elapsed time.Duration, app, metric, value, fault string) error {
-	if r.faults {
-		return r.w.Write([]string{seconds(elapsed), app, metric, value, fault})
-	}
-	return r.w.Write([]string{seconds(elapsed), app, metric, value})
-}
-
-func (r *csvRows) Flush() error {
-	r.w.Flush()
-	return r.w.Error()
-}
-
-type jsonRows struct {
-	enc    *json.Encoder
-	faults bool
-}
-
-// jsonRow is one line of --format json; elapsed is a JSON number. fault
-// is there (empty or not) exactly when the config has faults.
-type jsonRow struct {
-	Elapsed json.Number `json:"elapsed"`
-	App     string      `json:"app"`
-	Metric  string      `json:"metric"`
-	Value   string      `json:"value"`
-	Fault   *string     `json:"fault,omitempty"`
-}
-
-func (r *jsonRows) Row(elapsed time.Duration, app, metric, value, fault string) error {
-	row := jsonRow{Elapsed: json.Number(seconds(elapsed)), App: app, Metric: metric, Value: value}
-	if r.faults {
-		row.Fault = &fault
-	}
-	return r.enc.Encode(row)
-}
-
-func (r *jsonRows) Flush() error { return nil }
-
-// tableRows aligns columns for a terminal without buffering rows (as
-// text/tabwriter would until its flush): the widths of app and metric are
-// known from the config, value is the last column so it needs no width,
-// and elapsed is right-aligned to the width of the duration, with three
-// decimals (milliseconds) when ticks can fall between whole seconds.
-type tableRows struct {
-	w                       io.Writer
-	decimals                int // of elapsed: 0 or 3
-	elapsedW, appW, metricW int
-	faults                  bool // a FAULT column after VALUE
-	valueW                  int  // with faults: VALUE's width
-}
-
-func newTableRows(w io.Writer, cfg *generator.Config, duration, interval time.Duration, faults bool) (*tableRows, error) {
-	t := &tableRows{w: w, appW: len("APP"), metricW: len("METRIC"), faults: faults, valueW: 12}
-	fractional := cfg.Spread || interval%time.Second != 0 || cfg.Interval%time.Second != 0
-	for _, d := range cfg.Deployments {
-		fractional = fractional || d.Interval%time.Second != 0
-		t.appW = max(t.appW, len(d.Name))
-		for _, m := range d.Metrics {
-			t.metricW = max(t.metricW, len(m.Name))
-		}
-	}
-	if fractional {
-		t.decimals = 3
-	}
-	t.elapsedW = max(len("ELAPSED"), len(t.elapsed(duration)))
-	if faults {
-		_, err := fmt.Fprintf(w, "%*s  %-*s  %-*s  %-*s  %s\n", t.elapsedW, "ELAPSED", t.appW, "APP", t.metricW, "METRIC", t.valueW, "VALUE", "FAULT")
-		return t, err
-	}
-	_, err := fmt.Fprintf(w, "%*s  %-*s  %-*s  %s\n", t.elapsedW, "ELAPSED", t.appW, "APP", t.metricW, "METRIC", "VALUE")
-	return t, err
-}
-
-func (t *tableRows) elapsed(d time.Duration) string {
-	return strconv.FormatFloat(d.Seconds(), 'f', t.decimals, 64)
-}
-
-func (t *tableRows) Row(elapsed time.Duration, app, metric, value, fault string) error {
-	if t.faults {
-		_, err := fmt.Fprintf(t.w, "%*s  %-*s  %-*s  %-*s  %s\n", t.elapsedW, t.elapsed(elapsed), t.appW, app, t.metricW, metric, t.valueW, value, fault)
-		return err
-	}
-	_, err := fmt.Fprintf(t.w, "%*s  %-*s  %-*s  %s\n", t.elapsedW, t.elapsed(elapsed), t.appW, app, t.metricW, metric, value)
-	return err
-}
-
-func (t *tableRows) Flush() error { return nil }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image/color"
 	"io"
+	"maps"
 	"os"
 	"slices"
 	"time"
@@ -91,6 +92,38 @@ func newPlotData(cfg *generator.Config, duration time.Duration, maxLines int) *p
 		p.panels[name] = pn
 	}
 	return p
+}
+
+// replicasPanel names the panel of the observed replicas (preview
+// --operator). The parentheses keep it apart from a metric's name.
+const replicasPanel = "replicas (observed)"
+
+// withReplicas adds the replicas panel: one line per deployment drawn in
+// the first metric's panel, so the two panels show the same apps.
+func (p *plotData) withReplicas(duration time.Duration) {
+	pn := &panel{byApp: map[string]*series{}}
+	seen := map[string]bool{}
+	for _, name := range slices.Sorted(maps.Keys(p.panels)) {
+		for _, s := range p.panels[name].lines {
+			if !seen[s.app] && len(pn.lines) < maxPlotLines {
+				seen[s.app] = true
+				line := &series{app: s.app, thinner: thinner{width: duration.Seconds() / plotSlices}}
+				pn.lines = append(pn.lines, line)
+				pn.byApp[s.app] = line
+			}
+		}
+	}
+	pn.total = len(pn.lines)
+	p.panels[replicasPanel] = pn
+}
+
+// addReplicas records app's observed replicas at elapsed time at.
+func (p *plotData) addReplicas(at time.Duration, app string, replicas float64) {
+	if pn := p.panels[replicasPanel]; pn != nil {
+		if s := pn.byApp[app]; s != nil {
+			s.add(plotter.XY{X: at.Seconds(), Y: replicas})
+		}
+	}
 }
 
 // maxFaultMarks bounds the fault marks kept per panel.

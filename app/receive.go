@@ -173,7 +173,7 @@ func runReceive(ctx context.Context, opts receiveOptions, stdout, stderr io.Writ
 		return fmt.Errorf("connect: %w", err)
 	}
 	defer pair.Close()
-	pairReady.Store(&pair.Ready)
+	pairReady.Store(readyWithNode(pair))
 
 	rcv := newReceiver(opts, stdout, logger, cancel)
 	rcv.metrics = metrics

@@ -198,7 +198,7 @@ func (r *reloader) Reload() {
 func (r *reloader) applied(cfg *generator.Config, res generator.ApplyResult) {
 	r.logger.Info("config reloaded", "file", r.path, "deployments", len(cfg.Deployments),
 		"added", firstNames(res.Added), "removed", firstNames(res.Removed), "changed", firstNames(res.Changed))
-	if cfg.Connection != r.conn {
+	if !cfg.Connection.Equal(r.conn) {
 		r.logger.Warn("the connection section changed: the running connection stays until a restart",
 			"file", r.path)
 		warnPasswordInFile(r.logger, cfg)

@@ -20,6 +20,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/labsea/metricsender/codec"
+	"github.com/labsea/metricsender/feedback"
 	"github.com/labsea/metricsender/generator"
 	"github.com/labsea/metricsender/internal/throttle"
 	"github.com/labsea/metricsender/transport"
@@ -30,6 +31,8 @@ func sendCommand() *cli.Command {
 	flags = append(flags, brokerFlags()...)
 	flags = append(flags,
 		intervalFlag(),
+		shardFlag(),
+		shardsFlag(),
 		&cli.IntFlag{Name: "count", EnvVars: env("count"),
 			Usage: "stop after N ticks per deployment (each deployment sends N messages); 0 runs until stopped"},
 		seedFlag(),
@@ -41,13 +44,15 @@ func sendCommand() *cli.Command {
 		&cli.IntFlag{Name: "buffer", Value: 100000, EnvVars: env("buffer"),
 			Usage: "messages kept (oldest dropped, counted) while the broker is unreachable"},
 		&cli.BoolFlag{Name: "enable-control", EnvVars: env("enable-control"),
-			Usage: "allow the control API's PUT/DELETE/POST routes (overrides, pause, state) on --http-addr"},
+			Usage: "allow the control API's PUT/DELETE/POST routes (overrides, pause, faults) on --http-addr; the state PUT is --feedback api's"},
 		&cli.DurationFlag{Name: "shutdown-timeout", Value: 10 * time.Second, EnvVars: env("shutdown-timeout"),
 			Usage: "on SIGINT/SIGTERM, how long in-flight and buffered messages may take to be confirmed (the natural end of a --count run waits for all of them, bounded only by --connect-timeout)"},
 		&cli.DurationFlag{Name: "rebind-window", Value: transport.DefaultAMQPConfig("").RebindWindow, EnvVars: env("rebind-window"),
 			Usage: "for this long after each reconnect, messages the broker returns as unroutable are retried with backoff, since receivers bind again only after they reconnect (amqp with --confirm; 0 turns it off)"},
 		appMetricsLimitFlag("export /metrics series per deployment (published, unroutable, last_value) only when the config has at most this many deployments; above, published and unroutable are totals and last_value is off (decided at start)"),
 	)
+	flags = append(flags, feedbackFlags()...)
+	flags = append(flags, judgeFlags()...)
 	flags = append(flags, logFlags()...)
 	return &cli.Command{
 		Name:         "send",
@@ -63,7 +68,7 @@ func sendCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			return runSend(c.Context, opts, c.App.Writer, logger)
+			return runSend(c.Context, opts, c.App.Writer, c.App.ErrWriter, logger)
 		},
 	}
 }
@@ -82,8 +87,11 @@ type sendOptions struct {
 	rebindWindow    time.Duration
 	httpAddr        string
 	enableControl   bool
+	feedback        feedbackOptions
+	judge           judgeOptions
 	buffer          int
 	appMetricsLimit int
+	shard           generator.Shard
 }
 
 func sendOptionsFrom(c *cli.Context) (sendOptions, error) {
@@ -112,6 +120,18 @@ func sendOptionsFrom(c *cli.Context) (sendOptions, error) {
 	if err != nil {
 		return sendOptions{}, err
 	}
+	shard, err := shardOf(c)
+	if err != nil {
+		return sendOptions{}, err
+	}
+	fb, err := feedbackOptionsFrom(c)
+	if err != nil {
+		return sendOptions{}, err
+	}
+	judge, err := judgeOptionsFrom(c, fb)
+	if err != nil {
+		return sendOptions{}, err
+	}
 	cfg, err := loadConfig(c)
 	if err != nil {
 		return sendOptions{}, err
@@ -131,8 +151,11 @@ func sendOptionsFrom(c *cli.Context) (sendOptions, error) {
 		rebindWindow:    c.Duration("rebind-window"),
 		httpAddr:        c.String("http-addr"),
 		enableControl:   c.Bool("enable-control"),
+		feedback:        fb,
+		judge:           judge,
 		buffer:          c.Int("buffer"),
 		appMetricsLimit: appMetricsLimit,
+		shard:           shard,
 	}
 	opts.seed, opts.seedSet = seedOf(c, cfg)
 	return opts, nil
@@ -145,7 +168,7 @@ func sendOptionsFrom(c *cli.Context) (sendOptions, error) {
 // line reports published, dropped and unroutable messages. A --count run
 // that dropped any returns an error saying how many and why (exit 1); a
 // run ended by a signal logs the same words and returns nil.
-func runSend(ctx context.Context, opts sendOptions, stdout io.Writer, logger *slog.Logger) error {
+func runSend(ctx context.Context, opts sendOptions, stdout, stderr io.Writer, logger *slog.Logger) error {
 	// SIGHUP means "reload" (watchConfig takes it over once running); until
 	// then it must not end the process, as its default action would.
 	signal.Ignore(syscall.SIGHUP)
@@ -155,37 +178,58 @@ func runSend(ctx context.Context, opts sendOptions, stdout io.Writer, logger *sl
 	}
 	run := newRunID()
 	logger = logger.With("run", run)
+	deployments := shardDeployments(opts.cfg, opts.shard)
+	if opts.shard.Sharded() {
+		logger = logger.With("shard", opts.shard.String())
+		logger.Info("sharded: sending this shard's deployments only",
+			"deployments", deployments, "of", len(opts.cfg.Deployments))
+	}
 	logger.Info("starting",
-		"config", opts.cfg.Path, "deployments", len(opts.cfg.Deployments), "seed", opts.seed,
+		"config", opts.cfg.Path, "deployments", deployments, "seed", opts.seed,
 		"transport", opts.conn.transport, "uri", transport.RedactURI(opts.conn.uri), "confirm", opts.confirm)
 
 	// Health and metrics come up first: /readyz says why we are not ready
 	// while the broker is still being dialled.
 	reg := newRegistry()
-	perApp := len(opts.cfg.Deployments) <= opts.appMetricsLimit
+	perApp := deployments <= opts.appMetricsLimit
 	if !perApp {
 		logger.Info("per-deployment metrics off: the config has more deployments than --app-metrics-limit; published and unroutable are totals, last_value is not exported",
-			"deployments", len(opts.cfg.Deployments), "limit", opts.appMetricsLimit)
+			"deployments", deployments, "limit", opts.appMetricsLimit)
 	}
 	metrics := newSendMetrics(reg, perApp)
-	var pairReady atomic.Pointer[func() error]
+	registerShardInfo(reg, opts.shard)
+	var pairReady, busReady atomic.Pointer[func() error]
 	var later laterController // the control API answers 503 until the schedule exists
 	srv, err := startHTTP(opts.httpAddr, reg, func() error {
-		if ready := pairReady.Load(); ready != nil {
-			return (*ready)()
+		ready := pairReady.Load()
+		if ready == nil {
+			return errors.New("connecting to the broker")
 		}
-		return errors.New("connecting to the broker")
-	}, controlRoutes(&later, opts.enableControl, filepath.Dir(opts.cfg.Path)), logger)
+		if err := (*ready)(); err != nil {
+			return err
+		}
+		if opts.feedback.bus {
+			if ready := busReady.Load(); ready == nil {
+				return fmt.Errorf("feedback: not subscribed to %s yet", opts.feedback.topic)
+			} else if err := (*ready)(); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, controlRoutes(&later, controlAccess{mutations: opts.enableControl, stateFeedback: opts.feedback.api},
+		filepath.Dir(opts.cfg.Path)), logger)
 	if err != nil {
 		return err
 	}
 	defer shutdownHTTP(srv, opts.shutdownTimeout, logger)
 
+	// No Options.Topics: each Subscribe binds its own topic (the gochannel
+	// demo's receiver Metrics.*, the bus feedback its pattern), and only
+	// the feedback subscribes over a broker.
 	pair, err := transport.New(ctx, opts.conn.transport, transport.Options{
 		URI:            opts.conn.uri,
 		Exchange:       opts.conn.exchange,
 		Confirm:        opts.confirm,
-		Topics:         []string{codec.TopicPrefix + "*"},
 		TLS:            opts.conn.tls,
 		ConnectTimeout: opts.conn.timeout,
 		Buffer:         opts.buffer,
@@ -200,7 +244,7 @@ func runSend(ctx context.Context, opts sendOptions, stdout io.Writer, logger *sl
 		return fmt.Errorf("connect: %w", err)
 	}
 	defer pair.Close()
-	pairReady.Store(&pair.Ready)
+	pairReady.Store(readyWithNode(pair))
 
 	source := codec.NewSource(0)
 	router, err := newSendRouter(opts, pair, source, stdout, logger)
@@ -223,6 +267,7 @@ func runSend(ctx context.Context, opts sendOptions, stdout io.Writer, logger *sl
 		Start:    start,
 		Run:      run,
 		Seed:     opts.seed,
+		Shard:    opts.shard,
 		Interval: opts.interval,
 		Count:    opts.count,
 		OnModelError: func(app, metric string, err error) {
@@ -236,20 +281,48 @@ func runSend(ctx context.Context, opts sendOptions, stdout io.Writer, logger *sl
 	inj := generator.NewInjector(opts.cfg, opts.seed, opts.count)
 	registerFaultMetrics(reg, inj)
 	faultLog := newFaultLog(inj, logger)
-	later.Set(sched)
+	running := runningSchedule{Schedule: sched, inj: inj}
+	if opts.feedback.bus || opts.feedback.api {
+		running.tracker = feedback.NewTracker(sched, feedback.TrackerConfig{Config: opts.cfg,
+			OscillationWindow: opts.judge.oscillationWindow, Hooks: newReactionMetrics(reg)})
+	}
+	mint := newIDs()
+	later.Set(running)
 	later.SetInjector(inj)
+	if opts.feedback.bus {
+		bus, err := feedback.NewBus(feedback.BusConfig{
+			Subscriber: pair.Subscriber,
+			Topic:      opts.feedback.topic,
+			Recorder:   running.recorder(),
+			Counter:    newFeedbackMetrics(reg),
+		}, logger)
+		if err != nil {
+			return &usageError{err}
+		}
+		busCtx, stopBus := context.WithCancel(ctx)
+		waitBus := runBus(busCtx, bus, logger)
+		defer func() { stopBus(); waitBus() }()
+		ready := bus.Ready
+		busReady.Store(&ready)
+	}
 	metrics.WatchState(sched.ObservedStates)
 	watchCtx, stopWatch := context.WithCancel(ctx)
 	watchDone := make(chan struct{})
 	go func() {
 		defer close(watchDone)
-		watchConfig(watchCtx, opts.cfg.Path, logger, newReloader(opts.cfg.Path, opts.cfg, faultedSchedule{sched, inj}, metrics, logger).Reload)
+		watchConfig(watchCtx, opts.cfg.Path, logger, newReloader(opts.cfg.Path, opts.cfg, running, metrics, logger).Reload)
 	}()
 	defer func() { stopWatch(); <-watchDone }()
 
 	// Delayed messages go out on their own clock; a signal sends what is
 	// held with the buffer flush, so they must outlive ctx.
-	delays := newDelayer(source.Emit)
+	delays := newDelayer(func(ctx context.Context, events []generator.Event) error {
+		if err := source.Emit(ctx, events); err != nil {
+			return err
+		}
+		track(running.tracker, events, time.Now()) // a delayed message's request opens when it goes out
+		return nil
+	})
 	delaysDone := make(chan error, 1)
 	go func() { delaysDone <- delays.run(context.WithoutCancel(ctx)) }()
 
@@ -262,6 +335,9 @@ func runSend(ctx context.Context, opts sendOptions, stdout io.Writer, logger *sl
 		lag := time.Since(b.Events[0].Time)
 		begin := time.Now()
 		events := b.Events
+		if running.tracker != nil {
+			mint.mint(b.Events) // before faults: copies share their original's id
+		}
 		if inj.Active() {
 			faulted = inj.Apply(b.Events, b.At, nil, faulted[:0])
 			events = sendNow(faulted, delays, start.Add(b.At))
@@ -269,6 +345,7 @@ func runSend(ctx context.Context, opts sendOptions, stdout io.Writer, logger *sl
 		if err := source.Emit(ctx, events); err != nil {
 			return err
 		}
+		track(running.tracker, events, time.Now())
 		metrics.ObserveTick(lag, b.Events) // the generated values, whatever faults did to them
 		faultLog.tick(time.Now())
 		emitted += len(events)
@@ -296,7 +373,13 @@ func runSend(ctx context.Context, opts sendOptions, stdout io.Writer, logger *sl
 		}
 	}
 	shutdownPublisher(pair.Publisher, opts.shutdownTimeout)
-	return endSend(ctx, opts, runErr, closeErr, emitted, metrics.totals.report(), logger)
+	err = endSend(ctx, opts, runErr, closeErr, emitted, metrics.totals.report(), logger)
+	if running.tracker != nil {
+		if jerr := judge(ctx, running.tracker, opts.judge, runErr == nil && ctx.Err() == nil, stderr); err == nil {
+			err = jerr
+		}
+	}
+	return err
 }
 
 // endSend logs the stopped line and decides the run's error: the

@@ -2,6 +2,7 @@ package app
 
 import (
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -10,23 +11,6 @@ import (
 
 	"github.com/labsea/metricsender/generator"
 )
-
-// faultedSchedule is the schedule a reload applies a config to, with the
-// injector that must follow the config's faults.
-type faultedSchedule struct {
-	*generator.Schedule
-	inj *generator.Injector
-}
-
-// Apply applies cfg to the schedule and, when that worked, its faults to
-// the injector.
-func (f faultedSchedule) Apply(cfg *generator.Config) (generator.ApplyResult, error) {
-	res, err := f.Schedule.Apply(cfg)
-	if err == nil {
-		f.inj.SetConfig(cfg)
-	}
-	return res, err
-}
 
 // registerFaultMetrics exports the injector's counts as
 // metricsender_faults_injected_total{kind}, one series per kind.
@@ -90,12 +74,13 @@ func (l *faultLog) log(now time.Time, force bool) {
 // sendNow returns the events of a faulted batch to send at once, in
 // place: suppressed events (drop, silence) are left out and delayed ones
 // handed to delays, due at tickTime plus their delay.
-func sendNow(events []generator.Event, delays *delayer, tickTime time.Time) []generator.Event {
+func sendNow(events []generator.Event, delays *delayer[generator.Event], tickTime time.Time) []generator.Event {
 	now := events[:0]
 	for _, ev := range events {
 		switch {
 		case ev.Suppressed:
 		case ev.Delay > 0:
+			ev.Metrics = slices.Clone(ev.Metrics) // the schedule reuses its arrays
 			delays.hold(ev, tickTime.Add(ev.Delay))
 		default:
 			now = append(now, ev)
@@ -107,7 +92,7 @@ func sendNow(events []generator.Event, delays *delayer, tickTime time.Time) []ge
 // waitDelays waits for the delayer to send what it held: without a bound
 // at a natural end (each at its time), at most timeout after a signal.
 // It returns how many delayed messages the delayer emitted in all.
-func waitDelays(delays *delayer, done <-chan error, signalled bool, timeout time.Duration, logger *slog.Logger) int {
+func waitDelays(delays *delayer[generator.Event], done <-chan error, signalled bool, timeout time.Duration, logger *slog.Logger) int {
 	var expire <-chan time.Time
 	if signalled {
 		t := time.NewTimer(timeout)

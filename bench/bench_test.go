@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -248,5 +249,26 @@ func TestRate(t *testing.T) {
 				t.Errorf("got %q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+func TestShardsRow(t *testing.T) {
+	tick := func(msgs int, lag time.Duration) logLine { return logLine{Msg: "tick", Messages: msgs, Lag: lag} }
+	runs := []scaleRun{
+		{run: cliRun{maxRSS: 100 << 20}, ticks: []logLine{tick(6, 0), tick(6, 10*time.Millisecond)}},
+		{run: cliRun{maxRSS: 120 << 20}, ticks: []logLine{tick(4, 0), tick(4, 20*time.Millisecond)}},
+	}
+	var tb table
+	tb.addShards(runs, 10, 20*time.Second)
+	row := tb.rows[0]
+	for _, want := range []string{"2 shards x ~5 deployments (6, 4)", "20 msgs in 2 ticks (want 20)", "peak RSS per shard 120 MiB", "| yes |"} {
+		if !strings.Contains(row, want) {
+			t.Errorf("row %q lacks %q", row, want)
+		}
+	}
+	tb = table{}
+	tb.addShards(runs[:1], 10, 20*time.Second)
+	if strings.Contains(tb.rows[0], "| yes |") {
+		t.Errorf("a shard short of the totals passed: %q", tb.rows[0])
 	}
 }

@@ -26,6 +26,16 @@
 //     5 ticks: process wall time against the ideal 5 s, and peak RSS.
 //   - scale100k: 100,000 deployments, 10 s interval (-ticks100k ticks):
 //     tick lag from the tick log lines, and peak RSS.
+//   - scale100k-expr: the same with a third metric, a CEL expr over a
+//     sine var and the observed replicas: p99 tick lag < 1 s and peak RSS
+//     within 10% of scale100k's (issue 12; run both rows together).
+//   - scale150k: 150,000 deployments (the largest Kubernetes cluster, one
+//     app per pod) at -interval150k (20 s: at 10 s this machine's broker,
+//     ~15-19k msg/s with confirms, is the limit), -ticks150k ticks: p99
+//     tick lag < 1 s and peak RSS < 256 MiB (issue 15).
+//   - shards: the same 150,000 deployments as 4 processes `send --shard
+//     i/4` at once through one broker: the same totals, each shard's lag
+//     and peak RSS.
 //
 // The queues are bound with Metrics.* (as the receiver binds): anything
 // else publishing Metrics.* on the exchange meanwhile breaks the exact
@@ -67,16 +77,18 @@ const (
 )
 
 type options struct {
-	uri        string
-	exchange   string
-	bin        string
-	rounds     int
-	rows       map[string]bool
-	ticks100k  int
-	profileDir string
-	bind       string
-	shard      int
-	cliEnv     []string
+	uri          string
+	exchange     string
+	bin          string
+	rounds       int
+	rows         map[string]bool
+	ticks100k    int
+	ticks150k    int
+	interval150k time.Duration
+	profileDir   string
+	bind         string
+	shard        int
+	cliEnv       []string
 }
 
 func main() {
@@ -108,8 +120,10 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.exchange, "exchange", "is", "exchange every side publishes to")
 	fs.StringVar(&o.bin, "bin", "", "metricsender binary (empty: go build the module into a temp dir)")
 	fs.IntVar(&o.rounds, "rounds", 5, "A/B rounds per comparison")
-	fs.StringVar(&rows, "rows", "send-off,send-confirm,receive,scale20k,scale100k", "rows to measure")
+	fs.StringVar(&rows, "rows", "send-off,send-confirm,receive,scale20k,scale100k,scale100k-expr,scale150k,shards", "rows to measure")
 	fs.IntVar(&o.ticks100k, "ticks100k", 6, "ticks of the 100k-deployment row (10 s each)")
+	fs.IntVar(&o.ticks150k, "ticks150k", 4, "ticks of the 150k-deployment rows (scale150k, shards)")
+	fs.DurationVar(&o.interval150k, "interval150k", 20*time.Second, "interval of the 150k-deployment rows")
 	fs.StringVar(&o.profileDir, "cpuprofile", "", "directory for CPU profiles of metricsender's sides (empty: none)")
 	fs.StringVar(&o.bind, "bind", "pattern", "send rows' queue binding: pattern (Metrics.*, as the receiver binds), exact (the 1000 routing keys) or none (unroutable, returned)")
 	fs.IntVar(&o.shard, "shard", 0, "events per router message of the in-process send path (0: the codec's default, as the CLI)")
@@ -134,7 +148,7 @@ func parseFlags(args []string) (options, error) {
 	o.rows = map[string]bool{}
 	for _, r := range strings.Split(rows, ",") {
 		switch r = strings.TrimSpace(r); r {
-		case "send-off", "send-confirm", "receive", "scale20k", "scale100k":
+		case "send-off", "send-confirm", "receive", "scale20k", "scale100k", "scale100k-expr", "scale150k", "shards":
 			o.rows[r] = true
 		case "":
 		default:
@@ -209,12 +223,38 @@ func run(ctx context.Context, opts options, logger *slog.Logger) error {
 			t.addScale20k(runs)
 		}
 	}
+	var plain *scaleRun
 	if opts.rows["scale100k"] {
 		r, err := b.scaleRow(ctx, 100_000, 10*time.Second, opts.ticks100k, []string{opts.bin}, nil)
 		if err != nil {
 			t.addFailure("100,000 deployments, 10 s interval, confirms on", err)
 		} else {
 			t.addScale100k(r)
+			plain = &r
+		}
+	}
+	if opts.rows["scale100k-expr"] {
+		r, err := b.scaleRowWith(ctx, 100_000, exprMetric, 10*time.Second, opts.ticks100k, []string{opts.bin}, nil)
+		if err != nil {
+			t.addFailure("100,000 deployments with an expr metric", err)
+		} else {
+			t.addScale100kExpr(r, plain)
+		}
+	}
+	if opts.rows["scale150k"] {
+		r, err := b.scaleRow(ctx, scale150k, opts.interval150k, opts.ticks150k, []string{opts.bin}, nil)
+		if err != nil {
+			t.addFailure("150,000 deployments, confirms on", err)
+		} else {
+			t.addScale150k(r, opts.interval150k)
+		}
+	}
+	if opts.rows["shards"] {
+		runs, err := b.scaleShards(ctx, scale150k, shardsN, opts.interval150k, opts.ticks150k)
+		if err != nil {
+			t.addFailure(fmt.Sprintf("%d shards of 150,000 deployments", shardsN), err)
+		} else {
+			t.addShards(runs, scale150k, opts.interval150k)
 		}
 	}
 	fmt.Print(t.markdown(opts, br))

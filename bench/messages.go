@@ -25,14 +25,28 @@ func appName(i int) string { return "app-" + strconv.Itoa(i) }
 // writeConfig writes a config of n deployments in the original sender's
 // format (the example's two list metrics each) and returns its path.
 func writeConfig(dir string, n int) (string, error) {
+	return writeConfigWith(dir, n, "")
+}
+
+// exprMetric is the extra metric of the expr variant of a scale row: a
+// CEL expression over a var and the observed state (issue 12).
+const exprMetric = `      load: {expr: "demand / replicas", vars: {demand: {sine: {min: 1, max: 6, period: 30m}}}, min: 50m, max: 4}
+`
+
+// writeConfigWith is writeConfig with extra metric lines in every deployment.
+func writeConfigWith(dir string, n int, extra string) (string, error) {
 	var b bytes.Buffer
 	b.WriteString("# written by bench: ")
 	b.WriteString(strconv.Itoa(n))
 	b.WriteString(" deployments\ninterval: 60s\ndeployments:\n")
 	for i := range n {
-		b.WriteString("  - name: " + appName(i) + "\n    metrics:\n      cpu: [0.5, 0.8, 1.0]\n      memory: [256, 512, 1024]\n")
+		b.WriteString("  - name: " + appName(i) + "\n    metrics:\n      cpu: [0.5, 0.8, 1.0]\n      memory: [256, 512, 1024]\n" + extra)
 	}
-	path := filepath.Join(dir, fmt.Sprintf("deployments-%d.yaml", n))
+	name := fmt.Sprintf("deployments-%d.yaml", n)
+	if extra != "" {
+		name = fmt.Sprintf("deployments-%d-extra.yaml", n)
+	}
+	path := filepath.Join(dir, name)
 	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
 		return "", fmt.Errorf("write config: %w", err)
 	}

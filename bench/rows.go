@@ -226,18 +226,21 @@ type scaleRun struct {
 // (confirms on) into a queue bound with Metrics.* and capped at 100k
 // messages (drop-head), so every message is routed without piling up.
 func (b *bench) scaleRow(ctx context.Context, n int, interval time.Duration, ticks int, bin []string, env []string) (scaleRun, error) {
-	path, err := writeConfig(b.dir, n)
+	return b.scaleRowWith(ctx, n, "", interval, ticks, bin, env)
+}
+
+// scaleRowWith is scaleRow with extra metric lines in every deployment.
+func (b *bench) scaleRowWith(ctx context.Context, n int, extra string, interval time.Duration, ticks int, bin []string, env []string) (scaleRun, error) {
+	path, err := writeConfigWith(b.dir, n, extra)
 	if err != nil {
 		return scaleRun{}, err
 	}
-	queue := "bench.scale." + strconv.Itoa(os.Getpid())
-	if err := b.br.declareQueue(queue, []string{"Metrics.*"}, amqp091.Table{"x-max-length": int32(100_000)}); err != nil {
+	cleanup, err := b.scaleQueue()
+	if err != nil {
 		return scaleRun{}, err
 	}
-	defer func() { _ = b.br.deleteQueue(queue) }()
-	r, err := runCLI(ctx, bin, []string{"send", "--config", path, "--interval", interval.String(),
-		"--count", strconv.Itoa(ticks), "--http-addr", "", "--uri", b.opts.uri, "--exchange", b.opts.exchange,
-		"--seed", "1", "--log-format", "json"}, nil, slices.Concat(b.opts.cliEnv, env)...)
+	defer cleanup()
+	r, err := b.scaleCLI(ctx, path, interval, ticks, bin, env)
 	if err != nil {
 		return scaleRun{}, err
 	}
@@ -245,6 +248,26 @@ func (b *bench) scaleRow(ctx context.Context, n int, interval time.Duration, tic
 	b.log.Info("scale", "deployments", n, "interval", interval, "wall", r.wall.Round(time.Millisecond),
 		"max_rss_mib", fmt.Sprintf("%.0f", mib(r.maxRSS)), "ticks", len(t), "cpu", r.cpu.Round(time.Millisecond))
 	return scaleRun{run: r, ticks: t}, nil
+}
+
+// scaleQueue declares the queue of a big-cluster row: bound with
+// Metrics.* and capped at 100k messages (drop-head), so every message is
+// routed without piling up. The returned func deletes it.
+func (b *bench) scaleQueue() (func(), error) {
+	queue := "bench.scale." + strconv.Itoa(os.Getpid())
+	if err := b.br.declareQueue(queue, []string{"Metrics.*"}, amqp091.Table{"x-max-length": int32(100_000)}); err != nil {
+		return nil, err
+	}
+	return func() { _ = b.br.deleteQueue(queue) }, nil
+}
+
+// scaleCLI runs `send` on the config at path, confirms on, with extra
+// arguments (a shard).
+func (b *bench) scaleCLI(ctx context.Context, path string, interval time.Duration, ticks int, bin, env []string, extra ...string) (cliRun, error) {
+	args := []string{"send", "--config", path, "--interval", interval.String(),
+		"--count", strconv.Itoa(ticks), "--http-addr", "", "--uri", b.opts.uri, "--exchange", b.opts.exchange,
+		"--seed", "1", "--log-format", "json"}
+	return runCLI(ctx, bin, append(args, extra...), nil, slices.Concat(b.opts.cliEnv, env)...)
 }
 
 // profileSelf runs f under a CPU profile written to path.

@@ -22,7 +22,8 @@ var ErrDecode = errors.New("decode")
 
 // Received is a decoded wire message.
 type Received struct {
-	// App is reply_to, or the topic after "Metrics." when reply_to is empty.
+	// App is reply_to, or the topic after the prefix ("Metrics." for
+	// Decode, DecodeTopic's prefix otherwise) when reply_to is empty.
 	App string
 	// Topic is the routing topic (KeyTopic); empty when the transport did
 	// not set it.
@@ -72,14 +73,24 @@ const RPCStatus = "rpc-status"
 //     header of a type is-wire does not print);
 //   - the content type is not empty, application/json or
 //     application/x-protobuf;
-//   - reply_to is empty and the topic is not Metrics.{app};
+//   - reply_to is empty and the topic is not Metrics.{app} (DecodeTopic:
+//     not {prefix}{app});
 //   - the app name is not UTF-8;
 //   - KeyTimestamp is not a decimal integer;
 //   - a metric key is "metric." with no name.
 //
 // Metadata keys other than the codec's and the metrics are ignored. Decode
 // never panics, whatever the message, and is safe for concurrent use.
-func Decode(msg *message.Message) (rcv Received, err error) {
+func Decode(msg *message.Message) (Received, error) {
+	return DecodeTopic(msg, TopicPrefix)
+}
+
+// DecodeTopic is Decode for a family of topics other than Metrics.*: with
+// reply_to empty, the app is the topic after prefix ("Allocation." for the
+// feedback messages of Allocation.{app}). Every other rule, and every
+// guarantee, is Decode's; Decode is DecodeTopic(msg, TopicPrefix). An empty
+// prefix takes the whole topic as the app.
+func DecodeTopic(msg *message.Message, prefix string) (rcv Received, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			rcv, err = Received{}, fmt.Errorf("%w: internal error: %v", ErrDecode, p)
@@ -106,9 +117,9 @@ func Decode(msg *message.Message) (rcv Received, err error) {
 		CorrelationID: md[KeyCorrelationID],
 	}
 	if rcv.App == "" {
-		app, ok := strings.CutPrefix(rcv.Topic, TopicPrefix)
+		app, ok := strings.CutPrefix(rcv.Topic, prefix)
 		if !ok || app == "" {
-			return Received{}, decodeError(fmt.Sprintf("no reply_to, and topic %q is not %s{app}", clip(rcv.Topic), TopicPrefix))
+			return Received{}, decodeError(fmt.Sprintf("no reply_to, and topic %q is not %s{app}", clip(rcv.Topic), prefix))
 		}
 		rcv.App = app
 	}

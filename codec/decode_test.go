@@ -310,3 +310,51 @@ func assertReceived(t *testing.T, got, want codec.Received) {
 		t.Errorf("got  %+v\nwant %+v", got, want)
 	}
 }
+
+// DecodeTopic reads the app from the topic after its prefix, and
+// otherwise decodes as Decode does.
+func TestDecodeTopic(t *testing.T) {
+	cases := []struct {
+		name    string
+		msg     *message.Message
+		prefix  string
+		wantApp string
+		wantErr string // substring; empty: no error
+	}{
+		{name: "reply_to names the app", prefix: "Allocation.",
+			msg: wireMsg("", codec.KeyTopic, "Allocation.web", codec.KeyReplyTo, "api", "metric.replicas", "4"), wantApp: "api"},
+		{name: "else the topic after the prefix", prefix: "Allocation.",
+			msg: wireMsg("", codec.KeyTopic, "Allocation.web", "metric.replicas", "4"), wantApp: "web"},
+		{name: "a Metrics topic is not an Allocation one", prefix: "Allocation.",
+			msg: wireMsg("", codec.KeyTopic, "Metrics.web", "metric.cpu", "1"), wantErr: `no reply_to, and topic "Metrics.web" is not Allocation.{app}`},
+		{name: "the prefix alone names no app", prefix: "Allocation.",
+			msg: wireMsg("", codec.KeyTopic, "Allocation.", "metric.cpu", "1"), wantErr: "is not Allocation.{app}"},
+		{name: "Decode's rules hold: content type", prefix: "Allocation.",
+			msg: wireMsg("", codec.KeyTopic, "Allocation.web", codec.KeyContentType, "text/plain"), wantErr: `content type "text/plain"`},
+		{name: "Decode is the Metrics prefix", prefix: codec.TopicPrefix,
+			msg: wireMsg("", codec.KeyTopic, "Metrics.web", "metric.cpu", "1"), wantApp: "web"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := codec.DecodeTopic(tc.msg, tc.prefix)
+			if tc.wantErr != "" {
+				if err == nil || !errors.Is(err, codec.ErrDecode) || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err %v, want ErrDecode with %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.App != tc.wantApp {
+				t.Errorf("app %q, want %q", got.App, tc.wantApp)
+			}
+			if tc.prefix == codec.TopicPrefix {
+				plain, err := codec.Decode(tc.msg)
+				if err != nil || !reflect.DeepEqual(plain, got) {
+					t.Errorf("Decode = %+v, %v; DecodeTopic(TopicPrefix) = %+v", plain, err, got)
+				}
+			}
+		})
+	}
+}

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/labsea/metricsender/transport"
 )
 
 const image = "labsea/metricsender"
@@ -26,6 +28,7 @@ type composeService struct {
 	Build       string            `yaml:"build"`
 	Command     []string          `yaml:"command"`
 	Profiles    []string          `yaml:"profiles"`
+	Hostname    string            `yaml:"hostname"`
 	Environment map[string]string `yaml:"environment"`
 	Ports       []string          `yaml:"ports"`
 	Volumes     []string          `yaml:"volumes"`
@@ -108,10 +111,12 @@ func TestCompose(t *testing.T) {
 			if s.Build != "." {
 				t.Errorf("build %q: want \".\" (the Dockerfile at the root)", s.Build)
 			}
-			if len(s.Command) == 0 || !slices.Contains([]string{"send", "receive"}, s.Command[0]) {
-				t.Errorf("command %q: want send or receive", s.Command)
+			if len(s.Command) == 0 || !slices.Contains([]string{"send", "receive", "operator"}, s.Command[0]) {
+				t.Errorf("command %q: want send, receive or operator", s.Command)
 			}
-			checkComposeConfigMount(t, s)
+			if s.Command[0] != "operator" { // the stand-in operator reads no config
+				checkComposeConfigMount(t, s)
+			}
 			checkComposeBroker(t, c, s)
 			if addr, ok := s.Environment["METRICSENDER_HTTP_ADDR"]; ok {
 				_, port, err := net.SplitHostPort(addr)
@@ -123,27 +128,96 @@ func TestCompose(t *testing.T) {
 	}
 }
 
-func checkComposeConfigMount(t *testing.T, s composeService) {
-	t.Helper()
-	want := "./examples/metricsender.yaml:" + configMount + "/" + configKey + ":ro"
-	if !slices.Contains(s.Volumes, want) {
-		t.Errorf("volumes %q: want %q", s.Volumes, want)
+// TestComposeCluster: the cluster profile's nodes find each other by classic
+// config peer discovery under the names their hostnames give them, share
+// one Erlang cookie, and the sender and receiver are given every node.
+func TestComposeCluster(t *testing.T) {
+	c := loadCompose(t)
+	conf, err := os.ReadFile(filepath.Join(repoRoot, "deployments", "compose", "rabbitmq-cluster.conf"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	if _, err := os.Stat(filepath.Join(repoRoot, "examples", "metricsender.yaml")); err != nil {
-		t.Errorf("mounted config: %v", err)
+	if !strings.Contains(string(conf), "cluster_formation.peer_discovery_backend = classic_config") {
+		t.Errorf("rabbitmq-cluster.conf does not use classic config peer discovery:\n%s", conf)
+	}
+	listed := regexp.MustCompile(`(?m)^cluster_formation\.classic_config\.nodes\.\d+ = rabbit@(\S+)$`).FindAllStringSubmatch(string(conf), -1)
+	var nodes []string
+	cookie := ""
+	for name, s := range c.Services {
+		if !slices.Contains(s.Profiles, "cluster") || s.Image == image {
+			continue
+		}
+		nodes = append(nodes, name)
+		if s.Hostname != name {
+			t.Errorf("%s: hostname %q, want %q (the node is rabbit@HOSTNAME)", name, s.Hostname, name)
+		}
+		if v := s.Environment["RABBITMQ_ERLANG_COOKIE"]; v == "" || cookie != "" && v != cookie {
+			t.Errorf("%s: RABBITMQ_ERLANG_COOKIE %q: every node needs the same one", name, v)
+		} else {
+			cookie = v
+		}
+		if !slices.Contains(s.Volumes, "./deployments/compose/rabbitmq-cluster.conf:/etc/rabbitmq/conf.d/20-cluster.conf:ro") {
+			t.Errorf("%s: volumes %q lack the cluster config", name, s.Volumes)
+		}
+	}
+	slices.Sort(nodes)
+	var want []string
+	for _, m := range listed {
+		want = append(want, m[1])
+	}
+	slices.Sort(want)
+	if len(nodes) != 3 || !slices.Equal(nodes, want) {
+		t.Errorf("cluster nodes %v, the config lists %v: want the same three", nodes, want)
+	}
+	for _, name := range []string{"sender-cluster", "receiver-cluster"} {
+		s, ok := c.Services[name]
+		if !ok {
+			t.Errorf("no %s service", name)
+			continue
+		}
+		uris := transport.SplitURIs(s.Environment[uriEnv])
+		if err := transport.CheckURIList(uris); err != nil || len(uris) != len(nodes) {
+			t.Errorf("%s: %s = %q: want one URI per node (%v)", name, uriEnv, s.Environment[uriEnv], err)
+		}
+	}
+	if q := c.Services["receiver-cluster"].Environment["METRICSENDER_QUEUE"]; q == "" {
+		t.Error("receiver-cluster has no METRICSENDER_QUEUE: without a (quorum) queue a node loss loses messages")
 	}
 }
 
-// checkComposeBroker checks that the URI names a broker service of the file
-// that runs in the same profiles, is waited for, and healthy first when it
-// has a healthcheck.
+func checkComposeConfigMount(t *testing.T, s composeService) {
+	t.Helper()
+	target := ":" + configMount + "/" + configKey + ":ro"
+	for _, v := range s.Volumes {
+		src, ok := strings.CutSuffix(v, target)
+		if !ok || !strings.HasPrefix(src, "./examples/") {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(repoRoot, src)); err != nil {
+			t.Errorf("mounted config: %v", err)
+		}
+		return
+	}
+	t.Errorf("volumes %q: want an ./examples/ config mounted read-only at %s/%s (the default --config)", s.Volumes, configMount, configKey)
+}
+
+// checkComposeBroker checks that the URI (each URI of a list) names a
+// broker service of the file that runs in the same profiles, is waited
+// for, and healthy first when it has a healthcheck.
 func checkComposeBroker(t *testing.T, c composeFile, s composeService) {
 	t.Helper()
 	raw, ok := s.Environment[uriEnv]
 	if !ok {
 		t.Fatalf("no %s in environment", uriEnv)
 	}
-	u, err := url.Parse(defaultValue(raw))
+	for _, one := range transport.SplitURIs(defaultValue(raw)) {
+		checkComposeBrokerURI(t, c, s, one)
+	}
+}
+
+func checkComposeBrokerURI(t *testing.T, c composeFile, s composeService, raw string) {
+	t.Helper()
+	u, err := url.Parse(raw)
 	if err != nil || u.Hostname() == "" {
 		t.Fatalf("%s = %q: not a URI with a host (%v)", uriEnv, raw, err)
 	}

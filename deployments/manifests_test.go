@@ -34,10 +34,14 @@ func TestKustomizations(t *testing.T) {
 		t.Run(dir, func(t *testing.T) {
 			var k kustomization
 			decodeStrictYAML(t, filepath.Join(dir, "kustomization.yaml"), &k)
-			switch k.APIVersion + "/" + k.Kind {
-			case "kustomize.config.k8s.io/v1beta1/Kustomization", "kustomize.config.k8s.io/v1alpha1/Component":
+			switch {
+			case k.Kind == "Component" && k.APIVersion == "kustomize.config.k8s.io/v1alpha1":
+			case k.Kind == "Kustomization" && k.APIVersion == "kustomize.config.k8s.io/v1beta1":
+				if len(k.Patches) != 0 {
+					t.Errorf("patches: only a component (sharded/, feedback-kubernetes/) patches the base")
+				}
 			default:
-				t.Errorf("apiVersion/kind = %s/%s, want kustomize.config.k8s.io/v1beta1/Kustomization or v1alpha1/Component", k.APIVersion, k.Kind)
+				t.Errorf("apiVersion/kind = %s/%s, want kustomize.config.k8s.io/v1beta1/Kustomization (or v1alpha1/Component)", k.APIVersion, k.Kind)
 			}
 			if k.Namespace != "" {
 				t.Errorf("namespace %q: the manifests stay namespace-agnostic (kubectl -n or an overlay sets it)", k.Namespace)

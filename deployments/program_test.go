@@ -90,8 +90,9 @@ func TestProgram(t *testing.T) {
 	m := loadManifests(t)
 	compose := loadCompose(t)
 	help := map[string]map[string]flagHelp{
-		"send":    parseHelp(runBinary(t, bin, "send", "--help")),
-		"receive": parseHelp(runBinary(t, bin, "receive", "--help")),
+		"send":     parseHelp(runBinary(t, bin, "send", "--help")),
+		"receive":  parseHelp(runBinary(t, bin, "receive", "--help")),
+		"operator": parseHelp(runBinary(t, bin, "operator", "--help")),
 	}
 
 	t.Run("version is the stamped one", func(t *testing.T) {
@@ -149,6 +150,11 @@ func TestProgram(t *testing.T) {
 			checkEnumValues(t, help[tt.command], literalEnv(c))
 		})
 	}
+	t.Run("sharded statefulset env vars are flags", func(t *testing.T) {
+		c := shardedContainer(t, m.statefulSet(t, shardedSet))
+		checkEnvRead(t, help["send"], envNames(c))
+		checkEnumValues(t, help["send"], literalEnv(c))
+	})
 	for name, s := range compose.Services {
 		if s.Image != image {
 			continue
@@ -156,7 +162,7 @@ func TestProgram(t *testing.T) {
 		t.Run("compose "+name+" env vars are flags", func(t *testing.T) {
 			flags, ok := help[s.Command[0]]
 			if !ok {
-				t.Fatalf("command %q: not send or receive", s.Command)
+				t.Fatalf("command %q: not send, receive or operator", s.Command)
 			}
 			var names []string
 			for n := range s.Environment {

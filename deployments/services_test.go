@@ -136,6 +136,7 @@ func TestKustomizeBuild(t *testing.T) {
 		{dir: ".", wantKinds: []string{"ConfigMap", "Deployment", "Secret", "Service"}, nameLabel: "metricsender", alongside: []string{"receiver", "dev-rabbitmq"}},
 		{dir: "receiver", wantKinds: []string{"Deployment"}, nameLabel: "metricsender"},
 		{dir: "dev-rabbitmq", wantKinds: []string{"Deployment", "Service"}, nameLabel: "rabbitmq", alongside: []string{".", "receiver"}},
+		{dir: "dev-rabbitmq/cluster-operator", wantKinds: []string{"RabbitmqCluster"}, nameLabel: ""},
 	}
 	dec := newStrictDecoder(t)
 	rendered := map[string][]runtime.Object{} // kubectl is slow to start: render each dir once

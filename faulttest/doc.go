@@ -25,7 +25,13 @@
 //     exit 0 and the sender reports published=all dropped=0 unroutable=0.
 //   - Broker down past --connect-timeout at the end of a --count run: the
 //     sender exits 1 with one line saying how many it dropped and why, and
-//     that count is exactly what the receiver lacks.
+//     that count is what the receiver lacks (but for the messages in flight
+//     when the broker stopped: one whose confirm was lost may have arrived).
+//   - Injected faults through connection cuts: a run with every kind of
+//     fault at once, the connections cut twice midway: the receiver's
+//     --check --expect still tells injected faults from real loss
+//     (missing=0, exit 0) and counts exactly the drops, delays, stale,
+//     corrupt and omitted messages preview predicts for the seed.
 //   - Broker down at start: the sender retries until the broker is up, then
 //     publishes everything; with --connect-timeout it gives up instead, exit
 //     1 with one clear line and the password masked.

@@ -9,6 +9,7 @@ import (
 	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/labsea/metricsender/internal/brokertest"
+	"github.com/labsea/metricsender/internal/proctest"
 )
 
 // TestConnectionCutsLoseNothing: the sender's and the receiver's broker
@@ -18,8 +19,8 @@ func TestConnectionCutsLoseNothing(t *testing.T) {
 	uri := faultTest(t)
 	p := startPipeline(t, uri, 400, "50ms") // 800 messages in 20 s
 	for cut := 1; cut <= 2; cut++ {
-		p.waitReceived(t, p.recv.lines()+60) // progress since the last cut
-		if n := cutConnections(t, p.send.pid(), p.recv.pid()); n < 2 {
+		p.waitReceived(t, p.recv.Lines()+60) // progress since the last cut
+		if n := cutConnections(t, p.send.PID(), p.recv.PID()); n < 2 {
 			t.Errorf("cut %d closed %d connections, want at least 2 (sender and receiver)", cut, n)
 		}
 	}
@@ -38,7 +39,7 @@ func TestBrokerRestartMidRun(t *testing.T) {
 	time.Sleep(3 * time.Second) // the outage: ticks go on meanwhile
 	startBroker(t, uri)
 	p.finish(t)
-	log := p.send.stderr.String()
+	log := p.send.Stderr.String()
 	for _, want := range []string{"broker connection lost", "broker connection back"} {
 		if !strings.Contains(log, want) {
 			t.Errorf("sender did not log %q:\n%s", want, log)
@@ -53,19 +54,19 @@ func TestBrokerRestartMidRun(t *testing.T) {
 func TestBrokerDownAtStart(t *testing.T) {
 	uri := faultTest(t)
 	app := fmt.Sprintf("faultdown%d", time.Now().UnixNano())
-	cfg := writeConfig(t, app)
+	cfg := proctest.WriteConfig(t, "", app)
 	queue := "metricsender-fault-" + app
 	declareQueue(t, uri, queue, "Metrics."+app) // durable: survives stop_app
 
 	stopBroker(t)
-	patient := start(t, "send", "send", "-c", cfg, "--uri", uri, "--count", "3", "--interval", "1s", "--http-addr", "")
-	impatient := start(t, "send --connect-timeout", "send", "-c", cfg, "--uri", uri, "--count", "3",
+	patient := proctest.Start(t, binary, "send", "send", "-c", cfg, "--uri", uri, "--count", "3", "--interval", "1s", "--http-addr", "")
+	impatient := proctest.Start(t, binary, "send --connect-timeout", "send", "-c", cfg, "--uri", uri, "--count", "3",
 		"--connect-timeout", "2s", "--http-addr", "")
-	if code := impatient.wait(t, 2*time.Minute); code != 1 {
+	if code := impatient.Wait(t, 2*time.Minute); code != 1 {
 		t.Errorf("send --connect-timeout 2s with the broker down: exit %d, want 1", code)
 	}
-	checkGaveUp(t, impatient.stderr.String())
-	patient.waitOutput(t, "a retry line", time.Minute, true,
+	checkGaveUp(t, impatient.Stderr.String())
+	patient.WaitOutput(t, "a retry line", time.Minute, true,
 		func(s string) bool { return strings.Contains(s, "broker unreachable, retrying") })
 
 	// The exchange is is not durable: stop_app took it and the queue's
@@ -77,10 +78,10 @@ func TestBrokerDownAtStart(t *testing.T) {
 	if err := <-bound; err != nil {
 		t.Fatalf("bind the queue again after start_app: %v", err)
 	}
-	if code := patient.wait(t, 3*time.Minute); code != 0 {
-		t.Fatalf("send exit %d, want 0:\n%s", code, patient.stderr.String())
+	if code := patient.Wait(t, 3*time.Minute); code != 0 {
+		t.Fatalf("send exit %d, want 0:\n%s", code, patient.Stderr.String())
 	}
-	log := patient.stderr.String()
+	log := patient.Stderr.String()
 	if stopped(t, log)["unroutable"] > 0 { // the first connection opens no rebind window
 		t.Fatalf("the sender reconnected before this test could bind its queue again (a race of the test, "+
 			"not of the sender: it published, the broker had no queue bound):\n%s", log)
@@ -132,22 +133,22 @@ func rebindWhenUp(uri, queue, key string) error {
 func TestStopDuringOutage(t *testing.T) {
 	uri := faultTest(t)
 	app := fmt.Sprintf("faultstop%d", time.Now().UnixNano())
-	cfg := writeConfig(t, app)
-	send := start(t, "send", "send", "-c", cfg, "--uri", uri, "--interval", "100ms",
+	cfg := proctest.WriteConfig(t, "", app)
+	send := proctest.Start(t, binary, "send", "send", "-c", cfg, "--uri", uri, "--interval", "100ms",
 		"--shutdown-timeout", "3s", "--http-addr", "")
 	ticks := func(n int) func(string) bool {
 		return func(s string) bool { return strings.Count(s, "msg=tick") >= n }
 	}
-	send.waitOutput(t, "3 ticks", time.Minute, true, ticks(3))
+	send.WaitOutput(t, "3 ticks", time.Minute, true, ticks(3))
 	stopBroker(t)
-	send.waitOutput(t, "the outage noticed", time.Minute, true,
+	send.WaitOutput(t, "the outage noticed", time.Minute, true,
 		func(s string) bool { return strings.Contains(s, "broker connection lost") })
-	send.waitOutput(t, "5 ticks into the outage", time.Minute, true,
-		ticks(strings.Count(send.stderr.String(), "msg=tick")+5))
-	send.terminate(t)
-	code := send.wait(t, 2*time.Minute)
+	send.WaitOutput(t, "5 ticks into the outage", time.Minute, true,
+		ticks(strings.Count(send.Stderr.String(), "msg=tick")+5))
+	send.Terminate(t)
+	code := send.Wait(t, 2*time.Minute)
 	restoreBroker(t, uri) // now, not at cleanup: other tests wait for it
-	log := send.stderr.String()
+	log := send.Stderr.String()
 	if code != 0 {
 		t.Errorf("send exit %d after SIGTERM, want 0:\n%s", code, log)
 	}

@@ -4,11 +4,10 @@ import (
 	"cmp"
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 
 	"github.com/labsea/metricsender/internal/brokertest"
+	"github.com/labsea/metricsender/internal/proctest"
 )
 
 // enabled is set by TestMain when METRICSENDER_FAULT_TESTS=1.
@@ -26,21 +25,15 @@ func TestMain(m *testing.M) {
 		os.Exit(m.Run())
 	}
 	enabled = true
-	dir, err := os.MkdirTemp("", "metricsender-faulttest-")
+	var remove func()
+	var err error
+	binary, remove, err = proctest.Build("metricsender-faulttest-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "faulttest:", err)
 		os.Exit(1)
 	}
-	binary = filepath.Join(dir, "metricsender")
-	// -race: a data race the faults provoke in the app fails the test too.
-	build := exec.Command("go", "build", "-race", "-o", binary, "github.com/labsea/metricsender")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "faulttest: build metricsender:", err)
-		os.Exit(1)
-	}
 	code := m.Run()
-	_ = os.RemoveAll(dir)
+	remove()
 	os.Exit(code)
 }
 

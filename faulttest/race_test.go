@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/labsea/metricsender/internal/brokertest"
+	"github.com/labsea/metricsender/internal/proctest"
 )
 
 // raceRun is one `send --count` -> `receive --queue --check --expect` run
@@ -22,7 +23,7 @@ type raceRun struct {
 	queue            string
 	sendProxy        *brokertest.Proxy
 	recvProxy        *brokertest.Proxy
-	send, recv       *proc
+	send, recv       *proctest.Proc
 	sendURI, recvURI string
 }
 
@@ -38,7 +39,7 @@ func startRace(t *testing.T, uri string, ticks int, interval string, extra ...st
 	for i := range raceApps {
 		r.apps = append(r.apps, fmt.Sprintf("race%d-%d", n, i))
 	}
-	cfg := writeConfig(t, r.apps...)
+	cfg := proctest.WriteConfig(t, "", r.apps...)
 	brokertest.DeleteQueueAtCleanup(t, uri, r.queue)
 	r.sendProxy, r.sendURI = brokertest.NewAMQPProxy(t, uri)
 	r.recvProxy, r.recvURI = brokertest.NewAMQPProxy(t, uri)
@@ -47,11 +48,11 @@ func startRace(t *testing.T, uri string, ticks int, interval string, extra ...st
 	for _, a := range r.apps {
 		args = append(args, "--topic", "Metrics."+a)
 	}
-	r.recv = start(t, "receive", args...)
+	r.recv = proctest.Start(t, binary, "receive", args...)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	brokertest.WaitConsumer(t, ctx, uri, r.queue)
-	r.send = start(t, "send", append([]string{"send", "-c", cfg, "--uri", r.sendURI, "--interval", interval,
+	r.send = proctest.Start(t, binary, "send", append([]string{"send", "-c", cfg, "--uri", r.sendURI, "--interval", interval,
 		"--count", strconv.Itoa(ticks), "--http-addr", ""}, extra...)...)
 	return r
 }
@@ -62,7 +63,7 @@ func (r *raceRun) total() int { return len(r.apps) * r.ticks }
 // waitTicks waits until the sender logged n ticks.
 func (r *raceRun) waitTicks(t *testing.T, n int) {
 	t.Helper()
-	r.send.waitOutput(t, fmt.Sprintf("%d ticks", n), 3*time.Minute, true,
+	r.send.WaitOutput(t, fmt.Sprintf("%d ticks", n), 3*time.Minute, true,
 		func(s string) bool { return strings.Count(s, "msg=tick") >= n })
 }
 
@@ -85,9 +86,10 @@ func TestRestartReconnectRace(t *testing.T) {
 	}{
 		{"start", 2},
 		{"middle", ticks / 2},
-		// stop_app takes ~1 s here, more under load: 2.5 s before the
-		// schedule ends, the outage still covers the last ticks (checked).
-		{"end", ticks - 25},
+		// stop_app takes ~1 s here, more under load: 3.5 s before the
+		// schedule ends, the outage (3 s, then start_app) still covers the
+		// last ticks (checked), and a slow stop_app still comes in time.
+		{"end", ticks - 35},
 	}
 	for _, first := range []string{"sender", "receiver"} {
 		for _, m := range moments {
@@ -99,16 +101,16 @@ func TestRestartReconnectRace(t *testing.T) {
 					held = r.sendProxy
 				}
 				held.Hold(true)
-				backs := strings.Count(r.send.stderr.String(), "broker connection back")
+				backs := strings.Count(r.send.Stderr.String(), "broker connection back")
 				stopBroker(t)
 				time.Sleep(3 * time.Second) // the outage: ticks go on meanwhile
 				startBroker(t, uri)
 				if first == "sender" {
-					r.send.waitOutput(t, "the reconnect", 2*time.Minute, true, func(s string) bool {
+					r.send.WaitOutput(t, "the reconnect", 2*time.Minute, true, func(s string) bool {
 						return strings.Count(s, "broker connection back") > backs
 					})
 					// The race lost by the receiver: its queue is not bound yet.
-					r.send.waitOutput(t, "returns retried", 2*time.Minute, true, func(s string) bool {
+					r.send.WaitOutput(t, "returns retried", 2*time.Minute, true, func(s string) bool {
 						return strings.Contains(s, "messages unroutable soon after a reconnect")
 					})
 				} else {
@@ -119,7 +121,7 @@ func TestRestartReconnectRace(t *testing.T) {
 				held.Hold(false)
 				r.finish(t)
 				if m.name == "end" {
-					log := r.send.stderr.String()
+					log := r.send.Stderr.String()
 					lost, last := strings.Index(log, "broker connection lost"), strings.Index(log, fmt.Sprintf("emitted=%d", r.total()))
 					if lost < 0 || last < lost {
 						t.Errorf("the outage did not cover the last tick (a test timing problem: restart earlier):\n%s", log)
@@ -136,16 +138,16 @@ func TestRestartReconnectRace(t *testing.T) {
 // unroutable.
 func (r *raceRun) finish(t *testing.T) {
 	t.Helper()
-	if code := r.send.wait(t, 5*time.Minute); code != 0 {
-		t.Errorf("send exit %d, want 0:\n%s", code, r.send.stderr.String())
+	if code := r.send.Wait(t, 5*time.Minute); code != 0 {
+		t.Errorf("send exit %d, want 0:\n%s", code, r.send.Stderr.String())
 	}
-	if code := r.recv.wait(t, 5*time.Minute); code != 0 {
-		t.Errorf("receive exit %d, want 0:\n%s", code, r.recv.stderr.String())
+	if code := r.recv.Wait(t, 5*time.Minute); code != 0 {
+		t.Errorf("receive exit %d, want 0:\n%s", code, r.recv.Stderr.String())
 	}
-	sum := summary(t, r.recv.stderr.String())
-	acct := stopped(t, r.send.stderr.String())
+	sum := proctest.Summary(t, r.recv.Stderr.String())
+	acct := stopped(t, r.send.Stderr.String())
 	t.Logf("receiver: %v; sender: %v; retry lines: %q", sum, acct,
-		grepLines(r.send.stderr.String(), "unroutable soon after", "dropped", "connection back"))
+		grepLines(r.send.Stderr.String(), "unroutable soon after", "dropped", "connection back"))
 	if sum["missing"] != 0 || sum["received"] < r.total() || sum["decode_errors"] != 0 || sum["out_of_bounds"] != 0 {
 		t.Errorf("receiver summary %v, want received >= %d missing=0 out_of_bounds=0 decode_errors=0", sum, r.total())
 	}
@@ -174,7 +176,7 @@ func stopped(t *testing.T, stderr string) map[string]int {
 // `send --count --connect-timeout 3s` run and stays down. At the end of
 // its schedule the sender waits for it only until the outage has lasted
 // 3 s, then exits 1 with one line saying how many messages it dropped and
-// why; the dropped count is exactly what the receiver (--check --expect)
+// why; the dropped count is what the receiver (--check --expect)
 // lacks once the broker is back and it drained its queue.
 func TestBrokerDownPastConnectTimeout(t *testing.T) {
 	uri := faultTest(t)
@@ -182,9 +184,9 @@ func TestBrokerDownPastConnectTimeout(t *testing.T) {
 	r := startRace(t, uri, ticks, "100ms", "--connect-timeout", "3s")
 	r.waitTicks(t, ticks/3)
 	stopBroker(t)
-	code := r.send.wait(t, 3*time.Minute)
+	code := r.send.Wait(t, 3*time.Minute)
 	startBroker(t, uri)
-	log := r.send.stderr.String()
+	log := r.send.Stderr.String()
 	if code != 1 {
 		t.Errorf("send exit %d, want 1:\n%s", code, log)
 	}
@@ -204,15 +206,19 @@ func TestBrokerDownPastConnectTimeout(t *testing.T) {
 	brokertest.WaitConsumer(t, ctx, uri, r.queue)
 	// Every published message is in its durable queue: wait until the
 	// receiver printed that many (duplicates only add lines).
-	r.recv.waitOutput(t, fmt.Sprintf("%d messages", acct["published"]), 2*time.Minute, false,
+	r.recv.WaitOutput(t, fmt.Sprintf("%d messages", acct["published"]), 2*time.Minute, false,
 		func(s string) bool { return strings.Count(s, "\n") >= acct["published"] })
-	r.recv.terminate(t)
-	if code := r.recv.wait(t, 2*time.Minute); code != 1 {
+	r.recv.Terminate(t)
+	if code := r.recv.Wait(t, 2*time.Minute); code != 1 {
 		t.Errorf("receive exit %d, want 1 (missing messages)", code)
 	}
-	sum := summary(t, r.recv.stderr.String())
+	sum := proctest.Summary(t, r.recv.Stderr.String())
 	t.Logf("sender: %v, %q; receiver: %v", acct, last, sum)
-	if sum["missing"] != acct["dropped"] {
-		t.Errorf("receiver misses %d messages, the sender dropped %d", sum["missing"], acct["dropped"])
+	// Exactly what the sender dropped is missing, but for the messages in
+	// flight when the broker stopped: the queue may have taken one whose
+	// confirm never came back, which the sender cannot tell from a lost
+	// one (at most one tick's worth: publishes wait for their confirms).
+	if sum["missing"] > acct["dropped"] || sum["missing"] < acct["dropped"]-raceApps {
+		t.Errorf("receiver misses %d messages, the sender dropped %d (at most %d of them may have arrived)", sum["missing"], acct["dropped"], raceApps)
 	}
 }

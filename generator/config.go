@@ -21,6 +21,9 @@ type Config struct {
 	Seed *int64
 	// Spread spreads deployments' phases evenly over their interval.
 	Spread bool
+	// Tolerance of reaction tracking for every deployment without one of
+	// its own; nil is exact.
+	Tolerance *Tolerance
 	// Faults are injected into every deployment's messages, unless the
 	// deployment has a section of its own; nil for none. Read-only.
 	Faults *Faults
@@ -31,9 +34,13 @@ type Config struct {
 	Deployments []Deployment
 }
 
-// Connection is the `connection` section of the file. Empty fields mean "not set".
+// Connection is the `connection` section of the file. Empty fields mean
+// "not set". URI and URIs are never both set.
 type Connection struct {
-	URI      string
+	URI string
+	// URIs are the nodes of one cluster (`uris:`): the same scheme, user,
+	// password and virtual host, different hosts or ports.
+	URIs     []string
 	Exchange string
 }
 
@@ -44,6 +51,12 @@ type Deployment struct {
 	Interval time.Duration
 	// Metrics sorted by name.
 	Metrics []MetricSpec
+	// Targets say what each metric's requests are compared with
+	// (reaction tracking): "replicas", "allocation.<metric>" or "none";
+	// a metric not named follows the default rule. Read-only.
+	Targets map[string]string
+	// Tolerance, when non-nil, replaces the config's for this deployment.
+	Tolerance *Tolerance
 	// Faults, when non-nil, replace the config's for this deployment
 	// (an empty section turns them off). Read-only.
 	Faults *Faults

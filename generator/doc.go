@@ -10,6 +10,8 @@
 //
 //	connection:                  # optional; flags and env override it
 //	  uri: amqp://rabbitmq-host  # amqp, amqps or nats; a password belongs in a Secret
+//	  # uris: [amqp://rabbit-0, amqp://rabbit-1]  # or a cluster's nodes (not with uri):
+//	  #   the same scheme, user, password and vhost; only host and port differ
 //	  exchange: is               # optional; empty means the caller's default
 //	interval: 60s                # optional Go duration > 0, default 60s
 //	seed: 42                     # optional int64; --seed overrides
@@ -21,6 +23,9 @@
 //	    state: {replicas: 2}     # optional initial observed state, see below
 //	    metrics:
 //	      cpu: [50m, 100m, 150m] # a model per metric, see below
+//
+// A Shard (ShardOf, ScheduleOptions.Shard) splits the deployments between
+// processes by rendezvous hashing on their names.
 //
 // Loading is strict, and every problem is reported, not just the first, as
 // a *FieldError reading "file:line:col: field: problem", for example
@@ -167,6 +172,36 @@
 // and the error reaches ScheduleOptions.OnModelError. An expr is Bounded
 // by [min, max] (any number without them). Models that read the state
 // implement StateModel beside Model; the others are untouched.
+//
+// # Faults
+//
+// A `faults:` section, at the top level (every deployment) or in a
+// deployment (which replaces the top level's; `faults: {}` turns them
+// off), makes an Injector misbehave on purpose. Each kind fires with a
+// probability per message (p, in [0, 1]) or on a schedule (every, for:
+// on during [k*every, k*every+for) of the run):
+//
+//	drop:      {p}                       not sent; its seq is used up
+//	duplicate: {p, times: 1}             sent again (times extra copies), same seq and correlation id
+//	delay:     {p, by: 30s}              held back and sent by later, after later ticks
+//	stale:     {p, by: 10m}              timestamp and envelope time set by in the past
+//	corrupt:   {p, metrics, values}      one metric's value replaced by one of values
+//	                                     (default NaN, -1, "", abc, 1e308, Infinity)
+//	omit:      {p, metrics}              one metric left out
+//	silence:   {every: 1h, for: 5m}      nothing sent in the window; seqs used up
+//	burst:     {p, times: 100}           sent times extra times at once
+//
+// metrics defaults to all (those named must exist). Each (deployment,
+// kind) draws from a stream of its own, keyed by the seed, the deployment
+// and NUL+"fault"+NUL+kind, and draws every message whether or not the
+// kind fires or another suppresses it: faults reproduce for a seed, and
+// adding or changing faults changes no value and no other kind's draws.
+// Drop and silence exclude every other fault on that message; the last
+// message of a bounded run is never dropped or silenced. Events tell what
+// happened: Fault lists the kinds applied ("stale,corrupt"; "duplicate" or
+// "burst" on a copy; "drop" or "silence" on a Suppressed event), Dropped
+// the seqs suppressed just before, Delay how long to hold it, ID the
+// correlation id an event shares with its copies.
 //
 // # State and randomness
 //

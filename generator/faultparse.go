@@ -1,8 +1,6 @@
 package generator
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"time"
@@ -220,13 +218,7 @@ func (p *parser) checkFaultMetrics(refs []faultMetricRef, known func(string) boo
 // Safe for concurrent use.
 func ParseFaults(data []byte, known func(string) bool, where string) (*Faults, error) {
 	p := &parser{noPos: true, what: "faults"}
-	if json.Valid(data) {
-		var buf bytes.Buffer
-		if json.Compact(&buf, data) == nil {
-			data = buf.Bytes()
-		}
-	}
-	root := p.document(data)
+	root := p.document(yamlOrJSON(data))
 	if root == nil {
 		return nil, p.err()
 	}

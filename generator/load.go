@@ -81,7 +81,7 @@ func (p *parser) parse(data []byte) *Config {
 }
 
 func (p *parser) config(root *yaml.Node, cfg *Config) {
-	_, keys, ok := p.mapping(root, root, "", "connection", "interval", "seed", "spread", "faults", "kubernetes", "deployments")
+	_, keys, ok := p.mapping(root, root, "", "connection", "interval", "seed", "spread", "faults", "tolerance", "kubernetes", "deployments")
 	if !ok {
 		return
 	}
@@ -112,6 +112,9 @@ func (p *parser) config(root *yaml.Node, cfg *Config) {
 			}
 		}
 	}
+	if e, ok := keys["tolerance"]; ok {
+		cfg.Tolerance = p.tolerance(e, "tolerance")
+	}
 	var faultRefs []faultMetricRef
 	if e, ok := keys["faults"]; ok {
 		cfg.Faults, faultRefs, _ = p.faults(e, "faults")
@@ -138,9 +141,16 @@ func (p *parser) config(root *yaml.Node, cfg *Config) {
 }
 
 func (p *parser) connection(e entry, c *Connection) {
-	_, keys, ok := p.mapping(e.key, e.val, "connection", "uri", "exchange")
+	_, keys, ok := p.mapping(e.key, e.val, "connection", "uri", "uris", "exchange")
 	if !ok {
 		return
+	}
+	if u, ok := keys["uris"]; ok {
+		if first, both := keys["uri"]; both {
+			p.fail(u.key, "connection.uris", "give uri or uris, not both (uri is at line %d)", first.key.Line)
+		} else {
+			c.URIs = p.uris(u)
+		}
 	}
 	if u, ok := keys["uri"]; ok {
 		if s, ok := p.scalar(u.key, u.val, "connection.uri"); ok {
@@ -188,15 +198,17 @@ func (p *parser) duration(e entry, field string) (time.Duration, bool) {
 
 // parsedDeployment is one entry of `deployments` before count expansion.
 type parsedDeployment struct {
-	field    string
-	nameNode *yaml.Node
-	name     string
-	count    int // 0: no count
-	interval time.Duration
-	metrics  []MetricSpec
-	faults   *Faults     // nil: the config's
-	state    *State      // nil: no `state:`
-	kube     *Kubernetes // its own merged over the config's; nil: neither
+	field     string
+	nameNode  *yaml.Node
+	name      string
+	count     int // 0: no count
+	interval  time.Duration
+	metrics   []MetricSpec
+	faults    *Faults // nil: the config's
+	targets   map[string]string
+	tolerance *Tolerance
+	state     *State      // nil: no `state:`
+	kube      *Kubernetes // its own merged over the config's; nil: neither
 }
 
 func (p *parser) deployments(e entry) []Deployment {
@@ -255,7 +267,7 @@ func (p *parser) splitItems(e entry) []Deployment {
 // named is whether it has a name to check for duplicates.
 func (p *parser) deployment(item *yaml.Node, field string) (d parsedDeployment, named bool) {
 	d.field = field
-	_, keys, ok := p.mapping(item, item, field, "name", "count", "interval", "metrics", "faults", "state", "kubernetes")
+	_, keys, ok := p.mapping(item, item, field, "name", "count", "interval", "metrics", "faults", "targets", "tolerance", "state", "kubernetes")
 	if !ok {
 		return d, false
 	}
@@ -293,6 +305,12 @@ func (p *parser) deployment(item *yaml.Node, field string) (d parsedDeployment, 
 			}, "this deployment")
 		}
 		d.faults = f
+	}
+	if e, ok := keys["targets"]; ok {
+		d.targets = p.targets(e, join(field, "targets"), d.metrics)
+	}
+	if e, ok := keys["tolerance"]; ok {
+		d.tolerance = p.tolerance(e, join(field, "tolerance"))
 	}
 	if e, ok := keys["state"]; ok {
 		d.state = p.state(e, join(field, "state"))
@@ -334,4 +352,45 @@ func (p *parser) metrics(e entry, field string) []MetricSpec {
 	}
 	sort.Slice(specs, func(i, j int) bool { return specs[i].Name < specs[j].Name })
 	return specs
+}
+
+// tolerance parses a `tolerance:` (see ParseTolerance).
+func (p *parser) tolerance(e entry, field string) *Tolerance {
+	s, ok := p.scalar(e.key, e.val, field)
+	if !ok {
+		return nil
+	}
+	t, err := ParseTolerance(s)
+	if err != nil {
+		p.fail(e.key, field, "%v", err)
+		return nil
+	}
+	return &t
+}
+
+// targets parses a deployment's `targets:`, metric: replicas |
+// allocation.<metric> | none, for metrics it has.
+func (p *parser) targets(e entry, field string, metrics []MetricSpec) map[string]string {
+	entries, _, ok := p.mapping(e.key, e.val, field)
+	if !ok {
+		return nil
+	}
+	out := make(map[string]string, len(entries))
+	for _, t := range entries {
+		f := join(field, t.key.Value)
+		if metrics != nil && !slices.ContainsFunc(metrics, func(m MetricSpec) bool { return m.Name == t.key.Value }) {
+			p.fail(t.key, f, "not a metric of this deployment")
+			continue
+		}
+		v, ok := p.scalar(t.key, t.val, f)
+		if !ok {
+			continue
+		}
+		if msg := targetProblem(v); msg != "" {
+			p.fail(t.key, f, "%s", msg)
+			continue
+		}
+		out[t.key.Value] = v
+	}
+	return out
 }

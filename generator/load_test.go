@@ -77,7 +77,7 @@ func TestParseGoodConfigs(t *testing.T) {
 			if cfg.Path != tc.path || cfg.Interval != 60*time.Second || cfg.Seed != nil || cfg.Spread {
 				t.Errorf("Path %q Interval %v Seed %v Spread %v, want %q 60s nil false", cfg.Path, cfg.Interval, cfg.Seed, cfg.Spread, tc.path)
 			}
-			if cfg.Connection != tc.conn {
+			if !cfg.Connection.Equal(tc.conn) {
 				t.Errorf("Connection = %+v, want %+v", cfg.Connection, tc.conn)
 			}
 			if got := listTexts(t, cfg); !reflect.DeepEqual(got, readme) {

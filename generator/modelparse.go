@@ -24,14 +24,7 @@ var modelKeys = []string{"choice", "weights", "value", "uniform", "walk", "sine"
 // Safe for concurrent use.
 func ParseModel(data []byte, baseDir string) (Model, any, error) {
 	p := &parser{baseDir: baseDir, noPos: true, replays: map[string]*Replay{}, what: "a model"}
-	if json.Valid(data) {
-		// Compact JSON is YAML too; indented JSON may hold tabs, which YAML refuses.
-		var buf bytes.Buffer
-		if json.Compact(&buf, data) == nil {
-			data = buf.Bytes()
-		}
-	}
-	root := p.document(data)
+	root := p.document(yamlOrJSON(data))
 	if root == nil {
 		return nil, nil, p.err()
 	}
@@ -40,6 +33,19 @@ func ParseModel(data []byte, baseDir string) (Model, any, error) {
 		return nil, nil, p.err()
 	}
 	return m, spec, nil
+}
+
+// yamlOrJSON returns data ready for the YAML parser: JSON compacted
+// (compact JSON is YAML too; indented JSON may hold tabs, which YAML
+// refuses), anything else as it is.
+func yamlOrJSON(data []byte) []byte {
+	if json.Valid(data) {
+		var buf bytes.Buffer
+		if json.Compact(&buf, data) == nil {
+			return buf.Bytes()
+		}
+	}
+	return data
 }
 
 // model parses the definition v of a metric (at is its key, where errors

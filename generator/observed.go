@@ -78,6 +78,10 @@ type Observation struct {
 	HasReplicas, HasReady bool
 	// Allocation by metric name, in base units; nil or empty for none.
 	Allocation map[string]float64
+	// CorrelationID names the request (the Metrics.{app} message) the
+	// observation answers, when the source knows it (the bus); it changes
+	// no state, and lets reaction tracking close exactly that request.
+	CorrelationID string
 }
 
 // observed is the live observed state of a deployment, guarded by the

@@ -20,6 +20,11 @@ type ScheduleOptions struct {
 	// Seed seeds every metric's stream (see Stream). The caller resolves it
 	// (flag > config > random); a new config given to Apply does not change it.
 	Seed int64
+	// Shard, when set, keeps only the deployments it owns, in this config
+	// and in every one applied. Phases (Config.Spread) are still computed
+	// over the whole config, so a deployment ticks at the same instants
+	// whichever shards run. The zero value keeps every deployment.
+	Shard Shard
 	// Interval, when > 0, overrides the config's default interval (not the
 	// intervals set per deployment), in this config and in every one applied.
 	Interval time.Duration
@@ -66,6 +71,7 @@ type Schedule struct {
 	start    time.Time
 	run      string
 	seed     int64
+	shard    Shard
 	interval time.Duration // ScheduleOptions.Interval (0 = none)
 	count    uint64        // 0 = unbounded
 	onError  func(app, metric string, err error)
@@ -100,6 +106,9 @@ func NewSchedule(cfg *Config, opts ScheduleOptions) (*Schedule, error) {
 	if opts.Count < 0 {
 		errs = append(errs, fmt.Errorf("count: %d: must be >= 0", opts.Count))
 	}
+	if err := opts.Shard.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("shard: %w", err))
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("new schedule: %w", err)
 	}
@@ -113,6 +122,7 @@ func NewSchedule(cfg *Config, opts ScheduleOptions) (*Schedule, error) {
 		start:    opts.Start,
 		run:      opts.Run,
 		seed:     opts.Seed,
+		shard:    opts.Shard,
 		interval: opts.Interval,
 		count:    uint64(opts.Count),
 		onError:  opts.OnModelError,

@@ -17,7 +17,7 @@ import (
 // values from the same random stream.
 func sameConfig(t *testing.T, a, b *generator.Config) {
 	t.Helper()
-	if a.Path != b.Path || a.Connection != b.Connection || a.Interval != b.Interval || a.Spread != b.Spread ||
+	if a.Path != b.Path || !a.Connection.Equal(b.Connection) || a.Interval != b.Interval || a.Spread != b.Spread ||
 		(a.Seed == nil) != (b.Seed == nil) || a.Seed != nil && *a.Seed != *b.Seed {
 		t.Fatalf("settings differ:\n%+v\n%+v", a, b)
 	}

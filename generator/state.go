@@ -86,6 +86,7 @@ type ApplyResult struct {
 //   - an interval change re-grids the deployment: it next ticks at the new
 //     grid's first point after the last batch, Seq continuing.
 //
+// Deployments outside ScheduleOptions.Shard are left out, as at start.
 // With Config.Spread, phases are assigned from a deployment's position in
 // the config where it joins a grid (at start, when added, when its interval
 // changes); deployments already running keep theirs. The run's seed and
@@ -113,6 +114,9 @@ func (s *Schedule) apply(cfg *Config) ApplyResult {
 	seen := make(map[string]bool, len(cfg.Deployments))
 	order := make([]*dep, 0, len(cfg.Deployments))
 	for i, cd := range cfg.Deployments {
+		if !s.shard.Owns(cd.Name) {
+			continue // another shard's: phases above still counted it
+		}
 		seen[cd.Name] = true
 		iv := s.intervalOf(cfg, cd)
 		d, ok := s.deps[cd.Name]

@@ -69,7 +69,7 @@ func newAMQPPair(ctx context.Context, cfg AMQPConfig, logger *slog.Logger) (Pair
 		return Pair{}, nil, fmt.Errorf("amqp transport config: %w", err)
 	}
 	uri := RedactURI(cfg.URI)
-	conn, watch, err := connectAMQP(ctx, cfg, logger)
+	conn, watch, node, err := connectAMQP(ctx, cfg, logger)
 	if err != nil {
 		return Pair{}, nil, err
 	}
@@ -100,6 +100,7 @@ func newAMQPPair(ctx context.Context, cfg AMQPConfig, logger *slog.Logger) (Pair
 			}
 			return nil
 		},
+		Node: node,
 		Close: func() error {
 			once.Do(func() {
 				closeErr = sub.Close()
@@ -162,9 +163,20 @@ func (c AMQPConfig) Validate() error {
 	return errors.Join(errs...)
 }
 
-// validateAMQPURI checks the scheme and that amqp091 can parse uri; its
-// messages never quote the password.
+// validateAMQPURI checks the scheme and that amqp091 can parse uri, or
+// each URI of a list and that they name one cluster (CheckURIList); its
+// messages never quote a password.
 func validateAMQPURI(uri string) error {
+	if list := SplitURIs(uri); len(list) > 1 {
+		var errs []error
+		for _, u := range list {
+			errs = append(errs, validateAMQPURI(u))
+		}
+		if err := errors.Join(errs...); err != nil {
+			return err
+		}
+		return CheckURIList(list)
+	}
 	red := RedactURI(uri)
 	if uri == "" {
 		return errors.New("empty")

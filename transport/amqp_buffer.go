@@ -274,7 +274,7 @@ func (p *amqpPublisher) drainLoop(s *session) {
 		switch {
 		case err == nil, errors.Is(err, errFlushBusy):
 		default:
-			p.log.Warn("flush outage buffer, retrying", "error", err, "buffered", p.buf.Len())
+			p.flushFail.Warn(err.Error(), "error", err, "buffered", p.buf.Len())
 			// A pause, not an event: the failure (a timeout, a nack) gives
 			// no sign of when a new attempt would do better.
 			if !waitUntil(time.Now().Add(time.Second), s.dead, p.stop) {

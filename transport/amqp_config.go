@@ -7,7 +7,10 @@ import (
 
 // AMQPConfig configures the amqp transport. Start from DefaultAMQPConfig.
 type AMQPConfig struct {
-	// URI is amqp:// or amqps://.
+	// URI is amqp:// or amqps://, or a comma-separated list of them naming
+	// the nodes of one cluster (see SplitURIs, CheckURIList): the
+	// connection goes to the first node that answers, trying them in a
+	// random order, and to the next one after a loss.
 	URI string
 	// Exchange is declared exactly as is-wire does: type topic,
 	// durable=false, auto_delete=false, internal=false, no arguments.

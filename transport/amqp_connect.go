@@ -50,8 +50,13 @@ func (d *startDialer) dial(network, addr string) (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	// The handshake gets a deadline too; amqp091 clears it once open.
-	if err := conn.SetDeadline(time.Now().Add(dialTimeout)); err != nil {
+	// The handshake gets a deadline too, no later than the start-up's
+	// (--connect-timeout); amqp091 clears it once open.
+	deadline := time.Now().Add(dialTimeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	if err := conn.SetDeadline(deadline); err != nil {
 		_ = conn.Close()
 		return nil, err
 	}
@@ -62,22 +67,39 @@ func (d *startDialer) dial(network, addr string) (net.Conn, error) {
 // while the broker is unreachable (see retryConnect for when it stops).
 // Once connected, the wrapper reconnects by itself after a drop, and the
 // returned connWatch tells of each reconnect without reading the wrapper's
-// unsynchronised fields.
-func connectAMQP(ctx context.Context, cfg AMQPConfig, logger *slog.Logger) (*wamqp.ConnectionWrapper, *connWatch, error) {
-	dialer := &startDialer{ctx: ctx}
+// unsynchronised fields. A URI list is dialled node by node (nodeDialer);
+// node returns the host:port of the node connected to last.
+func connectAMQP(ctx context.Context, cfg AMQPConfig, logger *slog.Logger) (conn *wamqp.ConnectionWrapper, watch *connWatch, node func() string, err error) {
+	// Dials during start-up end with --connect-timeout too, so that a node
+	// that does not answer cannot hold a round over the list past it.
+	dialCtx := ctx
+	if cfg.ConnectTimeout > 0 {
+		var cancel context.CancelFunc
+		dialCtx, cancel = context.WithTimeout(ctx, cfg.ConnectTimeout)
+		defer cancel()
+	}
+	dialer := &startDialer{ctx: dialCtx}
 	defer dialer.setContext(context.Background())
+	nodes, amqpURI, err := newNodeDialer(cfg, dialer, logger)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	dial, node := dialer.dial, func() string { return uriNode(cfg.URI) }
+	if nodes != nil {
+		dial, node = nodes.dial, nodes.node
+	}
 
 	props := amqp091.NewConnectionProperties()
 	props.SetClientConnectionName("metricsender")
 	var tlsCfg *tls.Config
-	if cfg.TLS != nil {
+	if cfg.TLS != nil && nodes == nil {
 		// amqp091 writes ServerName into the config it is given: keep ours intact.
 		tlsCfg = cfg.TLS.Clone()
 	}
 	connCfg := wamqp.ConnectionConfig{
-		AmqpURI: cfg.URI,
+		AmqpURI: amqpURI,
 		AmqpConfig: &amqp091.Config{
-			Dial:            dialer.dial,
+			Dial:            dial,
 			TLSClientConfig: tlsCfg,
 			Properties:      props,
 			Locale:          "en_US",
@@ -85,14 +107,14 @@ func connectAMQP(ctx context.Context, cfg AMQPConfig, logger *slog.Logger) (*wam
 		Reconnect: reconnectConfig(),
 	}
 	// The watch learns of every (re)connect from the wrapper's own log line.
-	watch := newConnWatch(watermill.NewSlogLogger(logger))
+	watch = newConnWatch(watermill.NewSlogLogger(logger))
 
-	conn, err := retryConnect(ctx, cfg.URI, cfg.ConnectTimeout, logger, isPermanent,
+	conn, err = retryConnect(ctx, cfg.URI, cfg.ConnectTimeout, logger, isPermanent,
 		func() (*wamqp.ConnectionWrapper, error) { return wamqp.NewConnection(connCfg, watch) })
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return conn, watch, nil
+	return conn, watch, node, nil
 }
 
 // isPermanent reports whether a connection error cannot be fixed by

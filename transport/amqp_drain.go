@@ -82,7 +82,7 @@ func (p *amqpPublisher) waitDrained(ctx context.Context, maxOutage time.Duration
 			deadline = earliest(deadline, d)
 		}
 		if err := p.flush(deadline); err != nil && !errors.Is(err, errFlushBusy) {
-			p.log.Warn("flushing buffered messages failed, retrying", "error", err, "buffered", p.buf.Len())
+			p.flushFail.Warn(err.Error(), "error", err, "buffered", p.buf.Len())
 			// A pause, not an event: the failure (a timeout, a nack) gives
 			// no sign of when a new attempt would do better.
 			_ = waitUntil(time.Now().Add(retryPause), s.dead, ctx.Done())
@@ -143,6 +143,7 @@ func (p *amqpPublisher) Shutdown(ctx context.Context) error {
 	p.logDropsLocked(dropTexts[DropShutdown], time.Now())
 	p.dropMu.Unlock()
 	p.unroutable.Flush()
+	p.flushFail.Flush()
 	close(p.stop)
 	p.closeChannels()
 	return nil

@@ -121,6 +121,9 @@ type amqpPublisher struct {
 	dropLogged  time.Time
 
 	unroutable *throttle.Warning
+	// flushFail: a flush that keeps failing on a live connection retries
+	// every second; the log gets the first, then a line a minute.
+	flushFail *throttle.Warning
 }
 
 // publisherOption configures newAMQPPublisher.
@@ -162,6 +165,9 @@ func newAMQPPublisher(conn *wamqp.ConnectionWrapper, cfg AMQPConfig, logger *slo
 		unroutable: throttle.New(logger, throttle.Config{
 			Message:  "message unroutable: no queue is bound for its routing key",
 			CountKey: "unroutable", KeysKey: "deployments",
+		}),
+		flushFail: throttle.New(logger, throttle.Config{
+			Message: "flushing buffered messages failed, retrying", CountKey: "failures", KeysKey: "errors",
 		}),
 	}
 	for _, o := range opts {

@@ -91,8 +91,16 @@ func (c *NATSConfig) setDefaults() {
 // Validate reports every problem of c at once, each naming its field.
 func (c NATSConfig) Validate() error {
 	var errs []error
-	if u, err := url.Parse(c.URI); err != nil || (u.Scheme != "nats" && u.Scheme != "tls") {
-		errs = append(errs, fmt.Errorf("URI: %s: want nats://host:port or tls://host:port", RedactURI(c.URI)))
+	// A comma-separated list names the servers of a NATS cluster; the
+	// client tries them itself.
+	uris := SplitURIs(c.URI)
+	if len(uris) == 0 {
+		uris = []string{c.URI}
+	}
+	for _, one := range uris {
+		if u, err := url.Parse(one); err != nil || (u.Scheme != "nats" && u.Scheme != "tls") {
+			errs = append(errs, fmt.Errorf("URI: %s: want nats://host:port or tls://host:port", RedactURI(one)))
+		}
 	}
 	if c.PublishTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("PublishTimeout: %s, must be > 0", c.PublishTimeout))

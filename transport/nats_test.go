@@ -116,6 +116,21 @@ func TestNATSStartupAndOptions(t *testing.T) {
 			}
 		}
 	})
+	t.Run("a list of servers", func(t *testing.T) {
+		uri := brokertest.NATSURI(t)
+		list := "nats://127.0.0.1:1," + uri // the client tries the next server itself
+		if err := transport.DefaultNATSConfig(list).Validate(); err != nil {
+			t.Fatalf("Validate(%s) = %v", list, err)
+		}
+		if err := transport.DefaultNATSConfig("nats://h1:4222,amqp://h2/").Validate(); err == nil || !strings.Contains(err.Error(), "amqp://h2/") {
+			t.Errorf("Validate of a list with an amqp URI = %v, want an error naming it", err)
+		}
+		p, err := transport.NewNATS(context.Background(), transport.Options{URI: list, ConnectTimeout: 20 * time.Second}, nil)
+		if err != nil {
+			t.Fatalf("NewNATS(%s): %v", list, err)
+		}
+		_ = p.Close()
+	})
 	t.Run("ctx cancelled", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()

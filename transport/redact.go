@@ -9,11 +9,30 @@ import (
 const mask = "***"
 
 // RedactURI returns uri with its password replaced by "***"
-// (amqp://guest:***@host:5672/), for logs and errors. It never returns the
-// password, even for strings that do not parse as a URI: it then masks
-// more than needed rather than less. A URI without a password is returned
+// (amqp://guest:***@host:5672/), for logs and errors; in a comma-separated
+// list (see SplitURIs) every URI's password. It never returns a password,
+// even for strings that do not parse as a URI: it then masks more than
+// needed rather than less. A URI without a password is returned
 // unchanged. Safe for concurrent use.
 func RedactURI(uri string) string {
+	if strings.IndexByte(uri, ',') < 0 {
+		return redactOne(uri)
+	}
+	var b strings.Builder
+	start := 0
+	for i := 0; i < len(uri); i++ {
+		if uri[i] == ',' && listComma(uri[i+1:]) {
+			b.WriteString(redactOne(uri[start:i]))
+			b.WriteByte(',')
+			start = i + 1
+		}
+	}
+	b.WriteString(redactOne(uri[start:]))
+	return b.String()
+}
+
+// redactOne is RedactURI for one URI.
+func redactOne(uri string) string {
 	i, j, ok := passwordSpan(uri)
 	if !ok {
 		return uri
@@ -93,16 +112,20 @@ func scrubError(err error, uri string) error {
 	return &redactedError{err: err, secrets: leaked}
 }
 
-// uriPasswords returns the password of uri as written and, when it
-// differs, percent-decoded: an error may quote either form.
+// uriPasswords returns the password of uri (of each URI of a list) as
+// written and, when it differs, percent-decoded: an error may quote either
+// form.
 func uriPasswords(uri string) []string {
-	i, j, ok := passwordSpan(uri)
-	if !ok || i == j {
-		return nil
-	}
-	pws := []string{uri[i:j]}
-	if dec, err := url.PathUnescape(uri[i:j]); err == nil && dec != pws[0] && dec != "" {
-		pws = append(pws, dec)
+	var pws []string
+	for _, one := range SplitURIs(uri) {
+		i, j, ok := passwordSpan(one)
+		if !ok || i == j {
+			continue
+		}
+		pws = append(pws, one[i:j])
+		if dec, err := url.PathUnescape(one[i:j]); err == nil && dec != one[i:j] && dec != "" {
+			pws = append(pws, dec)
+		}
 	}
 	return pws
 }

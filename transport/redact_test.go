@@ -24,6 +24,10 @@ func TestRedactURI(t *testing.T) {
 		{"opaque", "amqp:u:topsecret@host", "amqp:u:***@host", "topsecret"},
 		{"no scheme", "u:topsecret@host", "u:***@host", "topsecret"},
 		{"nats", "nats://u:topsecret@127.0.0.1:4222", "nats://u:***@127.0.0.1:4222", "topsecret"},
+		{"list", "amqp://u:pw1@h1:5673/,amqp://u:pw2@h2:5674/", "amqp://u:***@h1:5673/,amqp://u:***@h2:5674/", "pw"},
+		{"list with spaces", "amqp://u:pw1@h1, amqp://u:pw2@h2 ,amqp://u:pw3@h3", "amqp://u:***@h1, amqp://u:***@h2 ,amqp://u:***@h3", "pw"},
+		{"comma in password", "amqp://u:a,b@h1,amqp://u:a,b@h2", "amqp://u:***@h1,amqp://u:***@h2", "a,b"},
+		{"list, one without password", "amqp://h1,amqp://u:pw2@h2", "amqp://h1,amqp://u:***@h2", "pw2"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -49,6 +53,7 @@ func TestScrubError(t *testing.T) {
 		{"unparsable uri", "amqp://u:p@ss@h/", fmt.Errorf("bad amqp://u:p@ss@h/: %w", base), "bad amqp://u:***@h/: boom"},
 		{"no secret in text", "amqp://u:hunter2@h/", fmt.Errorf("dial: %w", base), "dial: boom"},
 		{"no password", "amqp://h/", fmt.Errorf("dial: %w", base), "dial: boom"},
+		{"list", "amqp://u:first1@h1/,amqp://u:second2@h2/", fmt.Errorf("dial amqp://u:second2@h2/ (first1): %w", base), "dial amqp://u:***@h2/ (***): boom"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

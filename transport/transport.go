@@ -31,12 +31,17 @@ type Pair struct {
 	// Close releases the publisher, the subscriber and the connection. It may
 	// be called any number of times.
 	Close func() error
+	// Node, when not nil, names the broker node (host:port, no credentials)
+	// the connection went to last: with a URI list, the one that answered.
+	// Safe for concurrent use.
+	Node func() string
 }
 
 // Options are the transport-independent settings, filled from flags and the
 // config file by the app.
 type Options struct {
-	// URI of the broker. Empty means the transport's default.
+	// URI of the broker, or a comma-separated list of the nodes of one
+	// cluster (AMQP, NATS). Empty means the transport's default.
 	URI string
 	// Exchange is the is-wire exchange (AMQP only); empty means "is".
 	Exchange string

@@ -275,3 +275,45 @@ func waitClosed(t *testing.T, ch <-chan *message.Message) {
 		}
 	}
 }
+
+// testFeedback: a pair built without Options.Topics (as send builds it)
+// binds the topic given to Subscribe, so the bus feedback source sees the
+// Allocation messages and not the Metrics ones on the same connection;
+// what arrives decodes with codec.DecodeTopic, reply_to or else the
+// routing key after the prefix naming the app.
+func testFeedback(t *testing.T, _ Features, newPair NewPair) {
+	a, m := uniqueWord(t, "Allocation"), uniqueWord(t, "Metrics")
+	p := open(t, newPair)
+	ch := subscribe(t, p, a+".*")
+
+	withReply := wireMessage(a+".web", "")
+	withReply.Metadata.Set(codec.KeyReplyTo, "web")
+	withReply.Metadata.Set(codec.KeyCorrelationID, "9F3A0C11D2E4B577")
+	withReply.Metadata.Set(codec.MetricPrefix+"replicas", "4")
+	withReply.Metadata.Set(codec.MetricPrefix+"cpu", "750m")
+	byTopic := wireMessage(a+".api", "")
+	byTopic.Metadata.Set(codec.MetricPrefix+"ready", "2")
+	metrics := wireMessage(m+".web", "")
+	metrics.Metadata.Set(codec.MetricPrefix+"cpu", "1")
+	published := publishAsync(p, "", metrics, withReply, byTopic)
+	got := receive(t, ch, 2)
+	waitPublished(t, published)
+
+	want := map[string]string{"web": "cpu=750m replicas=4 id=9F3A0C11D2E4B577", "api": "ready=2 id="}
+	for _, msg := range got {
+		rcv, err := codec.DecodeTopic(msg, a+".")
+		if err != nil {
+			t.Errorf("DecodeTopic(%s): %v", msg.Metadata.Get(codec.KeyTopic), err)
+			continue
+		}
+		var parts []string
+		for _, mt := range rcv.Metrics {
+			parts = append(parts, mt.Name+"="+mt.Value.Text)
+		}
+		text := strings.Join(append(parts, "id="+rcv.CorrelationID), " ")
+		if w, ok := want[rcv.App]; !ok || text != w {
+			t.Errorf("app %q: %s, want one of %v (topic %s)", rcv.App, text, want, rcv.Topic)
+		}
+		delete(want, rcv.App)
+	}
+}

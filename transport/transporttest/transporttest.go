@@ -57,6 +57,7 @@ func Run(t *testing.T, f Features, newPair NewPair) {
 		{"RoundTrip", testRoundTrip, false},
 		{"PerMessageTopic", testPerMessageTopic, false},
 		{"Patterns", testPatterns, false},
+		{"Feedback", testFeedback, false},
 		{"Order", testOrder, !f.Ordered},
 		{"CloseWhileSubscribed", testCloseWhileSubscribed, false},
 		{"CloseIdempotent", testCloseIdempotent, false},

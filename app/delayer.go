@@ -3,58 +3,54 @@ package app
 import (
 	"container/heap"
 	"context"
-	"slices"
 	"sync"
 	"time"
-
-	"github.com/labsea/metricsender/generator"
 )
 
-// delayer holds the events a delay fault holds back and emits each at its
-// time, after later ticks, so it arrives out of order. Its methods are
-// safe for concurrent use.
-type delayer struct {
-	emit func(ctx context.Context, events []generator.Event) error
+// delayer holds items until their time and emits each then: the events a
+// delay fault holds back (they arrive after later ticks, out of order),
+// the stand-in operator's decisions (applied after its actuation delay).
+// Items due at the same time keep the order they were held in. Its
+// methods are safe for concurrent use.
+type delayer[T any] struct {
+	emit func(ctx context.Context, items []T) error
 
 	mu      sync.Mutex
-	held    heldHeap
-	emitted int  // events emitted so far
+	held    heldHeap[T]
+	emitted int  // items emitted so far
 	closing bool // no more holds: run returns once empty
 	now     bool // emit everything held at once (a signal ended the run)
 	wake    chan struct{}
 }
 
-type heldEvent struct {
-	due time.Time
-	seq int // order of holding, so equal dues keep it
-	ev  generator.Event
+type heldItem[T any] struct {
+	due  time.Time
+	seq  int // order of holding, so equal dues keep it
+	item T
 }
 
-func newDelayer(emit func(ctx context.Context, events []generator.Event) error) *delayer {
-	return &delayer{emit: emit, wake: make(chan struct{}, 1)}
+func newDelayer[T any](emit func(ctx context.Context, items []T) error) *delayer[T] {
+	return &delayer[T]{emit: emit, wake: make(chan struct{}, 1)}
 }
 
-// hold keeps ev until due (its tick's time plus ev.Delay: not ev.Time,
-// which a stale fault may have set back). The event's metrics are copied:
-// the schedule reuses its arrays.
-func (d *delayer) hold(ev generator.Event, due time.Time) {
-	ev.Metrics = slices.Clone(ev.Metrics)
+// hold keeps item until due. It must not share memory its caller reuses.
+func (d *delayer[T]) hold(item T, due time.Time) {
 	d.mu.Lock()
-	heap.Push(&d.held, heldEvent{due: due, seq: d.held.n, ev: ev})
+	heap.Push(&d.held, heldItem[T]{due: due, seq: d.held.n, item: item})
 	d.held.n++
 	d.mu.Unlock()
 	d.poke()
 }
 
 // sent returns how many held events were emitted.
-func (d *delayer) sent() int {
+func (d *delayer[T]) sent() int {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.emitted
 }
 
 // len returns how many events are held.
-func (d *delayer) len() int {
+func (d *delayer[T]) len() int {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return len(d.held.items)
@@ -63,14 +59,14 @@ func (d *delayer) len() int {
 // close says no more events come. With now, run emits what it holds at
 // once (a signal: it goes out with the buffer flush); without, each at
 // its time (a run's natural end waits for them).
-func (d *delayer) close(now bool) {
+func (d *delayer[T]) close(now bool) {
 	d.mu.Lock()
 	d.closing, d.now = true, d.now || now
 	d.mu.Unlock()
 	d.poke()
 }
 
-func (d *delayer) poke() {
+func (d *delayer[T]) poke() {
 	select {
 	case d.wake <- struct{}{}:
 	default:
@@ -79,7 +75,7 @@ func (d *delayer) poke() {
 
 // run emits held events when due until close was called and nothing is
 // held, or ctx ends (ctx.Err()), or an emit fails (its error).
-func (d *delayer) run(ctx context.Context) error {
+func (d *delayer[T]) run(ctx context.Context) error {
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	defer timer.Stop()
@@ -99,9 +95,9 @@ func (d *delayer) run(ctx context.Context) error {
 			}
 		}
 		now := time.Now()
-		var due []generator.Event
+		var due []T
 		for len(d.held.items) > 0 && (d.now || !d.held.items[0].due.After(now)) {
-			due = append(due, heap.Pop(&d.held).(heldEvent).ev)
+			due = append(due, heap.Pop(&d.held).(heldItem[T]).item)
 		}
 		next := time.Time{}
 		if len(d.held.items) > 0 {
@@ -128,20 +124,20 @@ func (d *delayer) run(ctx context.Context) error {
 	}
 }
 
-// heldHeap orders held events by due time, then by order of holding.
-type heldHeap struct {
-	items []heldEvent
+// heldHeap orders held items by due time, then by order of holding.
+type heldHeap[T any] struct {
+	items []heldItem[T]
 	n     int
 }
 
-func (h *heldHeap) Len() int { return len(h.items) }
-func (h *heldHeap) Less(i, j int) bool {
+func (h *heldHeap[T]) Len() int { return len(h.items) }
+func (h *heldHeap[T]) Less(i, j int) bool {
 	a, b := h.items[i], h.items[j]
 	return a.due.Before(b.due) || a.due.Equal(b.due) && a.seq < b.seq
 }
-func (h *heldHeap) Swap(i, j int) { h.items[i], h.items[j] = h.items[j], h.items[i] }
-func (h *heldHeap) Push(x any)    { h.items = append(h.items, x.(heldEvent)) }
-func (h *heldHeap) Pop() any {
+func (h *heldHeap[T]) Swap(i, j int) { h.items[i], h.items[j] = h.items[j], h.items[i] }
+func (h *heldHeap[T]) Push(x any)    { h.items = append(h.items, x.(heldItem[T])) }
+func (h *heldHeap[T]) Pop() any {
 	last := h.items[len(h.items)-1]
 	h.items = h.items[:len(h.items)-1]
 	return last

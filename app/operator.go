@@ -1,0 +1,203 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/labsea/metricsender/codec"
+	"github.com/labsea/metricsender/generator"
+	"github.com/labsea/metricsender/policy"
+	"github.com/labsea/metricsender/transport"
+)
+
+// allocationPrefix is the first word of the feedback topics: what the
+// operator applied to an app is published on Allocation.{app}.
+const allocationPrefix = "Allocation."
+
+func operatorCommand() *cli.Command {
+	flags := append([]cli.Flag{}, brokerFlags()...)
+	flags = append(flags,
+		&cli.StringFlag{Name: "policy", Value: "follow", EnvVars: env("policy"),
+			Usage: "follow (apply what is requested) or hpa (the HorizontalPodAutoscaler algorithm on --metric)"},
+		&cli.StringFlag{Name: "metric", Value: "cpu", EnvVars: env("metric"), Usage: "hpa: the per-replica metric it scales on"},
+		&cli.StringFlag{Name: "target", EnvVars: env("target"), Usage: "hpa: the metric's target value per replica (a number or quantity, required with hpa)"},
+		&cli.IntFlag{Name: "min", Value: 1, EnvVars: env("min"), Usage: "hpa: fewest replicas (and the count it assumes before it knows one)"},
+		&cli.IntFlag{Name: "max", Value: 10, EnvVars: env("max"), Usage: "hpa: most replicas"},
+		&cli.Float64Flag{Name: "tolerance", Value: 0.1, EnvVars: env("tolerance"), Usage: "hpa: no change while value/target is within this of 1"},
+		&cli.DurationFlag{Name: "stabilization", Value: 5 * time.Minute, EnvVars: env("stabilization"),
+			Usage: "hpa: scale down only to the highest count recommended within this window"},
+		&cli.DurationFlag{Name: "delay", EnvVars: env("delay"), Usage: "actuation time: publish what it applied this long after the request"},
+		&cli.DurationFlag{Name: "jitter", EnvVars: env("jitter"),
+			Usage: "add a seeded random [0, jitter) to each delay (one app's answers keep their order)"},
+		&cli.Float64Flag{Name: "miss", EnvVars: env("miss"), Usage: "ignore each request with this probability, to show a bad operator being caught"},
+		&cli.Int64Flag{Name: "seed", EnvVars: env("seed"), DefaultText: "a random one, logged",
+			Usage: "seed of --miss and --jitter: the same seed and requests give the same answers"},
+		&cli.StringFlag{Name: "topic", Value: codec.TopicPrefix + "*", EnvVars: env("topic"), Usage: "the requests' binding pattern"},
+		httpAddrFlag(""),
+	)
+	flags = append(flags, logFlags()...)
+	return &cli.Command{
+		Name:         "operator",
+		Usage:        "a stand-in operator: read Metrics.*, decide (follow or hpa) and publish what it applied on Allocation.{app}",
+		Flags:        flags,
+		OnUsageError: onUsageError,
+		Action: func(c *cli.Context) error {
+			opts, err := operatorOptionsFrom(c)
+			if err != nil {
+				return err
+			}
+			logger, err := newLogger(c, c.App.ErrWriter)
+			if err != nil {
+				return err
+			}
+			return runOperator(c.Context, opts, logger)
+		},
+	}
+}
+
+type operatorOptions struct {
+	conn     connection
+	policy   policy.Policy
+	name     string
+	min      float64 // the replicas assumed before any are known
+	delay    time.Duration
+	jitter   time.Duration
+	miss     float64
+	seed     int64
+	seedSet  bool
+	topic    string
+	httpAddr string
+}
+
+func operatorOptionsFrom(c *cli.Context) (operatorOptions, error) {
+	if c.NArg() > 0 {
+		return operatorOptions{}, usagef("operator takes no arguments, got %q", c.Args().Slice())
+	}
+	opts := operatorOptions{name: c.String("policy"), min: 1, delay: c.Duration("delay"), jitter: c.Duration("jitter"),
+		miss: c.Float64("miss"), topic: c.String("topic"), httpAddr: c.String("http-addr")}
+	switch {
+	case opts.delay < 0:
+		return operatorOptions{}, usagef("--delay %s: must be >= 0", opts.delay)
+	case opts.jitter < 0:
+		return operatorOptions{}, usagef("--jitter %s: must be >= 0", opts.jitter)
+	case !(opts.miss >= 0 && opts.miss <= 1):
+		return operatorOptions{}, usagef("--miss %g: must be a probability in [0, 1]", opts.miss)
+	case opts.topic == "":
+		return operatorOptions{}, usagef("--topic: empty pattern")
+	}
+	switch opts.name {
+	case "follow":
+		opts.policy = policy.Follow{}
+	case "hpa":
+		if !c.IsSet("target") {
+			return operatorOptions{}, usagef("--policy hpa needs --target (the metric's value per replica, e.g. 500m)")
+		}
+		target, err := parseTarget(c.String("target"))
+		if err != nil {
+			return operatorOptions{}, usagef("--target %q: %w", c.String("target"), err)
+		}
+		h := policy.NewHPA(c.String("metric"), target)
+		h.Min, h.Max, h.Tolerance, h.Stabilization = float64(c.Int("min")), float64(c.Int("max")), c.Float64("tolerance"), c.Duration("stabilization")
+		if err := h.Validate(); err != nil {
+			return operatorOptions{}, usagef("--policy hpa: %w", err)
+		}
+		opts.policy, opts.min = h, h.Min
+	default:
+		return operatorOptions{}, usagef("--policy %q: must be follow or hpa", opts.name)
+	}
+	conn, err := resolveConnection(c, nil)
+	if err != nil {
+		return operatorOptions{}, err
+	}
+	opts.conn = conn
+	opts.seed, opts.seedSet = c.Int64("seed"), c.IsSet("seed")
+	return opts, nil
+}
+
+// runOperator answers requests until ctx is cancelled; what is still
+// waiting for its delay then is published at once.
+func runOperator(ctx context.Context, opts operatorOptions, logger *slog.Logger) error {
+	if !opts.seedSet {
+		opts.seed = randomSeed()
+	}
+	logger.Info("starting", "policy", opts.name, "delay", opts.delay, "jitter", opts.jitter, "miss", opts.miss, "seed", opts.seed,
+		"transport", opts.conn.transport, "uri", transport.RedactURI(opts.conn.uri))
+	reg := newRegistry()
+	metrics := newStandinMetrics(reg)
+	var pairReady atomic.Pointer[func() error]
+	srv, err := startHTTP(opts.httpAddr, reg, func() error {
+		if ready := pairReady.Load(); ready != nil {
+			return (*ready)()
+		}
+		return errors.New("connecting to the broker")
+	}, nil, logger)
+	if err != nil {
+		return err
+	}
+	defer shutdownHTTP(srv, 5*time.Second, logger)
+
+	pair, err := transport.New(ctx, opts.conn.transport, transport.Options{
+		URI:            opts.conn.uri,
+		Exchange:       opts.conn.exchange,
+		Confirm:        true,
+		Topics:         []string{opts.topic, allocationPrefix + "*"},
+		TLS:            opts.conn.tls,
+		ConnectTimeout: opts.conn.timeout,
+	}, logger)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return fmt.Errorf("connect: %w", err)
+	}
+	defer pair.Close()
+
+	s := newStandin(opts, metrics, logger)
+	answers := newDelayer(func(_ context.Context, as []answer) error {
+		for _, a := range as {
+			if err := pair.Publisher.Publish(a.msg.Metadata.Get(codec.KeyTopic), a.msg); err != nil {
+				metrics.publishErrors.Inc()
+				logger.Warn("publish an answer", "app", a.app, "error", err)
+				continue
+			}
+			metrics.published.Inc()
+		}
+		return nil
+	})
+	answersDone := make(chan error, 1)
+	go func() { answersDone <- answers.run(context.WithoutCancel(ctx)) }()
+
+	msgs, err := pair.Subscriber.Subscribe(ctx, opts.topic)
+	if err != nil {
+		return fmt.Errorf("operator: subscribe: %w", err)
+	}
+	pairReady.Store(&pair.Ready) // ready once subscribed: requests from now on are read
+	for msg := range msgs {
+		if a, ok := s.handle(msg, time.Now()); ok {
+			answers.hold(a, a.due)
+		}
+		msg.Ack()
+	}
+	answers.close(true) // stopping: what waits for its delay goes out now
+	<-answersDone
+	logger.Info("stopped", "requests", s.requests, "answered", s.answered, "missed", s.missed)
+	return nil
+}
+
+// parseTarget reads --target: a number or a quantity ("500m").
+func parseTarget(text string) (float64, error) {
+	v, err := generator.ParseNumber(text)
+	if err != nil {
+		return 0, err
+	}
+	if !(v > 0) {
+		return 0, errors.New("must be > 0")
+	}
+	return v, nil
+}

@@ -1,0 +1,138 @@
+package app
+
+import (
+	"context"
+	"log/slog"
+	"slices"
+	"strings"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/urfave/cli/v2"
+
+	"github.com/labsea/metricsender/feedback"
+)
+
+// The feedback sources of --feedback.
+const (
+	feedbackBus        = "bus"
+	feedbackAPI        = "api"
+	feedbackKubernetes = "kubernetes"
+)
+
+// feedbackSource is one value of --feedback; built is false for a source
+// that is not there yet.
+type feedbackSource struct {
+	name  string
+	built bool
+}
+
+// feedbackSources are the values --feedback knows; those not built yet are
+// refused with a usage error that says so.
+var feedbackSources = []feedbackSource{
+	{feedbackAPI, true},
+	{feedbackBus, true},
+	{feedbackKubernetes, false},
+}
+
+func feedbackFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringSliceFlag{Name: "feedback", EnvVars: env("feedback"), DefaultText: "none (open loop)",
+			Usage: "where observed state comes from: bus (Allocation.* messages on the broker), api (PUT /v1/deployments/{name}/state); repeatable or comma-separated"},
+		&cli.StringFlag{Name: "feedback-topic", Value: feedback.DefaultTopic, EnvVars: env("feedback-topic"),
+			Usage: "with --feedback bus: the pattern subscribed, words then * or # (the app follows the prefix: Allocation.web)"},
+	}
+}
+
+// feedbackOptions are --feedback and --feedback-topic, checked.
+type feedbackOptions struct {
+	bus, api bool
+	topic    string
+}
+
+// feedbackOptionsFrom reads --feedback (any combination, repeatable,
+// comma-separated, each value once) and --feedback-topic. An unknown
+// source, one not built yet, or a topic that is no feedback pattern is a
+// usage error.
+func feedbackOptionsFrom(c *cli.Context) (feedbackOptions, error) {
+	opts := feedbackOptions{topic: c.String("feedback-topic")}
+	known := make([]string, 0, len(feedbackSources))
+	for _, s := range feedbackSources {
+		if s.built {
+			known = append(known, s.name)
+		}
+	}
+	for _, raw := range c.StringSlice("feedback") {
+		for _, v := range strings.Split(raw, ",") {
+			v = strings.TrimSpace(v)
+			i := slices.IndexFunc(feedbackSources, func(s feedbackSource) bool { return s.name == v })
+			switch {
+			case v == "":
+				continue
+			case i < 0:
+				return feedbackOptions{}, usagef("--feedback %q: unknown source (one of %s)", v, strings.Join(known, ", "))
+			case !feedbackSources[i].built:
+				return feedbackOptions{}, usagef("--feedback %s: not built yet (available: %s)", v, strings.Join(known, ", "))
+			}
+			switch v {
+			case feedbackBus:
+				opts.bus = true
+			case feedbackAPI:
+				opts.api = true
+			}
+		}
+	}
+	if _, err := feedback.TopicPrefix(opts.topic); err != nil {
+		return feedbackOptions{}, usagef("--feedback-topic: %w", err)
+	}
+	return opts, nil
+}
+
+// feedbackMetrics counts the bus source's messages; it implements
+// feedback.Counter. Safe for concurrent use.
+type feedbackMetrics struct {
+	received prometheus.Counter
+	errors   *prometheus.CounterVec
+}
+
+var _ feedback.Counter = (*feedbackMetrics)(nil)
+
+// newFeedbackMetrics registers the bus feedback counters with reg, every
+// reason showing 0 from the start.
+func newFeedbackMetrics(reg prometheus.Registerer) *feedbackMetrics {
+	m := &feedbackMetrics{
+		received: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "metricsender_feedback_received_total",
+			Help: "Feedback messages taken from the bus (--feedback bus), recorded or not.",
+		}),
+		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "metricsender_feedback_errors_total",
+			Help: "Feedback messages from the bus that changed nothing, by reason: decode, unknown_app, bad_value, empty.",
+		}, []string{"reason"}),
+	}
+	reg.MustRegister(m.received, m.errors)
+	for _, r := range feedback.Reasons {
+		m.errors.WithLabelValues(string(r))
+	}
+	return m
+}
+
+// Received implements feedback.Counter.
+func (m *feedbackMetrics) Received() { m.received.Inc() }
+
+// Ignored implements feedback.Counter.
+func (m *feedbackMetrics) Ignored(r feedback.Reason) {
+	m.errors.WithLabelValues(reasonLabel(string(r))).Inc()
+}
+
+// runBus runs bus until ctx ends, in the background; the returned wait
+// blocks until it has.
+func runBus(ctx context.Context, bus *feedback.Bus, logger *slog.Logger) (wait func()) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := bus.Run(ctx); err != nil && ctx.Err() == nil {
+			logger.Error("feedback stopped", "error", err)
+		}
+	}()
+	return func() { <-done }
+}

@@ -1,0 +1,182 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/urfave/cli/v2"
+
+	"github.com/labsea/metricsender/feedback"
+	"github.com/labsea/metricsender/generator"
+)
+
+func judgeFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "report", EnvVars: env("report"),
+			Usage: "with --feedback: write the operator's reaction report (per deployment and metric) to this JSON file at exit"},
+		&cli.DurationFlag{Name: "max-reaction", EnvVars: env("max-reaction"),
+			Usage: "with --feedback: exit 1 when a request took longer than this or is still open at the end (a --count run waits up to this for the last ones)"},
+		&cli.DurationFlag{Name: "oscillation-window", Value: 5 * time.Minute, EnvVars: env("oscillation-window"),
+			Usage: "with --feedback: observed replicas that change direction within this window count as an oscillation"},
+	}
+}
+
+// judgeOptions are how send judges the operator under test (--feedback).
+type judgeOptions struct {
+	report            string
+	maxReaction       time.Duration // 0: no limit
+	oscillationWindow time.Duration
+}
+
+func judgeOptionsFrom(c *cli.Context, fb feedbackOptions) (judgeOptions, error) {
+	o := judgeOptions{report: c.String("report"), maxReaction: c.Duration("max-reaction"), oscillationWindow: c.Duration("oscillation-window")}
+	switch {
+	case o.maxReaction < 0:
+		return o, usagef("--max-reaction %s: must be > 0", o.maxReaction)
+	case o.oscillationWindow <= 0:
+		return o, usagef("--oscillation-window %s: must be > 0", o.oscillationWindow)
+	case !fb.bus && !fb.api && (o.report != "" || o.maxReaction > 0):
+		return o, usagef("--report and --max-reaction judge the operator: they need --feedback")
+	}
+	return o, nil
+}
+
+// runningSchedule is the schedule as the rest of send sees it: a reload
+// applies a config to it, its injector and its tracker; an observation
+// (the api source) goes through the tracker when there is one.
+type runningSchedule struct {
+	*generator.Schedule
+	inj     *generator.Injector
+	tracker *feedback.Tracker // nil without --feedback
+}
+
+// Apply applies cfg to the schedule and, when that worked, to the
+// injector's faults and the tracker's targets.
+func (r runningSchedule) Apply(cfg *generator.Config) (generator.ApplyResult, error) {
+	res, err := r.Schedule.Apply(cfg)
+	if err == nil {
+		r.inj.SetConfig(cfg)
+		if r.tracker != nil {
+			r.tracker.SetConfig(cfg)
+		}
+	}
+	return res, err
+}
+
+// Observe records an observation, through the tracker when there is one.
+func (r runningSchedule) Observe(app string, ob generator.Observation) error {
+	if r.tracker != nil {
+		return r.tracker.Observe(app, ob)
+	}
+	return r.Schedule.Observe(app, ob)
+}
+
+// recorder is where feedback goes: the tracker, or the schedule.
+func (r runningSchedule) recorder() feedback.Recorder {
+	if r.tracker != nil {
+		return r.tracker
+	}
+	return r.Schedule
+}
+
+// ids mints the correlation id of every event before faults, so the
+// tracker knows which request an answer names. Not safe for concurrent
+// use (the schedule's one goroutine calls it).
+type ids struct{ r *rand.Rand }
+
+func newIDs() ids { return ids{rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))} }
+
+func (g ids) mint(events []generator.Event) {
+	for i := range events {
+		if events[i].ID == 0 {
+			events[i].ID = g.r.Uint64() | 1
+		}
+	}
+}
+
+// track tells the tracker of the messages that went on the wire at at:
+// not the injected copies, nor a message a fault corrupted or stripped
+// of a metric (the operator was not meant to act on those).
+func track(t *feedback.Tracker, events []generator.Event, at time.Time) {
+	if t == nil {
+		return
+	}
+	for _, ev := range events {
+		if ev.Suppressed || ev.Fault == string(generator.FaultDuplicate) || ev.Fault == string(generator.FaultBurst) ||
+			strings.Contains(ev.Fault, string(generator.FaultCorrupt)) || strings.Contains(ev.Fault, string(generator.FaultOmit)) {
+			continue
+		}
+		t.Sent(ev, strings.ToUpper(strconv.FormatUint(ev.ID, 16)), at)
+	}
+}
+
+// judge ends a run with feedback: a --count run's natural end waits until
+// no request is open or --max-reaction passed since the newest (a signal
+// skips the wait, not the judging); then the summary line on stderr, the
+// report file, and an error (exit 1) when a request was late.
+func judge(ctx context.Context, t *feedback.Tracker, opts judgeOptions, natural bool, stderr io.Writer) error {
+	if natural && opts.maxReaction > 0 {
+		t.WaitSettled(ctx, opts.maxReaction)
+	}
+	rep := t.Report(time.Now(), opts.maxReaction)
+	fmt.Fprintln(stderr, rep.Line())
+	if opts.report != "" {
+		b, err := json.MarshalIndent(rep, "", "  ")
+		if err == nil {
+			err = os.WriteFile(opts.report, append(b, '\n'), 0o644)
+		}
+		if err != nil {
+			return fmt.Errorf("--report %s: %w", opts.report, err)
+		}
+	}
+	if opts.maxReaction > 0 && rep.Late > 0 {
+		return fmt.Errorf("the operator was late: %d requests took longer than --max-reaction %s or are still open", rep.Late, opts.maxReaction)
+	}
+	return nil
+}
+
+// reactionMetrics are the tracker's Prometheus series.
+type reactionMetrics struct {
+	reaction     *prometheus.HistogramVec
+	requests     *prometheus.CounterVec
+	open         prometheus.Gauge
+	oscillations prometheus.Counter
+}
+
+func newReactionMetrics(reg prometheus.Registerer) *reactionMetrics {
+	m := &reactionMetrics{
+		reaction: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "metricsender_operator_reaction_seconds",
+			Help:    "Time from a request (a value sent) to the observation that applied it, by metric.",
+			Buckets: []float64{0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600},
+		}, []string{"metric"}),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "metricsender_operator_requests_total",
+			Help: "Requests that ended, by metric and result (applied, superseded).",
+		}, []string{"metric", "result"}),
+		open:         prometheus.NewGauge(prometheus.GaugeOpts{Name: "metricsender_operator_open_requests", Help: "Requests the operator has not applied yet."}),
+		oscillations: prometheus.NewCounter(prometheus.CounterOpts{Name: "metricsender_operator_oscillations_total", Help: "Observed replicas that changed direction within --oscillation-window."}),
+	}
+	reg.MustRegister(m.reaction, m.requests, m.open, m.oscillations)
+	return m
+}
+
+func (m *reactionMetrics) Opened(string) { m.open.Inc() }
+func (m *reactionMetrics) Applied(metric string, d time.Duration) {
+	m.open.Dec()
+	m.reaction.WithLabelValues(metric).Observe(d.Seconds())
+	m.requests.WithLabelValues(metric, "applied").Inc()
+}
+func (m *reactionMetrics) Superseded(metric string) {
+	m.open.Dec()
+	m.requests.WithLabelValues(metric, "superseded").Inc()
+}
+func (m *reactionMetrics) Oscillated() { m.oscillations.Inc() }
