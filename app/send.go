@@ -198,7 +198,7 @@ func runSend(ctx context.Context, opts sendOptions, stdout, stderr io.Writer, lo
 	}
 	metrics := newSendMetrics(reg, perApp)
 	registerShardInfo(reg, opts.shard)
-	var pairReady, busReady atomic.Pointer[func() error]
+	var pairReady, busReady, kubeReady atomic.Pointer[func() error]
 	var later laterController // the control API answers 503 until the schedule exists
 	srv, err := startHTTP(opts.httpAddr, reg, func() error {
 		ready := pairReady.Load()
@@ -211,6 +211,13 @@ func runSend(ctx context.Context, opts sendOptions, stdout, stderr io.Writer, lo
 		if opts.feedback.bus {
 			if ready := busReady.Load(); ready == nil {
 				return fmt.Errorf("feedback: not subscribed to %s yet", opts.feedback.topic)
+			} else if err := (*ready)(); err != nil {
+				return err
+			}
+		}
+		if opts.feedback.kube != nil {
+			if ready := kubeReady.Load(); ready == nil {
+				return errors.New("feedback kubernetes: not started yet")
 			} else if err := (*ready)(); err != nil {
 				return err
 			}
@@ -282,7 +289,7 @@ func runSend(ctx context.Context, opts sendOptions, stdout, stderr io.Writer, lo
 	registerFaultMetrics(reg, inj)
 	faultLog := newFaultLog(inj, logger)
 	running := runningSchedule{Schedule: sched, inj: inj}
-	if opts.feedback.bus || opts.feedback.api {
+	if opts.feedback.bus || opts.feedback.api || opts.feedback.kube != nil {
 		running.tracker = feedback.NewTracker(sched, feedback.TrackerConfig{Config: opts.cfg,
 			OscillationWindow: opts.judge.oscillationWindow, Hooks: newReactionMetrics(reg)})
 	}
@@ -305,12 +312,29 @@ func runSend(ctx context.Context, opts sendOptions, stdout, stderr io.Writer, lo
 		ready := bus.Ready
 		busReady.Store(&ready)
 	}
+	var reloadInto applier = running
+	if opts.feedback.kube != nil {
+		kubeCtx, stopKube := context.WithCancel(ctx)
+		src, waitKube, err := startKube(kubeCtx, *opts.feedback.kube, opts.cfg.Deployments, running.recorder(), opts.conn.timeout, logger)
+		if err != nil {
+			stopKube()
+			return fmt.Errorf("feedback kubernetes: %w", err)
+		}
+		defer func() { stopKube(); waitKube() }()
+		ready := src.Ready
+		kubeReady.Store(&ready)
+		reloadInto = kubeApplier{applier: running, src: src}
+		if ctx.Err() != nil {
+			logger.Info("stopped before the first tick")
+			return nil
+		}
+	}
 	metrics.WatchState(sched.ObservedStates)
 	watchCtx, stopWatch := context.WithCancel(ctx)
 	watchDone := make(chan struct{})
 	go func() {
 		defer close(watchDone)
-		watchConfig(watchCtx, opts.cfg.Path, logger, newReloader(opts.cfg.Path, opts.cfg, running, metrics, logger).Reload)
+		watchConfig(watchCtx, opts.cfg.Path, logger, newReloader(opts.cfg.Path, opts.cfg, reloadInto, metrics, logger).Reload)
 	}()
 	defer func() { stopWatch(); <-watchDone }()
 

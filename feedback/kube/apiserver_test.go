@@ -2,10 +2,7 @@ package kube_test
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -20,48 +17,15 @@ import (
 
 	"github.com/labsea/metricsender/feedback/kube"
 	"github.com/labsea/metricsender/generator"
+	"github.com/labsea/metricsender/internal/kubetest"
 	"github.com/labsea/metricsender/internal/syncbuf"
 )
-
-// kubeAssets is the directory holding kube-apiserver and etcd, or the
-// test skips (fails when CI asks for every integration test).
-func kubeAssets(t *testing.T) string {
-	t.Helper()
-	const how = "METRICSENDER_KUBE_TESTS=1 METRICSENDER_KUBE_ASSETS=$(.ci/kube-apiserver) go test ./feedback/kube/"
-	if os.Getenv("METRICSENDER_KUBE_TESTS") != "1" {
-		t.Skip("tests against a real kube-apiserver are off; run them with: " + how)
-	}
-	dir := os.Getenv("METRICSENDER_KUBE_ASSETS")
-	var missing []string
-	for _, bin := range []string{"kube-apiserver", "etcd"} {
-		if fi, err := os.Stat(filepath.Join(dir, bin)); dir == "" || err != nil || fi.Mode()&0o111 == 0 {
-			missing = append(missing, bin)
-		}
-	}
-	if len(missing) > 0 {
-		msg := fmt.Sprintf("METRICSENDER_KUBE_ASSETS=%q lacks %s (build them: %s)", dir, strings.Join(missing, " and "), how)
-		if os.Getenv("METRICSENDER_REQUIRE_BROKER") == "1" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	return dir
-}
 
 // TestKubeAPIServer runs the source against a real kube-apiserver and
 // etcd (controller-runtime's envtest; no controllers, so the test sets
 // status.readyReplicas itself).
 func TestKubeAPIServer(t *testing.T) {
-	env := &envtest.Environment{BinaryAssetsDirectory: kubeAssets(t)}
-	admin, err := env.Start()
-	if err != nil {
-		t.Fatalf("start kube-apiserver and etcd: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := env.Stop(); err != nil {
-			t.Errorf("stop kube-apiserver and etcd: %v", err)
-		}
-	})
+	env, admin := kubetest.Start(t)
 	cs := kubernetes.NewForConfigOrDie(admin)
 	ctx := context.Background()
 	for _, n := range []string{"loop", "limited"} {
