@@ -5,6 +5,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -56,7 +57,8 @@ func TestFeedbackKubernetesComponent(t *testing.T) {
 		}
 	})
 	t.Run("the patch runs the sender as it, token mounted, feedback on", func(t *testing.T) {
-		checkFeedbackSender(t, m.deployment(t, feedbackPatchFile), false)
+		d := m.deployment(t, feedbackPatchFile)
+		checkFeedbackSender(t, d.Name, d.Spec.Template, false)
 	})
 	t.Run("the base sender keeps running without a token", func(t *testing.T) {
 		pod := m.deployment(t, senderFile).Spec.Template.Spec
@@ -66,18 +68,23 @@ func TestFeedbackKubernetesComponent(t *testing.T) {
 	})
 }
 
-// checkFeedbackSender checks a sender Deployment that uses the component;
-// whole is whether it is rendered (the base's settings must survive).
-func checkFeedbackSender(t *testing.T, d *appsv1.Deployment, whole bool) {
+// checkFeedbackSender checks the pod template of a sender (named name)
+// that uses the component; whole is whether it is rendered (the base's
+// settings must survive).
+func checkFeedbackSender(t *testing.T, name string, tmpl corev1.PodTemplateSpec, whole bool) {
 	t.Helper()
-	pod := d.Spec.Template.Spec
-	if d.Name != "metricsender" || pod.ServiceAccountName != feedbackAccount {
-		t.Errorf("deployment %s serviceAccountName %q, want metricsender running as %s", d.Name, pod.ServiceAccountName, feedbackAccount)
+	pod := tmpl.Spec
+	if name != "metricsender" || pod.ServiceAccountName != feedbackAccount {
+		t.Errorf("sender %s serviceAccountName %q, want metricsender running as %s", name, pod.ServiceAccountName, feedbackAccount)
 	}
 	if pod.AutomountServiceAccountToken == nil || !*pod.AutomountServiceAccountToken {
 		t.Errorf("automountServiceAccountToken = %v, want true (informers need the token)", pod.AutomountServiceAccountToken)
 	}
-	c := container(t, d, "metricsender")
+	i := slices.IndexFunc(pod.Containers, func(c corev1.Container) bool { return c.Name == "metricsender" })
+	if i < 0 {
+		t.Fatalf("sender %s: no container metricsender", name)
+	}
+	c := pod.Containers[i]
 	if v, ok := envValue(c, feedbackEnv); !ok || v != "kubernetes" {
 		t.Errorf("env %s = %q, want kubernetes", feedbackEnv, v)
 	}
@@ -97,7 +104,8 @@ func equalRules(a, b []rbacv1.PolicyRule) bool {
 }
 
 // TestFeedbackKubernetesBuild renders the base with the component, as an
-// overlay would, and checks the result.
+// overlay would, alone and after sharded/ (the sender is a StatefulSet
+// then), and checks the result.
 func TestFeedbackKubernetesBuild(t *testing.T) {
 	kubectl, err := exec.LookPath("kubectl")
 	if err != nil {
@@ -107,43 +115,65 @@ func TestFeedbackKubernetesBuild(t *testing.T) {
 		}
 		t.Skip(msg)
 	}
-	overlay := t.TempDir()
-	here, err := filepath.Abs(deploymentsDir)
-	if err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		name       string
+		components []string
+		wantKinds  []string
+	}{
+		{"the base's Deployment", []string{feedbackDir},
+			[]string{"ConfigMap", "Deployment", "Role", "RoleBinding", "Secret", "Service", "ServiceAccount"}},
+		{"after sharded/: the StatefulSet", []string{"sharded", feedbackDir},
+			[]string{"ConfigMap", "PodDisruptionBudget", "Role", "RoleBinding", "Secret", "Service", "Service", "ServiceAccount", "StatefulSet"}},
 	}
-	base, err := filepath.Rel(overlay, here) // kustomize refuses absolute roots
-	if err != nil {
-		t.Fatal(err)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			overlay := t.TempDir()
+			here, err := filepath.Abs(deploymentsDir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			base, err := filepath.Rel(overlay, here) // kustomize refuses absolute roots
+			if err != nil {
+				t.Fatal(err)
+			}
+			var comps []string
+			for _, c := range tc.components {
+				comps = append(comps, filepath.Join(base, c))
+			}
+			k := "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [" + base + "]\ncomponents: [" + strings.Join(comps, ", ") + "]\n"
+			if err := os.WriteFile(filepath.Join(overlay, "kustomization.yaml"), []byte(k), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			out, err := exec.Command(kubectl, "kustomize", overlay).Output()
+			if err != nil {
+				t.Fatalf("kubectl kustomize (base + %v): %v\n%s", tc.components, err, stderrOf(err))
+			}
+			dec := newStrictDecoder(t)
+			var kinds []string
+			senders := 0
+			for _, doc := range splitYAMLDocuments(t, out) {
+				obj, err := decodeYAMLObject(dec, doc)
+				if err != nil {
+					t.Fatalf("rendered object: %v\n%s", err, doc)
+				}
+				kinds = append(kinds, obj.GetObjectKind().GroupVersionKind().Kind)
+				checkNameLabel(t, obj, "metricsender")
+				switch o := obj.(type) {
+				case *appsv1.Deployment:
+					senders++
+					checkFeedbackSender(t, o.Name, o.Spec.Template, true)
+				case *appsv1.StatefulSet:
+					senders++
+					checkFeedbackSender(t, o.Name, o.Spec.Template, true)
+				}
+			}
+			slices.Sort(kinds)
+			if !slices.Equal(kinds, tc.wantKinds) {
+				t.Errorf("kinds = %v, want %v", kinds, tc.wantKinds)
+			}
+			if senders != 1 {
+				t.Errorf("%d senders rendered, want 1", senders)
+			}
+		})
 	}
-	k := "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [" + base + "]\ncomponents: [" + filepath.Join(base, feedbackDir) + "]\n"
-	if err := os.WriteFile(filepath.Join(overlay, "kustomization.yaml"), []byte(k), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command(kubectl, "kustomize", overlay).Output()
-	if err != nil {
-		t.Fatalf("kubectl kustomize (base + %s): %v\n%s", feedbackDir, err, stderrOf(err))
-	}
-	dec := newStrictDecoder(t)
-	var kinds []string
-	var sender *appsv1.Deployment
-	for _, doc := range splitYAMLDocuments(t, out) {
-		obj, err := decodeYAMLObject(dec, doc)
-		if err != nil {
-			t.Fatalf("rendered object: %v\n%s", err, doc)
-		}
-		kinds = append(kinds, obj.GetObjectKind().GroupVersionKind().Kind)
-		checkNameLabel(t, obj, "metricsender")
-		if d, ok := obj.(*appsv1.Deployment); ok {
-			sender = d
-		}
-	}
-	slices.Sort(kinds)
-	if want := []string{"ConfigMap", "Deployment", "Role", "RoleBinding", "Secret", "Service", "ServiceAccount"}; !slices.Equal(kinds, want) {
-		t.Errorf("kinds = %v, want %v", kinds, want)
-	}
-	if sender == nil {
-		t.Fatal("no Deployment rendered")
-	}
-	checkFeedbackSender(t, sender, true)
 }
