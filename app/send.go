@@ -315,7 +315,7 @@ func runSend(ctx context.Context, opts sendOptions, stdout, stderr io.Writer, lo
 	var reloadInto applier = running
 	if opts.feedback.kube != nil {
 		kubeCtx, stopKube := context.WithCancel(ctx)
-		src, waitKube, err := startKube(kubeCtx, *opts.feedback.kube, opts.cfg.Deployments, running.recorder(), opts.conn.timeout, logger)
+		src, waitKube, err := startKube(kubeCtx, *opts.feedback.kube, ownDeployments(opts.cfg, opts.shard), running.recorder(), opts.conn.timeout, logger)
 		if err != nil {
 			stopKube()
 			return fmt.Errorf("feedback kubernetes: %w", err)
@@ -323,7 +323,7 @@ func runSend(ctx context.Context, opts sendOptions, stdout, stderr io.Writer, lo
 		defer func() { stopKube(); waitKube() }()
 		ready := src.Ready
 		kubeReady.Store(&ready)
-		reloadInto = kubeApplier{applier: running, src: src}
+		reloadInto = kubeApplier{applier: running, src: src, shard: opts.shard}
 		if ctx.Err() != nil {
 			logger.Info("stopped before the first tick")
 			return nil

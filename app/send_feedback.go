@@ -186,16 +186,33 @@ func startKube(ctx context.Context, cfg kube.Config, deployments []generator.Dep
 }
 
 // kubeApplier tells the kubernetes source of the deployments a reload
-// applied.
+// applied (this shard's).
 type kubeApplier struct {
 	applier
-	src *kube.Source
+	src   *kube.Source
+	shard generator.Shard
 }
 
 func (a kubeApplier) Apply(cfg *generator.Config) (generator.ApplyResult, error) {
 	res, err := a.applier.Apply(cfg)
 	if err == nil {
-		a.src.SetDeployments(cfg.Deployments)
+		a.src.SetDeployments(ownDeployments(cfg, a.shard))
 	}
 	return res, err
+}
+
+// ownDeployments are the deployments of cfg that shard sends: the only
+// ones the kubernetes source maps, so other shards' workloads are not
+// even looked at.
+func ownDeployments(cfg *generator.Config, shard generator.Shard) []generator.Deployment {
+	if !shard.Sharded() {
+		return cfg.Deployments
+	}
+	out := make([]generator.Deployment, 0, len(cfg.Deployments)/shard.Count+1)
+	for _, d := range cfg.Deployments {
+		if shard.Owns(d.Name) {
+			out = append(out, d)
+		}
+	}
+	return out
 }
