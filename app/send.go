@@ -21,6 +21,7 @@ import (
 
 	"github.com/labsea/metricsender/codec"
 	"github.com/labsea/metricsender/feedback"
+	"github.com/labsea/metricsender/feedback/kube"
 	"github.com/labsea/metricsender/generator"
 	"github.com/labsea/metricsender/internal/throttle"
 	"github.com/labsea/metricsender/transport"
@@ -266,6 +267,27 @@ func runSend(ctx context.Context, opts sendOptions, stdout, stderr io.Writer, lo
 		return fmt.Errorf("start router: %w", err)
 	}
 
+	// The kubernetes source's first list comes before the schedule's
+	// start, so the first tick already reflects the cluster and a slow
+	// list does not make ticks to catch up.
+	var kubeSrc *kube.Source
+	kubeRec := &heldRecorder{}
+	if opts.feedback.kube != nil {
+		kubeCtx, stopKube := context.WithCancel(ctx)
+		src, waitKube, err := startKube(kubeCtx, *opts.feedback.kube, ownDeployments(opts.cfg, opts.shard), kubeRec, opts.conn.timeout, logger)
+		if err != nil {
+			stopKube()
+			return fmt.Errorf("feedback kubernetes: %w", err)
+		}
+		defer func() { stopKube(); waitKube() }()
+		ready := src.Ready
+		kubeReady.Store(&ready)
+		kubeSrc = src
+		if ctx.Err() != nil {
+			logger.Info("stopped before the first tick")
+			return nil
+		}
+	}
 	start := time.Now()
 	exprWarn := throttle.New(logger, throttle.Config{
 		Message: "expression failed: the metric sent its previous value", CountKey: "errors", KeysKey: "metrics"})
@@ -313,21 +335,9 @@ func runSend(ctx context.Context, opts sendOptions, stdout, stderr io.Writer, lo
 		busReady.Store(&ready)
 	}
 	var reloadInto applier = running
-	if opts.feedback.kube != nil {
-		kubeCtx, stopKube := context.WithCancel(ctx)
-		src, waitKube, err := startKube(kubeCtx, *opts.feedback.kube, ownDeployments(opts.cfg, opts.shard), running.recorder(), opts.conn.timeout, logger)
-		if err != nil {
-			stopKube()
-			return fmt.Errorf("feedback kubernetes: %w", err)
-		}
-		defer func() { stopKube(); waitKube() }()
-		ready := src.Ready
-		kubeReady.Store(&ready)
-		reloadInto = kubeApplier{applier: running, src: src, shard: opts.shard}
-		if ctx.Err() != nil {
-			logger.Info("stopped before the first tick")
-			return nil
-		}
+	if kubeSrc != nil {
+		kubeRec.set(running.recorder(), logger)
+		reloadInto = kubeApplier{applier: running, src: kubeSrc, shard: opts.shard}
 	}
 	metrics.WatchState(sched.ObservedStates)
 	watchCtx, stopWatch := context.WithCancel(ctx)

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -215,4 +216,42 @@ func ownDeployments(cfg *generator.Config, shard generator.Shard) []generator.De
 		}
 	}
 	return out
+}
+
+// heldRecorder holds the observations made before the schedule exists (the
+// kubernetes source's first list) and passes them on, in order, once set
+// gives it the recorder; after that it forwards. Safe for concurrent use.
+type heldRecorder struct {
+	mu   sync.Mutex
+	rec  feedback.Recorder
+	held []heldObservation
+}
+
+type heldObservation struct {
+	app string
+	ob  generator.Observation
+}
+
+// Observe implements feedback.Recorder: it forwards, or holds until set.
+func (h *heldRecorder) Observe(app string, ob generator.Observation) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.rec == nil {
+		h.held = append(h.held, heldObservation{app, ob})
+		return nil
+	}
+	return h.rec.Observe(app, ob)
+}
+
+// set records what was held into rec (a failure is logged: the source
+// already took it as recorded) and forwards from now on.
+func (h *heldRecorder) set(rec feedback.Recorder, logger *slog.Logger) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, o := range h.held {
+		if err := rec.Observe(o.app, o.ob); err != nil {
+			logger.Warn("feedback kubernetes: an observation of the first list was not recorded", "app", o.app, "error", err)
+		}
+	}
+	h.rec, h.held = rec, nil
 }
