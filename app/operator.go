@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync/atomic"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -130,13 +129,8 @@ func runOperator(ctx context.Context, opts operatorOptions, logger *slog.Logger)
 		"transport", opts.conn.transport, "uri", transport.RedactURI(opts.conn.uri))
 	reg := newRegistry()
 	metrics := newStandinMetrics(reg)
-	var pairReady atomic.Pointer[func() error]
-	srv, err := startHTTP(opts.httpAddr, reg, func() error {
-		if ready := pairReady.Load(); ready != nil {
-			return (*ready)()
-		}
-		return errors.New("connecting to the broker")
-	}, nil, logger)
+	var pairReady laterReady
+	srv, err := startHTTP(opts.httpAddr, reg, pairReady.ready, nil, logger)
 	if err != nil {
 		return err
 	}
@@ -177,7 +171,7 @@ func runOperator(ctx context.Context, opts operatorOptions, logger *slog.Logger)
 	if err != nil {
 		return fmt.Errorf("operator: subscribe: %w", err)
 	}
-	pairReady.Store(&pair.Ready) // ready once subscribed: requests from now on are read
+	pairReady.set(readyWithNode(pair)) // ready once subscribed: requests from now on are read
 	for msg := range msgs {
 		if a, ok := s.handle(msg, time.Now()); ok {
 			answers.hold(a, a.due)

@@ -2,8 +2,10 @@ package app
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -32,4 +34,19 @@ func shutdownHTTP(srv *httpServer, timeout time.Duration, logger *slog.Logger) {
 	if err := srv.Shutdown(ctx); err != nil {
 		logger.Warn("http server shutdown", "error", err.Error())
 	}
+}
+
+// laterReady is /readyz's answer for a process whose broker pair comes
+// later: "connecting to the broker" until set. Safe for concurrent use.
+type laterReady struct{ p atomic.Pointer[func() error] }
+
+// set makes ready the answer from now on.
+func (l *laterReady) set(ready *func() error) { l.p.Store(ready) }
+
+// ready is the current answer.
+func (l *laterReady) ready() error {
+	if ready := l.p.Load(); ready != nil {
+		return (*ready)()
+	}
+	return errors.New("connecting to the broker")
 }

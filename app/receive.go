@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
@@ -148,13 +147,8 @@ func runReceive(ctx context.Context, opts receiveOptions, stdout, stderr io.Writ
 	}
 	reg := newRegistry()
 	metrics := newReceiveMetrics(reg, opts.appMetricsLimit, logger)
-	var pairReady atomic.Pointer[func() error]
-	srv, err := startHTTP(opts.httpAddr, reg, func() error {
-		if ready := pairReady.Load(); ready != nil {
-			return (*ready)()
-		}
-		return errors.New("connecting to the broker")
-	}, nil, logger)
+	var pairReady laterReady
+	srv, err := startHTTP(opts.httpAddr, reg, pairReady.ready, nil, logger)
 	if err != nil {
 		return err
 	}
@@ -173,7 +167,7 @@ func runReceive(ctx context.Context, opts receiveOptions, stdout, stderr io.Writ
 		return fmt.Errorf("connect: %w", err)
 	}
 	defer pair.Close()
-	pairReady.Store(readyWithNode(pair))
+	pairReady.set(readyWithNode(pair))
 
 	rcv := newReceiver(opts, stdout, logger, cancel)
 	rcv.metrics = metrics

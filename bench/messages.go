@@ -28,23 +28,30 @@ func writeConfig(dir string, n int) (string, error) {
 	return writeConfigWith(dir, n, "")
 }
 
-// exprMetric is the extra metric of the expr variant of a scale row: a
-// CEL expression over a var and the observed state (issue 12).
-const exprMetric = `      load: {expr: "demand / replicas", vars: {demand: {sine: {min: 1, max: 6, period: 30m}}}, min: 50m, max: 4}
+// exprCPU is the cpu metric of the expr variant of a scale row: a CEL
+// expression over a var and the observed state (issue 12), in place of
+// the list, so the messages keep their size and only the expression's
+// cost shows.
+const exprCPU = `      cpu: {expr: "demand / replicas", vars: {demand: {sine: {min: 0.5, max: 1, period: 30m}}}, decimals: 1}
 `
 
-// writeConfigWith is writeConfig with extra metric lines in every deployment.
-func writeConfigWith(dir string, n int, extra string) (string, error) {
+// listCPU is the cpu metric of the plain rows.
+const listCPU = "      cpu: [0.5, 0.8, 1.0]\n"
+
+// writeConfigWith is writeConfig with cpu defined by cpu ("": the list).
+func writeConfigWith(dir string, n int, cpu string) (string, error) {
+	name := fmt.Sprintf("deployments-%d.yaml", n)
+	if cpu == "" {
+		cpu = listCPU
+	} else {
+		name = fmt.Sprintf("deployments-%d-cpu.yaml", n)
+	}
 	var b bytes.Buffer
 	b.WriteString("# written by bench: ")
 	b.WriteString(strconv.Itoa(n))
 	b.WriteString(" deployments\ninterval: 60s\ndeployments:\n")
 	for i := range n {
-		b.WriteString("  - name: " + appName(i) + "\n    metrics:\n      cpu: [0.5, 0.8, 1.0]\n      memory: [256, 512, 1024]\n" + extra)
-	}
-	name := fmt.Sprintf("deployments-%d.yaml", n)
-	if extra != "" {
-		name = fmt.Sprintf("deployments-%d-extra.yaml", n)
+		b.WriteString("  - name: " + appName(i) + "\n    metrics:\n" + cpu + "      memory: [256, 512, 1024]\n")
 	}
 	path := filepath.Join(dir, name)
 	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {

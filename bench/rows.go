@@ -229,9 +229,9 @@ func (b *bench) scaleRow(ctx context.Context, n int, interval time.Duration, tic
 	return b.scaleRowWith(ctx, n, "", interval, ticks, bin, env)
 }
 
-// scaleRowWith is scaleRow with extra metric lines in every deployment.
-func (b *bench) scaleRowWith(ctx context.Context, n int, extra string, interval time.Duration, ticks int, bin []string, env []string) (scaleRun, error) {
-	path, err := writeConfigWith(b.dir, n, extra)
+// scaleRowWith is scaleRow with cpu defined by cpu ("": the list).
+func (b *bench) scaleRowWith(ctx context.Context, n int, cpu string, interval time.Duration, ticks int, bin []string, env []string) (scaleRun, error) {
+	path, err := writeConfigWith(b.dir, n, cpu)
 	if err != nil {
 		return scaleRun{}, err
 	}

@@ -123,8 +123,22 @@ func (p *parser) exprEnv() (*cel.Env, error) {
 	return env, nil
 }
 
-// varNameProblem says why name cannot name a var, or "".
+// varNameProblem says why name cannot name a var, or "". The answer is
+// kept per name: the CEL environment copies its function table for every
+// question, and 100,000 deployments ask the same few.
 func (p *parser) varNameProblem(name string) string {
+	if msg, ok := p.varNames[name]; ok {
+		return msg
+	}
+	msg := p.varNameProblemOnce(name)
+	if p.varNames == nil {
+		p.varNames = map[string]string{}
+	}
+	p.varNames[name] = msg
+	return msg
+}
+
+func (p *parser) varNameProblemOnce(name string) string {
 	switch {
 	case !celIdent.MatchString(name):
 		return "not a CEL identifier (letters, digits and _, not starting with a digit)"

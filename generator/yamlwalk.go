@@ -28,8 +28,10 @@ type parser struct {
 
 	kube *Kubernetes // the top-level `kubernetes:`, beneath each deployment's
 
-	exprs  map[string]*exprCode // compiled once per expression and var set
-	celEnv *cel.Env             // the expressions' environment, made on first use
+	exprs    map[string]*exprCode   // compiled once per expression and var set
+	celEnv   *cel.Env               // the expressions' environment, made on first use
+	varNames map[string]string      // varNameProblem's answers, by name
+	models   map[string]cachedModel // definitions parsed so far, by modelKey
 
 	split *splitFile // the deployments list, item by item (see split.go)
 	bail  bool       // the split parse gave up: parse the whole document
