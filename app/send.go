@@ -21,6 +21,7 @@ import (
 
 	"github.com/labsea/metricsender/codec"
 	"github.com/labsea/metricsender/feedback"
+	"github.com/labsea/metricsender/feedback/kube"
 	"github.com/labsea/metricsender/generator"
 	"github.com/labsea/metricsender/internal/throttle"
 	"github.com/labsea/metricsender/transport"
@@ -198,7 +199,7 @@ func runSend(ctx context.Context, opts sendOptions, stdout, stderr io.Writer, lo
 	}
 	metrics := newSendMetrics(reg, perApp)
 	registerShardInfo(reg, opts.shard)
-	var pairReady, busReady atomic.Pointer[func() error]
+	var pairReady, busReady, kubeReady atomic.Pointer[func() error]
 	var later laterController // the control API answers 503 until the schedule exists
 	srv, err := startHTTP(opts.httpAddr, reg, func() error {
 		ready := pairReady.Load()
@@ -211,6 +212,13 @@ func runSend(ctx context.Context, opts sendOptions, stdout, stderr io.Writer, lo
 		if opts.feedback.bus {
 			if ready := busReady.Load(); ready == nil {
 				return fmt.Errorf("feedback: not subscribed to %s yet", opts.feedback.topic)
+			} else if err := (*ready)(); err != nil {
+				return err
+			}
+		}
+		if opts.feedback.kube != nil {
+			if ready := kubeReady.Load(); ready == nil {
+				return errors.New("feedback kubernetes: not started yet")
 			} else if err := (*ready)(); err != nil {
 				return err
 			}
@@ -259,6 +267,27 @@ func runSend(ctx context.Context, opts sendOptions, stdout, stderr io.Writer, lo
 		return fmt.Errorf("start router: %w", err)
 	}
 
+	// The kubernetes source's first list comes before the schedule's
+	// start, so the first tick already reflects the cluster and a slow
+	// list does not make ticks to catch up.
+	var kubeSrc *kube.Source
+	kubeRec := &heldRecorder{}
+	if opts.feedback.kube != nil {
+		kubeCtx, stopKube := context.WithCancel(ctx)
+		src, waitKube, err := startKube(kubeCtx, *opts.feedback.kube, ownDeployments(opts.cfg, opts.shard), kubeRec, opts.conn.timeout, logger)
+		if err != nil {
+			stopKube()
+			return fmt.Errorf("feedback kubernetes: %w", err)
+		}
+		defer func() { stopKube(); waitKube() }()
+		ready := src.Ready
+		kubeReady.Store(&ready)
+		kubeSrc = src
+		if ctx.Err() != nil {
+			logger.Info("stopped before the first tick")
+			return nil
+		}
+	}
 	start := time.Now()
 	exprWarn := throttle.New(logger, throttle.Config{
 		Message: "expression failed: the metric sent its previous value", CountKey: "errors", KeysKey: "metrics"})
@@ -282,7 +311,7 @@ func runSend(ctx context.Context, opts sendOptions, stdout, stderr io.Writer, lo
 	registerFaultMetrics(reg, inj)
 	faultLog := newFaultLog(inj, logger)
 	running := runningSchedule{Schedule: sched, inj: inj}
-	if opts.feedback.bus || opts.feedback.api {
+	if opts.feedback.bus || opts.feedback.api || opts.feedback.kube != nil {
 		running.tracker = feedback.NewTracker(sched, feedback.TrackerConfig{Config: opts.cfg,
 			OscillationWindow: opts.judge.oscillationWindow, Hooks: newReactionMetrics(reg)})
 	}
@@ -305,12 +334,17 @@ func runSend(ctx context.Context, opts sendOptions, stdout, stderr io.Writer, lo
 		ready := bus.Ready
 		busReady.Store(&ready)
 	}
+	var reloadInto applier = running
+	if kubeSrc != nil {
+		kubeRec.set(running.recorder(), logger)
+		reloadInto = kubeApplier{applier: running, src: kubeSrc, shard: opts.shard}
+	}
 	metrics.WatchState(sched.ObservedStates)
 	watchCtx, stopWatch := context.WithCancel(ctx)
 	watchDone := make(chan struct{})
 	go func() {
 		defer close(watchDone)
-		watchConfig(watchCtx, opts.cfg.Path, logger, newReloader(opts.cfg.Path, opts.cfg, running, metrics, logger).Reload)
+		watchConfig(watchCtx, opts.cfg.Path, logger, newReloader(opts.cfg.Path, opts.cfg, reloadInto, metrics, logger).Reload)
 	}()
 	defer func() { stopWatch(); <-watchDone }()
 

@@ -5,11 +5,15 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/urfave/cli/v2"
 
 	"github.com/labsea/metricsender/feedback"
+	"github.com/labsea/metricsender/feedback/kube"
+	"github.com/labsea/metricsender/generator"
 )
 
 // The feedback sources of --feedback.
@@ -31,15 +35,21 @@ type feedbackSource struct {
 var feedbackSources = []feedbackSource{
 	{feedbackAPI, true},
 	{feedbackBus, true},
-	{feedbackKubernetes, false},
+	{feedbackKubernetes, true},
 }
 
 func feedbackFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringSliceFlag{Name: "feedback", EnvVars: env("feedback"), DefaultText: "none (open loop)",
-			Usage: "where observed state comes from: bus (Allocation.* messages on the broker), api (PUT /v1/deployments/{name}/state); repeatable or comma-separated"},
+			Usage: "where observed state comes from: bus (Allocation.* messages on the broker), api (PUT /v1/deployments/{name}/state), kubernetes (the Deployments and StatefulSets of --kube-namespace); repeatable or comma-separated"},
 		&cli.StringFlag{Name: "feedback-topic", Value: feedback.DefaultTopic, EnvVars: env("feedback-topic"),
 			Usage: "with --feedback bus: the pattern subscribed, words then * or # (the app follows the prefix: Allocation.web)"},
+		&cli.StringFlag{Name: "kube-namespace", EnvVars: env("kube-namespace"), DefaultText: "the pod's own in a cluster, else the kubeconfig context's",
+			Usage: "with --feedback kubernetes: the namespace whose Deployments and StatefulSets are read"},
+		&cli.StringFlag{Name: "kube-selector", EnvVars: env("kube-selector"), DefaultText: "all",
+			Usage: "with --feedback kubernetes: a label selector narrowing the workloads read (team=web,tier!=db)"},
+		&cli.StringFlag{Name: "kubeconfig", EnvVars: env("kubeconfig"), DefaultText: "in a pod the in-cluster config, else KUBECONFIG, else ~/.kube/config",
+			Usage: "with --feedback kubernetes: the kubeconfig file of the cluster to read"},
 	}
 }
 
@@ -47,6 +57,7 @@ func feedbackFlags() []cli.Flag {
 type feedbackOptions struct {
 	bus, api bool
 	topic    string
+	kube     *kube.Config // nil without --feedback kubernetes
 }
 
 // feedbackOptionsFrom reads --feedback (any combination, repeatable,
@@ -78,7 +89,15 @@ func feedbackOptionsFrom(c *cli.Context) (feedbackOptions, error) {
 				opts.bus = true
 			case feedbackAPI:
 				opts.api = true
+			case feedbackKubernetes:
+				opts.kube = &kube.Config{}
 			}
+		}
+	}
+	if opts.kube != nil {
+		opts.kube.Namespace, opts.kube.Selector, opts.kube.Kubeconfig = c.String("kube-namespace"), c.String("kube-selector"), c.String("kubeconfig")
+		if err := opts.kube.Validate(); err != nil {
+			return feedbackOptions{}, usagef("--kube-namespace, --kube-selector: %w", err)
 		}
 	}
 	if _, err := feedback.TopicPrefix(opts.topic); err != nil {
@@ -135,4 +154,104 @@ func runBus(ctx context.Context, bus *feedback.Bus, logger *slog.Logger) (wait f
 		}
 	}()
 	return func() { <-done }
+}
+
+// startKube runs the kubernetes feedback source into rec until ctx ends
+// and waits for its first sync, bounded by timeout when > 0: so the first
+// tick's values reflect the cluster. A sync that does not come in time is
+// a warning (the state holds and /readyz says why), not an error. The
+// returned wait blocks until the source has stopped.
+func startKube(ctx context.Context, cfg kube.Config, deployments []generator.Deployment, rec feedback.Recorder,
+	timeout time.Duration, logger *slog.Logger) (src *kube.Source, wait func(), err error) {
+	cfg.Deployments = deployments
+	src, err = kube.New(cfg, rec, logger)
+	if err != nil {
+		return nil, nil, err
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = src.Run(ctx)
+	}()
+	wait = func() { <-done }
+	syncCtx, cancel := ctx, context.CancelFunc(func() {})
+	if timeout > 0 {
+		syncCtx, cancel = context.WithTimeout(ctx, timeout)
+	}
+	defer cancel()
+	logger.Info("feedback kubernetes: waiting for the first list", "namespace", src.Namespace())
+	if err := src.WaitSynced(syncCtx); err != nil && ctx.Err() == nil {
+		logger.Warn("feedback kubernetes: no first list in --connect-timeout; starting from the file's state", "error", err)
+	}
+	return src, wait, nil
+}
+
+// kubeApplier tells the kubernetes source of the deployments a reload
+// applied (this shard's).
+type kubeApplier struct {
+	applier
+	src   *kube.Source
+	shard generator.Shard
+}
+
+func (a kubeApplier) Apply(cfg *generator.Config) (generator.ApplyResult, error) {
+	res, err := a.applier.Apply(cfg)
+	if err == nil {
+		a.src.SetDeployments(ownDeployments(cfg, a.shard))
+	}
+	return res, err
+}
+
+// ownDeployments are the deployments of cfg that shard sends: the only
+// ones the kubernetes source maps, so other shards' workloads are not
+// even looked at.
+func ownDeployments(cfg *generator.Config, shard generator.Shard) []generator.Deployment {
+	if !shard.Sharded() {
+		return cfg.Deployments
+	}
+	out := make([]generator.Deployment, 0, len(cfg.Deployments)/shard.Count+1)
+	for _, d := range cfg.Deployments {
+		if shard.Owns(d.Name) {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// heldRecorder holds the observations made before the schedule exists (the
+// kubernetes source's first list) and passes them on, in order, once set
+// gives it the recorder; after that it forwards. Safe for concurrent use.
+type heldRecorder struct {
+	mu   sync.Mutex
+	rec  feedback.Recorder
+	held []heldObservation
+}
+
+type heldObservation struct {
+	app string
+	ob  generator.Observation
+}
+
+// Observe implements feedback.Recorder: it forwards, or holds until set.
+func (h *heldRecorder) Observe(app string, ob generator.Observation) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.rec == nil {
+		h.held = append(h.held, heldObservation{app, ob})
+		return nil
+	}
+	return h.rec.Observe(app, ob)
+}
+
+// set records what was held into rec (a failure is logged: the source
+// already took it as recorded) and forwards from now on.
+func (h *heldRecorder) set(rec feedback.Recorder, logger *slog.Logger) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, o := range h.held {
+		if err := rec.Observe(o.app, o.ob); err != nil {
+			logger.Warn("feedback kubernetes: an observation of the first list was not recorded", "app", o.app, "error", err)
+		}
+	}
+	h.rec, h.held = rec, nil
 }

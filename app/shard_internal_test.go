@@ -102,3 +102,32 @@ func TestReloadKeepsTheShard(t *testing.T) {
 		t.Errorf("%d deployments tick after the reload, want the shard's %d of 60", len(b.Events), want)
 	}
 }
+
+func TestOwnDeployments(t *testing.T) {
+	cfg := &generator.Config{}
+	for i := range 50 {
+		cfg.Deployments = append(cfg.Deployments, generator.Deployment{Name: fmt.Sprintf("web-%d", i)})
+	}
+	for _, n := range []int{0, 1, 3, 7} {
+		t.Run(fmt.Sprintf("%d shards: each deployment in exactly one", n), func(t *testing.T) {
+			seen := map[string]int{}
+			for i := range max(n, 1) {
+				shard := generator.Shard{}
+				if n > 0 {
+					shard = generator.Shard{Index: i, Count: n}
+				}
+				for _, d := range ownDeployments(cfg, shard) {
+					if !shard.Owns(d.Name) {
+						t.Errorf("shard %s got %s, which it does not own", shard, d.Name)
+					}
+					seen[d.Name]++
+				}
+			}
+			for _, d := range cfg.Deployments {
+				if seen[d.Name] != 1 {
+					t.Errorf("%s in %d shards, want 1", d.Name, seen[d.Name])
+				}
+			}
+		})
+	}
+}

@@ -15,6 +15,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	kjson "k8s.io/apimachinery/pkg/runtime/serializer/json"
 )
@@ -38,20 +39,30 @@ type kustomization struct {
 		IncludeSelectors bool              `yaml:"includeSelectors"`
 		IncludeTemplates bool              `yaml:"includeTemplates"`
 	} `yaml:"labels"`
-	Resources  []string `yaml:"resources"`
-	Components []string `yaml:"components"`
-	Patches    []struct {
-		Patch string `yaml:"patch"`
-	} `yaml:"patches"`
+	Resources  []string         `yaml:"resources"`
+	Components []string         `yaml:"components"`
+	Patches    []kustomizePatch `yaml:"patches"`
 }
 
-// newStrictDecoder decodes YAML into the typed core/v1, apps/v1 and policy/v1 objects the
+// kustomizePatch is one entry of a kustomization's patches: inline (Patch,
+// sharded/) or a file (Path, feedback-kubernetes/) patching the objects its
+// target selects.
+type kustomizePatch struct {
+	Patch  string `yaml:"patch"`
+	Path   string `yaml:"path"`
+	Target struct {
+		Kind string `yaml:"kind"`
+		Name string `yaml:"name"`
+	} `yaml:"target"`
+}
+
+// newStrictDecoder decodes YAML into the typed core/v1, apps/v1, policy/v1 and rbac/v1 objects the
 // way the API server's strict field validation does: an unknown or duplicate
 // field, or a kind outside those groups, is an error.
 func newStrictDecoder(t *testing.T) runtime.Decoder {
 	t.Helper()
 	scheme := runtime.NewScheme()
-	for _, add := range []func(*runtime.Scheme) error{corev1.AddToScheme, appsv1.AddToScheme, policyv1.AddToScheme} {
+	for _, add := range []func(*runtime.Scheme) error{corev1.AddToScheme, appsv1.AddToScheme, policyv1.AddToScheme, rbacv1.AddToScheme} {
 		if err := add(scheme); err != nil {
 			t.Fatalf("register kubernetes types: %v", err)
 		}

@@ -27,6 +27,9 @@ type Config struct {
 	// Faults are injected into every deployment's messages, unless the
 	// deployment has a section of its own; nil for none. Read-only.
 	Faults *Faults
+	// Kubernetes is the top-level `kubernetes:` section (no Name), already
+	// merged into each Deployment's; nil for none. Read-only.
+	Kubernetes *Kubernetes
 	// Deployments in file order; names are unique (after `count` expansion).
 	Deployments []Deployment
 }
@@ -62,6 +65,12 @@ type Deployment struct {
 	// Ready 1, no allocation). Read-only: the copies `count` makes share it.
 	// Only a deployment new to a Schedule starts from it (see Observe).
 	State *State
+	// Kubernetes is how the kubernetes feedback source finds this
+	// deployment's workload: its own `kubernetes:` section merged over the
+	// config's, field by field (resources key by key); nil when neither
+	// has one (then: the Deployment with its name, the first container,
+	// the limit else the request, the default resources). Read-only.
+	Kubernetes *Kubernetes
 }
 
 // MetricSpec names a metric and the model that produces its values.

@@ -120,6 +120,20 @@
 // and ignores their `state:`; new ones (and removed ones coming back)
 // start from the file.
 //
+// A `kubernetes:` section, per deployment or at the top level (beneath
+// every deployment's own, field by field), tells the kubernetes feedback
+// source which workload to read:
+//
+//	kubernetes:
+//	  kind: StatefulSet          # or Deployment (the default)
+//	  name: web-db               # default: the deployment's name; not at the top level
+//	  container: main            # default: the pod template's first container
+//	  allocation: limits         # or requests; default: the limit when set, else the request
+//	  resources: {gpu: amd.com/gpu}  # metric -> resource; cpu, memory and gpu (nvidia.com/gpu) by default
+//
+// The loader checks the names' syntax only; Deployment.Kubernetes holds
+// the merged section.
+//
 // The expr model computes a metric from the state, in CEL, the expression
 // language of Kubernetes itself:
 //

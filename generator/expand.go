@@ -54,7 +54,7 @@ func (p *parser) expand(parsed []parsedDeployment) []Deployment {
 				metrics = cloneSpecs(d.metrics)
 			}
 			out = append(out, Deployment{Name: name, Interval: d.interval, Metrics: metrics, Faults: d.faults, State: d.state,
-				Targets: d.targets, Tolerance: d.tolerance})
+				Targets: d.targets, Tolerance: d.tolerance, Kubernetes: d.kube})
 		}
 		if dups > 1 {
 			dup += fmt.Sprintf(" and %d more", dups-1)

@@ -18,6 +18,7 @@ import (
 func FuzzParse(f *testing.F) {
 	f.Add([]byte("deployments:\n  - name: a\n    state: {replicas: 2, ready: 1, allocation: {cpu: 500m}}\n    metrics:\n" +
 		"      cpu: {expr: \"x / replicas + allocation.cpu\", vars: {x: {walk: {start: 1, min: 0, max: 3, step: 1}}}, min: 0.1, max: 2, decimals: 1}\n"))
+	f.Add([]byte("kubernetes: {kind: StatefulSet, container: app}\ndeployments:\n  - name: a\n    kubernetes: {name: db, allocation: requests, resources: {gpu: amd.com/gpu}}\n    metrics:\n      cpu: [1]\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		cfg, err := generator.Parse("testdata/fuzz.yaml", data)
 		if err != nil {

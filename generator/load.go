@@ -81,7 +81,7 @@ func (p *parser) parse(data []byte) *Config {
 }
 
 func (p *parser) config(root *yaml.Node, cfg *Config) {
-	_, keys, ok := p.mapping(root, root, "", "connection", "interval", "seed", "spread", "faults", "tolerance", "deployments")
+	_, keys, ok := p.mapping(root, root, "", "connection", "interval", "seed", "spread", "faults", "tolerance", "kubernetes", "deployments")
 	if !ok {
 		return
 	}
@@ -118,6 +118,10 @@ func (p *parser) config(root *yaml.Node, cfg *Config) {
 	var faultRefs []faultMetricRef
 	if e, ok := keys["faults"]; ok {
 		cfg.Faults, faultRefs, _ = p.faults(e, "faults")
+	}
+	if e, ok := keys["kubernetes"]; ok {
+		cfg.Kubernetes = p.kubernetes(e, "kubernetes", true)
+		p.kube = cfg.Kubernetes
 	}
 	e, ok := keys["deployments"]
 	if !ok {
@@ -203,7 +207,8 @@ type parsedDeployment struct {
 	faults    *Faults // nil: the config's
 	targets   map[string]string
 	tolerance *Tolerance
-	state     *State // nil: no `state:`
+	state     *State      // nil: no `state:`
+	kube      *Kubernetes // its own merged over the config's; nil: neither
 }
 
 func (p *parser) deployments(e entry) []Deployment {
@@ -262,7 +267,7 @@ func (p *parser) splitItems(e entry) []Deployment {
 // named is whether it has a name to check for duplicates.
 func (p *parser) deployment(item *yaml.Node, field string) (d parsedDeployment, named bool) {
 	d.field = field
-	_, keys, ok := p.mapping(item, item, field, "name", "count", "interval", "metrics", "faults", "targets", "tolerance", "state")
+	_, keys, ok := p.mapping(item, item, field, "name", "count", "interval", "metrics", "faults", "targets", "tolerance", "state", "kubernetes")
 	if !ok {
 		return d, false
 	}
@@ -309,6 +314,10 @@ func (p *parser) deployment(item *yaml.Node, field string) (d parsedDeployment, 
 	}
 	if e, ok := keys["state"]; ok {
 		d.state = p.state(e, join(field, "state"))
+	}
+	d.kube = p.kube
+	if e, ok := keys["kubernetes"]; ok {
+		d.kube = p.kubernetes(e, join(field, "kubernetes"), false).merged(p.kube)
 	}
 	return d, named
 }

@@ -132,7 +132,7 @@ var badConfigs = []struct {
 }
 
 func TestParseBadConfigs(t *testing.T) {
-	for _, tc := range slices.Concat(badConfigs, badModels, badStates, badExprs) {
+	for _, tc := range slices.Concat(badConfigs, badModels, badStates, badExprs, badKubes) {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg, err := generator.Parse("testdata/bad.yaml", []byte(tc.yaml))
 			if err == nil {

@@ -76,5 +76,5 @@ var badModels = []struct {
 	{"value null", metricYAML("{value: ~}"),
 		[]string{"bad.yaml:4:11: deployments[0].metrics.m.value: want a value, got nothing"}},
 	{"merge keys", "base: &b {cpu: [1]}\n" + okDeployments,
-		[]string{"bad.yaml:1:1: base: unknown key (want one of: connection, interval, seed, spread, faults, tolerance, deployments)"}},
+		[]string{"bad.yaml:1:1: base: unknown key (want one of: connection, interval, seed, spread, faults, tolerance, kubernetes, deployments)"}},
 }

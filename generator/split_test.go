@@ -152,6 +152,7 @@ func FuzzSplitMatchesWhole(f *testing.F) {
 	f.Add("deployments:\n# c\r- name: x\r  metrics: {cpu: 1}\n- name: a\n  metrics: {cpu: 1}\n")
 	f.Add("deployments:\n  # c\u2028  - name: x\n    metrics: {cpu: 1}\n  - name: a\n    metrics: {cpu: 1}\n")
 	f.Add("deployments:\n  - name: a\n    state: {replicas: 2, allocation: {cpu: 500m}}\n    metrics:\n      cpu: {expr: \"x / replicas\", vars: {x: [1, 2]}, min: 0.1}\n")
+	f.Add("kubernetes: {allocation: limits, resources: {gpu: amd.com/gpu}}\ndeployments:\n  - name: a\n    kubernetes: {kind: StatefulSet, name: db, resources: {ssd: x.io/ssd}}\n    metrics: {cpu: 1}\n  - name: b\n    count: 2\n    metrics: {cpu: 1}\n")
 	f.Fuzz(func(t *testing.T, data string) {
 		parseBothWays(t, data)
 	})

@@ -26,6 +26,8 @@ type parser struct {
 	errs    []*FieldError
 	replays map[string]*Replay // read once per file and column
 
+	kube *Kubernetes // the top-level `kubernetes:`, beneath each deployment's
+
 	exprs    map[string]*exprCode   // compiled once per expression and var set
 	celEnv   *cel.Env               // the expressions' environment, made on first use
 	varNames map[string]string      // varNameProblem's answers, by name
