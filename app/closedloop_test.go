@@ -26,7 +26,7 @@ func TestClosedLoopAPI(t *testing.T) {
 	done := make(chan int, 1)
 	go func() {
 		done <- app.RunContext(ctx, []string{"metricsender", "send", "-t", "gochannel", "-c", cfg, "--interval", "100ms",
-			"--output", "json", "--http-addr", addr, "--feedback", "api"}, &stdout, &stderr)
+			"--output", "json", "--http-addr", addr, "--feedback", "api", "--enable-control"}, &stdout, &stderr)
 	}()
 	// lines returns web's cpu values by seq, as printed so far.
 	lines := func() (seqs []uint64, values []string) {

@@ -113,9 +113,9 @@ const maxControlBody = 64 << 10
 // The GET routes always work. The others change the run, so they answer
 // 403 unless access allows them: the metrics port is often reachable from
 // the whole cluster. access.mutations (--enable-control) opens every
-// mutation but the state PUT; access.stateFeedback (--feedback api) opens
-// the state PUT, and only it, with or without --enable-control: the api
-// feedback source is asked for by name. Mutations answer 204; errors are JSON
+// mutation; the state PUT also needs access.stateFeedback (--feedback
+// api): the api feedback source is asked for by name, and it changes the
+// run like any other mutation. Mutations answer 204; errors are JSON
 // {"error": "..."}: 404 for an unknown deployment or metric, 400 for an
 // invalid body, 413 for a body over 64 KiB, 503 before a laterController
 // has its schedule. A model's replay file is read
@@ -135,13 +135,13 @@ func controlRoutes(sched controller, access controlAccess, baseDir string) func(
 		}
 	}
 	feedback := func(h http.HandlerFunc) http.HandlerFunc {
-		if access.stateFeedback {
-			return h
+		if !access.stateFeedback {
+			return func(w http.ResponseWriter, _ *http.Request) {
+				writeError(w, http.StatusForbidden, errors.New(
+					"the api feedback source is off: start metricsender send with --feedback api (and --enable-control) to PUT a deployment's state"))
+			}
 		}
-		return func(w http.ResponseWriter, _ *http.Request) {
-			writeError(w, http.StatusForbidden, errors.New(
-				"the api feedback source is off: start metricsender send with --feedback api to PUT a deployment's state"))
-		}
+		return mutate(h)
 	}
 	return func(mux *http.ServeMux) {
 		mux.HandleFunc("GET /v1/deployments", c.list)

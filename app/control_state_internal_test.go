@@ -80,7 +80,9 @@ func TestControlState(t *testing.T) {
 			wantBody: `the api feedback source is off: start metricsender send with --feedback api`, check: unchanged},
 		{name: "--enable-control without --feedback api: refused", access: &controlAccess{mutations: true},
 			call: call{"PUT", web, `{"replicas": 2}`}, wantStatus: 403, wantBody: `--feedback api`, check: unchanged},
-		{name: "--feedback api without --enable-control: taken", access: &controlAccess{stateFeedback: true},
+		{name: "--feedback api without --enable-control: refused, naming it", access: &controlAccess{stateFeedback: true},
+			call: call{"PUT", web, `{"replicas": 3}`}, wantStatus: 403, wantBody: `--enable-control`, check: unchanged},
+		{name: "both flags: taken", access: &controlAccess{stateFeedback: true, mutations: true},
 			call: call{"PUT", web, `{"replicas": 3}`}, wantStatus: 204,
 			check: func(t *testing.T, s *generator.Schedule) {
 				if st := observed(t, s); st.Replicas != 3 || st.Sources.Replicas.Name != "api" {

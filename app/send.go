@@ -45,7 +45,7 @@ func sendCommand() *cli.Command {
 		&cli.IntFlag{Name: "buffer", Value: 100000, EnvVars: env("buffer"),
 			Usage: "messages kept (oldest dropped, counted) while the broker is unreachable"},
 		&cli.BoolFlag{Name: "enable-control", EnvVars: env("enable-control"),
-			Usage: "allow the control API's PUT/DELETE/POST routes (overrides, pause, faults) on --http-addr; the state PUT is --feedback api's"},
+			Usage: "allow the control API's PUT/DELETE/POST routes (overrides, pause, faults, and with --feedback api the state PUT) on --http-addr"},
 		&cli.DurationFlag{Name: "shutdown-timeout", Value: 10 * time.Second, EnvVars: env("shutdown-timeout"),
 			Usage: "on SIGINT/SIGTERM, how long in-flight and buffered messages may take to be confirmed (the natural end of a --count run waits for all of them, bounded only by --connect-timeout)"},
 		&cli.DurationFlag{Name: "rebind-window", Value: transport.DefaultAMQPConfig("").RebindWindow, EnvVars: env("rebind-window"),
