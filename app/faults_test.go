@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/labsea/metricsender/internal/brokertest"
+	"github.com/labsea/metricsender/internal/proctest"
 )
 
 // faultPrediction is what preview says a faulted run injects: the counts
@@ -111,7 +112,7 @@ deployments:
 	// ones count as accounted for): copies of the last messages may come
 	// after it, and a copy the broker or a retried publish delivers twice
 	// counts again (at-least-once). The other counts are exact.
-	got := injectedCounts(t, r.stderr)
+	got := proctest.Injected(t, r.stderr)
 	exact := map[string]int{"drops": want.counts["drop"] + want.counts["silence"], "delays": want.counts["delay"],
 		"stale": want.counts["stale"], "corrupt": want.counts["corrupt"], "omits": want.counts["omit"]}
 	for k, w := range exact {
@@ -131,21 +132,6 @@ deployments:
 	if got := senderFaultCounts(sendErr); fmt.Sprint(got) != fmt.Sprint(want.counts) {
 		t.Errorf("sender counted %v, preview predicts %v", got, want.counts)
 	}
-}
-
-var injectedField = regexp.MustCompile(`injected_(\w+)=(\d+)`)
-
-// injectedCounts reads the injected_* fields of a receiver's summary.
-func injectedCounts(t *testing.T, stderr string) map[string]int {
-	t.Helper()
-	out := map[string]int{}
-	for _, m := range injectedField.FindAllStringSubmatch(stderr, -1) {
-		out[m[1]], _ = strconv.Atoi(m[2])
-	}
-	if len(out) == 0 {
-		t.Fatalf("no injected_* fields in:\n%s", stderr)
-	}
-	return out
 }
 
 var faultLine = regexp.MustCompile(`msg="faults injected[^"]*"(.*) kinds=`)

@@ -6,7 +6,6 @@ import (
 	"encoding/csv"
 	"fmt"
 	"os/exec"
-	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -69,7 +68,7 @@ faults:
 	if code := recv.Wait(t, 5*time.Minute); code != 0 {
 		t.Fatalf("receive exit %d, want 0:\n%s", code, recv.Stderr.String())
 	}
-	got := injected(t, recv.Stderr.String())
+	got := proctest.Injected(t, recv.Stderr.String())
 	sum := proctest.Summary(t, recv.Stderr.String())
 	t.Logf("receiver: %v, injected %v; preview predicts %v", sum, got, want)
 	if sum["missing"] != 0 || sum["out_of_bounds"] != 0 || sum["decode_errors"] != 0 {
@@ -120,19 +119,4 @@ func predict(t *testing.T, cfg string, ticks int, interval time.Duration) map[st
 		}
 	}
 	return counts
-}
-
-var injectedRE = regexp.MustCompile(`injected_(\w+)=(\d+)`)
-
-// injected parses the injected_* fields of the receiver's summary line.
-func injected(t *testing.T, stderr string) map[string]int {
-	t.Helper()
-	out := map[string]int{}
-	for _, m := range injectedRE.FindAllStringSubmatch(stderr, -1) {
-		out[m[1]], _ = strconv.Atoi(m[2])
-	}
-	if len(out) == 0 {
-		t.Fatalf("no injected_* in the receiver's summary:\n%s", stderr)
-	}
-	return out
 }

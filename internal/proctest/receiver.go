@@ -28,6 +28,23 @@ func Summary(t *testing.T, stderr string) map[string]int {
 	return out
 }
 
+var injectedRE = regexp.MustCompile(`injected_(\w+)=(\d+)`)
+
+// Injected parses the injected_* fields of a --check summary in stderr
+// (drops, duplicates, delays, stale, corrupt, omits, bursts), failing the
+// test when there are none.
+func Injected(t *testing.T, stderr string) map[string]int {
+	t.Helper()
+	out := map[string]int{}
+	for _, m := range injectedRE.FindAllStringSubmatch(stderr, -1) {
+		out[m[1]], _ = strconv.Atoi(m[2])
+	}
+	if len(out) == 0 {
+		t.Fatalf("no injected_* fields in:\n%s", stderr)
+	}
+	return out
+}
+
 // Missing lists, per app, the seqs 1..ticks that the JSON lines of a
 // receiver's stdout do not hold. A line still being written is skipped.
 func Missing(stdout string, apps []string, ticks int) map[string][]uint64 {
