@@ -3,7 +3,6 @@ package app_test
 import (
 	"bytes"
 	"context"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -32,18 +31,6 @@ func writeFile(t *testing.T, name, content string) string {
 }
 
 const example = "../examples/metricsender.yaml"
-
-// freeAddr returns a loopback address no one listens on (just now), for a
-// command's --http-addr.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
 
 func TestExitCodes(t *testing.T) {
 	bad := writeFile(t, "bad.yaml", "deployments:\n  - name: app1\n    metrics:\n      cpu: []\n")

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -36,12 +35,7 @@ const busLoopInterval = 300 * time.Millisecond
 func testClosedLoopBus(t *testing.T, app string, args []string, values <-chan wireCPU, publish func(app, replicas string)) {
 	t.Helper()
 	cfg := writeFile(t, "loop.yaml", fmt.Sprintf("deployments:\n  - name: %s\n    state: {replicas: 2}\n    metrics:\n      cpu: {expr: \"2.0 / replicas\"}\n", app))
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	_ = ln.Close()
+	addr := brokertest.FreeAddr(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	done := startCLI(t, ctx, append([]string{"send", "-c", cfg, "--interval", busLoopInterval.String(), "--http-addr", addr,

@@ -17,6 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	"github.com/labsea/metricsender/app"
+	"github.com/labsea/metricsender/internal/brokertest"
 	"github.com/labsea/metricsender/internal/kubetest"
 	"github.com/labsea/metricsender/internal/syncbuf"
 )
@@ -61,7 +62,7 @@ func TestClosedLoopKubernetes(t *testing.T) {
 
 	cfg := writeFile(t, "loop.yaml", "deployments:\n  - name: web\n    metrics:\n      cpu: {expr: \"allocation.cpu / replicas\"}\n    state: {allocation: {cpu: 1}}\n")
 	kc := writeFile(t, "kubeconfig", string(kubeconfig))
-	addr := freeAddr(t)
+	addr := brokertest.FreeAddr(t)
 	var stdout, stderr syncbuf.Buffer
 	done := make(chan int, 1)
 	go func() {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/labsea/metricsender/app"
+	"github.com/labsea/metricsender/internal/brokertest"
 	"github.com/labsea/metricsender/internal/syncbuf"
 )
 
@@ -19,7 +20,7 @@ import (
 // its state with replicas 4 makes it send 0.5 within two ticks.
 func TestClosedLoopAPI(t *testing.T) {
 	cfg := writeFile(t, "loop.yaml", "deployments:\n  - name: web\n    state: {replicas: 2}\n    metrics:\n      cpu: {expr: \"2.0 / replicas\"}\n")
-	addr := freeAddr(t)
+	addr := brokertest.FreeAddr(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	var stdout, stderr syncbuf.Buffer

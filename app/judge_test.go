@@ -54,7 +54,7 @@ deployments:
 	defer cancel()
 	opCtx, stopOp := context.WithCancel(ctx)
 	defer stopOp()
-	opAddr := freeAddr(t)
+	opAddr := brokertest.FreeAddr(t)
 	op := startCLI(t, opCtx, append([]string{"operator", "--uri", uri, "--topic", "Metrics." + app, "--policy", "follow",
 		"--delay", "1s", "--seed", "3", "--http-addr", opAddr}, opFlags...)...)
 	waitReady(t, ctx, opAddr)
@@ -135,7 +135,7 @@ deployments:
 	defer cancel()
 	opCtx, stopOp := context.WithCancel(ctx)
 	defer stopOp()
-	opAddr := freeAddr(t)
+	opAddr := brokertest.FreeAddr(t)
 	op := startCLI(t, opCtx, "operator", "--uri", uri, "--topic", "Metrics."+app, "--policy", "hpa", "--metric", "cpu",
 		"--target", "0.5", "--max", "20", "--delay", "300ms", "--http-addr", opAddr)
 	waitReady(t, ctx, opAddr)

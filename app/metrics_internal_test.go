@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -18,6 +17,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/labsea/metricsender/generator"
+	"github.com/labsea/metricsender/internal/brokertest"
 	"github.com/labsea/metricsender/transport"
 )
 
@@ -397,12 +397,7 @@ func TestSendAppMetricsLimit(t *testing.T) {
 		perApp bool
 	}{{"2", true}, {"1", false}} {
 		t.Run("limit="+tc.limit, func(t *testing.T) {
-			ln, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			addr := ln.Addr().String()
-			_ = ln.Close()
+			addr := brokertest.FreeAddr(t)
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
 			var stderr strings.Builder

@@ -81,7 +81,7 @@ func TestOperatorMiss(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	opCtx, stop := context.WithCancel(ctx)
-	addr := freeAddr(t)
+	addr := brokertest.FreeAddr(t)
 	op := startCLI(t, opCtx, "operator", "--uri", uri, "--topic", "Metrics."+app, "--miss", "0.5", "--seed", "7", "--http-addr", addr)
 	req := amqp.Publishing{ReplyTo: app, Headers: amqp.Table{"replicas": "2"}}
 	askOperator(t, ctx, uri, app, answers, req) // bound and answering

@@ -2,7 +2,6 @@ package app_test
 
 import (
 	"context"
-	"net"
 	"strings"
 	"testing"
 	"time"
@@ -10,23 +9,11 @@ import (
 	"github.com/labsea/metricsender/internal/brokertest"
 )
 
-// closedAddr is a loopback host:port where nothing listens.
-func closedAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	_ = ln.Close()
-	return addr
-}
-
 // TestURIListNeverPrintsAPassword pins DESIGN's rule: with a list in --uri
 // (or the file's uris), no password of any URI of it is printed, whether
 // the run fails on usage, on the broker, or logs its way to the end.
 func TestURIListNeverPrintsAPassword(t *testing.T) {
-	a, b := closedAddr(t), closedAddr(t)
+	a, b := brokertest.FreeAddr(t), brokertest.FreeAddr(t)
 	tests := []struct {
 		name     string
 		args     []string
@@ -76,7 +63,7 @@ func TestURIListNeverPrintsAPassword(t *testing.T) {
 func TestSendURIListConnectsToTheNodeThatAnswers(t *testing.T) {
 	uri := brokertest.AMQPURI(t)
 	proxy, live := brokertest.NewAMQPProxy(t, uri)
-	dead := strings.Replace(live, proxy.Addr(), closedAddr(t), 1)
+	dead := strings.Replace(live, proxy.Addr(), brokertest.FreeAddr(t), 1)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	code, _, stderr := runCLI(t, ctx, "send", "-c", example, "--uri", dead+","+live, "--count", "1",

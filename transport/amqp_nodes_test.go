@@ -14,24 +14,12 @@ import (
 	"github.com/labsea/metricsender/transport"
 )
 
-// deadNode is a loopback address where nothing listens.
-func deadNode(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	_ = ln.Close()
-	return addr
-}
-
 // TestURIListSkipsADeadNode: whichever node the random order tries first,
 // the connection goes to the one that answers, and Node names it.
 func TestURIListSkipsADeadNode(t *testing.T) {
 	uri := brokertest.AMQPURI(t)
 	proxy, live := brokertest.NewAMQPProxy(t, uri)
-	dead := strings.Replace(live, proxy.Addr(), deadNode(t), 1)
+	dead := strings.Replace(live, proxy.Addr(), brokertest.FreeAddr(t), 1)
 	for i := range 4 {
 		list := dead + "," + live
 		if i%2 == 1 {
@@ -89,7 +77,7 @@ func TestURIListMovesOnALoss(t *testing.T) {
 // TestURIListNoneAnswers: --connect-timeout bounds the whole list, and
 // neither the error nor the log shows a password.
 func TestURIListNoneAnswers(t *testing.T) {
-	list := "amqp://guest:s3cret-one@" + deadNode(t) + "/,amqp://guest:s3cret-one@" + deadNode(t) + "/"
+	list := "amqp://guest:s3cret-one@" + brokertest.FreeAddr(t) + "/,amqp://guest:s3cret-one@" + brokertest.FreeAddr(t) + "/"
 	var logs syncbuf.Buffer
 	cfg := transport.DefaultAMQPConfig(list)
 	cfg.ConnectTimeout = 1500 * time.Millisecond

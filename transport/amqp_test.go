@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"strings"
 	"testing"
 	"time"
@@ -86,15 +85,7 @@ func (b *logBuffer) logger() *slog.Logger {
 // where nothing listens.
 func closedPortURI(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	if err := ln.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return "amqp://guest:s3cret@" + addr + "/"
+	return "amqp://guest:s3cret@" + brokertest.FreeAddr(t) + "/"
 }
 
 func TestAMQPStartupRetry(t *testing.T) {

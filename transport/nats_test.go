@@ -3,7 +3,6 @@ package transport_test
 import (
 	"context"
 	"errors"
-	"net"
 	"strings"
 	"testing"
 	"time"
@@ -84,14 +83,9 @@ func TestNATSWire(t *testing.T) {
 
 func TestNATSStartupAndOptions(t *testing.T) {
 	t.Run("gives up after ConnectTimeout, password masked", func(t *testing.T) {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		addr := ln.Addr().String()
-		_ = ln.Close()
+		addr := brokertest.FreeAddr(t)
 		var logs logBuffer
-		_, err = transport.NewNATS(context.Background(),
+		_, err := transport.NewNATS(context.Background(),
 			transport.Options{URI: "nats://u:s3cret@" + addr, ConnectTimeout: 1500 * time.Millisecond}, logs.logger())
 		if err == nil || !strings.Contains(err.Error(), "gave up") {
 			t.Fatalf("NewNATS on a closed port = %v, want it to give up", err)
