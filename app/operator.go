@@ -10,14 +10,16 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/labsea/metricsender/codec"
+	"github.com/labsea/metricsender/feedback"
 	"github.com/labsea/metricsender/generator"
 	"github.com/labsea/metricsender/policy"
 	"github.com/labsea/metricsender/transport"
 )
 
 // allocationPrefix is the first word of the feedback topics: what the
-// operator applied to an app is published on Allocation.{app}.
-const allocationPrefix = "Allocation."
+// operator applied to an app is published on Allocation.{app}, the bus
+// feedback source's default.
+var allocationPrefix, _ = feedback.TopicPrefix(feedback.DefaultTopic)
 
 func operatorCommand() *cli.Command {
 	flags := append([]cli.Flag{}, brokerFlags()...)

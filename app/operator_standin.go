@@ -12,7 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/labsea/metricsender/codec"
-	"github.com/labsea/metricsender/generator"
+	"github.com/labsea/metricsender/feedback"
 	"github.com/labsea/metricsender/internal/throttle"
 	"github.com/labsea/metricsender/policy"
 )
@@ -50,13 +50,13 @@ type answer struct {
 // answers, it returns the Allocation message and when to publish it.
 func (s *standin) handle(msg *message.Message, now time.Time) (answer, bool) {
 	topic := msg.Metadata.Get(codec.KeyTopic)
-	if app, ok := strings.CutPrefix(topic, allocationPrefix); ok {
-		// What was applied (ours or another's): the replicas the HPA starts from.
-		if r, err := generator.ParseNumber(msg.Metadata.Get(codec.MetricPrefix + "replicas")); err == nil {
-			if name := msg.Metadata.Get(codec.KeyReplyTo); name != "" {
-				app = name
+	if strings.HasPrefix(topic, allocationPrefix) {
+		// What was applied (ours or another's): the replicas the HPA starts
+		// from, read by the bus feedback source's rules.
+		if rcv, err := codec.DecodeTopic(msg, allocationPrefix); err == nil {
+			if fb, err := feedback.Parse(rcv); err == nil && fb.Observation.HasReplicas {
+				s.replicas[fb.App] = fb.Observation.Replicas
 			}
-			s.replicas[app] = r
 		}
 		return answer{}, false
 	}
