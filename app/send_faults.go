@@ -32,12 +32,12 @@ type faultLog struct {
 	every  time.Duration
 
 	mu     sync.Mutex
-	last   [8]uint64 // counts at the last line, in FaultKinds order
+	last   []uint64 // counts at the last line, in FaultKinds order
 	logged time.Time
 }
 
 func newFaultLog(inj *generator.Injector, logger *slog.Logger) *faultLog {
-	return &faultLog{inj: inj, logger: logger, every: time.Minute}
+	return &faultLog{inj: inj, logger: logger, every: time.Minute, last: make([]uint64, len(generator.FaultKinds))}
 }
 
 // tick is called after each batch; flush at the end logs what is left.

@@ -119,27 +119,14 @@ func (p *parser) kubernetes(e entry, field string, top bool) *Kubernetes {
 		}
 	}
 	if v, ok := keys["resources"]; ok {
-		rf := join(field, "resources")
-		entries, _, ok := p.mapping(v.key, v.val, rf)
-		if ok && len(entries) > 0 {
-			k.Resources = make(map[string]string, len(entries))
-		}
-		for _, m := range entries {
-			mf := join(rf, m.key.Value)
-			if msg := metricNameProblem(m.key.Value); msg != "" {
-				p.fail(m.key, mf, "%s", msg)
-				continue
-			}
+		k.Resources = metricMap(p, v, join(field, "resources"), func(m entry, mf string) (string, bool) {
 			s, ok := p.scalar(m.key, m.val, mf)
-			if !ok {
-				continue
-			}
-			if len(validation.IsQualifiedName(s)) > 0 {
+			if ok && len(validation.IsQualifiedName(s)) > 0 {
 				p.fail(m.key, mf, "not a resource name (like memory or amd.com/gpu): %q", s)
-				continue
+				return "", false
 			}
-			k.Resources[m.key.Value] = s
-		}
+			return s, ok
+		})
 	}
 	if len(p.errs) > before {
 		return nil

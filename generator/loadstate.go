@@ -24,21 +24,7 @@ func (p *parser) state(e entry, field string) *State {
 		st.Ready = st.Replicas
 	}
 	if a, ok := keys["allocation"]; ok {
-		af := join(field, "allocation")
-		entries, _, ok := p.mapping(a.key, a.val, af)
-		if ok && len(entries) > 0 {
-			st.Allocation = make(map[string]float64, len(entries))
-		}
-		for _, m := range entries {
-			mf := join(af, m.key.Value)
-			if msg := metricNameProblem(m.key.Value); msg != "" {
-				p.fail(m.key, mf, "%s", msg)
-				continue
-			}
-			if v, ok := p.stateNumber(m, mf); ok {
-				st.Allocation[m.key.Value] = v
-			}
-		}
+		st.Allocation = metricMap(p, a, join(field, "allocation"), p.stateNumber)
 	}
 	if len(p.errs) > before {
 		return nil
@@ -62,4 +48,27 @@ func (p *parser) stateNumber(e entry, field string) (float64, bool) {
 		return 0, false
 	}
 	return n.v, true
+}
+
+// metricMap parses the mapping of e, keyed by metric names (a bad name is
+// reported at its key and left out), into the values value makes of its
+// entries (false: left out; value reports why). An empty or bad mapping
+// gives nil.
+func metricMap[T any](p *parser, e entry, field string, value func(m entry, mf string) (T, bool)) map[string]T {
+	entries, _, ok := p.mapping(e.key, e.val, field)
+	if !ok || len(entries) == 0 {
+		return nil
+	}
+	out := make(map[string]T, len(entries))
+	for _, m := range entries {
+		mf := join(field, m.key.Value)
+		if msg := metricNameProblem(m.key.Value); msg != "" {
+			p.fail(m.key, mf, "%s", msg)
+			continue
+		}
+		if v, ok := value(m, mf); ok {
+			out[m.key.Value] = v
+		}
+	}
+	return out
 }
