@@ -198,8 +198,11 @@ func (p *parser) duration(e entry, field string) (time.Duration, bool) {
 
 // parsedDeployment is one entry of `deployments` before count expansion.
 type parsedDeployment struct {
-	field     string
-	nameNode  *yaml.Node
+	// index is the entry's position in `deployments`, and namePos where
+	// its name is written: all expand needs for its messages. No node or
+	// field text is kept, so a batch of the list can be freed once parsed.
+	index     int
+	namePos   position
 	name      string
 	count     int // 0: no count
 	interval  time.Duration
@@ -226,7 +229,7 @@ func (p *parser) deployments(e entry) []Deployment {
 	}
 	var parsed []parsedDeployment
 	for i, item := range list.Content {
-		if d, named := p.deployment(item, fmt.Sprintf("deployments[%d]", i)); named {
+		if d, named := p.deployment(item, i); named {
 			parsed = append(parsed, d)
 		}
 	}
@@ -250,7 +253,7 @@ func (p *parser) splitItems(e entry) []Deployment {
 			return nil
 		}
 		for _, item := range items {
-			d, named := p.deployment(item, fmt.Sprintf("deployments[%d]", i))
+			d, named := p.deployment(item, i)
 			if len(p.errs) > 0 {
 				return nil
 			}
@@ -265,8 +268,9 @@ func (p *parser) splitItems(e entry) []Deployment {
 
 // deployment parses one entry of `deployments`, reporting its problems;
 // named is whether it has a name to check for duplicates.
-func (p *parser) deployment(item *yaml.Node, field string) (d parsedDeployment, named bool) {
-	d.field = field
+func (p *parser) deployment(item *yaml.Node, index int) (d parsedDeployment, named bool) {
+	field := deploymentField(index)
+	d.index = index
 	_, keys, ok := p.mapping(item, item, field, "name", "count", "interval", "metrics", "faults", "targets", "tolerance", "state", "kubernetes")
 	if !ok {
 		return d, false
@@ -274,7 +278,7 @@ func (p *parser) deployment(item *yaml.Node, field string) (d parsedDeployment, 
 	if e, ok := keys["name"]; !ok {
 		p.fail(item, join(field, "name"), "missing")
 	} else if s, ok := p.scalar(e.key, e.val, join(field, "name")); ok {
-		d.name, d.nameNode, named = s, e.key, true
+		d.name, d.namePos, named = s, positionOf(e.key), true
 	}
 	if e, ok := keys["count"]; ok {
 		if s, ok := p.scalar(e.key, e.val, join(field, "count")); ok {
