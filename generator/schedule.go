@@ -247,13 +247,14 @@ func (s *Schedule) next() (Batch, bool) {
 		for i, m := range d.metrics {
 			model, reads := m.model, m.reads
 			if m.over != nil {
-				model, reads = m.over, m.overReads
+				model, reads = m.over.model, m.over.reads
 			}
 			var v Value
 			if reads {
 				sm := model.(StateModel)
 				var err error
-				v, err = sm.NextState(&m.stream, Input{At: at, Tick: d.g.k, State: &d.obs.st, Version: d.obs.version})
+				obs := d.observed()
+				v, err = sm.NextState(&m.stream, Input{At: at, Tick: d.g.k, State: &obs.st, Version: obs.version})
 				if err != nil && s.onError != nil {
 					s.onError(d.name, m.name, err)
 				}
