@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -337,6 +338,10 @@ func (p *parser) metrics(e entry, field string) []MetricSpec {
 	}
 	specs := make([]MetricSpec, 0, len(entries))
 	good := true
+	// setKey names the whole list while every model in it is stateless;
+	// "" once one is not (see parser.metricSets).
+	var setKey strings.Builder
+	shareable := true
 	for _, m := range entries {
 		mf := join(field, m.key.Value)
 		if msg := metricNameProblem(m.key.Value); msg != "" {
@@ -344,17 +349,37 @@ func (p *parser) metrics(e entry, field string) []MetricSpec {
 			good = false
 			continue
 		}
-		model, spec, ok := p.model(m.key, m.val, mf)
+		key, cacheable := modelKey(m.val)
+		model, spec, ok := p.keyedModel(m.key, m.val, mf, key, cacheable)
 		if !ok {
 			good = false
 			continue
+		}
+		if shareable = shareable && cacheable && CloneModel(model) == model; shareable {
+			setKey.WriteString(m.key.Value)
+			setKey.WriteByte(0)
+			setKey.WriteString(key)
+			setKey.WriteByte(1)
 		}
 		specs = append(specs, MetricSpec{Name: m.key.Value, Model: model, Spec: spec})
 	}
 	if !good {
 		return nil
 	}
+	if shareable {
+		// Alike lists of stateless models are one list: read-only, like
+		// the models they hold, and cloned by whoever runs them.
+		if set, ok := p.metricSets[setKey.String()]; ok {
+			return set
+		}
+	}
 	sort.Slice(specs, func(i, j int) bool { return specs[i].Name < specs[j].Name })
+	if shareable && len(p.metricSets) < maxCachedMetricSets {
+		if p.metricSets == nil {
+			p.metricSets = map[string][]MetricSpec{}
+		}
+		p.metricSets[setKey.String()] = specs
+	}
 	return specs
 }
 

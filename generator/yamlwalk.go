@@ -32,6 +32,9 @@ type parser struct {
 	celEnv   *cel.Env               // the expressions' environment, made on first use
 	varNames map[string]string      // varNameProblem's answers, by name
 	models   map[string]cachedModel // definitions parsed so far, by modelKey
+	// metricSets are metrics lists of stateless models parsed so far, by
+	// their names and modelKeys: deployments written alike share one.
+	metricSets map[string][]MetricSpec
 
 	split *splitFile // the deployments list, item by item (see split.go)
 	bail  bool       // the split parse gave up: parse the whole document
