@@ -53,11 +53,9 @@ type metric struct {
 	// reads says that model is a StateModel, so a tick asserts the
 	// interface only for it.
 	reads bool
-	// stream is Stream(seed, deployment, metric) for the whole run, stored
-	// in place (no allocation per metric); a metric is never copied once
-	// seeded, since stream points at pcg.
-	pcg    rand.PCG
-	stream rand.Rand
+	// pcg is the state of Stream(seed, deployment, metric) for the whole
+	// run; the metric draws from it through Schedule.draw.
+	pcg rand.PCG
 }
 
 // override is what Override set on a metric: apart, since few metrics
@@ -74,7 +72,6 @@ func (s *Schedule) initMetric(m *metric, d string, sp MetricSpec) {
 	*m = metric{name: sp.Name, spec: specOf(sp)}
 	m.model, m.reads = s.bind(CloneModel(sp.Model), d, sp.Name)
 	m.pcg.Seed(streamSeeds(s.seed, d, sp.Name))
-	m.stream = *rand.New(&m.pcg)
 }
 
 // bind binds model to (deployment, metric) when it is a StateModel, and
