@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"debug/buildinfo"
 	"debug/elf"
+	"maps"
 	"net"
 	"os/exec"
 	"path"
@@ -88,7 +89,7 @@ func TestProgram(t *testing.T) {
 	ins := parseDockerfile(t, "../Dockerfile")
 	bin := buildLikeDockerfile(t, ins, version)
 	m := loadManifests(t)
-	compose := loadCompose(t)
+	compose := loadCompose(t, allProfiles)
 	help := map[string]map[string]flagHelp{
 		"send":     parseHelp(runBinary(t, bin, "send", "--help")),
 		"receive":  parseHelp(runBinary(t, bin, "receive", "--help")),
@@ -164,12 +165,9 @@ func TestProgram(t *testing.T) {
 			if !ok {
 				t.Fatalf("command %q: not send, receive or operator", s.Command)
 			}
-			var names []string
-			for n := range s.Environment {
-				names = append(names, n)
-			}
-			checkEnvRead(t, flags, names)
-			checkEnumValues(t, flags, s.Environment)
+			e := env(t, s)
+			checkEnvRead(t, flags, slices.Collect(maps.Keys(e)))
+			checkEnumValues(t, flags, e)
 		})
 	}
 	t.Run("grace period outlasts the shutdown timeout", func(t *testing.T) {
