@@ -62,6 +62,7 @@ func TestKustomizations(t *testing.T) {
 				}
 			}
 			checkFilesListed(t, dir, k)
+			checkMonitoring(t, objs)
 		})
 	}
 }
