@@ -354,10 +354,11 @@ func runSend(ctx context.Context, opts sendOptions, stdout, stderr io.Writer, lo
 	// Delayed messages go out on their own clock; a signal sends what is
 	// held with the buffer flush, so they must outlive ctx.
 	delays := newDelayer(func(ctx context.Context, events []generator.Event) error {
+		sentAt := time.Now() // a delayed message's request opens when it goes out
 		if err := source.Emit(ctx, events); err != nil {
 			return err
 		}
-		track(running.tracker, events, time.Now()) // a delayed message's request opens when it goes out
+		track(running.tracker, events, sentAt)
 		return nil
 	})
 	delaysDone := make(chan error, 1)
@@ -383,10 +384,13 @@ func runSend(ctx context.Context, opts sendOptions, stdout, stderr io.Writer, lo
 			faulted = inj.Apply(b.Events, b.At, nil, faulted[:0])
 			events = sendNow(faulted, delays, start.Add(b.At))
 		}
+		// A request opens when it is handed to the publisher: an answer
+		// may come before Emit returns (it waits for the publish).
+		sentAt := time.Now()
 		if err := source.Emit(ctx, events); err != nil {
 			return err
 		}
-		track(running.tracker, events, time.Now())
+		track(running.tracker, events, sentAt)
 		// The generated values, whatever faults did to them.
 		if b.Part == 0 {
 			metrics.ObserveTick(lag, b.Events)
