@@ -75,7 +75,10 @@ type Deployment struct {
 
 // MetricSpec names a metric and the model that produces its values.
 type MetricSpec struct {
-	Name  string
+	Name string
+	// Model is a definition: run a clone of it (CloneModel), as the
+	// Schedule does. In a loaded Config, deployments whose metric is
+	// written alike share one model, and alike metrics lists one slice.
 	Model Model
 	// Spec is the model's definition in the config's form, JSON-marshalable
 	// and accepted back by ParseModel: a string for a constant ("1"), a

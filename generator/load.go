@@ -338,8 +338,8 @@ func (p *parser) metrics(e entry, field string) []MetricSpec {
 	}
 	specs := make([]MetricSpec, 0, len(entries))
 	good := true
-	// setKey names the whole list while every model in it is stateless;
-	// "" once one is not (see parser.metricSets).
+	// setKey names the whole list while every definition in it can be
+	// memoized (see parser.metricSets).
 	var setKey strings.Builder
 	shareable := true
 	for _, m := range entries {
@@ -355,7 +355,7 @@ func (p *parser) metrics(e entry, field string) []MetricSpec {
 			good = false
 			continue
 		}
-		if shareable = shareable && cacheable && CloneModel(model) == model; shareable {
+		if shareable = shareable && cacheable; shareable {
 			setKey.WriteString(m.key.Value)
 			setKey.WriteByte(0)
 			setKey.WriteString(key)
@@ -367,8 +367,8 @@ func (p *parser) metrics(e entry, field string) []MetricSpec {
 		return nil
 	}
 	if shareable {
-		// Alike lists of stateless models are one list: read-only, like
-		// the models they hold, and cloned by whoever runs them.
+		// Alike lists are one list: read-only, like the definitions they
+		// hold.
 		if set, ok := p.metricSets[setKey.String()]; ok {
 			return set
 		}

@@ -30,6 +30,11 @@ type Input struct {
 	// Version changes whenever State does, so a model may keep what it
 	// derived from a state until then.
 	Version uint64
+	// Last is the value the metric sent at its previous tick; HasLast is
+	// false before its first. A model that cannot compute a value sends
+	// Last again, so it need not keep it.
+	Last    Value
+	HasLast bool
 }
 
 // StateModel is a Model whose values depend on the observed state of its

@@ -51,8 +51,9 @@ func yamlOrJSON(data []byte) []byte {
 // model parses the definition v of a metric (at is its key, where errors
 // point) into a model and its spec; ok is false when a problem was recorded.
 // A definition written the same way as one parsed before (100,000
-// deployments with one expression) gets a clone of that model and shares
-// its spec: the file's memory, not the parse, is what grows with it.
+// deployments with one expression) gets that very model and spec: a
+// loaded model is a definition, run through a clone (see MetricSpec), so
+// the file's memory, not the parse, is what grows with it.
 func (p *parser) model(at, v *yaml.Node, field string) (Model, any, bool) {
 	key, cacheable := modelKey(v)
 	return p.keyedModel(at, v, field, key, cacheable)
@@ -62,7 +63,7 @@ func (p *parser) model(at, v *yaml.Node, field string) (Model, any, bool) {
 func (p *parser) keyedModel(at, v *yaml.Node, field, key string, cacheable bool) (Model, any, bool) {
 	if cacheable {
 		if hit, ok := p.models[key]; ok {
-			return CloneModel(hit.model), hit.spec, true
+			return hit.model, hit.spec, true
 		}
 	}
 	m, spec, ok := p.parseModel(at, v, field)
@@ -70,7 +71,7 @@ func (p *parser) keyedModel(at, v *yaml.Node, field, key string, cacheable bool)
 		if p.models == nil {
 			p.models = map[string]cachedModel{}
 		}
-		p.models[key] = cachedModel{model: CloneModel(m), spec: spec} // a clone: m is the caller's to run
+		p.models[key] = cachedModel{model: m, spec: spec}
 	}
 	return m, spec, ok
 }

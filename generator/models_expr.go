@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/google/cel-go/cel"
@@ -17,26 +19,33 @@ import (
 // deployment's observed state: {expr: "load / replicas", vars: {load:
 // {sine: ...}}, min: 50m, max: 4}. See the package doc for the variables,
 // the output format and what happens on a run-time error. It keeps state
-// (its vars' models and streams, its last value): give each (deployment,
-// metric) its own (see Cloner). A clone holds only a pointer to the shared
-// definition until it is bound or first evaluated, so the copies `count`
-// makes cost little in a Config.
+// (its vars' streams and stateful models, its last value): give each
+// (deployment, metric) its own (see Cloner). What one evaluation needs
+// besides is borrowed from its definition, so 100,000 deployments with
+// one expression keep about 100 bytes each.
 //
 // Build one with Parse or ParseModel; the zero value is not usable.
 type Expr struct {
 	def *exprDef
-	run *exprRun // nil until Bind or the first evaluation
+	// pcgs are the vars' streams, in def.names order; nil until Bind or
+	// the first evaluation.
+	pcgs []rand.PCG
+	// models are the vars' models when one keeps state (walk, replay):
+	// cloned for this Expr. nil: def.models, shared.
+	models []Model
 }
 
-// exprDef is what every Expr of one definition shares, read-only.
+// exprDef is what every Expr of one definition shares, read-only but for
+// the pool of activations.
 type exprDef struct {
 	code   *exprCode
 	names  []string // the vars, sorted
-	models []Model  // their definitions, cloned per run when they keep state
+	models []Model  // their definitions, cloned per Expr when they keep state
 	lo, hi float64
 	hasLo  bool
 	hasHi  bool
 	f      numFormat
+	acts   sync.Pool // of *exprAct
 }
 
 // exprCode is what every Expr of one expression shares.
@@ -45,26 +54,19 @@ type exprCode struct {
 	prg  cel.Program
 }
 
-// exprRun is an Expr's state, and the activation its program reads.
-type exprRun struct {
-	def    *exprDef
-	vars   []exprVar // allocated once: each stream points into it
-	last   Value
-	primed bool // last holds a value
-
-	elapsed, tick        float64
-	state                *State
-	version              uint64 // of state; the boxed values below are of it
-	boxed                bool
-	replicas, ready, all ref.Val
-}
-
-// exprVar is one of an Expr's vars: a model drawing from its own stream.
-type exprVar struct {
-	model  Model
-	pcg    rand.PCG
-	stream rand.Rand
-	val    float64 // at this tick
+// exprAct is the activation one evaluation reads: the vars' values at
+// this tick and the input. An Expr borrows one from its definition's pool
+// for the evaluation, since one definition may be run by several
+// schedules at once.
+type exprAct struct {
+	def           *exprDef
+	vals          []float64 // in def.names order
+	elapsed, tick float64
+	state         *State
+	src           pcgSource // draws from the var's stream
+	draw          *rand.Rand
+	replicas, all ref.Val // boxed on first use in this evaluation
+	ready         ref.Val
 }
 
 // ErrExprEval wraps every run-time error of an expression (see NextState).
@@ -85,32 +87,30 @@ func newExpr(code *exprCode, names []string, models []Model, lo, hi *float64, f 
 // Clone implements Cloner: fresh vars, unseeded streams, no last value.
 func (e *Expr) Clone() Model { return &Expr{def: e.def} }
 
-// start gives e its run state: vars with unseeded streams, the models
-// that keep state (walk, replay) cloned, the others shared.
-func (e *Expr) start() *exprRun {
-	if e.run != nil {
-		return e.run
+// start gives e its streams, unseeded, and its own clones of the vars'
+// models that keep state (walk, replay).
+func (e *Expr) start() {
+	if e.pcgs != nil {
+		return
 	}
-	r := &exprRun{def: e.def, vars: make([]exprVar, len(e.def.models))}
+	e.pcgs = make([]rand.PCG, len(e.def.models))
 	for i, m := range e.def.models {
-		v := &r.vars[i]
-		v.model = m
 		switch m.(type) {
 		case *Walk, *Replay:
-			v.model = CloneModel(m)
+			if e.models == nil {
+				e.models = slices.Clone(e.def.models)
+			}
+			e.models[i] = CloneModel(m)
 		}
-		v.stream = *rand.New(&v.pcg)
 	}
-	e.run = r
-	return r
 }
 
 // Bind implements StateModel: var v draws from Stream(seed, deployment,
 // metric + "\x00" + v), a stream no metric's can share (a name has no NUL).
 func (e *Expr) Bind(seed int64, deployment, metric string) {
-	r := e.start()
-	for i := range r.vars {
-		r.vars[i].pcg.Seed(streamSeeds(seed, deployment, metric+"\x00"+e.def.names[i]))
+	e.start()
+	for i := range e.pcgs {
+		e.pcgs[i].Seed(streamSeeds(seed, deployment, metric+"\x00"+e.def.names[i]))
 	}
 }
 
@@ -130,25 +130,46 @@ func (e *Expr) Next(r *rand.Rand, at time.Duration) Value {
 // result) returns the previous value (on the first tick: min when given,
 // else 0 within max) with an error wrapping ErrExprEval. Never panics.
 func (e *Expr) NextState(_ *rand.Rand, in Input) (Value, error) {
-	r, d := e.start(), e.def
-	for i := range r.vars {
-		v := &r.vars[i]
-		v.val = v.model.Next(&v.stream, in.At).Num
+	e.start()
+	d := e.def
+	a := d.act()
+	defer d.acts.Put(a)
+	models := e.models
+	if models == nil {
+		models = d.models
 	}
-	r.set(in)
-	out, _, err := d.code.prg.Eval(r)
+	for i, m := range models {
+		a.src.pcg = &e.pcgs[i]
+		a.vals[i] = m.Next(a.draw, in.At).Num
+	}
+	a.set(in)
+	out, _, err := d.code.prg.Eval(a)
 	var x float64
 	if err == nil {
 		x, err = exprNumber(out)
 	}
 	if err != nil {
-		if !r.primed {
-			r.last, r.primed = d.f.value(d.clamp(0)), true
+		last := in.Last
+		if !in.HasLast {
+			last = d.f.value(d.clamp(0))
 		}
-		return r.last, fmt.Errorf("%w %q: %w", ErrExprEval, d.code.text, err)
+		return last, fmt.Errorf("%w %q: %w", ErrExprEval, d.code.text, err)
 	}
-	r.last, r.primed = d.f.value(d.clamp(x)), true
-	return r.last, nil
+	if in.HasLast {
+		// A value that moves slowly makes no new string at every tick.
+		return d.f.again(d.clamp(x), in.Last), nil
+	}
+	return d.f.value(d.clamp(x)), nil
+}
+
+// act borrows an activation from d's pool; the caller puts it back.
+func (d *exprDef) act() *exprAct {
+	if a, ok := d.acts.Get().(*exprAct); ok {
+		return a
+	}
+	a := &exprAct{def: d, vals: make([]float64, len(d.names))}
+	a.draw = rand.New(&a.src)
+	return a
 }
 
 // clamp bounds x to [min, max] where given; min wins over max for the
@@ -199,49 +220,47 @@ func (e *Expr) Allows(text string) bool {
 }
 
 // set points the activation at in. The state's values are boxed into CEL
-// values once per state version, the others only when the program asks.
-func (r *exprRun) set(in Input) {
-	r.elapsed, r.tick = in.At.Seconds(), float64(in.Tick)
-	if !r.boxed || r.version != in.Version || r.state != in.State {
-		r.state, r.version, r.boxed = in.State, in.Version, true
-		r.replicas, r.ready, r.all = nil, nil, nil
-	}
+// values only when the program asks.
+func (a *exprAct) set(in Input) {
+	a.elapsed, a.tick = in.At.Seconds(), float64(in.Tick)
+	a.state = in.State
+	a.replicas, a.ready, a.all = nil, nil, nil
 }
 
 // ResolveName implements interpreter.Activation.
-func (r *exprRun) ResolveName(name string) (any, bool) {
+func (a *exprAct) ResolveName(name string) (any, bool) {
 	switch name {
 	case "replicas":
-		if r.replicas == nil {
-			r.replicas = types.Double(r.state.Replicas)
+		if a.replicas == nil {
+			a.replicas = types.Double(a.state.Replicas)
 		}
-		return r.replicas, true
+		return a.replicas, true
 	case "ready":
-		if r.ready == nil {
-			r.ready = types.Double(r.state.Ready)
+		if a.ready == nil {
+			a.ready = types.Double(a.state.Ready)
 		}
-		return r.ready, true
+		return a.ready, true
 	case "allocation":
-		if r.all == nil {
-			m := make(map[ref.Val]ref.Val, len(r.state.Allocation))
-			for k, v := range r.state.Allocation {
+		if a.all == nil {
+			m := make(map[ref.Val]ref.Val, len(a.state.Allocation))
+			for k, v := range a.state.Allocation {
 				m[types.String(k)] = types.Double(v)
 			}
-			r.all = types.NewRefValMap(types.DefaultTypeAdapter, m)
+			a.all = types.NewRefValMap(types.DefaultTypeAdapter, m)
 		}
-		return r.all, true
+		return a.all, true
 	case "elapsed":
-		return types.Double(r.elapsed), true
+		return types.Double(a.elapsed), true
 	case "tick":
-		return types.Double(r.tick), true
+		return types.Double(a.tick), true
 	}
-	for i, n := range r.def.names {
+	for i, n := range a.def.names {
 		if n == name {
-			return types.Double(r.vars[i].val), true
+			return types.Double(a.vals[i]), true
 		}
 	}
 	return nil, false
 }
 
 // Parent implements interpreter.Activation.
-func (r *exprRun) Parent() interpreter.Activation { return nil }
+func (a *exprAct) Parent() interpreter.Activation { return nil }

@@ -1,6 +1,7 @@
 package generator
 
 import (
+	"bytes"
 	"fmt"
 	"math"
 	"strconv"
@@ -151,12 +152,31 @@ func (f numFormat) value(v float64) Value {
 		}
 		return Value{Text: resource.NewMilliQuantity(milli, format).String(), Num: float64(milli) / 1000, HasNum: true}
 	}
-	text := strconv.FormatFloat(r, 'f', f.dec, 64)
-	if !f.fixed && strings.IndexByte(text, '.') >= 0 {
-		text = strings.TrimRight(strings.TrimRight(text, "0"), ".")
-	}
+	text := string(f.appendDecimal(make([]byte, 0, 24), r))
 	num, _ := strconv.ParseFloat(text, 64)
 	return Value{Text: text, Num: num, HasNum: true}
+}
+
+// again returns last when v prints as last's text, else value(v): a
+// number that has not moved keeps its string, and makes no new one.
+func (f numFormat) again(v float64, last Value) Value {
+	if !f.quant {
+		var buf [32]byte
+		if text := f.appendDecimal(buf[:0], f.round(v)); string(text) == last.Text {
+			return last
+		}
+	}
+	return f.value(v)
+}
+
+// appendDecimal appends r, already rounded, as a plain decimal: dec
+// decimals, trailing zeros trimmed unless fixed.
+func (f numFormat) appendDecimal(dst []byte, r float64) []byte {
+	dst = strconv.AppendFloat(dst, r, 'f', f.dec, 64)
+	if !f.fixed && bytes.IndexByte(dst, '.') >= 0 {
+		dst = bytes.TrimRight(bytes.TrimRight(dst, "0"), ".")
+	}
+	return dst
 }
 
 // tolerance is how far a received number may lie outside a model's range

@@ -349,7 +349,7 @@ func (s *Schedule) value(d *dep, m *metric, at time.Duration) Value {
 	if reads {
 		obs := d.observed()
 		var err error
-		v, err = model.(StateModel).NextState(s.draw, Input{At: at, Tick: d.g.k, State: &obs.st, Version: obs.version})
+		v, err = model.(StateModel).NextState(s.draw, Input{At: at, Tick: d.g.k, State: &obs.st, Version: obs.version, Last: m.last, HasLast: m.hasLast})
 		if err != nil && s.onError != nil {
 			s.onError(d.name, m.name, err)
 		}

@@ -32,8 +32,8 @@ type parser struct {
 	celEnv   *cel.Env               // the expressions' environment, made on first use
 	varNames map[string]string      // varNameProblem's answers, by name
 	models   map[string]cachedModel // definitions parsed so far, by modelKey
-	// metricSets are metrics lists of stateless models parsed so far, by
-	// their names and modelKeys: deployments written alike share one.
+	// metricSets are the metrics lists parsed so far, by their names and
+	// modelKeys: deployments written alike share one.
 	metricSets map[string][]MetricSpec
 
 	split *splitFile // the deployments list, item by item (see split.go)
