@@ -97,3 +97,31 @@ func TestOldestOpenGauge(t *testing.T) {
 		})
 	}
 }
+
+// TestPublishErrorsShowFromTheStart: every reason a transport reports has
+// a series at 0 before any failure, so rate() over them reads 0, not
+// nothing (the dashboard and the MetricsenderPublishErrors alert rely on it).
+func TestPublishErrorsShowFromTheStart(t *testing.T) {
+	for _, perApp := range []bool{true, false} {
+		reg := prometheus.NewRegistry()
+		newSendMetrics(reg, perApp)
+		mfs, err := reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]float64{}
+		for _, mf := range mfs {
+			if mf.GetName() != "metricsender_publish_errors_total" {
+				continue
+			}
+			for _, m := range mf.GetMetric() {
+				got[m.GetLabel()[0].GetValue()] = m.GetCounter().GetValue()
+			}
+		}
+		for _, reason := range []string{"closed", "timeout", "nack", "error", "unroutable"} {
+			if v, ok := got[reason]; !ok || v != 0 {
+				t.Errorf("perApp=%v: reason %q: %v, %v; want a series at 0", perApp, reason, v, ok)
+			}
+		}
+	}
+}
