@@ -3,6 +3,7 @@ package observability_test
 import (
 	"context"
 	"math"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -24,6 +25,43 @@ const (
 	liveRun          = 25 * time.Second
 	liveRateInterval = "5s"
 	totalsRow        = "Totals"
+	// liveExchange keeps the run's messages apart from other programs'
+	// on the broker's is exchange (their Metrics.* would reach the
+	// receiver and the operator).
+	liveExchange = "metricsender-observability-test"
+)
+
+// The configs of TestLive's senders. They are written to a temporary
+// directory, not kept under testdata/: every YAML file under deployments/
+// is read as a Kubernetes manifest by the deployments tests.
+const (
+	// liveConfig: per-app series and feedback, a closed loop every second
+	// whose replicas move both ways (oscillations) and whose cpu is an
+	// expression over them (observed allocation, expression metrics).
+	liveConfig = `interval: 1s
+seed: 7
+deployments:
+  - name: web
+    count: 3
+    state: {replicas: 2, allocation: {cpu: 500m}}
+    metrics:
+      replicas: [1, 2, 3, 4]
+      cpu:
+        expr: "load / replicas"
+        vars:
+          load: {sine: {min: 1, max: 4, period: 20s}}
+`
+	// totalsConfig, run with --app-metrics-limit 0: its published and
+	// unroutable counters are totals without an app label, and it exports
+	// no last_value or observed series.
+	totalsConfig = `interval: 1s
+seed: 8
+deployments:
+  - name: batch
+    count: 2
+    metrics:
+      cpu: [100m, 200m]
+`
 )
 
 // TestLive runs a sender with every series on (feedback from the
@@ -45,18 +83,26 @@ func TestLive(t *testing.T) {
 	}
 	t.Cleanup(remove)
 
+	dir := t.TempDir()
+	liveCfg, totalsCfg := filepath.Join(dir, "live.yaml"), filepath.Join(dir, "totals.yaml")
+	for p, body := range map[string]string{liveCfg: liveConfig, totalsCfg: totalsConfig} {
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+
 	recv := scrapeTarget{job: "receive", addr: brokertest.FreeAddr(t)}
 	op := scrapeTarget{job: "operator", addr: brokertest.FreeAddr(t)}
 	send := scrapeTarget{job: "send", addr: brokertest.FreeAddr(t)}
 	totals := scrapeTarget{job: "send-totals", addr: brokertest.FreeAddr(t)}
-	proctest.Start(t, bin, "receive", "receive", "--uri", uri, "--http-addr", recv.addr)
-	proctest.Start(t, bin, "operator", "operator", "--uri", uri, "--policy", "follow",
+	proctest.Start(t, bin, "receive", "receive", "--uri", uri, "--exchange", liveExchange, "--http-addr", recv.addr)
+	proctest.Start(t, bin, "operator", "operator", "--uri", uri, "--exchange", liveExchange, "--policy", "follow",
 		"--delay", "300ms", "--jitter", "700ms", "--seed", "1", "--http-addr", op.addr)
 	waitReady(t, "receive", recv.addr, 30*time.Second)
 	waitReady(t, "operator", op.addr, 30*time.Second)
-	proctest.Start(t, bin, "send", "send", "-c", filepath.Join("testdata", "live.yaml"), "--uri", uri,
+	proctest.Start(t, bin, "send", "send", "-c", liveCfg, "--uri", uri, "--exchange", liveExchange,
 		"--feedback", "bus", "--oscillation-window", "1m", "--http-addr", send.addr)
-	proctest.Start(t, bin, "send-totals", "send", "-c", filepath.Join("testdata", "totals.yaml"), "--uri", uri,
+	proctest.Start(t, bin, "send-totals", "send", "-c", totalsCfg, "--uri", uri, "--exchange", liveExchange,
 		"--app-metrics-limit", "0", "--http-addr", totals.addr)
 	waitReady(t, "send", send.addr, 30*time.Second)
 	waitReady(t, "send-totals", totals.addr, 30*time.Second)

@@ -73,6 +73,9 @@ func renderPanels(path, title string, results []panelResult, start time.Time) er
 func panelPlot(pr panelResult, start time.Time) (*plot.Plot, error) {
 	p := plot.New()
 	p.Title.Text = pr.panel.Title
+	if pr.panel.Type == "heatmap" { // drawn as a line per bucket, counts over time
+		p.Title.Text += " (per bucket; a heatmap in Grafana)"
+	}
 	p.Title.TextStyle.Font.Size = vg.Points(11)
 	p.X.Label.Text = "seconds"
 	p.X.Label.TextStyle.Font.Size = vg.Points(8)
@@ -102,7 +105,11 @@ func panelPlot(pr panelResult, start time.Time) (*plot.Plot, error) {
 			line.Dashes = plotutil.Dashes(i / len(plotutil.DefaultColors))
 			line.Width = vg.Points(1.2)
 			p.Add(line)
-			p.Legend.Add(legendOf(tr.legend, s), line)
+			name := legendOf(tr.legend, s)
+			if pr.panel.Type == "heatmap" {
+				name = "le " + name
+			}
+			p.Legend.Add(name, line)
 			i++
 		}
 	}
