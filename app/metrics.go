@@ -191,6 +191,12 @@ func (m *sendMetrics) BrokerConnected() bool { return m.isConnected.Load() }
 // it returns. Allocation-free once every deployment has been seen.
 func (m *sendMetrics) ObserveTick(lag time.Duration, events []generator.Event) {
 	m.tickLag.Observe(max(lag, 0).Seconds())
+	m.ObserveValues(events)
+}
+
+// ObserveValues records the values of events, a later part of a tick
+// whose first part went to ObserveTick.
+func (m *sendMetrics) ObserveValues(events []generator.Event) {
 	if m.apps != nil {
 		m.apps.observe(events)
 	}

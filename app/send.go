@@ -299,6 +299,9 @@ func runSend(ctx context.Context, opts sendOptions, stdout, stderr io.Writer, lo
 		Shard:    opts.shard,
 		Interval: opts.interval,
 		Count:    opts.count,
+		// A tick is made part by part as the publisher takes it, so 150,000
+		// deployments' events are never in memory at once.
+		MaxBatch: codec.EventsInFlight,
 		OnModelError: func(app, metric string, err error) {
 			metrics.ExprError()
 			exprWarn.Warn(app+"."+metric, "app", app, "metric", metric, "error", err)
@@ -364,12 +367,16 @@ func runSend(ctx context.Context, opts sendOptions, stdout, stderr io.Writer, lo
 
 	var emitted int // wire messages handed to the publisher, injected copies and delayed ones included
 	var faulted []generator.Event
+	// The tick whose parts are being sent: when its first part started and
+	// how late, and its messages so far.
+	var (
+		lag, tickBegin = time.Duration(0), time.Time{}
+		tickMessages   int
+	)
 	runErr := sched.Run(ctx, func(ctx context.Context, b generator.Batch) error {
-		if len(b.Events) == 0 {
-			return nil
+		if b.Part == 0 {
+			lag, tickBegin, tickMessages = time.Since(b.Events[0].Time), time.Now(), 0
 		}
-		lag := time.Since(b.Events[0].Time)
-		begin := time.Now()
 		events := b.Events
 		if running.tracker != nil {
 			mint.mint(b.Events) // before faults: copies share their original's id
@@ -382,11 +389,19 @@ func runSend(ctx context.Context, opts sendOptions, stdout, stderr io.Writer, lo
 			return err
 		}
 		track(running.tracker, events, time.Now())
-		metrics.ObserveTick(lag, b.Events) // the generated values, whatever faults did to them
-		faultLog.tick(time.Now())
+		// The generated values, whatever faults did to them.
+		if b.Part == 0 {
+			metrics.ObserveTick(lag, b.Events)
+		} else {
+			metrics.ObserveValues(b.Events)
+		}
 		emitted += len(events)
-		logger.Info("tick", "at", b.At, "messages", len(events), "lag", lag.Round(time.Millisecond),
-			"took", time.Since(begin).Round(time.Millisecond), "emitted", emitted)
+		tickMessages += len(events)
+		if b.Last {
+			faultLog.tick(time.Now())
+			logger.Info("tick", "at", b.At, "messages", tickMessages, "lag", lag.Round(time.Millisecond),
+				"took", time.Since(tickBegin).Round(time.Millisecond), "emitted", emitted)
+		}
 		return nil
 	})
 	// Delayed messages still held: a natural end waits for them, a signal

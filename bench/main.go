@@ -64,6 +64,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"runtime/pprof"
 	"strings"
 	"time"
@@ -337,6 +338,22 @@ func cliMain(args []string) int {
 			return 1
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if path := os.Getenv("BENCH_HEAPPROFILE"); path != "" {
+		// The live heap at one moment of the run (-sample_index=inuse_space),
+		// BENCH_HEAPPROFILE_AT after the start: what a steady state holds.
+		at, err := time.ParseDuration(os.Getenv("BENCH_HEAPPROFILE_AT"))
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench cli: BENCH_HEAPPROFILE_AT:", err)
+			return 1
+		}
+		time.AfterFunc(at, func() {
+			if f, err := os.Create(path); err == nil {
+				runtime.GC()
+				_ = pprof.Lookup("heap").WriteTo(f, 0)
+				_ = f.Close()
+			}
+		})
 	}
 	code := app.Run(append([]string{"metricsender"}, args...), os.Stdout, os.Stderr)
 	if path := os.Getenv("BENCH_MEMPROFILE"); path != "" {

@@ -21,6 +21,12 @@ const DefaultShardSize = 512
 // the size of a tick.
 const maxShardsInFlight = 16
 
+// EventsInFlight is the most events one Emit keeps encoded and not yet
+// published, with DefaultShardSize: a caller that makes a tick's events
+// in parts of this size (generator.ScheduleOptions.MaxBatch) holds no
+// more of them than the publisher is working on.
+const EventsInFlight = maxShardsInFlight * DefaultShardSize
+
 var (
 	// ErrClosed is returned by Emit and Subscribe once the Source is closed.
 	ErrClosed = errors.New("source closed")

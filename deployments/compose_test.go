@@ -1,245 +1,199 @@
 package deployments_test
 
 import (
+	"context"
+	"maps"
 	"net"
 	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/compose-spec/compose-go/v2/cli"
+	"github.com/compose-spec/compose-go/v2/types"
 
 	"github.com/labsea/metricsender/transport"
 )
 
 const image = "labsea/metricsender"
 
-// composeFile is the part of the Compose specification docker-compose.yml
-// uses. Decoding is strict: a key outside it fails the test, so a typo
-// (depends_on.rabbitmq.conditon) cannot pass silently.
-type composeFile struct {
-	Services map[string]composeService `yaml:"services"`
+// composeFile is the compose file at the root, seen from this package.
+var composeFile = filepath.Join(repoRoot, "docker-compose.yml")
+
+// allProfiles activates every profile, as `docker compose --profile '*'`.
+const allProfiles = "*"
+
+// loadComposeFile loads a compose file with compose-go, the loader the
+// docker compose CLI uses: schema validation, interpolation from env
+// (the whole environment: neither the process's nor a .env file is read),
+// normalization and the consistency checks, with profiles active.
+func loadComposeFile(ctx context.Context, path string, env map[string]string, profiles ...string) (*types.Project, error) {
+	var kv []string
+	for k, v := range env {
+		kv = append(kv, k+"="+v)
+	}
+	opts, err := cli.NewProjectOptions([]string{path},
+		cli.WithName("metricsender"),
+		cli.WithWorkingDirectory(filepath.Dir(path)),
+		cli.WithEnv(kv),
+		cli.WithProfiles(profiles),
+	)
+	if err != nil {
+		return nil, err
+	}
+	return opts.LoadProject(ctx)
 }
 
-type composeService struct {
-	Image       string            `yaml:"image"`
-	Build       string            `yaml:"build"`
-	Command     []string          `yaml:"command"`
-	Profiles    []string          `yaml:"profiles"`
-	Hostname    string            `yaml:"hostname"`
-	Environment map[string]string `yaml:"environment"`
-	Ports       []string          `yaml:"ports"`
-	Volumes     []string          `yaml:"volumes"`
-	DependsOn   map[string]struct {
-		Condition string `yaml:"condition"`
-	} `yaml:"depends_on"`
-	Healthcheck *struct {
-		Test        []string `yaml:"test"`
-		Interval    string   `yaml:"interval"`
-		Timeout     string   `yaml:"timeout"`
-		Retries     int      `yaml:"retries"`
-		StartPeriod string   `yaml:"start_period"`
-	} `yaml:"healthcheck"`
-	Restart string `yaml:"restart"`
-}
-
-func loadCompose(t *testing.T) composeFile {
+// loadCompose loads docker-compose.yml with profiles active and no
+// environment, failing the test on any error.
+func loadCompose(t *testing.T, profiles ...string) *types.Project {
 	t.Helper()
-	var c composeFile
-	decodeStrictYAML(t, filepath.Join(repoRoot, "docker-compose.yml"), &c)
-	return c
+	p, err := loadComposeFile(t.Context(), composeFile, nil, profiles...)
+	if err != nil {
+		t.Fatalf("compose-go load %s with profiles %q: %v", composeFile, profiles, err)
+	}
+	return p
 }
 
-// interpolationRe matches ${VAR:-default}, which compose replaces by the
-// variable's value or the default.
-var interpolationRe = regexp.MustCompile(`\$\{[A-Z0-9_]+:-([^}]*)\}`)
-
-// defaultValue is the value compose uses when the environment sets nothing.
-func defaultValue(v string) string {
-	return interpolationRe.ReplaceAllString(v, "$1")
-}
-
-// containerPorts lists the container side of "host:container" port entries.
-func containerPorts(s composeService) []string {
-	var out []string
-	for _, p := range s.Ports {
-		out = append(out, p[strings.LastIndex(p, ":")+1:])
+// env returns a service's environment with every value set (compose
+// resolves a bare name from its environment; none is left unset here).
+func env(t *testing.T, s types.ServiceConfig) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for k, v := range s.Environment {
+		if v == nil {
+			t.Fatalf("service %s: environment %s has no value", s.Name, k)
+		}
+		out[k] = *v
 	}
 	return out
 }
 
-func TestCompose(t *testing.T) {
-	c := loadCompose(t)
-	t.Run("rabbitmq with management and a healthcheck", func(t *testing.T) {
-		r, ok := c.Services["rabbitmq"]
-		if !ok {
-			t.Fatal("no rabbitmq service")
-		}
-		if !strings.HasSuffix(r.Image, "-management") {
-			t.Errorf("image %s: want the management variant", r.Image)
-		}
-		for _, p := range []string{"5672:5672", "15672:15672"} {
-			if !slices.Contains(r.Ports, p) {
-				t.Errorf("ports %v lack %s", r.Ports, p)
-			}
-		}
-		hc := r.Healthcheck
-		if hc == nil || !slices.Contains(hc.Test, "rabbitmq-diagnostics") || !slices.Contains(hc.Test, "ping") {
-			t.Fatalf("healthcheck %+v: want rabbitmq-diagnostics ping", hc)
-		}
-		for _, d := range []string{hc.Interval, hc.Timeout} {
-			if v, err := time.ParseDuration(d); err != nil || v <= 0 {
-				t.Errorf("healthcheck duration %q: %v", d, err)
-			}
-		}
-		if hc.Retries <= 0 {
-			t.Errorf("healthcheck retries = %d", hc.Retries)
-		}
-	})
-	for _, name := range []string{"sender", "receiver"} {
-		if _, ok := c.Services[name]; !ok {
-			t.Errorf("no %s service", name)
-		}
+// containerPorts lists the container side of the service's published ports.
+func containerPorts(s types.ServiceConfig) []string {
+	var out []string
+	for _, p := range s.Ports {
+		out = append(out, strconv.FormatUint(uint64(p.Target), 10))
 	}
-	for name, s := range c.Services {
-		if s.Image != image {
-			continue
+	return out
+}
+
+// checkComposeServices checks what every loaded project must satisfy,
+// whichever profiles are active.
+func checkComposeServices(t *testing.T, p *types.Project) {
+	t.Helper()
+	for _, name := range slices.Sorted(maps.Keys(p.Services)) {
+		s := p.Services[name]
+		switch {
+		case strings.HasPrefix(s.Image, "rabbitmq:"):
+			t.Run(name, func(t *testing.T) { checkComposeRabbitMQ(t, s) })
+		case s.Image == image:
+			t.Run(name, func(t *testing.T) { checkComposeMetricsender(t, p, s) })
 		}
-		t.Run(name, func(t *testing.T) {
-			if s.Build != "." {
-				t.Errorf("build %q: want \".\" (the Dockerfile at the root)", s.Build)
-			}
-			if len(s.Command) == 0 || !slices.Contains([]string{"send", "receive", "operator"}, s.Command[0]) {
-				t.Errorf("command %q: want send, receive or operator", s.Command)
-			}
-			if s.Command[0] != "operator" { // the stand-in operator reads no config
-				checkComposeConfigMount(t, s)
-			}
-			checkComposeBroker(t, c, s)
-			if addr, ok := s.Environment["METRICSENDER_HTTP_ADDR"]; ok {
-				_, port, err := net.SplitHostPort(addr)
-				if err != nil || !slices.Contains(containerPorts(s), port) {
-					t.Errorf("METRICSENDER_HTTP_ADDR %q is not a published port %v (%v)", addr, s.Ports, err)
-				}
-			}
-		})
 	}
 }
 
-// TestComposeCluster: the cluster profile's nodes find each other by classic
-// config peer discovery under the names their hostnames give them, share
-// one Erlang cookie, and the sender and receiver are given every node.
-func TestComposeCluster(t *testing.T) {
-	c := loadCompose(t)
-	conf, err := os.ReadFile(filepath.Join(repoRoot, "deployments", "compose", "rabbitmq-cluster.conf"))
+// checkComposeRabbitMQ: a broker has the management UI and a healthcheck
+// its dependents can wait on.
+func checkComposeRabbitMQ(t *testing.T, s types.ServiceConfig) {
+	t.Helper()
+	if !strings.HasSuffix(s.Image, "-management") {
+		t.Errorf("image %s: want the management variant", s.Image)
+	}
+	if !slices.Contains(containerPorts(s), "5672") {
+		t.Errorf("ports %v: the amqp port 5672 is not published", s.Ports)
+	}
+	hc := s.HealthCheck
+	if hc == nil || hc.Disable || !slices.Contains(hc.Test, "rabbitmq-diagnostics") || !slices.Contains(hc.Test, "ping") {
+		t.Fatalf("healthcheck %+v: want rabbitmq-diagnostics ping", hc)
+	}
+	for what, d := range map[string]*types.Duration{"interval": hc.Interval, "timeout": hc.Timeout} {
+		if d == nil || *d <= 0 {
+			t.Errorf("healthcheck %s %v: want a positive duration", what, d)
+		}
+	}
+	if hc.Retries == nil || *hc.Retries == 0 {
+		t.Errorf("healthcheck retries = %v, want > 0", hc.Retries)
+	}
+}
+
+func checkComposeMetricsender(t *testing.T, p *types.Project, s types.ServiceConfig) {
+	t.Helper()
+	root, err := filepath.Abs(repoRoot)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(conf), "cluster_formation.peer_discovery_backend = classic_config") {
-		t.Errorf("rabbitmq-cluster.conf does not use classic config peer discovery:\n%s", conf)
+	if s.Build == nil || s.Build.Context != root || s.Build.Dockerfile != "Dockerfile" {
+		t.Errorf("build %+v: want the Dockerfile at the root", s.Build)
 	}
-	listed := regexp.MustCompile(`(?m)^cluster_formation\.classic_config\.nodes\.\d+ = rabbit@(\S+)$`).FindAllStringSubmatch(string(conf), -1)
-	var nodes []string
-	cookie := ""
-	for name, s := range c.Services {
-		if !slices.Contains(s.Profiles, "cluster") || s.Image == image {
-			continue
-		}
-		nodes = append(nodes, name)
-		if s.Hostname != name {
-			t.Errorf("%s: hostname %q, want %q (the node is rabbit@HOSTNAME)", name, s.Hostname, name)
-		}
-		if v := s.Environment["RABBITMQ_ERLANG_COOKIE"]; v == "" || cookie != "" && v != cookie {
-			t.Errorf("%s: RABBITMQ_ERLANG_COOKIE %q: every node needs the same one", name, v)
-		} else {
-			cookie = v
-		}
-		if !slices.Contains(s.Volumes, "./deployments/compose/rabbitmq-cluster.conf:/etc/rabbitmq/conf.d/20-cluster.conf:ro") {
-			t.Errorf("%s: volumes %q lack the cluster config", name, s.Volumes)
-		}
+	if len(s.Command) == 0 || !slices.Contains([]string{"send", "receive", "operator"}, s.Command[0]) {
+		t.Fatalf("command %q: want send, receive or operator", s.Command)
 	}
-	slices.Sort(nodes)
-	var want []string
-	for _, m := range listed {
-		want = append(want, m[1])
+	if s.Command[0] != "operator" { // the stand-in operator reads no config
+		checkComposeConfigMount(t, root, s)
 	}
-	slices.Sort(want)
-	if len(nodes) != 3 || !slices.Equal(nodes, want) {
-		t.Errorf("cluster nodes %v, the config lists %v: want the same three", nodes, want)
-	}
-	for _, name := range []string{"sender-cluster", "receiver-cluster"} {
-		s, ok := c.Services[name]
-		if !ok {
-			t.Errorf("no %s service", name)
-			continue
+	e := env(t, s)
+	checkComposeBroker(t, p, s, e[uriEnv])
+	if addr, ok := e["METRICSENDER_HTTP_ADDR"]; ok {
+		_, port, err := net.SplitHostPort(addr)
+		if err != nil || !slices.Contains(containerPorts(s), port) {
+			t.Errorf("METRICSENDER_HTTP_ADDR %q is not a published port %v (%v)", addr, s.Ports, err)
 		}
-		uris := transport.SplitURIs(s.Environment[uriEnv])
-		if err := transport.CheckURIList(uris); err != nil || len(uris) != len(nodes) {
-			t.Errorf("%s: %s = %q: want one URI per node (%v)", name, uriEnv, s.Environment[uriEnv], err)
-		}
-	}
-	if q := c.Services["receiver-cluster"].Environment["METRICSENDER_QUEUE"]; q == "" {
-		t.Error("receiver-cluster has no METRICSENDER_QUEUE: without a (quorum) queue a node loss loses messages")
 	}
 }
 
-func checkComposeConfigMount(t *testing.T, s composeService) {
+// checkComposeConfigMount: an examples/ config bind-mounted read-only at
+// the path --config reads by default.
+func checkComposeConfigMount(t *testing.T, root string, s types.ServiceConfig) {
 	t.Helper()
-	target := ":" + configMount + "/" + configKey + ":ro"
 	for _, v := range s.Volumes {
-		src, ok := strings.CutSuffix(v, target)
-		if !ok || !strings.HasPrefix(src, "./examples/") {
+		if v.Target != configMount+"/"+configKey {
 			continue
 		}
-		if _, err := os.Stat(filepath.Join(repoRoot, src)); err != nil {
+		if v.Type != types.VolumeTypeBind || !v.ReadOnly || !strings.HasPrefix(v.Source, filepath.Join(root, "examples")+string(filepath.Separator)) {
+			t.Errorf("volume %+v: want an examples/ file bind-mounted read-only", v)
+		}
+		if _, err := os.Stat(v.Source); err != nil {
 			t.Errorf("mounted config: %v", err)
 		}
 		return
 	}
-	t.Errorf("volumes %q: want an ./examples/ config mounted read-only at %s/%s (the default --config)", s.Volumes, configMount, configKey)
+	t.Errorf("volumes %+v: want an ./examples/ config mounted at %s/%s (the default --config)", s.Volumes, configMount, configKey)
 }
 
 // checkComposeBroker checks that the URI (each URI of a list) names a
-// broker service of the file that runs in the same profiles, is waited
-// for, and healthy first when it has a healthcheck.
-func checkComposeBroker(t *testing.T, c composeFile, s composeService) {
+// broker service enabled in the same project (so under the same profiles),
+// on a port it publishes, that is waited for, and healthy first when it has
+// a healthcheck.
+func checkComposeBroker(t *testing.T, p *types.Project, s types.ServiceConfig, uris string) {
 	t.Helper()
-	raw, ok := s.Environment[uriEnv]
-	if !ok {
+	if uris == "" {
 		t.Fatalf("no %s in environment", uriEnv)
 	}
-	for _, one := range transport.SplitURIs(defaultValue(raw)) {
-		checkComposeBrokerURI(t, c, s, one)
-	}
-}
-
-func checkComposeBrokerURI(t *testing.T, c composeFile, s composeService, raw string) {
-	t.Helper()
-	u, err := url.Parse(raw)
-	if err != nil || u.Hostname() == "" {
-		t.Fatalf("%s = %q: not a URI with a host (%v)", uriEnv, raw, err)
-	}
-	broker, ok := c.Services[u.Hostname()]
-	if !ok {
-		t.Fatalf("%s host %s is not a service of the file", uriEnv, u.Hostname())
-	}
-	if !slices.Contains(containerPorts(broker), u.Port()) {
-		t.Errorf("broker port %s is not one of %s's ports %v", u.Port(), u.Hostname(), broker.Ports)
-	}
-	for _, p := range broker.Profiles {
-		if !slices.Contains(s.Profiles, p) {
-			t.Errorf("broker %s runs only under profile %s, the service under %v", u.Hostname(), p, s.Profiles)
+	for _, raw := range transport.SplitURIs(uris) {
+		u, err := url.Parse(raw)
+		if err != nil || u.Hostname() == "" {
+			t.Fatalf("%s = %q: not a URI with a host (%v)", uriEnv, raw, err)
 		}
-	}
-	dep, ok := s.DependsOn[u.Hostname()]
-	switch {
-	case !ok:
-		t.Errorf("does not depend on its broker %s", u.Hostname())
-	case broker.Healthcheck != nil && dep.Condition != "service_healthy":
-		t.Errorf("depends_on %s condition %q, want service_healthy", u.Hostname(), dep.Condition)
-	case broker.Healthcheck == nil && dep.Condition == "service_healthy":
-		t.Errorf("depends_on %s service_healthy, but it has no healthcheck", u.Hostname())
+		host := u.Hostname()
+		broker, ok := p.Services[host]
+		if !ok {
+			t.Fatalf("%s host %s is not a service enabled with %s (profiles %v)", uriEnv, host, s.Name, s.Profiles)
+		}
+		if !slices.Contains(containerPorts(broker), u.Port()) {
+			t.Errorf("broker port %s is not one of %s's ports %v", u.Port(), host, broker.Ports)
+		}
+		dep, ok := s.DependsOn[host]
+		switch {
+		case !ok:
+			t.Errorf("does not depend on its broker %s", host)
+		case broker.HealthCheck != nil && dep.Condition != types.ServiceConditionHealthy:
+			t.Errorf("depends_on %s condition %q, want %s", host, dep.Condition, types.ServiceConditionHealthy)
+		case broker.HealthCheck == nil && dep.Condition == types.ServiceConditionHealthy:
+			t.Errorf("depends_on %s %s, but it has no healthcheck", host, dep.Condition)
+		}
 	}
 }

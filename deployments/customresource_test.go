@@ -75,12 +75,7 @@ func decodeCustomResource(data []byte) (obj runtime.Object, ok bool, err error) 
 // replicas (quorum queues need a majority), resources within limits, and
 // persistent storage.
 func TestRabbitmqCluster(t *testing.T) {
-	m := loadManifests(t)
-	const path = "dev-rabbitmq/cluster-operator/rabbitmqcluster.yaml"
-	u, ok := m[path].(*unstructured.Unstructured)
-	if !ok {
-		t.Fatalf("%s: want a RabbitmqCluster (unstructured), got %T", path, m[path])
-	}
+	u := object[*unstructured.Unstructured](t, render(t, "dev-rabbitmq/cluster-operator"), devBrokerName)
 	replicas, found, err := unstructured.NestedInt64(u.Object, "spec", "replicas")
 	if err != nil || !found || replicas < 3 || replicas%2 == 0 {
 		t.Errorf("spec.replicas = %d (found %v, %v): want an odd number >= 3", replicas, found, err)

@@ -5,12 +5,14 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"sigs.k8s.io/kustomize/api/types"
 )
 
 // Names shared by the manifests, the Dockerfile and the program.
@@ -22,21 +24,26 @@ const (
 	uriEnv        = "METRICSENDER_URI"
 	httpPort      = 8080
 	imageUser     = 65532
-	senderFile    = "deployment-sender.yaml"
-	receiverFile  = "receiver/deployment-receiver.yaml"
-	serviceFile   = "service.yaml"
-	secretFile    = "secret.example.yaml"
-	configMapFile = "configmap.yaml"
+	senderName    = "metricsender"
+	receiverName  = "metricsender-receiver"
+	devBrokerName = "rabbitmq"
+	configMapFile = "configmap.yaml" // TestConfigMapFile -update writes it
 )
 
+// TestKustomizations renders every kustomization and component under
+// deployments/ (a component in an overlay of the base) with the kustomize
+// engine kubectl embeds, decodes each rendered object strictly into its Go
+// type, and checks what holds for all of them.
 func TestKustomizations(t *testing.T) {
-	for _, dir := range kustomizationDirs(t) {
+	for _, dir := range kustomizeRoots(t, deploymentsDir) {
 		t.Run(dir, func(t *testing.T) {
-			var k kustomization
-			decodeStrictYAML(t, filepath.Join(dir, "kustomization.yaml"), &k)
+			objs, k, err := renderRoot(t, deploymentsDir, dir)
+			if err != nil {
+				t.Fatal(err)
+			}
 			switch {
-			case k.Kind == "Component" && k.APIVersion == "kustomize.config.k8s.io/v1alpha1":
-			case k.Kind == "Kustomization" && k.APIVersion == "kustomize.config.k8s.io/v1beta1":
+			case k.Kind == types.ComponentKind && k.APIVersion == "kustomize.config.k8s.io/v1alpha1":
+			case k.Kind == types.KustomizationKind && k.APIVersion == "kustomize.config.k8s.io/v1beta1":
 				if len(k.Patches) != 0 {
 					t.Errorf("patches: only a component (sharded/, feedback-kubernetes/) patches the base")
 				}
@@ -46,56 +53,60 @@ func TestKustomizations(t *testing.T) {
 			if k.Namespace != "" {
 				t.Errorf("namespace %q: the manifests stay namespace-agnostic (kubectl -n or an overlay sets it)", k.Namespace)
 			}
-			for _, r := range k.Resources {
-				path := filepath.Join(dir, r)
-				fi, err := os.Stat(path)
-				switch {
-				case err != nil:
-					t.Errorf("resource %s: %v", r, err)
-				case fi.IsDir():
-					if _, err := os.Stat(filepath.Join(path, "kustomization.yaml")); err != nil {
-						t.Errorf("resource %s: a directory without kustomization.yaml", r)
-					}
+			if len(objs) == 0 {
+				t.Error("renders nothing")
+			}
+			for _, obj := range objs {
+				if ns := metaOf(t, obj).GetNamespace(); ns != "" {
+					t.Errorf("%s %s: metadata.namespace = %q, want none", obj.GetObjectKind().GroupVersionKind().Kind, nameOf(t, obj), ns)
 				}
 			}
-			entries, err := os.ReadDir(dir)
-			if err != nil {
-				t.Fatalf("read dir: %v", err)
-			}
-			for _, e := range entries {
-				if e.IsDir() || !isYAML(e.Name()) || e.Name() == "kustomization.yaml" {
-					continue
-				}
-				patch := slices.ContainsFunc(k.Patches, func(p kustomizePatch) bool { return p.Path == e.Name() })
-				if !slices.Contains(k.Resources, e.Name()) && !patch {
-					t.Errorf("%s is not listed in %s/kustomization.yaml resources or patches", e.Name(), dir)
-				}
-			}
+			checkFilesListed(t, dir, k)
+			checkMonitoring(t, objs)
 		})
 	}
 }
 
-func TestManifestsAreNamespaceAgnostic(t *testing.T) {
-	for path, obj := range loadManifests(t) {
-		t.Run(path, func(t *testing.T) {
-			meta, ok := obj.(interface{ GetNamespace() string })
-			if !ok {
-				t.Fatalf("%T has no object metadata", obj)
-			}
-			if ns := meta.GetNamespace(); ns != "" {
-				t.Errorf("metadata.namespace = %q, want none", ns)
-			}
-		})
+// checkFilesListed asserts every YAML file of dir is one the kustomization
+// reads (a resource, a patch or a generator's file): a file left out is
+// never applied.
+func checkFilesListed(t *testing.T, dir string, k types.Kustomization) {
+	t.Helper()
+	used := slices.Clone(k.Resources)
+	for _, p := range k.Patches {
+		used = append(used, p.Path)
 	}
+	for _, g := range k.ConfigMapGenerator {
+		for _, f := range g.FileSources {
+			_, path, found := strings.Cut(f, "=")
+			if !found {
+				path = f
+			}
+			used = append(used, path)
+		}
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatalf("read dir: %v", err)
+	}
+	for _, e := range entries {
+		if e.IsDir() || !isYAML(e.Name()) || e.Name() == "kustomization.yaml" {
+			continue
+		}
+		if !slices.Contains(used, e.Name()) {
+			t.Errorf("%s is not listed in %s/kustomization.yaml resources, patches or generators", e.Name(), dir)
+		}
+	}
+}
+
+func isYAML(path string) bool {
+	return strings.HasSuffix(path, ".yaml") || strings.HasSuffix(path, ".yml")
 }
 
 func TestConfigMapAndSecret(t *testing.T) {
-	m := loadManifests(t)
+	base := render(t, ".")
 	t.Run("configmap holds the example config", func(t *testing.T) {
-		cm := m.configMap(t, configMapFile)
-		if cm.Name != configMapName {
-			t.Errorf("name = %q, want %q", cm.Name, configMapName)
-		}
+		cm := object[*corev1.ConfigMap](t, base, configMapName)
 		if len(cm.Data) != 1 || len(cm.BinaryData) != 0 {
 			t.Errorf("want exactly the key %q, got data keys %v", configKey, keys(cm.Data))
 		}
@@ -108,15 +119,15 @@ func TestConfigMapAndSecret(t *testing.T) {
 		}
 	})
 	t.Run("secret holds an amqp uri for the dev broker", func(t *testing.T) {
-		s := m.secret(t, secretFile)
-		if s.Name != secretName || s.Type != corev1.SecretTypeOpaque {
-			t.Errorf("secret %s type %s, want %s type Opaque", s.Name, s.Type, secretName)
+		s := object[*corev1.Secret](t, base, secretName)
+		if s.Type != corev1.SecretTypeOpaque {
+			t.Errorf("secret %s type %s, want Opaque", s.Name, s.Type)
 		}
 		u, err := url.Parse(s.StringData[uriEnv])
 		if err != nil || u.Scheme != "amqp" {
 			t.Fatalf("stringData[%s] = %q: want an amqp:// URI (err %v)", uriEnv, s.StringData[uriEnv], err)
 		}
-		svc := m.service(t, "dev-rabbitmq/service.yaml")
+		svc := object[*corev1.Service](t, render(t, "dev-rabbitmq"), devBrokerName)
 		if u.Hostname() != svc.Name || u.Port() != "5672" {
 			t.Errorf("uri host %s:%s, want the dev broker's Service %s:5672", u.Hostname(), u.Port(), svc.Name)
 		}
@@ -124,18 +135,17 @@ func TestConfigMapAndSecret(t *testing.T) {
 }
 
 func TestWorkloads(t *testing.T) {
-	m := loadManifests(t)
 	tests := []struct {
-		name, path, command string
+		name, dir, deployment, command string
 	}{
-		{name: "sender", path: senderFile, command: "send"},
-		{name: "receiver", path: receiverFile, command: "receive"},
+		{name: "sender", dir: ".", deployment: senderName, command: "send"},
+		{name: "receiver", dir: "receiver", deployment: receiverName, command: "receive"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d := m.deployment(t, tt.path)
+			d := object[*appsv1.Deployment](t, render(t, tt.dir), tt.deployment)
 			pod := d.Spec.Template.Spec
-			c := container(t, d, "metricsender")
+			c := container(t, d.Spec.Template, "metricsender")
 			if len(c.Args) == 0 || c.Args[0] != tt.command {
 				t.Errorf("args = %q, want %q first", c.Args, tt.command)
 			}

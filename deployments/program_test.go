@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"debug/buildinfo"
 	"debug/elf"
+	"maps"
 	"net"
 	"os/exec"
 	"path"
@@ -14,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 )
 
@@ -87,8 +89,11 @@ func TestProgram(t *testing.T) {
 	const version = "test-1.2.3"
 	ins := parseDockerfile(t, "../Dockerfile")
 	bin := buildLikeDockerfile(t, ins, version)
-	m := loadManifests(t)
-	compose := loadCompose(t)
+	base, receiver := render(t, "."), render(t, "receiver")
+	sender := object[*appsv1.Deployment](t, base, senderName)
+	receiverDeployment := object[*appsv1.Deployment](t, receiver, receiverName)
+	sharded := object[*appsv1.StatefulSet](t, render(t, ".", shardedDir), senderName)
+	compose := loadCompose(t, allProfiles)
 	help := map[string]map[string]flagHelp{
 		"send":     parseHelp(runBinary(t, bin, "send", "--help")),
 		"receive":  parseHelp(runBinary(t, bin, "receive", "--help")),
@@ -138,23 +143,21 @@ func TestProgram(t *testing.T) {
 	})
 
 	manifestEnv := []struct {
-		name, path, command string
+		name    string
+		tmpl    corev1.PodTemplateSpec
+		command string
 	}{
-		{"sender manifest", senderFile, "send"},
-		{"receiver manifest", receiverFile, "receive"},
+		{"sender manifest", sender.Spec.Template, "send"},
+		{"receiver manifest", receiverDeployment.Spec.Template, "receive"},
+		{"sharded statefulset", sharded.Spec.Template, "send"},
 	}
 	for _, tt := range manifestEnv {
 		t.Run(tt.name+" env vars are flags", func(t *testing.T) {
-			c := container(t, m.deployment(t, tt.path), "metricsender")
+			c := container(t, tt.tmpl, "metricsender")
 			checkEnvRead(t, help[tt.command], envNames(c))
 			checkEnumValues(t, help[tt.command], literalEnv(c))
 		})
 	}
-	t.Run("sharded statefulset env vars are flags", func(t *testing.T) {
-		c := shardedContainer(t, m.statefulSet(t, shardedSet))
-		checkEnvRead(t, help["send"], envNames(c))
-		checkEnumValues(t, help["send"], literalEnv(c))
-	})
 	for name, s := range compose.Services {
 		if s.Image != image {
 			continue
@@ -164,12 +167,9 @@ func TestProgram(t *testing.T) {
 			if !ok {
 				t.Fatalf("command %q: not send, receive or operator", s.Command)
 			}
-			var names []string
-			for n := range s.Environment {
-				names = append(names, n)
-			}
-			checkEnvRead(t, flags, names)
-			checkEnumValues(t, flags, s.Environment)
+			e := env(t, s)
+			checkEnvRead(t, flags, slices.Collect(maps.Keys(e)))
+			checkEnumValues(t, flags, e)
 		})
 	}
 	t.Run("grace period outlasts the shutdown timeout", func(t *testing.T) {
@@ -178,33 +178,35 @@ func TestProgram(t *testing.T) {
 		if err != nil {
 			t.Fatalf("--shutdown-timeout default %q: %v", f.dflt, err)
 		}
-		for _, p := range []string{senderFile, receiverFile} {
+		for _, tt := range manifestEnv {
 			grace := int64(30) // the Kubernetes default
-			if g := m.deployment(t, p).Spec.Template.Spec.TerminationGracePeriodSeconds; g != nil {
+			if g := tt.tmpl.Spec.TerminationGracePeriodSeconds; g != nil {
 				grace = *g
 			}
 			if time.Duration(grace)*time.Second <= timeout {
-				t.Errorf("%s: terminationGracePeriodSeconds %d <= --shutdown-timeout %s", p, grace, timeout)
+				t.Errorf("%s: terminationGracePeriodSeconds %d <= --shutdown-timeout %s", tt.name, grace, timeout)
 			}
 		}
 	})
 	serve := []struct {
-		name, path, metricsPath, series string
+		name                string
+		tmpl                corev1.PodTemplateSpec
+		metricsPath, series string
 	}{
 		{
-			name: "sender", path: senderFile,
-			metricsPath: m.service(t, serviceFile).Annotations["prometheus.io/path"],
+			name: "sender", tmpl: sender.Spec.Template,
+			metricsPath: object[*corev1.Service](t, base, senderName).Annotations["prometheus.io/path"],
 			series:      `metricsender_messages_published_total{app="app1"}`,
 		},
 		{
-			name: "receiver", path: receiverFile,
-			metricsPath: m.deployment(t, receiverFile).Spec.Template.Annotations["prometheus.io/path"],
+			name: "receiver", tmpl: receiverDeployment.Spec.Template,
+			metricsPath: receiverDeployment.Spec.Template.Annotations["prometheus.io/path"],
 			series:      "metricsender_decode_errors_total",
 		},
 	}
 	for _, tt := range serve {
 		t.Run(tt.name+" serves probes and metrics", func(t *testing.T) {
-			testServe(t, bin, container(t, m.deployment(t, tt.path), "metricsender"), tt.metricsPath, tt.series)
+			testServe(t, bin, container(t, tt.tmpl, "metricsender"), tt.metricsPath, tt.series)
 		})
 	}
 }
@@ -277,4 +279,11 @@ func checkStaticBinary(t *testing.T, bin string) {
 	}
 	// With -trimpath the go command does not record -ldflags; the version
 	// subtest checks the stamp instead.
+}
+
+func stderrOf(err error) string {
+	if ee, ok := err.(*exec.ExitError); ok {
+		return string(ee.Stderr)
+	}
+	return ""
 }

@@ -1,9 +1,6 @@
 package deployments_test
 
 import (
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"testing"
@@ -16,49 +13,29 @@ import (
 
 const (
 	shardedDir      = "sharded"
-	shardedSet      = "sharded/statefulset.yaml"
-	shardedHeadless = "sharded/service-headless.yaml"
-	shardedPDB      = "sharded/poddisruptionbudget.yaml"
+	shardedHeadless = "metricsender-shards"
 )
 
-func (m manifests) statefulSet(t *testing.T, path string) *appsv1.StatefulSet {
-	t.Helper()
-	s, ok := m[path].(*appsv1.StatefulSet)
-	if !ok {
-		t.Fatalf("%s: want a StatefulSet, got %T", path, m[path])
-	}
-	return s
-}
-
-func (m manifests) pdb(t *testing.T, path string) *policyv1.PodDisruptionBudget {
-	t.Helper()
-	p, ok := m[path].(*policyv1.PodDisruptionBudget)
-	if !ok {
-		t.Fatalf("%s: want a PodDisruptionBudget, got %T", path, m[path])
-	}
-	return p
-}
-
-// shardedContainer is the StatefulSet's metricsender container.
-func shardedContainer(t *testing.T, s *appsv1.StatefulSet) corev1.Container {
-	t.Helper()
-	for _, c := range s.Spec.Template.Spec.Containers {
-		if c.Name == "metricsender" {
-			return c
-		}
-	}
-	t.Fatalf("statefulset %s: no container metricsender", s.Name)
-	return corev1.Container{}
-}
-
-// TestSharded checks the component's StatefulSet: one pod per shard, all
-// started at once, the shard count equal to the replicas, the base's one
-// ConfigMap and Secret, a headless governing Service and a PDB over the pods.
+// TestSharded renders an overlay of the base with the sharded component,
+// as a user writes one outside the tree, and checks the StatefulSet: one
+// pod per shard, all started at once, the shard count equal to the
+// replicas, the base's one ConfigMap and Secret, a headless governing
+// Service and a PDB over the pods; the base's Deployment is gone, and every
+// selector still matches the shards' pods after the label transformer.
 func TestSharded(t *testing.T) {
-	m := loadManifests(t)
-	s := m.statefulSet(t, shardedSet)
+	objs := render(t, ".", shardedDir)
+	s := object[*appsv1.StatefulSet](t, objs, senderName)
 	pod := s.Spec.Template.Spec
-	c := shardedContainer(t, s)
+	c := container(t, s.Spec.Template, "metricsender")
+	t.Run("the base's Deployment replaced by the StatefulSet", func(t *testing.T) {
+		want := []string{"ConfigMap", "PodDisruptionBudget", "Secret", "Service", "Service", "StatefulSet"}
+		if got := objs.kinds(); !slices.Equal(got, want) {
+			t.Errorf("kinds = %v, want %v", got, want)
+		}
+		for _, obj := range objs {
+			checkNameLabel(t, obj, "metricsender")
+		}
+	})
 	t.Run("one pod per shard", func(t *testing.T) {
 		shards, ok := envValue(c, "METRICSENDER_SHARDS")
 		n, err := strconv.Atoi(shards)
@@ -75,30 +52,33 @@ func TestSharded(t *testing.T) {
 			t.Errorf("args = %q, want send first", c.Args)
 		}
 	})
-	t.Run("selector matches the pods", func(t *testing.T) {
-		sel, err := labels.ValidatedSelectorFromSet(s.Spec.Selector.MatchLabels)
-		if err != nil || !sel.Matches(labels.Set(s.Spec.Template.Labels)) {
-			t.Errorf("selector %v does not match the pod labels %v (%v)", s.Spec.Selector, s.Spec.Template.Labels, err)
+	t.Run("selectors match the pods", func(t *testing.T) {
+		pods := labels.Set(s.Spec.Template.Labels)
+		selectors := map[string]map[string]string{"statefulset": s.Spec.Selector.MatchLabels}
+		for _, p := range all[*policyv1.PodDisruptionBudget](objs) {
+			selectors["pdb "+p.Name] = p.Spec.Selector.MatchLabels
+		}
+		for _, svc := range all[*corev1.Service](objs) {
+			selectors["service "+svc.Name] = svc.Spec.Selector
+		}
+		for what, sel := range selectors {
+			s, err := labels.ValidatedSelectorFromSet(sel)
+			if len(sel) == 0 || err != nil || !s.Matches(pods) {
+				t.Errorf("%s selector %v misses the shards' pods %v (%v)", what, sel, pods, err)
+			}
 		}
 	})
 	t.Run("headless governing service", func(t *testing.T) {
-		svc := m.service(t, shardedHeadless)
+		svc := object[*corev1.Service](t, objs, shardedHeadless)
 		if s.Spec.ServiceName != svc.Name {
 			t.Errorf("serviceName = %q, want the headless Service %q", s.Spec.ServiceName, svc.Name)
 		}
 		if svc.Spec.ClusterIP != corev1.ClusterIPNone {
 			t.Errorf("service %s clusterIP = %q, want None", svc.Name, svc.Spec.ClusterIP)
 		}
-		if len(svc.Spec.Selector) == 0 || !labels.SelectorFromSet(svc.Spec.Selector).Matches(labels.Set(s.Spec.Template.Labels)) {
-			t.Errorf("service %s selector %v misses the shards' pods %v", svc.Name, svc.Spec.Selector, s.Spec.Template.Labels)
-		}
 	})
 	t.Run("pdb covers the shards", func(t *testing.T) {
-		p := m.pdb(t, shardedPDB)
-		sel, err := labels.ValidatedSelectorFromSet(p.Spec.Selector.MatchLabels)
-		if err != nil || !sel.Matches(labels.Set(s.Spec.Template.Labels)) {
-			t.Errorf("pdb selector %v misses the pods %v (%v)", p.Spec.Selector, s.Spec.Template.Labels, err)
-		}
+		p := object[*policyv1.PodDisruptionBudget](t, objs, senderName)
 		if p.Spec.MaxUnavailable == nil && p.Spec.MinAvailable == nil {
 			t.Error("pdb sets neither maxUnavailable nor minAvailable")
 		}
@@ -110,72 +90,4 @@ func TestSharded(t *testing.T) {
 		checkResources(t, c)
 		checkSecurity(t, pod, c)
 	})
-}
-
-// TestKustomizeSharded renders an overlay of the base with the sharded
-// component, as a user would write one outside the tree: the Deployment is
-// gone, the StatefulSet, headless Service and PDB are in, and every selector
-// still matches the shards' pods after the label transformer.
-func TestKustomizeSharded(t *testing.T) {
-	kubectl, err := exec.LookPath("kubectl")
-	if err != nil {
-		msg := "kubectl not on PATH: the sharded component is not rendered (apt-get install kubectl)"
-		if os.Getenv("METRICSENDER_REQUIRE_KUBECTL") == "1" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	overlay := t.TempDir()
-	base, err := filepath.Abs(deploymentsDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// kustomize takes only relative paths to other kustomizations.
-	rel := func(dir string) string {
-		r, err := filepath.Rel(overlay, filepath.Join(base, dir))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return r
-	}
-	k := "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n" +
-		"resources: [" + rel(".") + "]\ncomponents: [" + rel(shardedDir) + "]\n"
-	if err := os.WriteFile(filepath.Join(overlay, "kustomization.yaml"), []byte(k), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command(kubectl, "kustomize", overlay).Output()
-	if err != nil {
-		t.Fatalf("kubectl kustomize (base + sharded): %v\n%s", err, stderrOf(err))
-	}
-	dec := newStrictDecoder(t)
-	var kinds []string
-	var set *appsv1.StatefulSet
-	var selectors []labels.Selector
-	for _, doc := range splitYAMLDocuments(t, out) {
-		obj, err := decodeYAMLObject(dec, doc)
-		if err != nil {
-			t.Fatalf("rendered object: %v\n%s", err, doc)
-		}
-		kinds = append(kinds, obj.GetObjectKind().GroupVersionKind().Kind)
-		checkNameLabel(t, obj, "metricsender")
-		switch o := obj.(type) {
-		case *appsv1.StatefulSet:
-			set = o
-			selectors = append(selectors, labels.SelectorFromSet(o.Spec.Selector.MatchLabels))
-		case *policyv1.PodDisruptionBudget:
-			selectors = append(selectors, labels.SelectorFromSet(o.Spec.Selector.MatchLabels))
-		case *corev1.Service:
-			selectors = append(selectors, labels.SelectorFromSet(o.Spec.Selector))
-		}
-	}
-	slices.Sort(kinds)
-	want := []string{"ConfigMap", "PodDisruptionBudget", "Secret", "Service", "Service", "StatefulSet"}
-	if !slices.Equal(kinds, want) {
-		t.Fatalf("kinds = %v, want %v (the base's Deployment replaced by the StatefulSet)", kinds, want)
-	}
-	for _, sel := range selectors {
-		if !sel.Matches(labels.Set(set.Spec.Template.Labels)) {
-			t.Errorf("selector %v misses the shards' pods %v", sel, set.Spec.Template.Labels)
-		}
-	}
 }

@@ -56,11 +56,12 @@ func (s *Schedule) Override(app, metric string, m Model, spec any) error {
 	if err != nil {
 		return err
 	}
-	mt.over, mt.overReads = s.bind(m, app, metric)
-	mt.overSpec = spec
+	over := &override{spec: spec}
+	over.model, over.reads = s.bind(m, app, metric)
 	if spec == nil {
-		mt.overSpec = m
+		over.spec = m
 	}
+	mt.over = over
 	return nil
 }
 
@@ -74,7 +75,7 @@ func (s *Schedule) ClearOverride(app, metric string) error {
 	if err != nil {
 		return err
 	}
-	mt.over, mt.overSpec, mt.overReads = nil, nil, false
+	mt.over = nil
 	return nil
 }
 
@@ -113,11 +114,11 @@ func (s *Schedule) Snapshot() []DeploymentState {
 	out := make([]DeploymentState, 0, len(s.order))
 	for _, d := range s.order {
 		ds := DeploymentState{Name: d.name, Interval: d.interval, Paused: d.paused, Seq: d.seq,
-			Metrics: make([]MetricState, len(d.metrics)), State: d.obs.snapshot()}
+			Metrics: make([]MetricState, len(d.metrics)), State: d.observed().snapshot()}
 		for i, m := range d.metrics {
 			ds.Metrics[i] = MetricState{Name: m.name, Spec: m.spec, Last: m.last, HasLast: m.hasLast}
 			if m.over != nil {
-				ds.Metrics[i].Override = m.overSpec
+				ds.Metrics[i].Override = m.over.spec
 			}
 		}
 		out = append(out, ds)

@@ -10,13 +10,17 @@ import (
 // are checked after expansion: valid routing-key words, short enough, and
 // unique across the file.
 func (p *parser) expand(parsed []parsedDeployment) []Deployment {
-	seen := make(map[string]string) // name -> field of the entry that made it
-	var out []Deployment
+	n := 0
+	for _, d := range parsed {
+		n += max(d.count, 1)
+	}
+	seen := make(map[string]int, min(n, maxDeployments)) // name -> index of the entry that made it
+	out := make([]Deployment, 0, min(n, maxDeployments))
 	total, totalMetrics := 0, 0
 	for _, d := range parsed {
-		nameField := join(d.field, "name")
+		nameField := func() string { return join(deploymentField(d.index), "name") }
 		if msg := nameProblem(d.name); msg != "" {
-			p.fail(d.nameNode, nameField, "%s", msg)
+			p.failAt(d.namePos, nameField(), "%s", msg)
 			continue
 		}
 		n := max(d.count, 1)
@@ -25,13 +29,13 @@ func (p *parser) expand(parsed []parsedDeployment) []Deployment {
 			longest = d.name + "-" + strconv.Itoa(n-1)
 		}
 		if msg := topicProblem(longest); msg != "" {
-			p.fail(d.nameNode, nameField, "%s", msg)
+			p.failAt(d.namePos, nameField(), "%s", msg)
 			continue
 		}
 		total += n
 		totalMetrics += n * len(d.metrics)
 		if total > maxDeployments || totalMetrics > maxMetricsTotal {
-			p.fail(d.nameNode, nameField, "too many deployments or metrics after count expansion (at most %d deployments, %d metrics in all)", maxDeployments, maxMetricsTotal)
+			p.failAt(d.namePos, nameField(), "too many deployments or metrics after count expansion (at most %d deployments, %d metrics in all)", maxDeployments, maxMetricsTotal)
 			return out
 		}
 		var dup string
@@ -43,12 +47,12 @@ func (p *parser) expand(parsed []parsedDeployment) []Deployment {
 			}
 			if first, ok := seen[name]; ok {
 				if dups == 0 {
-					dup = fmt.Sprintf("duplicate name %q (%s has it too)", name, first)
+					dup = fmt.Sprintf("duplicate name %q (%s has it too)", name, deploymentField(first))
 				}
 				dups++
 				continue
 			}
-			seen[name] = d.field
+			seen[name] = d.index
 			metrics := d.metrics
 			if i > 0 {
 				metrics = cloneSpecs(d.metrics)
@@ -60,7 +64,7 @@ func (p *parser) expand(parsed []parsedDeployment) []Deployment {
 			dup += fmt.Sprintf(" and %d more", dups-1)
 		}
 		if dups > 0 {
-			p.fail(d.nameNode, nameField, "%s", dup)
+			p.failAt(d.namePos, nameField(), "%s", dup)
 		}
 	}
 	return out

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -198,8 +199,11 @@ func (p *parser) duration(e entry, field string) (time.Duration, bool) {
 
 // parsedDeployment is one entry of `deployments` before count expansion.
 type parsedDeployment struct {
-	field     string
-	nameNode  *yaml.Node
+	// index is the entry's position in `deployments`, and namePos where
+	// its name is written: all expand needs for its messages. No node or
+	// field text is kept, so a batch of the list can be freed once parsed.
+	index     int
+	namePos   position
 	name      string
 	count     int // 0: no count
 	interval  time.Duration
@@ -226,7 +230,7 @@ func (p *parser) deployments(e entry) []Deployment {
 	}
 	var parsed []parsedDeployment
 	for i, item := range list.Content {
-		if d, named := p.deployment(item, fmt.Sprintf("deployments[%d]", i)); named {
+		if d, named := p.deployment(item, i); named {
 			parsed = append(parsed, d)
 		}
 	}
@@ -250,7 +254,7 @@ func (p *parser) splitItems(e entry) []Deployment {
 			return nil
 		}
 		for _, item := range items {
-			d, named := p.deployment(item, fmt.Sprintf("deployments[%d]", i))
+			d, named := p.deployment(item, i)
 			if len(p.errs) > 0 {
 				return nil
 			}
@@ -265,8 +269,9 @@ func (p *parser) splitItems(e entry) []Deployment {
 
 // deployment parses one entry of `deployments`, reporting its problems;
 // named is whether it has a name to check for duplicates.
-func (p *parser) deployment(item *yaml.Node, field string) (d parsedDeployment, named bool) {
-	d.field = field
+func (p *parser) deployment(item *yaml.Node, index int) (d parsedDeployment, named bool) {
+	field := deploymentField(index)
+	d.index = index
 	_, keys, ok := p.mapping(item, item, field, "name", "count", "interval", "metrics", "faults", "targets", "tolerance", "state", "kubernetes")
 	if !ok {
 		return d, false
@@ -274,7 +279,7 @@ func (p *parser) deployment(item *yaml.Node, field string) (d parsedDeployment, 
 	if e, ok := keys["name"]; !ok {
 		p.fail(item, join(field, "name"), "missing")
 	} else if s, ok := p.scalar(e.key, e.val, join(field, "name")); ok {
-		d.name, d.nameNode, named = s, e.key, true
+		d.name, d.namePos, named = s, positionOf(e.key), true
 	}
 	if e, ok := keys["count"]; ok {
 		if s, ok := p.scalar(e.key, e.val, join(field, "count")); ok {
@@ -333,6 +338,10 @@ func (p *parser) metrics(e entry, field string) []MetricSpec {
 	}
 	specs := make([]MetricSpec, 0, len(entries))
 	good := true
+	// setKey names the whole list while every model in it is stateless;
+	// "" once one is not (see parser.metricSets).
+	var setKey strings.Builder
+	shareable := true
 	for _, m := range entries {
 		mf := join(field, m.key.Value)
 		if msg := metricNameProblem(m.key.Value); msg != "" {
@@ -340,17 +349,37 @@ func (p *parser) metrics(e entry, field string) []MetricSpec {
 			good = false
 			continue
 		}
-		model, spec, ok := p.model(m.key, m.val, mf)
+		key, cacheable := modelKey(m.val)
+		model, spec, ok := p.keyedModel(m.key, m.val, mf, key, cacheable)
 		if !ok {
 			good = false
 			continue
+		}
+		if shareable = shareable && cacheable && CloneModel(model) == model; shareable {
+			setKey.WriteString(m.key.Value)
+			setKey.WriteByte(0)
+			setKey.WriteString(key)
+			setKey.WriteByte(1)
 		}
 		specs = append(specs, MetricSpec{Name: m.key.Value, Model: model, Spec: spec})
 	}
 	if !good {
 		return nil
 	}
+	if shareable {
+		// Alike lists of stateless models are one list: read-only, like
+		// the models they hold, and cloned by whoever runs them.
+		if set, ok := p.metricSets[setKey.String()]; ok {
+			return set
+		}
+	}
 	sort.Slice(specs, func(i, j int) bool { return specs[i].Name < specs[j].Name })
+	if shareable && len(p.metricSets) < maxCachedMetricSets {
+		if p.metricSets == nil {
+			p.metricSets = map[string][]MetricSpec{}
+		}
+		p.metricSets[setKey.String()] = specs
+	}
 	return specs
 }
 

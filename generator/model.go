@@ -87,8 +87,9 @@ func (c *Choice) Next(r *rand.Rand, _ time.Duration) Value {
 	return c.Values[r.IntN(len(c.Values))]
 }
 
-// Clone implements Cloner; a Choice has no state.
-func (c *Choice) Clone() Model { return &Choice{Values: c.Values} }
+// Clone implements Cloner. A Choice has no state, so it is its own clone
+// (as are the other stateless models): deployments written alike share one.
+func (c *Choice) Clone() Model { return c }
 
 // Allows implements Bounded.
 func (c *Choice) Allows(text string) bool { return memberOf(c.Values, text) }

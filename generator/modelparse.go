@@ -55,6 +55,11 @@ func yamlOrJSON(data []byte) []byte {
 // its spec: the file's memory, not the parse, is what grows with it.
 func (p *parser) model(at, v *yaml.Node, field string) (Model, any, bool) {
 	key, cacheable := modelKey(v)
+	return p.keyedModel(at, v, field, key, cacheable)
+}
+
+// keyedModel is model with v's modelKey already made.
+func (p *parser) keyedModel(at, v *yaml.Node, field, key string, cacheable bool) (Model, any, bool) {
 	if cacheable {
 		if hit, ok := p.models[key]; ok {
 			return CloneModel(hit.model), hit.spec, true
@@ -76,6 +81,10 @@ const (
 	maxCachedModels = 4096
 	maxModelKey     = 1024
 )
+
+// maxCachedMetricSets bounds the memo of whole metrics lists (see
+// parser.metrics).
+const maxCachedMetricSets = 1024
 
 type cachedModel struct {
 	model Model

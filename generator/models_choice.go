@@ -24,7 +24,7 @@ func (w *Weighted) Next(r *rand.Rand, _ time.Duration) Value {
 }
 
 // Clone implements Cloner; a Weighted has no state.
-func (w *Weighted) Clone() Model { c := *w; return &c }
+func (w *Weighted) Clone() Model { return w }
 
 // Allows implements Bounded: a value with a weight above zero.
 func (w *Weighted) Allows(text string) bool {
@@ -49,7 +49,7 @@ type Constant struct {
 func (c *Constant) Next(*rand.Rand, time.Duration) Value { return c.value }
 
 // Clone implements Cloner; a Constant has no state.
-func (c *Constant) Clone() Model { return &Constant{value: c.value} }
+func (c *Constant) Clone() Model { return c }
 
 // Allows implements Bounded.
 func (c *Constant) Allows(text string) bool { return memberOf([]Value{c.value}, text) }

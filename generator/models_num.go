@@ -26,7 +26,7 @@ func (u *Uniform) Next(r *rand.Rand, _ time.Duration) Value {
 }
 
 // Clone implements Cloner; a Uniform has no state.
-func (u *Uniform) Clone() Model { c := *u; return &c }
+func (u *Uniform) Clone() Model { return u }
 
 // Allows implements Bounded: a number within [min, max].
 func (u *Uniform) Allows(text string) bool { return inRange(text, u.min, u.max, u.f) }

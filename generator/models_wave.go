@@ -30,7 +30,7 @@ func (s *Sine) Next(_ *rand.Rand, at time.Duration) Value {
 }
 
 // Clone implements Cloner; a Sine has no state.
-func (s *Sine) Clone() Model { c := *s; return &c }
+func (s *Sine) Clone() Model { return s }
 
 // Allows implements Bounded: a number within [min, max].
 func (s *Sine) Allows(text string) bool { return inRange(text, s.min, s.max, s.f) }
@@ -57,7 +57,7 @@ func (r *Ramp) Next(_ *rand.Rand, at time.Duration) Value {
 }
 
 // Clone implements Cloner; a Ramp has no state.
-func (r *Ramp) Clone() Model { c := *r; return &c }
+func (r *Ramp) Clone() Model { return r }
 
 // Allows implements Bounded: a number between from and to.
 func (r *Ramp) Allows(text string) bool {
@@ -87,7 +87,7 @@ func (s *Spike) Next(_ *rand.Rand, at time.Duration) Value {
 }
 
 // Clone implements Cloner; a Spike has no state.
-func (s *Spike) Clone() Model { c := *s; return &c }
+func (s *Spike) Clone() Model { return s }
 
 // Allows implements Bounded: the base or the peak.
 func (s *Spike) Allows(text string) bool {

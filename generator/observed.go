@@ -95,13 +95,21 @@ type observed struct {
 }
 
 // newObserved is the state a deployment starts with: init (its `state:`),
-// or the defaults when nil.
-func newObserved(init *State) observed {
-	st := defaultState
-	if init != nil {
-		st = init.clone()
+// or nil for the defaults (see dep.observed): a deployment without
+// `state:` holds no state of its own until something is observed.
+func newObserved(init *State) *observed {
+	if init == nil {
+		return nil
 	}
-	o := observed{st: st, src: StateSources{Replicas: Source{Name: SourceConfig}, Ready: Source{Name: SourceConfig}}}
+	return newObservedFrom(init.clone())
+}
+
+// defaultObserved is the state of every deployment without `state:` that
+// nothing has observed yet. Read-only: dep.own copies it before a change.
+var defaultObserved = newObservedFrom(defaultState)
+
+func newObservedFrom(st State) *observed {
+	o := &observed{st: st, src: StateSources{Replicas: Source{Name: SourceConfig}, Ready: Source{Name: SourceConfig}}}
 	if len(st.Allocation) > 0 {
 		o.src.Allocation = make(map[string]Source, len(st.Allocation))
 		for k := range st.Allocation {
@@ -207,7 +215,7 @@ func (s *Schedule) Observe(app string, ob Observation) error {
 	if !ok {
 		return fmt.Errorf("observe: %w: %q", ErrUnknownDeployment, app)
 	}
-	d.obs.apply(ob)
+	d.own().apply(ob)
 	return nil
 }
 
@@ -220,7 +228,7 @@ func (s *Schedule) Observed(app string) (ObservedState, error) {
 	if !ok {
 		return ObservedState{}, fmt.Errorf("%w: %q", ErrUnknownDeployment, app)
 	}
-	return d.obs.snapshot(), nil
+	return d.observed().snapshot(), nil
 }
 
 // AppState is one deployment's observed state, for ObservedStates.
@@ -237,7 +245,7 @@ func (s *Schedule) ObservedStates() []AppState {
 	s.mu.Lock()
 	out := make([]AppState, 0, len(s.order))
 	for _, d := range s.order {
-		out = append(out, AppState{App: d.name, State: d.obs.st.clone()})
+		out = append(out, AppState{App: d.name, State: d.observed().st.clone()})
 	}
 	s.mu.Unlock()
 	slices.SortFunc(out, func(a, b AppState) int { return strings.Compare(a.App, b.App) })

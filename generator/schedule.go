@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"sync"
 	"time"
@@ -30,6 +31,11 @@ type ScheduleOptions struct {
 	Interval time.Duration
 	// Count is the number of messages each deployment sends; 0 = unbounded.
 	Count int
+	// MaxBatch, when > 0, makes Run hand a tick of more events to emit in
+	// parts of at most MaxBatch (see Batch.Part), each computed just before
+	// it is emitted, so a tick of 150,000 deployments is never in memory
+	// at once. Next always returns whole ticks.
+	MaxBatch int
 	// OnModelError, when set, is told of every error a StateModel reports
 	// (an expression that failed at run time: the metric sent its previous
 	// value). It runs on the ticking goroutine with the Schedule's lock
@@ -45,6 +51,11 @@ type Batch struct {
 	// the next call of Next, or until emit returns in Run: the Schedule reuses
 	// the backing arrays. Copy what must outlive that.
 	Events []Event
+	// Part numbers the parts of one tick that Run emits (from 0) when
+	// ScheduleOptions.MaxBatch splits it; Last marks its last part. A
+	// whole tick is Part 0 with Last set. Parts come in config order.
+	Part int
+	Last bool
 }
 
 // Schedule turns a Config into Events on a fixed time grid: tick k of a
@@ -74,6 +85,7 @@ type Schedule struct {
 	shard    Shard
 	interval time.Duration // ScheduleOptions.Interval (0 = none)
 	count    uint64        // 0 = unbounded
+	maxBatch int           // 0 = whole ticks
 	onError  func(app, metric string, err error)
 
 	deps    map[string]*dep
@@ -87,9 +99,17 @@ type Schedule struct {
 	realtime bool          // Run is driving: "now" is the wall clock
 	wake     chan struct{} // Apply tells Run to look at the heap again
 
+	// draw is the one Rand every metric draws through, its source switched
+	// to the metric's own PCG before each value (s.mu is held): a metric
+	// keeps 16 bytes of stream state and no Rand of its own.
+	src  pcgSource
+	draw *rand.Rand
+
 	// Reused between batches so a tick allocates nothing.
 	popped  []*group
 	due     []*dep
+	taken   int           // deployments of due whose events were made
+	dueAt   time.Duration // the instant due belongs to
 	events  []Event
 	metrics []Metric
 }
@@ -125,12 +145,14 @@ func NewSchedule(cfg *Config, opts ScheduleOptions) (*Schedule, error) {
 		shard:    opts.Shard,
 		interval: opts.Interval,
 		count:    uint64(opts.Count),
+		maxBatch: max(opts.MaxBatch, 0),
 		onError:  opts.OnModelError,
 		deps:     make(map[string]*dep, len(cfg.Deployments)),
 		retired:  make(map[string]uint64),
 		groups:   make(map[gridKey]*group),
 		wake:     make(chan struct{}, 1),
 	}
+	s.draw = rand.New(&s.src)
 	s.apply(cfg)
 	return s, nil
 }
@@ -196,22 +218,58 @@ func (s *Schedule) Run(ctx context.Context, emit func(ctx context.Context, b Bat
 			case <-timer.C:
 			}
 		}
-		s.mu.Lock()
-		b, ok := s.next()
-		s.mu.Unlock()
-		if !ok || len(b.Events) == 0 {
-			continue
-		}
-		if err := emit(ctx, b); err != nil {
+		if err := s.runTick(ctx, emit); err != nil {
 			return err
 		}
 	}
 }
 
-// next takes the earliest batch; s.mu must be held.
+// runTick takes the earliest tick and emits it, in parts of at most
+// maxBatch events. The lock is released while emit runs, so a control
+// method may act between parts: a pause skips the paused deployment's
+// part still to come, and a reload takes effect from the next tick (the
+// parts left send what was due). An empty part is not emitted, except a
+// last one after others were, so that every emitted tick ends with Last.
+func (s *Schedule) runTick(ctx context.Context, emit func(ctx context.Context, b Batch) error) error {
+	s.mu.Lock()
+	ok := s.begin()
+	s.mu.Unlock()
+	parts := 0
+	for ok {
+		s.mu.Lock()
+		b := s.part(s.maxBatch)
+		s.mu.Unlock()
+		if len(b.Events) > 0 || (b.Last && parts > 0) {
+			b.Part = parts
+			parts++
+			if err := emit(ctx, b); err != nil {
+				return err
+			}
+		}
+		if b.Last {
+			return nil
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// next takes the earliest batch whole; s.mu must be held.
 func (s *Schedule) next() (Batch, bool) {
-	if len(s.heap) == 0 {
+	if !s.begin() {
 		return Batch{}, false
+	}
+	return s.part(0), true
+}
+
+// begin takes the deployments due at the earliest instant off the heap
+// into s.due, in config order; false when nothing is left. s.mu must be
+// held. Their events are made by part.
+func (s *Schedule) begin() bool {
+	if len(s.heap) == 0 {
+		return false
 	}
 	at := s.heap[0].due
 	s.popped = s.popped[:0]
@@ -225,54 +283,81 @@ func (s *Schedule) next() (Batch, bool) {
 		// Several grids meet here: merge them back into config order.
 		slices.SortFunc(s.due, func(a, b *dep) int { return a.index - b.index })
 	}
-	n := 0
-	for _, d := range s.due {
+	s.taken, s.dueAt = 0, at
+	// A grid that a reload creates before the last part starts after at.
+	s.emitted, s.lastAt = true, at
+	return true
+}
+
+// part makes the events of the next n deployments of the tick begun (all
+// that are left when n is 0) and, once none is left, puts the tick's grids
+// back on the heap. s.mu must be held.
+func (s *Schedule) part(n int) Batch {
+	end := len(s.due)
+	if n > 0 {
+		end = min(s.taken+n, end)
+	}
+	due := s.due[s.taken:end]
+	s.taken = end
+	size := 0
+	for _, d := range due {
 		if !d.paused {
-			n += len(d.metrics)
+			size += len(d.metrics)
 		}
 	}
-	if cap(s.metrics) < n {
-		s.metrics = make([]Metric, n)
+	if cap(s.metrics) < size {
+		s.metrics = make([]Metric, size)
 	}
 	s.events = s.events[:0]
+	at := s.dueAt
 	t := s.start.Add(at)
 	off := 0
-	for _, d := range s.due {
-		if d.paused {
+	for _, d := range due {
+		if d.paused || d.done {
 			continue
 		}
 		d.seq++
 		ms := s.metrics[off : off+len(d.metrics) : off+len(d.metrics)]
 		off += len(d.metrics)
 		for i, m := range d.metrics {
-			model, reads := m.model, m.reads
-			if m.over != nil {
-				model, reads = m.over, m.overReads
-			}
-			var v Value
-			if reads {
-				sm := model.(StateModel)
-				var err error
-				v, err = sm.NextState(&m.stream, Input{At: at, Tick: d.g.k, State: &d.obs.st, Version: d.obs.version})
-				if err != nil && s.onError != nil {
-					s.onError(d.name, m.name, err)
-				}
-			} else {
-				v = model.Next(&m.stream, at)
-			}
-			ms[i] = Metric{Name: m.name, Value: v}
-			m.last, m.hasLast = v, true
+			ms[i] = Metric{Name: m.name, Value: s.value(d, m, at)}
 		}
 		s.events = append(s.events, Event{App: d.name, Metrics: ms, Seq: d.seq, Run: s.run, Time: t})
 		if s.count > 0 && d.seq >= s.count {
 			d.done = true
 		}
 	}
-	for _, g := range s.popped {
-		s.advance(g)
+	last := end == len(s.due)
+	if last {
+		for _, g := range s.popped {
+			s.advance(g)
+		}
+		clear(s.due) // hold no removed deployment past its tick
+		s.due, s.popped = s.due[:0], s.popped[:0]
 	}
-	s.emitted, s.lastAt = true, at
-	return Batch{At: at, Events: s.events}, true
+	return Batch{At: at, Events: s.events, Last: last}
+}
+
+// value draws m's value of deployment d at tick instant at.
+func (s *Schedule) value(d *dep, m *metric, at time.Duration) Value {
+	model, reads := m.model, m.reads
+	if m.over != nil {
+		model, reads = m.over.model, m.over.reads
+	}
+	s.src.pcg = &m.pcg
+	var v Value
+	if reads {
+		obs := d.observed()
+		var err error
+		v, err = model.(StateModel).NextState(s.draw, Input{At: at, Tick: d.g.k, State: &obs.st, Version: obs.version})
+		if err != nil && s.onError != nil {
+			s.onError(d.name, m.name, err)
+		}
+	} else {
+		v = model.Next(s.draw, at)
+	}
+	m.last, m.hasLast = v, true
+	return v
 }
 
 // advance drops finished deployments from g and puts g back in the heap at
@@ -289,10 +374,17 @@ func (s *Schedule) advance(g *group) {
 	clear(g.deps[len(live):])
 	g.deps = live
 	if len(g.deps) == 0 {
-		delete(s.groups, g.key)
+		if s.groups[g.key] == g { // a reload between parts may have made another
+			delete(s.groups, g.key)
+		}
 		return
 	}
 	g.k++
 	g.due = g.at(g.k)
 	s.heap.push(g)
 }
+
+// pcgSource is a rand.Source drawing from the PCG it points at.
+type pcgSource struct{ pcg *rand.PCG }
+
+func (p *pcgSource) Uint64() uint64 { return p.pcg.Uint64() }

@@ -20,28 +20,50 @@ type dep struct {
 	metrics  []*metric // sorted by name
 	seq      uint64    // messages sent; never reset in a run
 	paused   bool
-	done     bool   // has sent Count messages
-	g        *group // the grid it ticks on; nil when done
-	obs      observed
+	done     bool      // has sent Count messages
+	g        *group    // the grid it ticks on; nil when done
+	obs      *observed // nil: defaultObserved (see observed, own)
+}
+
+// observed is d's observed state, for reading.
+func (d *dep) observed() *observed {
+	if d.obs == nil {
+		return defaultObserved
+	}
+	return d.obs
+}
+
+// own is d's observed state, for changing: the first change gives d a
+// copy of the defaults of its own.
+func (d *dep) own() *observed {
+	if d.obs == nil {
+		d.obs = newObservedFrom(defaultState)
+	}
+	return d.obs
 }
 
 // metric is the live state of one metric of a deployment.
 type metric struct {
-	name     string
-	spec     any
-	model    Model // from the config
-	over     Model // set by Override; nil when none
-	overSpec any   // what Override was given, for Snapshot
-	last     Value
-	hasLast  bool
-	// reads and overReads say that model and over are StateModels, so a
-	// tick asserts the interface only for them.
-	reads, overReads bool
-	// stream is Stream(seed, deployment, metric) for the whole run, stored
-	// in place (no allocation per metric); a metric is never copied once
-	// seeded, since stream points at pcg.
-	pcg    rand.PCG
-	stream rand.Rand
+	name    string
+	spec    any
+	model   Model     // from the config
+	over    *override // set by Override; nil when none
+	last    Value
+	hasLast bool
+	// reads says that model is a StateModel, so a tick asserts the
+	// interface only for it.
+	reads bool
+	// pcg is the state of Stream(seed, deployment, metric) for the whole
+	// run; the metric draws from it through Schedule.draw.
+	pcg rand.PCG
+}
+
+// override is what Override set on a metric: apart, since few metrics
+// have one and 150,000 deployments' metrics would each carry its room.
+type override struct {
+	model Model
+	spec  any  // what Override was given, for Snapshot
+	reads bool // model is a StateModel
 }
 
 // initMetric makes *m the state of metric sp, new to deployment d. The
@@ -50,7 +72,6 @@ func (s *Schedule) initMetric(m *metric, d string, sp MetricSpec) {
 	*m = metric{name: sp.Name, spec: specOf(sp)}
 	m.model, m.reads = s.bind(CloneModel(sp.Model), d, sp.Name)
 	m.pcg.Seed(streamSeeds(s.seed, d, sp.Name))
-	m.stream = *rand.New(&m.pcg)
 }
 
 // bind binds model to (deployment, metric) when it is a StateModel, and

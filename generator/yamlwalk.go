@@ -32,6 +32,9 @@ type parser struct {
 	celEnv   *cel.Env               // the expressions' environment, made on first use
 	varNames map[string]string      // varNameProblem's answers, by name
 	models   map[string]cachedModel // definitions parsed so far, by modelKey
+	// metricSets are metrics lists of stateless models parsed so far, by
+	// their names and modelKeys: deployments written alike share one.
+	metricSets map[string][]MetricSpec
 
 	split *splitFile // the deployments list, item by item (see split.go)
 	bail  bool       // the split parse gave up: parse the whole document
@@ -39,9 +42,26 @@ type parser struct {
 
 // fail records a problem at node n (its position; nil for none).
 func (p *parser) fail(n *yaml.Node, field, format string, args ...any) {
+	var at position
+	if n != nil {
+		at = positionOf(n)
+	}
+	p.failAt(at, field, format, args...)
+}
+
+// position is where a node was written (1-based; 0 when unknown).
+type position struct{ line, col int32 }
+
+func positionOf(n *yaml.Node) position { return position{int32(n.Line), int32(n.Column)} }
+
+// deploymentField names entry i of `deployments` in messages.
+func deploymentField(i int) string { return fmt.Sprintf("deployments[%d]", i) }
+
+// failAt is fail with the position of a node no longer held.
+func (p *parser) failAt(at position, field, format string, args ...any) {
 	e := &FieldError{File: p.file, Field: field, Msg: fmt.Sprintf(format, args...)}
-	if n != nil && !p.noPos {
-		e.Line, e.Col = n.Line, n.Column
+	if !p.noPos {
+		e.Line, e.Col = int(at.line), int(at.col)
 	}
 	if p.noPos {
 		e.File = ""

@@ -185,4 +185,11 @@ func TestComponentRenders(t *testing.T) {
 		t.Errorf("the dashboard ConfigMap's metricsender.json is not %s", dashboardPath)
 	}
 	find(t, objs, "PrometheusRule", "metricsender")
+	rulesWant, err := os.ReadFile(rulesPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rc := find(t, objs, "ConfigMap", "metricsender-rules"); rc.Data["metricsender.rules.yaml"] != string(rulesWant) {
+		t.Errorf("the rules ConfigMap's metricsender.rules.yaml is not %s", rulesPath)
+	}
 }
