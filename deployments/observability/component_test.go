@@ -3,13 +3,14 @@ package observability_test
 import (
 	"bytes"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"testing"
 
 	"gopkg.in/yaml.v3"
+	"sigs.k8s.io/kustomize/api/krusty"
+	"sigs.k8s.io/kustomize/kyaml/filesys"
 )
 
 // object is a rendered manifest, read as far as the checks need.
@@ -56,13 +57,9 @@ type object struct {
 
 // renderOverlay writes an overlay of the base and the receiver with the
 // component, outside the tree (kustomize refuses a base that contains its
-// overlay), and renders it with kubectl kustomize.
+// overlay), and renders it with the kustomize API kubectl embeds.
 func renderOverlay(t *testing.T) []object {
 	t.Helper()
-	kubectl, err := exec.LookPath("kubectl")
-	if err != nil {
-		t.Skip("kubectl not installed: the component is not rendered (the file checks still run)")
-	}
 	dir := t.TempDir()
 	here, err := filepath.Abs(".")
 	if err != nil {
@@ -81,9 +78,13 @@ func renderOverlay(t *testing.T) []object {
 	if err := os.WriteFile(filepath.Join(dir, "kustomization.yaml"), []byte(overlay), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out, err := exec.Command(kubectl, "kustomize", dir).CombinedOutput()
+	rm, err := krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(filesys.MakeFsOnDisk(), dir)
 	if err != nil {
-		t.Fatalf("kubectl kustomize of an overlay with the component: %v\n%s", err, out)
+		t.Fatalf("kustomize build of an overlay with the component: %v", err)
+	}
+	out, err := rm.AsYaml()
+	if err != nil {
+		t.Fatal(err)
 	}
 	var objs []object
 	dec := yaml.NewDecoder(bytes.NewReader(out))
