@@ -100,11 +100,22 @@ func newSendMetrics(reg prometheus.Registerer, perApp bool) *sendMetrics {
 		m.unroutableAll = prometheus.NewCounter(prometheus.CounterOpts{Name: unroutableName, Help: unroutableHelp + totals})
 		reg.MustRegister(m.publishedAll, m.unroutableAll)
 	}
-	// Both results show from the start, so a rate() over them works at once.
+	// Both results show from the start, so a rate() over them works at once;
+	// so do the publish failure reasons, so an alert or a panel over
+	// publish errors reads 0, not nothing, while all is well.
 	m.reloads.WithLabelValues("success")
 	m.reloads.WithLabelValues("failure")
+	for _, reason := range publishFailReasons {
+		m.publishErrors.WithLabelValues(reason)
+	}
 	return m
 }
+
+// publishFailReasons are the reasons the transports give PublishFailed
+// (amqp: closed, timeout, nack, error, and unroutable inside the rebind
+// window; nats: closed, timeout). Others still count, under their own
+// word or "other"; these show at 0 from the start.
+var publishFailReasons = []string{"closed", "timeout", "nack", "error", "unroutable"}
 
 // appOf is the deployment name of a topic: Metrics.web-0 -> web-0.
 func appOf(topic string) string { return strings.TrimPrefix(topic, codec.TopicPrefix) }

@@ -11,12 +11,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// startHTTP starts the health, readiness and metrics server on addr; an
-// empty addr turns it off (nil server, nil error, extra never called).
+// startHTTP starts the health, readiness and metrics server on addr, and
+// registers metricsender_ready (ready's verdict) with reg; an empty addr
+// turns it off (nil server, nil error, extra never called, no gauge).
 func startHTTP(addr string, reg *prometheus.Registry, ready func() error, extra func(*http.ServeMux), logger *slog.Logger) (*httpServer, error) {
 	if addr == "" {
 		return nil, nil
 	}
+	registerReady(reg, ready)
 	srv := newHTTPServer(addr, reg, ready, extra, logger)
 	if err := srv.Start(); err != nil {
 		return nil, &usageError{err}

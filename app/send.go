@@ -310,6 +310,7 @@ func runSend(ctx context.Context, opts sendOptions, stdout, stderr io.Writer, lo
 	if err != nil {
 		return &usageError{fmt.Errorf("schedule: %w", err)}
 	}
+	registerTickInterval(reg, sched.MinInterval)
 	inj := generator.NewInjector(opts.cfg, opts.seed, opts.count)
 	registerFaultMetrics(reg, inj)
 	faultLog := newFaultLog(inj, logger)
@@ -317,6 +318,7 @@ func runSend(ctx context.Context, opts sendOptions, stdout, stderr io.Writer, lo
 	if opts.feedback.bus || opts.feedback.api || opts.feedback.kube != nil {
 		running.tracker = feedback.NewTracker(sched, feedback.TrackerConfig{Config: opts.cfg,
 			OscillationWindow: opts.judge.oscillationWindow, Hooks: newReactionMetrics(reg)})
+		registerOldestOpen(reg, running.tracker.OldestOpen, time.Now)
 	}
 	mint := newIDs()
 	later.Set(running)

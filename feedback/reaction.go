@@ -338,6 +338,20 @@ func (t *Tracker) Open() int {
 	return len(t.open)
 }
 
+// OldestOpen returns when the oldest request still open was made, and
+// false when none is open. Safe for concurrent use.
+func (t *Tracker) OldestOpen() (time.Time, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var oldest time.Time
+	for _, r := range t.open {
+		if oldest.IsZero() || r.at.Before(oldest) {
+			oldest = r.at
+		}
+	}
+	return oldest, !oldest.IsZero()
+}
+
 // WaitSettled waits until no request is open, or wait has passed since
 // the newest open one was made, or ctx ends.
 func (t *Tracker) WaitSettled(ctx context.Context, wait time.Duration) {
