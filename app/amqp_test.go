@@ -20,16 +20,23 @@ import (
 // a plain amqp091-go client, so the wire is checked without our decoder.
 func plainConsumer(t *testing.T, uri, pattern string) <-chan amqp.Delivery {
 	t.Helper()
+	return plainConsumerOn(t, uri, "is", pattern)
+}
+
+// plainConsumerOn is plainConsumer on another exchange: a test's own, so
+// that what other tests publish at the same time does not reach it.
+func plainConsumerOn(t *testing.T, uri, exchange, pattern string) <-chan amqp.Delivery {
+	t.Helper()
 	ch := brokertest.Channel(t, uri)
 	// Exactly the is-wire declaration: any other flag would fail with 406.
-	if err := ch.ExchangeDeclare("is", "topic", false, false, false, false, nil); err != nil {
-		t.Fatalf("declare exchange is with is-wire flags: %v", err)
+	if err := ch.ExchangeDeclare(exchange, "topic", false, false, false, false, nil); err != nil {
+		t.Fatalf("declare exchange %s with is-wire flags: %v", exchange, err)
 	}
 	q, err := ch.QueueDeclare("", false, true, true, false, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := ch.QueueBind(q.Name, pattern, "is", false, nil); err != nil {
+	if err := ch.QueueBind(q.Name, pattern, exchange, false, nil); err != nil {
 		t.Fatal(err)
 	}
 	deliveries, err := ch.Consume(q.Name, "", true, true, false, false, nil)

@@ -129,7 +129,12 @@ func testClosedLoopBus(t *testing.T, app string, args []string, values <-chan wi
 func TestClosedLoopBusAMQP(t *testing.T) {
 	uri := brokertest.AMQPURI(t)
 	app := fmt.Sprintf("web%d", time.Now().UnixNano())
-	deliveries := plainConsumer(t, uri, "Metrics."+app)
+	// An exchange of its own: the feedback counts are exact only if no
+	// other test's Allocation.* reaches this sender.
+	exchange := "loop-" + app
+	admin := brokertest.Channel(t, uri)
+	t.Cleanup(func() { _ = admin.ExchangeDelete(exchange, false, false) })
+	deliveries := plainConsumerOn(t, uri, exchange, "Metrics."+app)
 	values := make(chan wireCPU, 64)
 	go func() {
 		for d := range deliveries {
@@ -137,8 +142,8 @@ func TestClosedLoopBusAMQP(t *testing.T) {
 			values <- wireCPU{at: time.UnixMilli(d.Timestamp.Unix()), cpu: cpu} // ms on the wire
 		}
 	}()
-	testClosedLoopBus(t, app, []string{"--uri", uri}, values, func(app, replicas string) {
-		brokertest.Publish(t, uri, "is", "Allocation."+app, amqp.Publishing{
+	testClosedLoopBus(t, app, []string{"--uri", uri, "--exchange", exchange}, values, func(app, replicas string) {
+		brokertest.Publish(t, uri, exchange, "Allocation."+app, amqp.Publishing{
 			Headers:       amqp.Table{"replicas": replicas},
 			ReplyTo:       app,
 			CorrelationId: "9F3A0C11D2E4B577",
