@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"slices"
 	"sync"
 	"time"
 
@@ -19,20 +18,24 @@ import (
 // deployment's observed state: {expr: "load / replicas", vars: {load:
 // {sine: ...}}, min: 50m, max: 4}. See the package doc for the variables,
 // the output format and what happens on a run-time error. It keeps state
-// (its vars' streams and stateful models, its last value): give each
+// (its vars' streams and stateful models): give each
 // (deployment, metric) its own (see Cloner). What one evaluation needs
 // besides is borrowed from its definition, so 100,000 deployments with
-// one expression keep about 100 bytes each.
+// one expression keep 64 bytes each for a var.
 //
 // Build one with Parse or ParseModel; the zero value is not usable.
 type Expr struct {
 	def *exprDef
-	// pcgs are the vars' streams, in def.names order; nil until Bind or
+	// vars are the vars' states, in def.names order; nil until Bind or
 	// the first evaluation.
-	pcgs []rand.PCG
-	// models are the vars' models when one keeps state (walk, replay):
-	// cloned for this Expr. nil: def.models, shared.
-	models []Model
+	vars []exprVar
+}
+
+// exprVar is one var's state in one Expr: its stream, and its model when
+// that keeps state (walk, replay; else nil: the definition's, shared).
+type exprVar struct {
+	pcg   rand.PCG
+	model Model
 }
 
 // exprDef is what every Expr of one definition shares, read-only but for
@@ -90,17 +93,14 @@ func (e *Expr) Clone() Model { return &Expr{def: e.def} }
 // start gives e its streams, unseeded, and its own clones of the vars'
 // models that keep state (walk, replay).
 func (e *Expr) start() {
-	if e.pcgs != nil {
+	if e.vars != nil {
 		return
 	}
-	e.pcgs = make([]rand.PCG, len(e.def.models))
+	e.vars = make([]exprVar, len(e.def.models))
 	for i, m := range e.def.models {
 		switch m.(type) {
 		case *Walk, *Replay:
-			if e.models == nil {
-				e.models = slices.Clone(e.def.models)
-			}
-			e.models[i] = CloneModel(m)
+			e.vars[i].model = CloneModel(m)
 		}
 	}
 }
@@ -109,8 +109,8 @@ func (e *Expr) start() {
 // metric + "\x00" + v), a stream no metric's can share (a name has no NUL).
 func (e *Expr) Bind(seed int64, deployment, metric string) {
 	e.start()
-	for i := range e.pcgs {
-		e.pcgs[i].Seed(streamSeeds(seed, deployment, metric+"\x00"+e.def.names[i]))
+	for i := range e.vars {
+		e.vars[i].pcg.Seed(streamSeeds(seed, deployment, metric+"\x00"+e.def.names[i]))
 	}
 }
 
@@ -134,12 +134,13 @@ func (e *Expr) NextState(_ *rand.Rand, in Input) (Value, error) {
 	d := e.def
 	a := d.act()
 	defer d.acts.Put(a)
-	models := e.models
-	if models == nil {
-		models = d.models
-	}
-	for i, m := range models {
-		a.src.pcg = &e.pcgs[i]
+	for i := range e.vars {
+		v := &e.vars[i]
+		m := v.model
+		if m == nil {
+			m = d.models[i]
+		}
+		a.src.pcg = &v.pcg
 		a.vals[i] = m.Next(a.draw, in.At).Num
 	}
 	a.set(in)
