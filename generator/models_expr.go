@@ -31,6 +31,12 @@ type Expr struct {
 	vars []exprVar
 }
 
+// numberModel is a model whose values are numbers: nextNum draws exactly
+// what Next would and returns its Num, without formatting the text.
+type numberModel interface {
+	nextNum(r *rand.Rand, at time.Duration) float64
+}
+
 // exprVar is one var's state in one Expr: its stream, and its model when
 // that keeps state (walk, replay; else nil: the definition's, shared).
 type exprVar struct {
@@ -141,7 +147,11 @@ func (e *Expr) NextState(_ *rand.Rand, in Input) (Value, error) {
 			m = d.models[i]
 		}
 		a.src.pcg = &v.pcg
-		a.vals[i] = m.Next(a.draw, in.At).Num
+		if n, ok := m.(numberModel); ok {
+			a.vals[i] = n.nextNum(a.draw, in.At) // the number alone: no text to throw away
+		} else {
+			a.vals[i] = m.Next(a.draw, in.At).Num
+		}
 	}
 	a.set(in)
 	out, _, err := d.code.prg.Eval(a)

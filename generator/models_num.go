@@ -18,11 +18,16 @@ type Uniform struct {
 }
 
 // Next implements Model.
-func (u *Uniform) Next(r *rand.Rand, _ time.Duration) Value {
+func (u *Uniform) Next(r *rand.Rand, _ time.Duration) Value { return u.f.value(u.raw(r)) }
+
+func (u *Uniform) nextNum(r *rand.Rand, _ time.Duration) float64 { return u.f.num(u.raw(r)) }
+
+// raw draws the next value, before rounding.
+func (u *Uniform) raw(r *rand.Rand) float64 {
 	if u.step > 0 {
-		return u.f.value(u.min + float64(r.Int64N(u.n+1))*u.step)
+		return u.min + float64(r.Int64N(u.n+1))*u.step
 	}
-	return u.f.value(u.min + r.Float64()*(u.max-u.min))
+	return u.min + r.Float64()*(u.max-u.min)
 }
 
 // Clone implements Cloner; a Uniform has no state.
@@ -53,10 +58,15 @@ type Walk struct {
 }
 
 // Next implements Model.
-func (w *Walk) Next(r *rand.Rand, _ time.Duration) Value {
+func (w *Walk) Next(r *rand.Rand, _ time.Duration) Value { return w.f.value(w.raw(r)) }
+
+func (w *Walk) nextNum(r *rand.Rand, _ time.Duration) float64 { return w.f.num(w.raw(r)) }
+
+// raw takes the next step and returns the value, before rounding.
+func (w *Walk) raw(r *rand.Rand) float64 {
 	if !w.started {
 		w.started = true
-		return w.f.value(w.start)
+		return w.start
 	}
 	dir := int64(1)
 	if r.IntN(2) == 0 {
@@ -68,7 +78,7 @@ func (w *Walk) Next(r *rand.Rand, _ time.Duration) Value {
 	case w.fits(w.k - dir):
 		w.k -= dir
 	}
-	return w.f.value(w.start + float64(w.k)*w.step)
+	return w.start + float64(w.k)*w.step
 }
 
 // fits reports whether grid point k lies within [min, max].

@@ -19,14 +19,19 @@ type Sine struct {
 }
 
 // Next implements Model.
-func (s *Sine) Next(_ *rand.Rand, at time.Duration) Value {
+func (s *Sine) Next(_ *rand.Rand, at time.Duration) Value { return s.f.value(s.raw(at)) }
+
+func (s *Sine) nextNum(_ *rand.Rand, at time.Duration) float64 { return s.f.num(s.raw(at)) }
+
+// raw is the value at elapsed time at, before rounding.
+func (s *Sine) raw(at time.Duration) float64 {
 	t := (at + s.phase) % s.period
 	if t < 0 {
 		t += s.period
 	}
 	x := float64(t) / float64(s.period)
 	v := s.min + (s.max-s.min)*(1-math.Cos(2*math.Pi*x))/2
-	return s.f.value(min(max(v, s.min), s.max))
+	return min(max(v, s.min), s.max)
 }
 
 // Clone implements Cloner; a Sine has no state.
@@ -46,14 +51,19 @@ type Ramp struct {
 }
 
 // Next implements Model.
-func (r *Ramp) Next(_ *rand.Rand, at time.Duration) Value {
+func (r *Ramp) Next(_ *rand.Rand, at time.Duration) Value { return r.f.value(r.raw(at)) }
+
+func (r *Ramp) nextNum(_ *rand.Rand, at time.Duration) float64 { return r.f.num(r.raw(at)) }
+
+// raw is the value at elapsed time at, before rounding.
+func (r *Ramp) raw(at time.Duration) float64 {
 	switch {
 	case at >= r.over:
-		return r.f.value(r.to)
+		return r.to
 	case at <= 0:
-		return r.f.value(r.from)
+		return r.from
 	}
-	return r.f.value(r.from + (r.to-r.from)*float64(at)/float64(r.over))
+	return r.from + (r.to-r.from)*float64(at)/float64(r.over)
 }
 
 // Clone implements Cloner; a Ramp has no state.

@@ -157,6 +157,17 @@ func (f numFormat) value(v float64) Value {
 	return Value{Text: text, Num: num, HasNum: true}
 }
 
+// num is value(v).Num, without making the text a string.
+func (f numFormat) num(v float64) float64 {
+	r := f.round(v)
+	if f.quant {
+		return float64(int64(math.Round(r*1000))) / 1000
+	}
+	var buf [32]byte
+	num, _ := strconv.ParseFloat(string(f.appendDecimal(buf[:0], r)), 64)
+	return num
+}
+
 // again returns last when v prints as last's text, else value(v): a
 // number that has not moved keeps its string, and makes no new one.
 func (f numFormat) again(v float64, last Value) Value {
