@@ -80,6 +80,34 @@ func metricState(t *testing.T, s *generator.Schedule, app, metric string) genera
 
 type call struct{ method, path, body string }
 
+// checkControlCall makes the prep calls (each must answer 2xx), then c, and
+// checks its status, that its body holds wantBody, that an error (but 405)
+// is {"error": ...}, and check when given.
+func checkControlCall(t *testing.T, sched *generator.Schedule, base string, prep []call, c call, wantStatus int, wantBody string, check func(*testing.T, *generator.Schedule)) {
+	t.Helper()
+	for _, p := range prep {
+		if resp, body := do(t, p.method, base+p.path, p.body); resp.StatusCode/100 != 2 {
+			t.Fatalf("prep %s %s: %d %s", p.method, p.path, resp.StatusCode, body)
+		}
+	}
+	resp, body := do(t, c.method, base+c.path, c.body)
+	if resp.StatusCode != wantStatus {
+		t.Errorf("status %d, want %d (body %s)", resp.StatusCode, wantStatus, body)
+	}
+	if !strings.Contains(body, wantBody) {
+		t.Errorf("body %s\nwant it to contain %s", body, wantBody)
+	}
+	if wantStatus >= 400 && wantStatus != 405 {
+		var e struct{ Error string }
+		if err := json.Unmarshal([]byte(body), &e); err != nil || e.Error == "" {
+			t.Errorf("error body %q is not {\"error\": ...}", body)
+		}
+	}
+	if check != nil {
+		check(t, sched)
+	}
+}
+
 func TestControlAPI(t *testing.T) {
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "trace.csv"), []byte("cpu\n1\n2\n"), 0o644); err != nil {
@@ -194,27 +222,7 @@ func TestControlAPI(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			sched, base := startControl(t, !tt.readOnly, dir)
-			for _, c := range tt.prep {
-				if resp, body := do(t, c.method, base+c.path, c.body); resp.StatusCode/100 != 2 {
-					t.Fatalf("prep %s %s: %d %s", c.method, c.path, resp.StatusCode, body)
-				}
-			}
-			resp, body := do(t, tt.call.method, base+tt.call.path, tt.call.body)
-			if resp.StatusCode != tt.wantStatus {
-				t.Errorf("status %d, want %d (body %s)", resp.StatusCode, tt.wantStatus, body)
-			}
-			if !strings.Contains(body, tt.wantBody) {
-				t.Errorf("body %s\nwant it to contain %s", body, tt.wantBody)
-			}
-			if tt.wantStatus >= 400 && tt.wantStatus != 405 {
-				var e struct{ Error string }
-				if err := json.Unmarshal([]byte(body), &e); err != nil || e.Error == "" {
-					t.Errorf("error body %q is not {\"error\": ...}", body)
-				}
-			}
-			if tt.check != nil {
-				tt.check(t, sched)
-			}
+			checkControlCall(t, sched, base, tt.prep, tt.call, tt.wantStatus, tt.wantBody, tt.check)
 		})
 	}
 }

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"encoding/json"
 	"strings"
 	"testing"
 
@@ -112,27 +111,7 @@ func TestControlState(t *testing.T) {
 				access = *tt.access
 			}
 			sched, base := startControlWith(t, access, t.TempDir())
-			for _, c := range tt.prep {
-				if resp, body := do(t, c.method, base+c.path, c.body); resp.StatusCode/100 != 2 {
-					t.Fatalf("prep %s %s: %d %s", c.method, c.path, resp.StatusCode, body)
-				}
-			}
-			resp, body := do(t, tt.call.method, base+tt.call.path, tt.call.body)
-			if resp.StatusCode != tt.wantStatus {
-				t.Errorf("status %d, want %d (body %s)", resp.StatusCode, tt.wantStatus, body)
-			}
-			if !strings.Contains(body, tt.wantBody) {
-				t.Errorf("body %s\nwant it to contain %s", body, tt.wantBody)
-			}
-			if tt.wantStatus >= 400 && tt.wantStatus != 405 {
-				var e struct{ Error string }
-				if err := json.Unmarshal([]byte(body), &e); err != nil || e.Error == "" {
-					t.Errorf("error body %q is not {\"error\": ...}", body)
-				}
-			}
-			if tt.check != nil {
-				tt.check(t, sched)
-			}
+			checkControlCall(t, sched, base, tt.prep, tt.call, tt.wantStatus, tt.wantBody, tt.check)
 		})
 	}
 }
