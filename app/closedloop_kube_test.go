@@ -2,10 +2,8 @@ package app_test
 
 import (
 	"context"
-	"encoding/json"
 	"io"
 	"net/http"
-	"strings"
 	"testing"
 	"time"
 
@@ -16,10 +14,8 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
-	"github.com/labsea/metricsender/app"
 	"github.com/labsea/metricsender/internal/brokertest"
 	"github.com/labsea/metricsender/internal/kubetest"
-	"github.com/labsea/metricsender/internal/syncbuf"
 )
 
 // TestClosedLoopKubernetes is send --feedback kubernetes end to end over
@@ -63,35 +59,9 @@ func TestClosedLoopKubernetes(t *testing.T) {
 	cfg := writeFile(t, "loop.yaml", "deployments:\n  - name: web\n    metrics:\n      cpu: {expr: \"allocation.cpu / replicas\"}\n    state: {allocation: {cpu: 1}}\n")
 	kc := writeFile(t, "kubeconfig", string(kubeconfig))
 	addr := brokertest.FreeAddr(t)
-	var stdout, stderr syncbuf.Buffer
-	done := make(chan int, 1)
-	go func() {
-		done <- app.RunContext(ctx, []string{"metricsender", "send", "-t", "gochannel", "-c", cfg, "--interval", "100ms",
-			"--output", "json", "--http-addr", addr, "--feedback", "kubernetes", "--kubeconfig", kc, "--kube-namespace", "loop"}, &stdout, &stderr)
-	}()
-	values := func() []string {
-		var out []string
-		for _, l := range strings.Split(strings.TrimSpace(stdout.String()), "\n") {
-			var jl app.JSONLine
-			if l == "" || json.Unmarshal([]byte(l), &jl) != nil || jl.App != "web" {
-				continue
-			}
-			out = append(out, jl.Metrics["cpu"])
-		}
-		return out
-	}
-	waitFor := func(what string, ok func() bool) {
-		t.Helper()
-		for !ok() {
-			select {
-			case code := <-done:
-				t.Fatalf("send exited %d while waiting for %s:\n%s", code, what, stderr.String())
-			case <-ctx.Done():
-				t.Fatalf("no %s in time; cpu values %v\nstderr:\n%s", what, values(), stderr.String())
-			case <-time.After(10 * time.Millisecond):
-			}
-		}
-	}
+	run := startLoop(ctx, "-c", cfg, "--http-addr", addr, "--feedback", "kubernetes", "--kubeconfig", kc, "--kube-namespace", "loop")
+	values := func() []string { _, cpu := run.web(); return cpu }
+	waitFor := func(what string, ok func() bool) { t.Helper(); run.waitFor(t, ctx, what, ok) }
 	waitFor("first message", func() bool { return len(values()) > 0 })
 	if first := values()[0]; first != "0.5" {
 		t.Errorf("first cpu = %s, want 0.5 (the cluster's limit 1 over 2 replicas, synced before the first tick)", first)
@@ -117,7 +87,7 @@ func TestClosedLoopKubernetes(t *testing.T) {
 	waitFor("cpu 0.25 after scaling to 4", func() bool { v := values(); return v[len(v)-1] == "0.25" })
 
 	cancel()
-	if code := <-done; code != 0 {
-		t.Errorf("send exited %d after the signal, want 0:\n%s", code, stderr.String())
+	if code := <-run.done; code != 0 {
+		t.Errorf("send exited %d after the signal, want 0:\n%s", code, run.stderr.String())
 	}
 }

@@ -23,35 +23,9 @@ func TestClosedLoopAPI(t *testing.T) {
 	addr := brokertest.FreeAddr(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	var stdout, stderr syncbuf.Buffer
-	done := make(chan int, 1)
-	go func() {
-		done <- app.RunContext(ctx, []string{"metricsender", "send", "-t", "gochannel", "-c", cfg, "--interval", "100ms",
-			"--output", "json", "--http-addr", addr, "--feedback", "api", "--enable-control"}, &stdout, &stderr)
-	}()
-	// lines returns web's cpu values by seq, as printed so far.
-	lines := func() (seqs []uint64, values []string) {
-		for _, l := range strings.Split(strings.TrimSpace(stdout.String()), "\n") {
-			var jl app.JSONLine
-			if l == "" || json.Unmarshal([]byte(l), &jl) != nil || jl.App != "web" || jl.Seq == nil {
-				continue
-			}
-			seqs, values = append(seqs, *jl.Seq), append(values, jl.Metrics["cpu"])
-		}
-		return seqs, values
-	}
-	waitFor := func(what string, ok func() bool) {
-		t.Helper()
-		for !ok() {
-			select {
-			case code := <-done:
-				t.Fatalf("send exited %d while waiting for %s:\n%s", code, what, stderr.String())
-			case <-ctx.Done():
-				t.Fatalf("no %s in time; stdout:\n%s\nstderr:\n%s", what, stdout.String(), stderr.String())
-			case <-time.After(10 * time.Millisecond):
-			}
-		}
-	}
+	run := startLoop(ctx, "-c", cfg, "--http-addr", addr, "--feedback", "api", "--enable-control")
+	lines := run.web
+	waitFor := func(what string, ok func() bool) { t.Helper(); run.waitFor(t, ctx, what, ok) }
 	waitFor("first message", func() bool { s, _ := lines(); return len(s) > 0 })
 
 	req, err := http.NewRequestWithContext(ctx, "PUT", "http://"+addr+"/v1/deployments/web/state", strings.NewReader(`{"replicas": 4}`))
@@ -106,8 +80,51 @@ func TestClosedLoopAPI(t *testing.T) {
 		t.Errorf("/metrics has no observed_replicas of 4 for web")
 	}
 	cancel()
-	if code := <-done; code != 0 {
-		t.Fatalf("exit %d: %s", code, stderr.String())
+	if code := <-run.done; code != 0 {
+		t.Fatalf("exit %d: %s", code, run.stderr.String())
+	}
+}
+
+// loopRun is a send in this process over gochannel at a 100 ms interval,
+// printing JSON lines, for the closed-loop tests.
+type loopRun struct {
+	stdout, stderr syncbuf.Buffer
+	done           chan int // its exit status
+}
+
+// startLoop starts send with args after the common ones; cancel ctx to
+// stop it.
+func startLoop(ctx context.Context, args ...string) *loopRun {
+	r := &loopRun{done: make(chan int, 1)}
+	args = append([]string{"metricsender", "send", "-t", "gochannel", "--interval", "100ms", "--output", "json"}, args...)
+	go func() { r.done <- app.RunContext(ctx, args, &r.stdout, &r.stderr) }()
+	return r
+}
+
+// web returns web's cpu values by seq, as printed so far.
+func (r *loopRun) web() (seqs []uint64, cpu []string) {
+	for _, l := range strings.Split(strings.TrimSpace(r.stdout.String()), "\n") {
+		var jl app.JSONLine
+		if l == "" || json.Unmarshal([]byte(l), &jl) != nil || jl.App != "web" || jl.Seq == nil {
+			continue
+		}
+		seqs, cpu = append(seqs, *jl.Seq), append(cpu, jl.Metrics["cpu"])
+	}
+	return seqs, cpu
+}
+
+// waitFor polls ok until it holds, failing the test when send exits or
+// ctx ends first.
+func (r *loopRun) waitFor(t *testing.T, ctx context.Context, what string, ok func() bool) {
+	t.Helper()
+	for !ok() {
+		select {
+		case code := <-r.done:
+			t.Fatalf("send exited %d while waiting for %s:\n%s", code, what, r.stderr.String())
+		case <-ctx.Done():
+			t.Fatalf("no %s in time; stdout:\n%s\nstderr:\n%s", what, r.stdout.String(), r.stderr.String())
+		case <-time.After(10 * time.Millisecond):
+		}
 	}
 }
 
