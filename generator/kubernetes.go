@@ -80,44 +80,41 @@ func (p *parser) kubernetes(e entry, field string, top bool) *Kubernetes {
 		p.fail(v.key, join(field, "name"), "only a deployment's kubernetes: section names an object")
 		delete(keys, "name")
 	}
-	if v, ok := keys["kind"]; ok {
-		if s, ok := p.scalar(v.key, v.val, join(field, "kind")); ok {
-			switch s {
-			case KindDeployment, KindStatefulSet:
-				k.Kind = s
-			default:
-				p.fail(v.key, join(field, "kind"), "want %s or %s, got %q", KindDeployment, KindStatefulSet, s)
+	// oneOf sets *dst to key's value when it is a or b.
+	oneOf := func(key string, dst *string, a, b string) {
+		v, ok := keys[key]
+		if !ok {
+			return
+		}
+		if s, ok := p.scalar(v.key, v.val, join(field, key)); ok {
+			if s != a && s != b {
+				p.fail(v.key, join(field, key), "want %s or %s, got %q", a, b, s)
+				return
 			}
+			*dst = s
 		}
 	}
-	if v, ok := keys["name"]; ok {
-		if s, ok := p.scalar(v.key, v.val, join(field, "name")); ok {
-			if len(validation.IsDNS1123Subdomain(s)) > 0 {
-				p.fail(v.key, join(field, "name"), "not a Kubernetes object name (lowercase letters, digits, '-' and '.', at most 253, starting and ending with a letter or digit): %q", s)
-			} else {
-				k.Name = s
+	// objectName sets *dst to key's value when problems finds none in it;
+	// what says what it must be.
+	objectName := func(key string, dst *string, problems func(string) []string, what string) {
+		v, ok := keys[key]
+		if !ok {
+			return
+		}
+		if s, ok := p.scalar(v.key, v.val, join(field, key)); ok {
+			if len(problems(s)) > 0 {
+				p.fail(v.key, join(field, key), "not a %s: %q", what, s)
+				return
 			}
+			*dst = s
 		}
 	}
-	if v, ok := keys["container"]; ok {
-		if s, ok := p.scalar(v.key, v.val, join(field, "container")); ok {
-			if len(validation.IsDNS1123Label(s)) > 0 {
-				p.fail(v.key, join(field, "container"), "not a container name (lowercase letters, digits and '-', at most 63, starting and ending with a letter or digit): %q", s)
-			} else {
-				k.Container = s
-			}
-		}
-	}
-	if v, ok := keys["allocation"]; ok {
-		if s, ok := p.scalar(v.key, v.val, join(field, "allocation")); ok {
-			switch s {
-			case AllocationRequests, AllocationLimits:
-				k.Allocation = s
-			default:
-				p.fail(v.key, join(field, "allocation"), "want %s or %s, got %q", AllocationRequests, AllocationLimits, s)
-			}
-		}
-	}
+	oneOf("kind", &k.Kind, KindDeployment, KindStatefulSet)
+	objectName("name", &k.Name, validation.IsDNS1123Subdomain,
+		"Kubernetes object name (lowercase letters, digits, '-' and '.', at most 253, starting and ending with a letter or digit)")
+	objectName("container", &k.Container, validation.IsDNS1123Label,
+		"container name (lowercase letters, digits and '-', at most 63, starting and ending with a letter or digit)")
+	oneOf("allocation", &k.Allocation, AllocationRequests, AllocationLimits)
 	if v, ok := keys["resources"]; ok {
 		k.Resources = metricMap(p, v, join(field, "resources"), func(m entry, mf string) (string, bool) {
 			s, ok := p.scalar(m.key, m.val, mf)
