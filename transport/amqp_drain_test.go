@@ -149,12 +149,7 @@ func TestDrainExchangeRefused(t *testing.T) {
 	if err := e.pub.Publish("Metrics.x", numbered("x", 0, 7)...); err != nil {
 		t.Fatal(err)
 	}
-	if err := q.ch.ExchangeDelete(name, false, false); err != nil {
-		t.Fatal(err)
-	}
-	if err := q.ch.ExchangeDeclare(name, "topic", true, false, false, false, nil); err != nil {
-		t.Fatal(err)
-	}
+	redeclareDurable(t, q.ch, name)
 	e.dialer.refuse.Store(false)
 	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
 	defer cancel()

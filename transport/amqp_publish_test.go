@@ -428,6 +428,18 @@ func TestPublishNacked(t *testing.T) {
 	})
 }
 
+// redeclareDurable deletes exchange name and declares it again durable:
+// flags other than the publisher's, which its next declaration refuses.
+func redeclareDurable(t *testing.T, ch *amqp091.Channel, name string) {
+	t.Helper()
+	if err := ch.ExchangeDelete(name, false, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := ch.ExchangeDeclare(name, "topic", true, false, false, false, nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestPublishExchangeChangedWhileDown: when the exchange comes back with
 // other flags after an outage, Publish reports the permanent error.
 func TestPublishExchangeChangedWhileDown(t *testing.T) {
@@ -437,12 +449,7 @@ func TestPublishExchangeChangedWhileDown(t *testing.T) {
 	t.Cleanup(func() { _ = q.ch.ExchangeDelete(name, false, false) })
 	e.dialer.refuse.Store(true)
 	e.dropConnection(t)
-	if err := q.ch.ExchangeDelete(name, false, false); err != nil {
-		t.Fatal(err)
-	}
-	if err := q.ch.ExchangeDeclare(name, "topic", true, false, false, false, nil); err != nil {
-		t.Fatal(err)
-	}
+	redeclareDurable(t, q.ch, name)
 	e.dialer.refuse.Store(false)
 	var err error
 	waitFor(t, "Publish reports the refused declaration", func() bool {
