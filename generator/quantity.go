@@ -152,7 +152,8 @@ func (f numFormat) value(v float64) Value {
 		}
 		return Value{Text: resource.NewMilliQuantity(milli, format).String(), Num: float64(milli) / 1000, HasNum: true}
 	}
-	text := string(f.appendDecimal(make([]byte, 0, 24), r))
+	var buf [32]byte
+	text := string(f.appendDecimal(buf[:0], r))
 	num, _ := strconv.ParseFloat(text, 64)
 	return Value{Text: text, Num: num, HasNum: true}
 }
