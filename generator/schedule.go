@@ -169,8 +169,9 @@ func (s *Schedule) Next() (Batch, bool) {
 }
 
 // Run sends the schedule on the real clock: it waits until Start+At of each
-// batch and calls emit with it (batches with no events are not emitted).
-// emit runs without the Schedule's lock held, so control methods may be
+// batch and calls emit with it, in parts when ScheduleOptions.MaxBatch
+// says so (see runTick: an empty part is not emitted, but for the last of
+// a tick whose others were). emit runs without the Schedule's lock held, so control methods may be
 // called meanwhile. A slow emit makes later ticks late, never skipped: each
 // runs as soon as the previous emit returns, with its own grid At.
 //
