@@ -110,23 +110,6 @@ func shardDeployments(cfg *generator.Config, shard generator.Shard) int {
 	return generator.ShardCounts(cfg, shard.Count)[shard.Index]
 }
 
-// ownedBy is cfg with only the deployments shard owns (cfg itself when it
-// is not sharded): a shallow copy for what lists deployments, such as the
-// preview's plot, never for a schedule (phases need the whole config).
-func ownedBy(cfg *generator.Config, shard generator.Shard) *generator.Config {
-	if !shard.Sharded() {
-		return cfg
-	}
-	out := *cfg
-	out.Deployments = nil
-	for _, d := range cfg.Deployments {
-		if shard.Owns(d.Name) {
-			out.Deployments = append(out.Deployments, d)
-		}
-	}
-	return &out
-}
-
 // registerShardInfo exports metricsender_shard_info{shard,shards} 1
 // (0 and 1 when the process is not sharded).
 func registerShardInfo(reg prometheus.Registerer, shard generator.Shard) {

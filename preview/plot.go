@@ -1,6 +1,7 @@
-package app
+package preview
 
 import (
+	"encoding/json"
 	"fmt"
 	"image/color"
 	"io"
@@ -62,7 +63,7 @@ func newPlotData(cfg *generator.Config, duration time.Duration, maxLines int) *p
 	byMetric := make(map[string][]candidate)
 	for _, d := range cfg.Deployments {
 		for _, m := range d.Metrics {
-			byMetric[m.Name] = append(byMetric[m.Name], candidate{d.Name, describeSpec(m.Spec)})
+			byMetric[m.Name] = append(byMetric[m.Name], candidate{d.Name, modelKey(m.Spec)})
 		}
 	}
 	p := &plotData{panels: make(map[string]*panel, len(byMetric))}
@@ -92,6 +93,37 @@ func newPlotData(cfg *generator.Config, duration time.Duration, maxLines int) *p
 		p.panels[name] = pn
 	}
 	return p
+}
+
+// modelKey is the same text for two metrics exactly when their models
+// are defined alike (the spec in the config's JSON form; "?" when it has
+// none), so the plot can pick one deployment of each distinct model.
+func modelKey(spec any) string {
+	if spec == nil {
+		return "?"
+	}
+	b, err := json.Marshal(spec)
+	if err != nil {
+		return "?"
+	}
+	return string(b)
+}
+
+// ownedBy is cfg with only the deployments shard owns (cfg itself when it
+// is not sharded): a shallow copy for what lists deployments, such as the
+// plot, never for a schedule (phases need the whole config).
+func ownedBy(cfg *generator.Config, shard generator.Shard) *generator.Config {
+	if !shard.Sharded() {
+		return cfg
+	}
+	out := *cfg
+	out.Deployments = nil
+	for _, d := range cfg.Deployments {
+		if shard.Owns(d.Name) {
+			out.Deployments = append(out.Deployments, d)
+		}
+	}
+	return &out
 }
 
 // replicasPanel names the panel of the observed replicas (preview
@@ -166,10 +198,10 @@ func (p *plotData) add(at time.Duration, ev generator.Event) {
 }
 
 // save draws one panel per numeric metric, stacked, into path (.svg or
-// .png), telling on stderr what it leaves out. It fails with a usage error
+// .png), telling on stderr what it leaves out. It fails with an *InputError
 // when no metric has a numeric value.
 func (p *plotData) save(path string, duration time.Duration, stderr io.Writer) error {
-	format, err := plotFormat(path)
+	format, err := PlotFormat(path)
 	if err != nil {
 		return err
 	}
@@ -205,7 +237,7 @@ func (p *plotData) save(path string, duration time.Duration, stderr io.Writer) e
 		names = append(names, name)
 	}
 	if len(names) == 0 {
-		return usagef("--plot %s: no numeric metric to draw", path)
+		return inputf("--plot %s: no numeric metric to draw", path)
 	}
 	slices.Sort(names)
 	if len(names) > maxPlotPanels {

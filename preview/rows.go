@@ -1,4 +1,4 @@
-package app
+package preview
 
 import (
 	"encoding/csv"
@@ -15,12 +15,12 @@ import (
 // rowRenderer writes preview rows in one format. Row may buffer; Flush
 // writes what is left. Not safe for concurrent use.
 type rowRenderer interface {
-	Row(r previewRow) error
+	Row(r metricRow) error
 	Flush() error
 }
 
-// previewRow is one row: one metric of one message.
-type previewRow struct {
+// metricRow is one row: one metric of one message.
+type metricRow struct {
 	elapsed            time.Duration
 	app, metric, value string
 	replicas           string // with --operator: the observed replicas its tick saw
@@ -32,7 +32,7 @@ type previewRow struct {
 type rowColumns struct{ replicas, fault bool }
 
 // extra returns r's optional columns as the header names them.
-func (c rowColumns) extra(r previewRow) []string {
+func (c rowColumns) extra(r metricRow) []string {
 	var out []string
 	if c.replicas {
 		out = append(out, r.replicas)
@@ -45,7 +45,7 @@ func (c rowColumns) extra(r previewRow) []string {
 
 // names returns the optional columns' names.
 func (c rowColumns) names() []string {
-	return c.extra(previewRow{replicas: "replicas", fault: "fault"})
+	return c.extra(metricRow{replicas: "replicas", fault: "fault"})
 }
 
 // newRowRenderer returns the renderer of format ("" writes nothing). cfg,
@@ -63,7 +63,7 @@ func newRowRenderer(format string, w io.Writer, cfg *generator.Config, duration,
 	case "table":
 		return newTableRows(w, cfg, duration, interval, cols)
 	default:
-		return nil, usagef("--format %q: must be one of %s", format, previewFormats)
+		return nil, CheckFormat(format)
 	}
 }
 
@@ -74,15 +74,15 @@ func seconds(d time.Duration) string {
 
 type discardRows struct{}
 
-func (discardRows) Row(previewRow) error { return nil }
-func (discardRows) Flush() error         { return nil }
+func (discardRows) Row(metricRow) error { return nil }
+func (discardRows) Flush() error        { return nil }
 
 type csvRows struct {
 	w    *csv.Writer
 	cols rowColumns
 }
 
-func (r *csvRows) Row(row previewRow) error {
+func (r *csvRows) Row(row metricRow) error {
 	return r.w.Write(append([]string{seconds(row.elapsed), row.app, row.metric, row.value}, r.cols.extra(row)...))
 }
 
@@ -107,7 +107,7 @@ type jsonRow struct {
 	Fault    *string     `json:"fault,omitempty"`
 }
 
-func (r *jsonRows) Row(row previewRow) error {
+func (r *jsonRows) Row(row metricRow) error {
 	out := jsonRow{Elapsed: json.Number(seconds(row.elapsed)), App: row.app, Metric: row.metric, Value: row.value}
 	if r.cols.replicas {
 		out.Replicas = &row.replicas
@@ -147,7 +147,7 @@ func newTableRows(w io.Writer, cfg *generator.Config, duration, interval time.Du
 		t.decimals = 3
 	}
 	t.elapsedW = max(len("ELAPSED"), len(t.elapsed(duration)))
-	head := previewRow{app: "APP", metric: "METRIC", value: "VALUE", replicas: "REPLICAS", fault: "FAULT"}
+	head := metricRow{app: "APP", metric: "METRIC", value: "VALUE", replicas: "REPLICAS", fault: "FAULT"}
 	return t, t.write("ELAPSED", head)
 }
 
@@ -155,10 +155,10 @@ func (t *tableRows) elapsed(d time.Duration) string {
 	return strconv.FormatFloat(d.Seconds(), 'f', t.decimals, 64)
 }
 
-func (t *tableRows) Row(row previewRow) error { return t.write(t.elapsed(row.elapsed), row) }
+func (t *tableRows) Row(row metricRow) error { return t.write(t.elapsed(row.elapsed), row) }
 
 // write writes one line: the optional columns after a padded VALUE.
-func (t *tableRows) write(elapsed string, row previewRow) error {
+func (t *tableRows) write(elapsed string, row metricRow) error {
 	extra := t.cols.extra(row)
 	if len(extra) == 0 {
 		_, err := fmt.Fprintf(t.w, "%*s  %-*s  %-*s  %s\n", t.elapsedW, elapsed, t.appW, row.app, t.metricW, row.metric, row.value)

@@ -1,4 +1,4 @@
-package app
+package preview
 
 import (
 	"time"
@@ -7,11 +7,11 @@ import (
 	"github.com/labsea/metricsender/policy"
 )
 
-// previewOperator is `preview --operator`: the stand-in operator's policy
+// operator is `preview --operator`: the stand-in operator's policy
 // on the virtual clock. It reads each message as sent (after faults), and
 // what it decides is observed by the app spec.Delay later, from the app's
 // first tick after that: the loop the real operator closes, in a preview.
-type previewOperator struct {
+type operator struct {
 	spec    policy.Spec
 	sched   *generator.Schedule
 	start   time.Time
@@ -24,12 +24,12 @@ type pendingDecision struct {
 	d   policy.Decision
 }
 
-func newPreviewOperator(spec policy.Spec, sched *generator.Schedule, start time.Time) *previewOperator {
-	return &previewOperator{spec: spec, sched: sched, start: start}
+func newOperator(spec policy.Spec, sched *generator.Schedule, start time.Time) *operator {
+	return &operator{spec: spec, sched: sched, start: start}
 }
 
 // replicas is app's observed replicas, as its current tick saw them.
-func (o *previewOperator) replicas(app string) float64 {
+func (o *operator) replicas(app string) float64 {
 	st, err := o.sched.Observed(app)
 	if err != nil {
 		return 0
@@ -38,7 +38,7 @@ func (o *previewOperator) replicas(app string) float64 {
 }
 
 // decide runs the policy on one message sent at elapsed time at.
-func (o *previewOperator) decide(at time.Duration, ev generator.Event) {
+func (o *operator) decide(at time.Duration, ev generator.Event) {
 	st, err := o.sched.Observed(ev.App)
 	if err != nil {
 		return
@@ -52,7 +52,7 @@ func (o *previewOperator) decide(at time.Duration, ev generator.Event) {
 
 // apply makes the apps observe the decisions due by elapsed time at; the
 // next ticks see them.
-func (o *previewOperator) apply(at time.Duration) {
+func (o *operator) apply(at time.Duration) {
 	n := 0
 	for _, p := range o.pending {
 		if p.due > at {
