@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/labsea/metricsender/control"
 	"github.com/labsea/metricsender/generator"
 )
 
@@ -28,7 +29,7 @@ func TestReloadKeepsObservedState(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := sched.Observe("web", generator.Observation{Source: sourceAPI, Replicas: 4, HasReplicas: true}); err != nil {
+	if err := sched.Observe("web", generator.Observation{Source: control.SourceAPI, Replicas: 4, HasReplicas: true}); err != nil {
 		t.Fatal(err)
 	}
 	write("deployments:\n  - name: web\n    state: {replicas: 8}\n    metrics:\n      cpu: {expr: \"4.0 / replicas\"}\n" +
@@ -38,7 +39,7 @@ func TestReloadKeepsObservedState(t *testing.T) {
 	for app, want := range map[string]struct {
 		replicas float64
 		source   string
-	}{"web": {4, sourceAPI}, "db": {3, generator.SourceConfig}} {
+	}{"web": {4, control.SourceAPI}, "db": {3, generator.SourceConfig}} {
 		st, err := sched.Observed(app)
 		if err != nil {
 			t.Fatal(err)
@@ -50,4 +51,21 @@ func TestReloadKeepsObservedState(t *testing.T) {
 	if v := nextValues(t, sched); v["web"]["cpu"] != "1" {
 		t.Errorf("web's cpu after reload = %q, want 1: the new expression over the kept replicas 4", v["web"]["cpu"])
 	}
+}
+
+// nextValues is the next batch as app -> metric -> text.
+func nextValues(t *testing.T, s *generator.Schedule) map[string]map[string]string {
+	t.Helper()
+	b, ok := s.Next()
+	if !ok {
+		t.Fatal("schedule ended")
+	}
+	out := map[string]map[string]string{}
+	for _, ev := range b.Events {
+		out[ev.App] = map[string]string{}
+		for _, m := range ev.Metrics {
+			out[ev.App][m.Name] = m.Value.Text
+		}
+	}
+	return out
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/labsea/metricsender/codec"
+	"github.com/labsea/metricsender/control"
 	"github.com/labsea/metricsender/feedback"
 	"github.com/labsea/metricsender/feedback/kube"
 	"github.com/labsea/metricsender/generator"
@@ -200,7 +201,7 @@ func runSend(ctx context.Context, opts sendOptions, stdout, stderr io.Writer, lo
 	metrics := newSendMetrics(reg, perApp)
 	registerShardInfo(reg, opts.shard)
 	var pairReady, busReady, kubeReady atomic.Pointer[func() error]
-	var later laterController // the control API answers 503 until the schedule exists
+	var later control.Late // the control API answers 503 until the schedule exists
 	srv, err := startHTTP(opts.httpAddr, reg, func() error {
 		ready := pairReady.Load()
 		if ready == nil {
@@ -224,7 +225,7 @@ func runSend(ctx context.Context, opts sendOptions, stdout, stderr io.Writer, lo
 			}
 		}
 		return nil
-	}, controlRoutes(&later, controlAccess{mutations: opts.enableControl, stateFeedback: opts.feedback.api},
+	}, control.Routes(&later, control.Access{Mutations: opts.enableControl, StateFeedback: opts.feedback.api},
 		filepath.Dir(opts.cfg.Path)), logger)
 	if err != nil {
 		return err

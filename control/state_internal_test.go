@@ -1,4 +1,4 @@
-package app
+package control
 
 import (
 	"strings"
@@ -26,7 +26,7 @@ func TestControlState(t *testing.T) {
 	tests := []struct {
 		name       string
 		readOnly   bool
-		access     *controlAccess // nil: every mutation allowed, or none when readOnly
+		access     *Access // nil: every mutation allowed, or none when readOnly
 		prep       []call
 		call       call
 		wantStatus int
@@ -72,23 +72,23 @@ func TestControlState(t *testing.T) {
 		{name: "no field", call: call{"PUT", web, `{}`}, wantStatus: 400, wantBody: `no field`, check: unchanged},
 		{name: "empty body", call: call{"PUT", web, ``}, wantStatus: 400, wantBody: `state: EOF`, check: unchanged},
 		{name: "two values", call: call{"PUT", web, `{"replicas": 2} {"replicas": 3}`}, wantStatus: 400, wantBody: `more than one`, check: unchanged},
-		{name: "body too large", call: call{"PUT", web, `{"replicas": "` + strings.Repeat("9", maxControlBody) + `"}`},
+		{name: "body too large", call: call{"PUT", web, `{"replicas": "` + strings.Repeat("9", maxBody) + `"}`},
 			wantStatus: 413, check: unchanged},
 		{name: "wrong method", call: call{"POST", web, `{"replicas": 2}`}, wantStatus: 405},
 		{name: "neither flag: refused, naming --feedback api", readOnly: true, call: call{"PUT", web, `{"replicas": 2}`}, wantStatus: 403,
 			wantBody: `the api feedback source is off: start metricsender send with --feedback api`, check: unchanged},
-		{name: "--enable-control without --feedback api: refused", access: &controlAccess{mutations: true},
+		{name: "--enable-control without --feedback api: refused", access: &Access{Mutations: true},
 			call: call{"PUT", web, `{"replicas": 2}`}, wantStatus: 403, wantBody: `--feedback api`, check: unchanged},
-		{name: "--feedback api without --enable-control: refused, naming it", access: &controlAccess{stateFeedback: true},
+		{name: "--feedback api without --enable-control: refused, naming it", access: &Access{StateFeedback: true},
 			call: call{"PUT", web, `{"replicas": 3}`}, wantStatus: 403, wantBody: `--enable-control`, check: unchanged},
-		{name: "both flags: taken", access: &controlAccess{stateFeedback: true, mutations: true},
+		{name: "both flags: taken", access: &Access{StateFeedback: true, Mutations: true},
 			call: call{"PUT", web, `{"replicas": 3}`}, wantStatus: 204,
 			check: func(t *testing.T, s *generator.Schedule) {
 				if st := observed(t, s); st.Replicas != 3 || st.Sources.Replicas.Name != "api" {
 					t.Errorf("state %+v, want replicas 3 set by api", st)
 				}
 			}},
-		{name: "--feedback api alone opens no other mutation", access: &controlAccess{stateFeedback: true},
+		{name: "--feedback api alone opens no other mutation", access: &Access{StateFeedback: true},
 			call: call{"POST", "/v1/deployments/web-0/pause", ""}, wantStatus: 403, wantBody: `--enable-control`},
 		{name: "takes effect at the next tick", call: call{"PUT", web, `{"replicas": 2}`}, wantStatus: 204,
 			check: func(t *testing.T, s *generator.Schedule) {
@@ -106,7 +106,7 @@ func TestControlState(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			access := controlAccess{mutations: !tt.readOnly, stateFeedback: !tt.readOnly}
+			access := Access{Mutations: !tt.readOnly, StateFeedback: !tt.readOnly}
 			if tt.access != nil {
 				access = *tt.access
 			}

@@ -1,7 +1,8 @@
-package app
+package control
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -31,24 +32,30 @@ func controlConfig() *generator.Config {
 // startControl serves the control API of a fresh schedule of controlConfig.
 func startControl(t *testing.T, enable bool, baseDir string) (*generator.Schedule, string) {
 	t.Helper()
-	return startControlWith(t, controlAccess{mutations: enable, stateFeedback: enable}, baseDir)
+	return startControlWith(t, Access{Mutations: enable, StateFeedback: enable}, baseDir)
 }
 
 // startControlWith is startControl with the access given.
-func startControlWith(t *testing.T, access controlAccess, baseDir string) (*generator.Schedule, string) {
+func startControlWith(t *testing.T, access Access, baseDir string) (*generator.Schedule, string) {
 	t.Helper()
 	sched, err := generator.NewSchedule(controlConfig(), generator.ScheduleOptions{Seed: 1})
 	if err != nil {
 		t.Fatalf("schedule: %v", err)
 	}
-	mux := http.NewServeMux()
-	controlRoutes(sched, access, baseDir)(mux)
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	return sched, srv.URL
+	return sched, serve(t, Routes(sched, access, baseDir))
 }
 
-// values is the next batch as app -> metric -> text.
+// serve serves routes on a local test server until the test ends.
+func serve(t *testing.T, routes func(*http.ServeMux)) string {
+	t.Helper()
+	mux := http.NewServeMux()
+	routes(mux)
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// nextValues is the next batch as app -> metric -> text.
 func nextValues(t *testing.T, s *generator.Schedule) map[string]map[string]string {
 	t.Helper()
 	b, ok := s.Next()
@@ -79,6 +86,29 @@ func metricState(t *testing.T, s *generator.Schedule, app, metric string) genera
 }
 
 type call struct{ method, path, body string }
+
+// do makes one request and returns its response and body.
+func do(t *testing.T, method, url, body string) (*http.Response, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("%s %s: read body: %v", method, url, err)
+	}
+	return resp, string(b)
+}
+
+func num(text string, n float64) generator.Value {
+	return generator.Value{Text: text, Num: n, HasNum: true}
+}
 
 // checkControlCall makes the prep calls (each must answer 2xx), then c, and
 // checks its status, that its body holds wantBody, that an error (but 405)
@@ -198,7 +228,7 @@ func TestControlAPI(t *testing.T) {
 		{name: "empty body", call: call{"PUT", cpu, ``}, wantStatus: 400, wantBody: `empty body`},
 		{name: "missing replay file", call: call{"PUT", cpu, `{"replay": {"file": "nope.csv", "column": "cpu"}}`},
 			wantStatus: 400, wantBody: `nope.csv`},
-		{name: "body too large", call: call{"PUT", cpu, `{"value": "` + strings.Repeat("9", maxControlBody) + `"}`},
+		{name: "body too large", call: call{"PUT", cpu, `{"value": "` + strings.Repeat("9", maxBody) + `"}`},
 			wantStatus: 413, wantBody: `body over 65536 bytes`},
 		{name: "wrong method on the list", call: call{"POST", "/v1/deployments", ""}, wantStatus: 405},
 		{name: "wrong method on a metric", call: call{"POST", cpu, `{"value":"2"}`}, wantStatus: 405},
@@ -254,11 +284,11 @@ func TestControlLastValue(t *testing.T) {
 	}
 }
 
-// TestControlLater: the control API served by newHTTPServer before the
-// schedule exists answers 503, then steers the schedule once it is Set.
+// TestControlLater: the control API served before the schedule exists
+// answers 503, then steers the schedule once it is Set.
 func TestControlLater(t *testing.T) {
-	var later laterController
-	base := startServer(t, newRegistry(), nil, controlRoutes(&later, controlAccess{mutations: true, stateFeedback: true}, t.TempDir()))
+	var later Late
+	base := serve(t, Routes(&later, Access{Mutations: true, StateFeedback: true}, t.TempDir()))
 	const cpu = "/v1/deployments/web-0/metrics/cpu"
 
 	if resp, body := do(t, "GET", base+"/v1/deployments", ""); resp.StatusCode != 200 || body != "[]\n" {

@@ -1,4 +1,4 @@
-package app
+package control
 
 import (
 	"errors"
@@ -9,31 +9,8 @@ import (
 	"github.com/labsea/metricsender/generator"
 )
 
-// faultController is what the fault routes steer; *generator.Injector is one.
-type faultController interface {
-	Faults(app string) (*generator.Faults, string)
-	SetFaults(app string, f *generator.Faults)
-	SetAllFaults(f *generator.Faults)
-	ClearFaults(app string)
-}
-
-type faultControllerBox struct{ f faultController }
-
-// SetInjector makes f the fault controller from now on.
-func (l *laterController) SetInjector(f faultController) {
-	l.faults.Store(&faultControllerBox{f})
-}
-
-// injector returns the fault controller, nil before SetInjector.
-func (l *laterController) injector() faultController {
-	if b := l.faults.Load(); b != nil {
-		return b.f
-	}
-	return nil
-}
-
-// faultRoutes adds the fault routes (see controlRoutes) to mux.
-func faultRoutes(mux *http.ServeMux, c *control, mutate func(http.HandlerFunc) http.HandlerFunc) {
+// faultRoutes adds the fault routes (see Routes) to mux.
+func faultRoutes(mux *http.ServeMux, c *api, mutate func(http.HandlerFunc) http.HandlerFunc) {
 	mux.HandleFunc("GET /v1/faults", c.listFaults)
 	mux.HandleFunc("POST /v1/deployments/{name}/faults", mutate(c.setFaults))
 	mux.HandleFunc("DELETE /v1/deployments/{name}/faults", mutate(c.clearFaults))
@@ -42,13 +19,13 @@ func faultRoutes(mux *http.ServeMux, c *control, mutate func(http.HandlerFunc) h
 }
 
 // faultsOf returns the fault controller, or answers 503 and nil.
-func (c *control) faultsOf(w http.ResponseWriter) faultController {
-	if l, ok := c.sched.(interface{ injector() faultController }); ok {
+func (c *api) faultsOf(w http.ResponseWriter) FaultController {
+	if l, ok := c.ctl.(interface{ injector() FaultController }); ok {
 		if f := l.injector(); f != nil {
 			return f
 		}
 	}
-	if f, ok := c.sched.(faultController); ok {
+	if f, ok := c.ctl.(FaultController); ok {
 		return f
 	}
 	writeError(w, http.StatusServiceUnavailable, errNotStarted)
@@ -56,8 +33,8 @@ func (c *control) faultsOf(w http.ResponseWriter) faultController {
 }
 
 // withFaults adds the faults in effect to d, when there is an injector.
-func (c *control) withFaults(d deploymentJSON) deploymentJSON {
-	l, ok := c.sched.(interface{ injector() faultController })
+func (c *api) withFaults(d deploymentJSON) deploymentJSON {
+	l, ok := c.ctl.(interface{ injector() FaultController })
 	if !ok || l.injector() == nil {
 		return d
 	}
@@ -67,19 +44,13 @@ func (c *control) withFaults(d deploymentJSON) deploymentJSON {
 	return d
 }
 
-type faultsJSON struct {
-	Name       string `json:"name"`
-	Faults     any    `json:"faults"`
-	FaultsFrom string `json:"faults_from,omitempty"`
-}
-
-func (c *control) listFaults(w http.ResponseWriter, _ *http.Request) {
+func (c *api) listFaults(w http.ResponseWriter, _ *http.Request) {
 	inj := c.faultsOf(w)
 	if inj == nil {
 		return
 	}
 	out := []faultsJSON{}
-	for _, d := range c.sched.Snapshot() {
+	for _, d := range c.ctl.Snapshot() {
 		if f, from := inj.Faults(d.Name); f != nil {
 			out = append(out, faultsJSON{Name: d.Name, Faults: f.Spec, FaultsFrom: from})
 		}
@@ -90,7 +61,7 @@ func (c *control) listFaults(w http.ResponseWriter, _ *http.Request) {
 // setFaults is POST /v1/faults or /v1/deployments/{name}/faults: the body
 // is a faults section as JSON; the metrics it names must exist (in that
 // deployment, or in any for /v1/faults).
-func (c *control) setFaults(w http.ResponseWriter, r *http.Request) {
+func (c *api) setFaults(w http.ResponseWriter, r *http.Request) {
 	inj := c.faultsOf(w)
 	if inj == nil {
 		return
@@ -100,7 +71,7 @@ func (c *control) setFaults(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxControlBody))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 	if err != nil {
 		writeError(w, http.StatusBadRequest, fmt.Errorf("read body: %w", err))
 		return
@@ -122,7 +93,7 @@ func (c *control) setFaults(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func (c *control) clearFaults(w http.ResponseWriter, r *http.Request) {
+func (c *api) clearFaults(w http.ResponseWriter, r *http.Request) {
 	inj := c.faultsOf(w)
 	if inj == nil {
 		return
@@ -138,10 +109,10 @@ func (c *control) clearFaults(w http.ResponseWriter, r *http.Request) {
 // metricNames returns the metric names faults may name: those of
 // deployment name, or of any deployment when name is "". It answers 404
 // for an unknown deployment.
-func (c *control) metricNames(w http.ResponseWriter, name string) (map[string]bool, string, bool) {
+func (c *api) metricNames(w http.ResponseWriter, name string) (map[string]bool, string, bool) {
 	known := map[string]bool{}
 	found := name == ""
-	for _, d := range c.sched.Snapshot() {
+	for _, d := range c.ctl.Snapshot() {
 		if name != "" && d.Name != name {
 			continue
 		}

@@ -1,4 +1,4 @@
-package app
+package control
 
 import (
 	"bytes"
@@ -9,47 +9,13 @@ import (
 	"maps"
 	"net/http"
 	"slices"
-	"time"
 
 	"github.com/labsea/metricsender/generator"
 )
 
-// sourceAPI names the control API as a feedback source.
-const sourceAPI = "api"
-
-// stateJSON is a deployment's observed state as GET shows it: each field
-// with its value and who set it.
-type stateJSON struct {
-	Replicas   fieldJSON            `json:"replicas"`
-	Ready      fieldJSON            `json:"ready"`
-	Allocation map[string]fieldJSON `json:"allocation,omitempty"`
-}
-
-type fieldJSON struct {
-	Value  float64 `json:"value"`
-	Source string  `json:"source"`
-	// At is when the source observed it; absent for the config's.
-	At string `json:"at,omitempty"`
-}
-
-func fieldOf(v float64, src generator.Source) fieldJSON {
-	f := fieldJSON{Value: v, Source: src.Name}
-	if !src.At.IsZero() {
-		f.At = src.At.UTC().Format(time.RFC3339Nano)
-	}
-	return f
-}
-
-func stateToJSON(st generator.ObservedState) stateJSON {
-	out := stateJSON{Replicas: fieldOf(st.Replicas, st.Sources.Replicas), Ready: fieldOf(st.Ready, st.Sources.Ready)}
-	if len(st.Allocation) > 0 {
-		out.Allocation = make(map[string]fieldJSON, len(st.Allocation))
-		for k, v := range st.Allocation {
-			out.Allocation[k] = fieldOf(v, st.Sources.Allocation[k])
-		}
-	}
-	return out
-}
+// SourceAPI names the control API as a feedback source: the source of
+// what a state PUT sets, as GET shows it.
+const SourceAPI = "api"
 
 // stateBody is the body of PUT /v1/deployments/{name}/state. Each value is
 // a JSON number or a string holding a number or a Kubernetes quantity
@@ -62,7 +28,7 @@ type stateBody struct {
 
 // parseStateBody turns a PUT body into an observation by the API.
 func parseStateBody(body []byte) (generator.Observation, error) {
-	ob := generator.Observation{Source: sourceAPI}
+	ob := generator.Observation{Source: SourceAPI}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	var sb stateBody
@@ -114,8 +80,8 @@ func stateNumber(raw json.RawMessage) (float64, error) {
 }
 
 // putState records the body as an observation by the API (Observe).
-func (c *control) putState(w http.ResponseWriter, r *http.Request) {
-	body, ok := readControlBody(w, r)
+func (c *api) putState(w http.ResponseWriter, r *http.Request) {
+	body, ok := readBody(w, r)
 	if !ok {
 		return
 	}
@@ -124,7 +90,7 @@ func (c *control) putState(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err)
 		return
 	}
-	err = c.sched.Observe(r.PathValue("name"), ob)
+	err = c.ctl.Observe(r.PathValue("name"), ob)
 	if errors.Is(err, generator.ErrBadObservation) {
 		writeError(w, http.StatusBadRequest, err)
 		return
@@ -132,13 +98,13 @@ func (c *control) putState(w http.ResponseWriter, r *http.Request) {
 	c.answer(w, err)
 }
 
-// readControlBody reads a mutation's body, answering 413 or 400 itself
+// readBody reads a mutation's body, answering 413 or 400 itself
 // (ok false) when it cannot.
-func readControlBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxControlBody))
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 	if err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			writeError(w, http.StatusRequestEntityTooLarge, fmt.Errorf("body over %d bytes", maxControlBody))
+			writeError(w, http.StatusRequestEntityTooLarge, fmt.Errorf("body over %d bytes", maxBody))
 			return nil, false
 		}
 		writeError(w, http.StatusBadRequest, fmt.Errorf("read body: %w", err))

@@ -1,8 +1,6 @@
-package app
+package control
 
 import (
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -10,7 +8,7 @@ import (
 )
 
 // startFaultControl serves the control API over a schedule and an
-// injector of controlConfig, through a laterController as send wires it.
+// injector of controlConfig, through a Late as send wires it.
 func startFaultControl(t *testing.T, enable bool) (*generator.Schedule, *generator.Injector, string) {
 	t.Helper()
 	cfg := controlConfig()
@@ -19,14 +17,10 @@ func startFaultControl(t *testing.T, enable bool) (*generator.Schedule, *generat
 		t.Fatal(err)
 	}
 	inj := generator.NewInjector(cfg, 1, 0)
-	var later laterController
+	var later Late
 	later.Set(sched)
 	later.SetInjector(inj)
-	mux := http.NewServeMux()
-	controlRoutes(&later, controlAccess{mutations: enable}, t.TempDir())(mux)
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	return sched, inj, srv.URL
+	return sched, inj, serve(t, Routes(&later, Access{Mutations: enable}, t.TempDir()))
 }
 
 // faultedNext is the next batch after inj as app -> fault of its message.
