@@ -24,6 +24,7 @@ import (
 	"github.com/labsea/metricsender/feedback/kube"
 	"github.com/labsea/metricsender/generator"
 	"github.com/labsea/metricsender/internal/throttle"
+	"github.com/labsea/metricsender/judge"
 	"github.com/labsea/metricsender/transport"
 )
 
@@ -316,11 +317,14 @@ func runSend(ctx context.Context, opts sendOptions, stdout, stderr io.Writer, lo
 	faultLog := newFaultLog(inj, logger)
 	running := runningSchedule{Schedule: sched, inj: inj}
 	if opts.feedback.bus || opts.feedback.api || opts.feedback.kube != nil {
-		running.tracker = feedback.NewTracker(sched, feedback.TrackerConfig{Config: opts.cfg,
+		running.tracker, err = judge.NewTracker(sched, judge.TrackerConfig{Config: opts.cfg,
 			OscillationWindow: opts.judge.oscillationWindow, Hooks: newReactionMetrics(reg)})
+		if err != nil {
+			return err
+		}
 		registerOldestOpen(reg, running.tracker.OldestOpen, time.Now)
 	}
-	mint := newIDs()
+	mint := judge.NewIDs()
 	later.Set(running)
 	later.SetInjector(inj)
 	if opts.feedback.bus {
@@ -360,7 +364,7 @@ func runSend(ctx context.Context, opts sendOptions, stdout, stderr io.Writer, lo
 		if err := source.Emit(ctx, events); err != nil {
 			return err
 		}
-		track(running.tracker, events, sentAt)
+		running.sentOnWire(events, sentAt)
 		return nil
 	})
 	delaysDone := make(chan error, 1)
@@ -380,7 +384,7 @@ func runSend(ctx context.Context, opts sendOptions, stdout, stderr io.Writer, lo
 		}
 		events := b.Events
 		if running.tracker != nil {
-			mint.mint(b.Events) // before faults: copies share their original's id
+			mint.Mint(b.Events) // before faults: copies share their original's id
 		}
 		if inj.Active() {
 			faulted = inj.Apply(b.Events, b.At, nil, faulted[:0])
@@ -392,7 +396,7 @@ func runSend(ctx context.Context, opts sendOptions, stdout, stderr io.Writer, lo
 		if err := source.Emit(ctx, events); err != nil {
 			return err
 		}
-		track(running.tracker, events, sentAt)
+		running.sentOnWire(events, sentAt)
 		// The generated values, whatever faults did to them.
 		if b.Part == 0 {
 			metrics.ObserveTick(lag, b.Events)
@@ -430,7 +434,7 @@ func runSend(ctx context.Context, opts sendOptions, stdout, stderr io.Writer, lo
 	shutdownPublisher(pair.Publisher, opts.shutdownTimeout)
 	err = endSend(ctx, opts, runErr, closeErr, emitted, metrics.totals.report(), logger)
 	if running.tracker != nil {
-		if jerr := judge(ctx, running.tracker, opts.judge, runErr == nil && ctx.Err() == nil, stderr); err == nil {
+		if jerr := judgeRun(ctx, running.tracker, opts.judge, runErr == nil && ctx.Err() == nil, stderr); err == nil {
 			err = jerr
 		}
 	}

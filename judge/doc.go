@@ -1,0 +1,32 @@
+// Package judge judges the operator under test, the way the delivery
+// checker judges delivery: it owns requests, their fates, reaction
+// times, oscillations and the report. It is pure: it is fed what was sent
+// (Sent, SentOnWire) and what was observed (Observe), reads the time from
+// a Clock it is given, and imports no broker client and no transport.
+//
+// # Requests and their fates
+//
+// Every numeric value sent is compared with its target in the observed
+// state: the metric named replicas with the observed replicas, any other
+// with its allocation.<metric> once that has a value (a deployment's
+// `targets:` changes this, its `tolerance:` says how close counts). A
+// value that differs opens a request. At most one request is open per
+// (deployment, metric); the same value sent again is the same request. A
+// request ends
+//
+//   - applied, when an observation matches it; its reaction time is the
+//     observation's time minus the request's;
+//   - superseded, when a later value asks for something else first (a
+//     value equal to the observed one too).
+//
+// Otherwise it is still open when the run is judged.
+//
+// # The contract
+//
+// A Tracker wraps a Schedule: Observe records on the schedule, then
+// judges; Sent reads the state the schedule holds. Every method is safe
+// for concurrent use. The app feeds it; it never reads a clock of its own
+// (Clock) nor writes anywhere but to its Hooks.
+//
+// Imports run one way: judge -> generator.
+package judge
