@@ -98,10 +98,7 @@ func (r runningSchedule) sentOnWire(events []generator.Event, at time.Time) {
 // skips the wait, not the judging); then the summary line on stderr, the
 // report file, and an error (exit 1) when a request was late.
 func judgeRun(ctx context.Context, t *judge.Tracker, opts judgeOptions, natural bool, stderr io.Writer) error {
-	if natural && opts.maxReaction > 0 {
-		t.WaitSettled(ctx, opts.maxReaction)
-	}
-	rep := t.Report(time.Now(), opts.maxReaction)
+	rep := t.End(ctx, opts.maxReaction, natural)
 	fmt.Fprintln(stderr, rep.Line())
 	if opts.report != "" {
 		b, err := json.MarshalIndent(rep, "", "  ")

@@ -21,6 +21,17 @@
 //
 // Otherwise it is still open when the run is judged.
 //
+// # Late
+//
+// Against a maximum D (--max-reaction), a request is late when it was
+// applied after more than D, or was superseded after waiting D or more,
+// or is still open after waiting D or more when judged. Durations are
+// compared, never rounded seconds (those are for printing). End waits,
+// at a natural end, until no request is open or D has passed since the
+// newest, and judges no earlier than that: a request still open when the
+// wait ran out is late, whatever the timers did. The verdict so depends on
+// what the operator did, never on how busy the machine was.
+//
 // # The contract
 //
 // A Tracker wraps a Schedule: Observe records on the schedule, then

@@ -19,8 +19,9 @@ type MetricReport struct {
 	ReactionP50 *float64 `json:"reaction_p50_seconds"`
 	ReactionP99 *float64 `json:"reaction_p99_seconds"`
 	ReactionMax *float64 `json:"reaction_max_seconds"`
-	// Late counts requests that took longer than the judged maximum:
-	// applied late, superseded after waiting longer, or open longer.
+	// Late counts requests that took too long against the judged
+	// maximum D: applied after more than D, superseded after waiting D or
+	// more, or still open after waiting D or more.
 	Late int `json:"late"`
 }
 
@@ -40,10 +41,12 @@ type Report struct {
 	Metrics      []MetricReport `json:"metrics"`
 }
 
-// Report sums the run up at now. With maxReaction > 0, Late counts the
-// requests that took longer: applied after more than maxReaction,
-// superseded after waiting longer, or open for longer. Open requests
-// younger than maxReaction are reported, not late.
+// Report sums the run up at now. With maxReaction D > 0, Late counts the
+// requests that took too long: applied after more than D, superseded
+// after waiting D or more, or still open at now after waiting D or more.
+// An open request younger than D is reported, not late. The verdict
+// compares durations; only the report's seconds are rounded, for
+// printing.
 func (t *Tracker) Report(now time.Time, maxReaction time.Duration) Report {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -54,28 +57,17 @@ func (t *Tracker) Report(now time.Time, maxReaction time.Duration) Report {
 		keys = append(keys, k)
 	}
 	slices.SortFunc(keys, func(a, b reqKey) int { return strings.Compare(a.app+"\x00"+a.metric, b.app+"\x00"+b.metric) })
-	limit := maxReaction.Seconds()
 	for _, k := range keys {
 		s := t.stats[k]
 		m := MetricReport{App: k.app, Metric: k.metric, Requests: s.requests, Applied: s.applied, Superseded: s.superseded}
 		m.ReactionP50, m.ReactionP99, m.ReactionMax = quantiles(s.reactions)
+		var openFor time.Duration
 		if r := t.open[k]; r != nil {
-			m.Open, m.OpenFor = 1, round3(max(now.Sub(r.at), 0).Seconds())
+			openFor = max(now.Sub(r.at), 0)
+			m.Open, m.OpenFor = 1, round3(openFor.Seconds())
 		}
-		if limit > 0 {
-			for _, v := range s.reactions {
-				if v.Seconds() > limit {
-					m.Late++
-				}
-			}
-			for _, v := range s.supersededAfter {
-				if v.Seconds() > limit {
-					m.Late++
-				}
-			}
-			if m.Open > 0 && m.OpenFor > limit {
-				m.Late++
-			}
+		if maxReaction > 0 {
+			m.Late = lateCount(s, m.Open > 0, openFor, maxReaction)
 		}
 		all = append(all, s.reactions...)
 		rep.Requests += m.Requests
@@ -87,6 +79,28 @@ func (t *Tracker) Report(now time.Time, maxReaction time.Duration) Report {
 	}
 	rep.ReactionP50, rep.ReactionP99, rep.ReactionMax = quantiles(all)
 	return rep
+}
+
+// lateCount is how many of one (deployment, metric)'s requests were late
+// against d: applied after more than d (an answer at exactly d is in
+// time), superseded or still open after waiting d or more (a request that
+// has waited d unanswered has had its time).
+func lateCount(s *reqStats, open bool, openFor, d time.Duration) int {
+	n := 0
+	for _, v := range s.reactions {
+		if v > d {
+			n++
+		}
+	}
+	for _, v := range s.supersededAfter {
+		if v >= d {
+			n++
+		}
+	}
+	if open && openFor >= d {
+		n++
+	}
+	return n
 }
 
 // Line is the report's one summary line:
