@@ -32,6 +32,19 @@
 // wait ran out is late, whatever the timers did. The verdict so depends on
 // what the operator did, never on how busy the machine was.
 //
+// # Oscillations
+//
+// An oscillation is the controller flapping, not following. A turn of a
+// deployment's observed replicas (up after down, or down after up) within
+// the oscillation window of their last change is obedience when the
+// requested replicas (values sent for the replicas target) turned the same
+// way within the window before it, their latest change going that way,
+// and the turn does not go past the latest request; every other turn is
+// an oscillation (against the requests, or beyond them: an overshoot and
+// the way back count one). The first observation turns from the state
+// the config gives. A deployment whose replicas nobody requests (an HPA
+// scaling on cpu) counts every turn within the window.
+//
 // # The contract
 //
 // A Tracker wraps a Schedule: Observe records on the schedule, then

@@ -27,11 +27,13 @@ type MetricReport struct {
 
 // Report is what a run's operator did, in all and per (deployment, metric).
 type Report struct {
-	Requests     int            `json:"requests"`
-	Applied      int            `json:"applied"`
-	Superseded   int            `json:"superseded"`
-	Open         int            `json:"open"`
-	Unsolicited  int            `json:"unsolicited"`
+	Requests    int `json:"requests"`
+	Applied     int `json:"applied"`
+	Superseded  int `json:"superseded"`
+	Open        int `json:"open"`
+	Unsolicited int `json:"unsolicited"`
+	// Oscillations counts turns of the observed replicas that did not
+	// obey the requests (see the package doc).
 	Oscillations int            `json:"oscillations"`
 	ReactionP50  *float64       `json:"reaction_p50_seconds"`
 	ReactionP99  *float64       `json:"reaction_p99_seconds"`

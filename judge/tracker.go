@@ -35,7 +35,8 @@ type TrackerConfig struct {
 	// `targets:` and `tolerance:`, else the defaults).
 	Config *generator.Config
 	// OscillationWindow: observed replicas that change direction within
-	// it count as an oscillation. Default 5m.
+	// it count as an oscillation, unless the requested replicas turned the
+	// same way within it before (obedience). Default 5m.
 	OscillationWindow time.Duration
 	Hooks             Hooks
 	// Clock reads the time of an observation without one and of the end
@@ -210,6 +211,9 @@ func (t *Tracker) Sent(ev generator.Event, id string, at time.Time) {
 		if target == "none" || !ok {
 			continue
 		}
+		if target == "replicas" {
+			t.asked(ev.App, m.Value.Num, observed, at)
+		}
 		k := reqKey{ev.App, m.Name}
 		if open := t.open[k]; open != nil {
 			if r.tolerance.Match(m.Value.Num, open.value) {
@@ -297,7 +301,7 @@ func (t *Tracker) Observe(app string, ob generator.Observation) error {
 		t.unsolicited++ // the operator acting on its own (a repeat of what is applied is not)
 	}
 	if ob.HasReplicas {
-		t.follow(app, ob.Replicas, ob.At)
+		t.follow(app, before.Replicas, ob.Replicas, ob.At)
 	}
 	return nil
 }
