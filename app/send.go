@@ -24,7 +24,6 @@ import (
 	"github.com/labsea/metricsender/feedback/kube"
 	"github.com/labsea/metricsender/generator"
 	"github.com/labsea/metricsender/internal/throttle"
-	"github.com/labsea/metricsender/judge"
 	"github.com/labsea/metricsender/transport"
 )
 
@@ -317,14 +316,10 @@ func runSend(ctx context.Context, opts sendOptions, stdout, stderr io.Writer, lo
 	faultLog := newFaultLog(inj, logger)
 	running := runningSchedule{Schedule: sched, inj: inj}
 	if opts.feedback.bus || opts.feedback.api || opts.feedback.kube != nil {
-		running.tracker, err = judge.NewTracker(sched, judge.TrackerConfig{Config: opts.cfg,
-			OscillationWindow: opts.judge.oscillationWindow, Hooks: newReactionMetrics(reg)})
-		if err != nil {
+		if err := running.addJudge(opts, reg); err != nil {
 			return err
 		}
-		registerOldestOpen(reg, running.tracker.OldestOpen, time.Now)
 	}
-	mint := judge.NewIDs()
 	later.Set(running)
 	later.SetInjector(inj)
 	if opts.feedback.bus {
@@ -383,9 +378,7 @@ func runSend(ctx context.Context, opts sendOptions, stdout, stderr io.Writer, lo
 			lag, tickBegin, tickMessages = time.Since(b.Events[0].Time), time.Now(), 0
 		}
 		events := b.Events
-		if running.tracker != nil {
-			mint.Mint(b.Events) // before faults: copies share their original's id
-		}
+		running.mint(b.Events) // before faults: copies share their original's id
 		if inj.Active() {
 			faulted = inj.Apply(b.Events, b.At, nil, faulted[:0])
 			events = sendNow(faulted, delays, start.Add(b.At))

@@ -54,6 +54,20 @@ type runningSchedule struct {
 	*generator.Schedule
 	inj     *generator.Injector
 	tracker *judge.Tracker // nil without --feedback
+	ids     judge.IDs      // with a tracker
+}
+
+// addJudge gives a send with feedback its judge, with its correlation
+// ids and its metrics registered with reg.
+func (r *runningSchedule) addJudge(opts sendOptions, reg prometheus.Registerer) error {
+	t, err := judge.NewTracker(r.Schedule, judge.TrackerConfig{Config: opts.cfg,
+		OscillationWindow: opts.judge.oscillationWindow, Hooks: newReactionMetrics(reg)})
+	if err != nil {
+		return err
+	}
+	registerOldestOpen(reg, t.OldestOpen, time.Now)
+	r.tracker, r.ids = t, judge.NewIDs()
+	return nil
 }
 
 // Apply applies cfg to the schedule and, when that worked, to the
@@ -83,6 +97,13 @@ func (r runningSchedule) recorder() feedback.Recorder {
 		return r.tracker
 	}
 	return r.Schedule
+}
+
+// mint gives the events their correlation ids when there is a tracker.
+func (r runningSchedule) mint(events []generator.Event) {
+	if r.tracker != nil {
+		r.ids.Mint(events)
+	}
 }
 
 // sentOnWire tells the tracker, when there is one, of the messages that
