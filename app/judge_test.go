@@ -101,6 +101,9 @@ func TestJudgeFollowOperator(t *testing.T) {
 	if rep["requests"] != float64(requests) || rep["applied"] != float64(requests) {
 		t.Errorf("report %v disagrees with the line %v", rep, f)
 	}
+	if f[7] != "0" {
+		t.Errorf("oscillations=%s: the replicas followed requests that themselves turn, want 0", f[7])
+	}
 }
 
 // An operator that misses 9 requests in 10 is caught (each tick repeats

@@ -317,11 +317,10 @@ func runSend(ctx context.Context, opts sendOptions, stdout, stderr io.Writer, lo
 	faultLog := newFaultLog(inj, logger)
 	running := runningSchedule{Schedule: sched, inj: inj}
 	if opts.feedback.bus || opts.feedback.api || opts.feedback.kube != nil {
-		running.tracker = feedback.NewTracker(sched, feedback.TrackerConfig{Config: opts.cfg,
-			OscillationWindow: opts.judge.oscillationWindow, Hooks: newReactionMetrics(reg)})
-		registerOldestOpen(reg, running.tracker.OldestOpen, time.Now)
+		if err := running.addJudge(opts, reg); err != nil {
+			return err
+		}
 	}
-	mint := newIDs()
 	later.Set(running)
 	later.SetInjector(inj)
 	if opts.feedback.bus {
@@ -361,7 +360,7 @@ func runSend(ctx context.Context, opts sendOptions, stdout, stderr io.Writer, lo
 		if err := source.Emit(ctx, events); err != nil {
 			return err
 		}
-		track(running.tracker, events, sentAt)
+		running.sentOnWire(events, sentAt)
 		return nil
 	})
 	delaysDone := make(chan error, 1)
@@ -380,9 +379,7 @@ func runSend(ctx context.Context, opts sendOptions, stdout, stderr io.Writer, lo
 			lag, tickBegin, tickMessages = time.Since(b.Events[0].Time), time.Now(), 0
 		}
 		events := b.Events
-		if running.tracker != nil {
-			mint.mint(b.Events) // before faults: copies share their original's id
-		}
+		running.mint(b.Events) // before faults: copies share their original's id
 		if inj.Active() {
 			faulted = inj.Apply(b.Events, b.At, nil, faulted[:0])
 			events = sendNow(faulted, delays, start.Add(b.At))
@@ -393,7 +390,7 @@ func runSend(ctx context.Context, opts sendOptions, stdout, stderr io.Writer, lo
 		if err := source.Emit(ctx, events); err != nil {
 			return err
 		}
-		track(running.tracker, events, sentAt)
+		running.sentOnWire(events, sentAt)
 		// The generated values, whatever faults did to them.
 		if b.Part == 0 {
 			metrics.ObserveTick(lag, b.Events)
@@ -431,7 +428,7 @@ func runSend(ctx context.Context, opts sendOptions, stdout, stderr io.Writer, lo
 	shutdownPublisher(pair.Publisher, opts.shutdownTimeout)
 	err = endSend(ctx, opts, runErr, closeErr, emitted, metrics.totals.report(), logger)
 	if running.tracker != nil {
-		if jerr := judge(ctx, running.tracker, opts.judge, runErr == nil && ctx.Err() == nil, stderr); err == nil {
+		if jerr := judgeRun(ctx, running.tracker, opts.judge, runErr == nil && ctx.Err() == nil, stderr); err == nil {
 			err = jerr
 		}
 	}

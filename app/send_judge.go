@@ -5,10 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"os"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -16,6 +13,7 @@ import (
 
 	"github.com/labsea/metricsender/feedback"
 	"github.com/labsea/metricsender/generator"
+	"github.com/labsea/metricsender/judge"
 )
 
 func judgeFlags() []cli.Flag {
@@ -55,7 +53,21 @@ func judgeOptionsFrom(c *cli.Context, fb feedbackOptions) (judgeOptions, error) 
 type runningSchedule struct {
 	*generator.Schedule
 	inj     *generator.Injector
-	tracker *feedback.Tracker // nil without --feedback
+	tracker *judge.Tracker // nil without --feedback
+	ids     judge.IDs      // with a tracker
+}
+
+// addJudge gives a send with feedback its judge, with its correlation
+// ids and its metrics registered with reg.
+func (r *runningSchedule) addJudge(opts sendOptions, reg prometheus.Registerer) error {
+	t, err := judge.NewTracker(r.Schedule, judge.TrackerConfig{Config: opts.cfg,
+		OscillationWindow: opts.judge.oscillationWindow, Hooks: newReactionMetrics(reg)})
+	if err != nil {
+		return err
+	}
+	registerOldestOpen(reg, t.OldestOpen, time.Now)
+	r.tracker, r.ids = t, judge.NewIDs()
+	return nil
 }
 
 // Apply applies cfg to the schedule and, when that worked, to the
@@ -87,46 +99,27 @@ func (r runningSchedule) recorder() feedback.Recorder {
 	return r.Schedule
 }
 
-// ids mints the correlation id of every event before faults, so the
-// tracker knows which request an answer names. Not safe for concurrent
-// use (the schedule's one goroutine calls it).
-type ids struct{ r *rand.Rand }
-
-func newIDs() ids { return ids{rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))} }
-
-func (g ids) mint(events []generator.Event) {
-	for i := range events {
-		if events[i].ID == 0 {
-			events[i].ID = g.r.Uint64() | 1
-		}
+// mint gives the events their correlation ids when there is a tracker.
+func (r runningSchedule) mint(events []generator.Event) {
+	if r.tracker != nil {
+		r.ids.Mint(events)
 	}
 }
 
-// track tells the tracker of the messages that went on the wire at at:
-// not the injected copies, nor a message a fault corrupted or stripped
-// of a metric (the operator was not meant to act on those).
-func track(t *feedback.Tracker, events []generator.Event, at time.Time) {
-	if t == nil {
-		return
-	}
-	for _, ev := range events {
-		if ev.Suppressed || ev.Fault == string(generator.FaultDuplicate) || ev.Fault == string(generator.FaultBurst) ||
-			strings.Contains(ev.Fault, string(generator.FaultCorrupt)) || strings.Contains(ev.Fault, string(generator.FaultOmit)) {
-			continue
-		}
-		t.Sent(ev, strings.ToUpper(strconv.FormatUint(ev.ID, 16)), at)
+// sentOnWire tells the tracker, when there is one, of the messages that
+// went on the wire at at.
+func (r runningSchedule) sentOnWire(events []generator.Event, at time.Time) {
+	if r.tracker != nil {
+		r.tracker.SentOnWire(events, at)
 	}
 }
 
-// judge ends a run with feedback: a --count run's natural end waits until
+// judgeRun ends a run with feedback: a --count run's natural end waits until
 // no request is open or --max-reaction passed since the newest (a signal
 // skips the wait, not the judging); then the summary line on stderr, the
 // report file, and an error (exit 1) when a request was late.
-func judge(ctx context.Context, t *feedback.Tracker, opts judgeOptions, natural bool, stderr io.Writer) error {
-	if natural && opts.maxReaction > 0 {
-		t.WaitSettled(ctx, opts.maxReaction)
-	}
-	rep := t.Report(time.Now(), opts.maxReaction)
+func judgeRun(ctx context.Context, t *judge.Tracker, opts judgeOptions, natural bool, stderr io.Writer) error {
+	rep := t.End(ctx, opts.maxReaction, natural)
 	fmt.Fprintln(stderr, rep.Line())
 	if opts.report != "" {
 		b, err := json.MarshalIndent(rep, "", "  ")

@@ -1,17 +1,17 @@
-package feedback_test
+package judge_test
 
 import (
 	"testing"
 	"time"
 
-	"github.com/labsea/metricsender/feedback"
+	"github.com/labsea/metricsender/judge"
 )
 
 func TestTrackerOldestOpen(t *testing.T) {
 	t0 := time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC)
 	at := func(s float64) time.Time { return t0.Add(time.Duration(s * float64(time.Second))) }
 	cfg, sched := trackedConfig(t, "")
-	tr := feedback.NewTracker(sched, feedback.TrackerConfig{Config: cfg})
+	tr := newTracker(t, sched, judge.TrackerConfig{Config: cfg})
 
 	if _, ok := tr.OldestOpen(); ok {
 		t.Fatal("OldestOpen reports a request before any was sent")

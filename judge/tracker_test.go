@@ -1,4 +1,4 @@
-package feedback_test
+package judge_test
 
 import (
 	"context"
@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/labsea/metricsender/feedback"
 	"github.com/labsea/metricsender/generator"
+	"github.com/labsea/metricsender/judge"
 )
 
 // trackedConfig has web (replicas from 2, cpu allocation 500m) with a
@@ -30,6 +30,16 @@ func trackedConfig(t *testing.T, extra string) (*generator.Config, *generator.Sc
 		t.Fatal(err)
 	}
 	return cfg, s
+}
+
+// newTracker wraps sched, failing the test when the config is refused.
+func newTracker(t *testing.T, sched judge.Schedule, cfg judge.TrackerConfig) *judge.Tracker {
+	t.Helper()
+	tr, err := judge.NewTracker(sched, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tr
 }
 
 func ev(replicas, cpu string) generator.Event {
@@ -56,7 +66,7 @@ func TestTrackerFates(t *testing.T) {
 	t0 := time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC)
 	at := func(s float64) time.Time { return t0.Add(time.Duration(s * float64(time.Second))) }
 	cfg, sched := trackedConfig(t, "")
-	tr := feedback.NewTracker(sched, feedback.TrackerConfig{Config: cfg})
+	tr := newTracker(t, sched, judge.TrackerConfig{Config: cfg})
 
 	tr.Sent(ev("4", "750m"), "A1", at(0)) // replicas 2 -> 4, cpu 0.5 -> 0.75: two requests
 	if n := tr.Open(); n != 2 {
@@ -96,7 +106,7 @@ func TestTrackerFates(t *testing.T) {
 func TestTrackerTargetsAndTolerance(t *testing.T) {
 	t0 := time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC)
 	cfg, sched := trackedConfig(t, "    tolerance: 10%\n    targets: {replicas: none}\n")
-	tr := feedback.NewTracker(sched, feedback.TrackerConfig{Config: cfg})
+	tr := newTracker(t, sched, judge.TrackerConfig{Config: cfg})
 	tr.Sent(ev("9", "540m"), "", t0) // replicas left out; cpu 0.54 is within 10% of 0.5: nothing to ask
 	if n := tr.Open(); n != 0 {
 		t.Fatalf("%d open, want 0", n)
@@ -113,7 +123,7 @@ func TestTrackerTargetsAndTolerance(t *testing.T) {
 func TestTrackerOscillations(t *testing.T) {
 	t0 := time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC)
 	cfg, sched := trackedConfig(t, "")
-	tr := feedback.NewTracker(sched, feedback.TrackerConfig{Config: cfg, OscillationWindow: time.Minute})
+	tr := newTracker(t, sched, judge.TrackerConfig{Config: cfg, OscillationWindow: time.Minute})
 	for i, r := range []float64{2, 4, 2, 4, 4, 5} { // up, down (30 s after: 1), up (2), same, up
 		if err := tr.Observe("web", obs(t0.Add(time.Duration(i)*30*time.Second), r, 0, "")); err != nil {
 			t.Fatal(err)
@@ -129,7 +139,7 @@ func TestTrackerOscillations(t *testing.T) {
 
 func TestTrackerWaitSettled(t *testing.T) {
 	cfg, sched := trackedConfig(t, "")
-	tr := feedback.NewTracker(sched, feedback.TrackerConfig{Config: cfg})
+	tr := newTracker(t, sched, judge.TrackerConfig{Config: cfg})
 	tr.Sent(ev("4", "500m"), "", time.Now())
 	done := make(chan struct{})
 	go func() { tr.WaitSettled(context.Background(), time.Hour); close(done) }()
@@ -151,7 +161,7 @@ func TestTrackerWaitSettled(t *testing.T) {
 
 func TestTrackerUnknownApp(t *testing.T) {
 	cfg, sched := trackedConfig(t, "")
-	tr := feedback.NewTracker(sched, feedback.TrackerConfig{Config: cfg})
+	tr := newTracker(t, sched, judge.TrackerConfig{Config: cfg})
 	if err := tr.Observe("nope", obs(time.Now(), 1, 0, "")); err == nil || !strings.Contains(err.Error(), "unknown deployment") {
 		t.Errorf("Observe(nope) = %v, want the schedule's unknown deployment", err)
 	}

@@ -1,0 +1,114 @@
+package judge
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// MetricReport is the fate of one (deployment, metric)'s requests.
+type MetricReport struct {
+	App         string   `json:"app"`
+	Metric      string   `json:"metric"`
+	Requests    int      `json:"requests"`
+	Applied     int      `json:"applied"`
+	Superseded  int      `json:"superseded"`
+	Open        int      `json:"open"`
+	OpenFor     float64  `json:"open_for_seconds,omitempty"` // how long the open one has waited
+	ReactionP50 *float64 `json:"reaction_p50_seconds"`
+	ReactionP99 *float64 `json:"reaction_p99_seconds"`
+	ReactionMax *float64 `json:"reaction_max_seconds"`
+	// Late counts requests that took too long against the judged
+	// maximum D: applied after more than D, superseded after waiting D or
+	// more, or still open after waiting D or more.
+	Late int `json:"late"`
+}
+
+// Report is what a run's operator did, in all and per (deployment, metric).
+type Report struct {
+	Requests    int `json:"requests"`
+	Applied     int `json:"applied"`
+	Superseded  int `json:"superseded"`
+	Open        int `json:"open"`
+	Unsolicited int `json:"unsolicited"`
+	// Oscillations counts turns of the observed replicas that did not
+	// obey the requests (see the package doc).
+	Oscillations int            `json:"oscillations"`
+	ReactionP50  *float64       `json:"reaction_p50_seconds"`
+	ReactionP99  *float64       `json:"reaction_p99_seconds"`
+	ReactionMax  *float64       `json:"reaction_max_seconds"`
+	MaxReaction  float64        `json:"max_reaction_seconds,omitempty"`
+	Late         int            `json:"late"`
+	Metrics      []MetricReport `json:"metrics"`
+}
+
+// Report sums the run up at now. With maxReaction D > 0, Late counts the
+// requests that took too long: applied after more than D, superseded
+// after waiting D or more, or still open at now after waiting D or more.
+// An open request younger than D is reported, not late. The verdict
+// compares durations; only the report's seconds are rounded, for
+// printing.
+func (t *Tracker) Report(now time.Time, maxReaction time.Duration) Report {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	rep := Report{Unsolicited: t.unsolicited, Oscillations: t.oscillations, MaxReaction: maxReaction.Seconds()}
+	var all []time.Duration
+	keys := make([]reqKey, 0, len(t.stats))
+	for k := range t.stats {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b reqKey) int { return strings.Compare(a.app+"\x00"+a.metric, b.app+"\x00"+b.metric) })
+	for _, k := range keys {
+		s := t.stats[k]
+		m := MetricReport{App: k.app, Metric: k.metric, Requests: s.requests, Applied: s.applied, Superseded: s.superseded}
+		m.ReactionP50, m.ReactionP99, m.ReactionMax = quantiles(s.reactions)
+		var openFor time.Duration
+		if r := t.open[k]; r != nil {
+			openFor = max(now.Sub(r.at), 0)
+			m.Open, m.OpenFor = 1, round3(openFor.Seconds())
+		}
+		if maxReaction > 0 {
+			m.Late = lateCount(s, m.Open > 0, openFor, maxReaction)
+		}
+		all = append(all, s.reactions...)
+		rep.Requests += m.Requests
+		rep.Applied += m.Applied
+		rep.Superseded += m.Superseded
+		rep.Open += m.Open
+		rep.Late += m.Late
+		rep.Metrics = append(rep.Metrics, m)
+	}
+	rep.ReactionP50, rep.ReactionP99, rep.ReactionMax = quantiles(all)
+	return rep
+}
+
+// lateCount is how many of one (deployment, metric)'s requests were late
+// against d: applied after more than d (an answer at exactly d is in
+// time), superseded or still open after waiting d or more (a request that
+// has waited d unanswered has had its time).
+func lateCount(s *reqStats, open bool, openFor, d time.Duration) int {
+	n := 0
+	for _, v := range s.reactions {
+		if v > d {
+			n++
+		}
+	}
+	for _, v := range s.supersededAfter {
+		if v >= d {
+			n++
+		}
+	}
+	if open && openFor >= d {
+		n++
+	}
+	return n
+}
+
+// Line is the report's one summary line:
+// requests=N applied=A superseded=S open=O reaction_p50=… reaction_p99=… reaction_max=… oscillations=K
+// (seconds with 3 decimals, "-" without an applied request).
+func (r Report) Line() string {
+	return fmt.Sprintf("requests=%d applied=%d superseded=%d open=%d reaction_p50=%s reaction_p99=%s reaction_max=%s oscillations=%d",
+		r.Requests, r.Applied, r.Superseded, r.Open, seconds(r.ReactionP50), seconds(r.ReactionP99), seconds(r.ReactionMax), r.Oscillations)
+}
