@@ -198,6 +198,7 @@ func runSend(ctx context.Context, opts sendOptions, stdout, stderr io.Writer, lo
 			"deployments", deployments, "limit", opts.appMetricsLimit)
 	}
 	metrics := newSendMetrics(reg, perApp)
+	metrics.Configured(opts.cfg, opts.shard)
 	registerShardInfo(reg, opts.shard)
 	var pairReady, busReady, kubeReady atomic.Pointer[func() error]
 	var later laterController // the control API answers 503 until the schedule exists
@@ -317,7 +318,7 @@ func runSend(ctx context.Context, opts sendOptions, stdout, stderr io.Writer, lo
 	running := runningSchedule{Schedule: sched, inj: inj}
 	if opts.feedback.bus || opts.feedback.api || opts.feedback.kube != nil {
 		running.tracker = feedback.NewTracker(sched, feedback.TrackerConfig{Config: opts.cfg,
-			OscillationWindow: opts.judge.oscillationWindow, Hooks: newReactionMetrics(reg)})
+			OscillationWindow: opts.judge.oscillationWindow, Hooks: metrics.judged(newReactionMetrics(reg))})
 		registerOldestOpen(reg, running.tracker.OldestOpen, time.Now)
 	}
 	mint := newIDs()
