@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os/signal"
+	"strings"
 	"sync"
 	"syscall"
 
@@ -96,11 +97,22 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		OnUsageError:   onUsageError,
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
-				return usagef("unknown command %q (commands: send, receive, validate, preview, check, version)", c.Args().First())
+				return usagef("unknown command %q (commands: %s)", c.Args().First(), strings.Join(commandNames(c.App), ", "))
 			}
 			return cli.ShowAppHelp(c)
 		},
 	}
+}
+
+// commandNames are the names of a's commands that its help lists, in its
+// order: the unknown-command error names them from the app itself, so the
+// list cannot drift from the commands there are.
+func commandNames(a *cli.App) []string {
+	var names []string
+	for _, cmd := range a.VisibleCommands() {
+		names = append(names, cmd.Name)
+	}
+	return names
 }
 
 // usageError marks bad flags and bad config files: exit status 2.

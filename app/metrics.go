@@ -48,6 +48,9 @@ type sendMetrics struct {
 	isConnected     atomic.Bool
 	// totals is the run's account for the stopped line (see runTotals).
 	totals runTotals
+	// known is what the series shown at 0 from the start follow
+	// (metrics_known.go).
+	known knownSeries
 }
 
 var _ transport.Observer = (*sendMetrics)(nil)
@@ -202,9 +205,9 @@ func (m *sendMetrics) ObserveValues(events []generator.Event) {
 	}
 }
 
-// Forget deletes the last_value series of apps (deployments a reload
-// removed), so the scrape stops showing values nobody sends any more.
-// Counters stay: they are totals of the run.
+// Forget takes the series of apps (deployments a reload removed) off the
+// scrape: published, unroutable and last_value, so it stops showing a
+// deployment nobody sends any more. The run's totals keep what they sent.
 func (m *sendMetrics) Forget(apps []string) {
 	if m.apps != nil && len(apps) > 0 {
 		m.apps.forget(apps)

@@ -11,14 +11,17 @@ import (
 )
 
 // appSeries is what one deployment's series hold: its published and
-// unroutable counts and the last numeric value of each metric. A counter's
-// series shows once it is above zero (as a labelled child of a CounterVec
-// shows once used; every transport reports at least one message), not for
-// every deployment from the start.
+// unroutable counts and the last numeric value of each metric. Its
+// counters show from the start at 0 (show), so rate() sees the first
+// message; last_value shows once the deployment sent a number.
 type appSeries struct {
 	published, unroutable atomic.Uint64
 
 	// Guarded by appCollector.mu (write lock to change, read lock to read).
+	// hidden: a reload removed the deployment. Its series are gone from
+	// the scrape; a late confirmation still counts here, unseen, so it
+	// cannot bring a removed deployment's series back.
+	hidden bool
 	names  []string  // the metrics of the deployment's last event, in order
 	values []float64 // values[i]: the last value of names[i], if has[i]
 	has    []bool    // names[i] had a numeric value
@@ -87,13 +90,18 @@ func (c *appCollector) unroutable(app string) {
 }
 
 // observe records the last values of a tick's events. A metric a
-// deployment no longer has (after a reload) loses its series here.
+// deployment no longer has (after a reload) loses its series here. A
+// removed deployment's tick that was on its way during the reload changes
+// nothing.
 func (c *appCollector) observe(events []generator.Event) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for i := range events {
 		ev := &events[i]
 		s := c.seriesLocked(ev.App)
+		if s.hidden {
+			continue
+		}
 		if !sameNames(s.names, ev.Metrics) {
 			s.rename(ev.Metrics)
 		}
@@ -136,13 +144,27 @@ func sameNames(names []string, ms []generator.Metric) bool {
 	return true
 }
 
-// forget drops the last values of apps; their counters stay (totals of
-// the run).
+// show exports apps' series from now on, their counters at 0 for a
+// deployment new to the run: the configured ones at start, those a reload
+// added. One a reload removed and brings back continues its counts, as
+// the schedule continues its seq.
+func (c *appCollector) show(apps []string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, app := range apps {
+		c.seriesLocked(app).hidden = false
+	}
+}
+
+// forget takes apps' series (counters and last values) off the scrape:
+// a reload removed them. The run's totals (the stopped line) keep what
+// they sent.
 func (c *appCollector) forget(apps []string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, app := range apps {
 		if s := c.apps[app]; s != nil {
+			s.hidden = true
 			s.names, s.values, s.has = nil, nil, nil
 		}
 	}
@@ -170,6 +192,9 @@ func (c *appCollector) Collect(ch chan<- prometheus.Metric) {
 	c.mu.RLock()
 	rows := make([]row, 0, len(c.apps))
 	for app, s := range c.apps {
+		if s.hidden {
+			continue
+		}
 		rows = append(rows, row{
 			app: app, published: s.published.Load(), unroutable: s.unroutable.Load(),
 			names: s.names, values: slices.Clone(s.values), has: slices.Clone(s.has),
@@ -177,12 +202,8 @@ func (c *appCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	c.mu.RUnlock()
 	for _, r := range rows {
-		if r.published > 0 {
-			ch <- prometheus.MustNewConstMetric(c.publishedDesc, prometheus.CounterValue, float64(r.published), r.app)
-		}
-		if r.unroutable > 0 {
-			ch <- prometheus.MustNewConstMetric(c.unroutableDesc, prometheus.CounterValue, float64(r.unroutable), r.app)
-		}
+		ch <- prometheus.MustNewConstMetric(c.publishedDesc, prometheus.CounterValue, float64(r.published), r.app)
+		ch <- prometheus.MustNewConstMetric(c.unroutableDesc, prometheus.CounterValue, float64(r.unroutable), r.app)
 		for i, name := range r.names {
 			if r.has[i] {
 				ch <- prometheus.MustNewConstMetric(c.lastValueDesc, prometheus.GaugeValue, r.values[i], r.app, name)

@@ -199,13 +199,23 @@ func TestSendMetricsForget(t *testing.T) {
 	})
 	m.Forget([]string{"a"})
 	fams, _ := scrape(t, base)
+	if _, ok := sample(fams, publishedName, map[string]string{"app": "a"}); ok {
+		t.Errorf("forgotten app a still has a published series")
+	}
 	if v, ok := sample(fams, "metricsender_last_value", map[string]string{"app": "a", "metric": "cpu"}); ok {
 		t.Errorf("forgotten app a still has last_value %v", v)
 	}
 	if v, _ := sample(fams, "metricsender_last_value", map[string]string{"app": "b", "metric": "cpu"}); v != 2 {
 		t.Errorf("app b last_value = %v, want 2", v)
 	}
-	// A forgotten app that comes back gets its series again.
+	// A forgotten app that a reload brings back gets its series again;
+	// its ticks before that do not (a tick on its way during the reload).
+	m.ObserveTick(0, []generator.Event{{App: "a", Metrics: []generator.Metric{{Name: "cpu", Value: num("9", 9)}}}})
+	fams, _ = scrape(t, base)
+	if v, ok := sample(fams, "metricsender_last_value", map[string]string{"app": "a", "metric": "cpu"}); ok {
+		t.Errorf("forgotten app a got last_value %v back from a tick alone", v)
+	}
+	m.apps.show([]string{"a"})
 	m.ObserveTick(0, []generator.Event{{App: "a", Metrics: []generator.Metric{{Name: "cpu", Value: num("3", 3)}}}})
 	fams, _ = scrape(t, base)
 	if v, _ := sample(fams, "metricsender_last_value", map[string]string{"app": "a", "metric": "cpu"}); v != 3 {

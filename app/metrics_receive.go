@@ -7,6 +7,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/labsea/metricsender/generator"
 )
 
 // receiveMetrics holds the Prometheus metrics of receive. All methods are
@@ -24,6 +26,7 @@ type receiveMetrics struct {
 	apps   map[string]prometheus.Counter // received, by app
 	limit  int                           // at most this many entries in apps
 	others prometheus.Counter            // received for apps beyond the limit: app=""
+	warned bool                          // the logger said others is in use
 	logger *slog.Logger
 }
 
@@ -87,10 +90,35 @@ func (m *receiveMetrics) add(app string) prometheus.Counter {
 	}
 	if m.others == nil {
 		m.others = m.received.WithLabelValues("")
+	}
+	if !m.warned {
+		m.warned = true
 		m.logger.Warn("more deployments than --app-metrics-limit: the messages of the others are counted in metricsender_messages_received_total without an app label",
 			"limit", m.limit, "first_over", app)
 	}
 	return m.others
+}
+
+// known shows the received series of cfg's deployments (--config) at 0
+// from the start, so rate() sees a deployment's first message: the first
+// limit of them in the config's order, and, when there are more, the one
+// without the app label that their messages will count in. A nil cfg
+// knows none: without a config, names come only from the wire.
+func (m *receiveMetrics) known(cfg *generator.Config) {
+	if cfg == nil {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, d := range cfg.Deployments {
+		switch _, ok := m.apps[d.Name]; {
+		case ok:
+		case len(m.apps) < m.limit:
+			m.apps[d.Name] = m.received.WithLabelValues(d.Name)
+		case m.others == nil:
+			m.others = m.received.WithLabelValues("")
+		}
+	}
 }
 
 // DecodeError counts one message that could not be decoded.

@@ -147,6 +147,7 @@ func runReceive(ctx context.Context, opts receiveOptions, stdout, stderr io.Writ
 	}
 	reg := newRegistry()
 	metrics := newReceiveMetrics(reg, opts.appMetricsLimit, logger)
+	metrics.known(opts.cfg)
 	var pairReady laterReady
 	srv, err := startHTTP(opts.httpAddr, reg, pairReady.ready, nil, logger)
 	if err != nil {

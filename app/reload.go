@@ -214,7 +214,7 @@ func (r *reloader) applied(cfg *generator.Config, res generator.ApplyResult) {
 		r.logger.Warn("the seed changed: the running streams keep theirs until a restart", "file", r.path)
 	}
 	if r.metrics != nil {
-		r.metrics.Forget(res.Removed)
+		r.metrics.Applied(cfg, res)
 		r.metrics.Reload(true)
 	}
 }

@@ -199,6 +199,7 @@ func runSend(ctx context.Context, opts sendOptions, stdout, stderr io.Writer, lo
 			"deployments", deployments, "limit", opts.appMetricsLimit)
 	}
 	metrics := newSendMetrics(reg, perApp)
+	metrics.Configured(opts.cfg, opts.shard)
 	registerShardInfo(reg, opts.shard)
 	var pairReady, busReady, kubeReady atomic.Pointer[func() error]
 	var later control.Late // the control API answers 503 until the schedule exists
@@ -317,7 +318,7 @@ func runSend(ctx context.Context, opts sendOptions, stdout, stderr io.Writer, lo
 	faultLog := newFaultLog(inj, logger)
 	running := runningSchedule{Schedule: sched, inj: inj}
 	if opts.feedback.bus || opts.feedback.api || opts.feedback.kube != nil {
-		if err := running.addJudge(opts, reg); err != nil {
+		if err := running.addJudge(opts, reg, metrics); err != nil {
 			return err
 		}
 	}

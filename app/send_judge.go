@@ -59,9 +59,9 @@ type runningSchedule struct {
 
 // addJudge gives a send with feedback its judge, with its correlation
 // ids and its metrics registered with reg.
-func (r *runningSchedule) addJudge(opts sendOptions, reg prometheus.Registerer) error {
+func (r *runningSchedule) addJudge(opts sendOptions, reg prometheus.Registerer, metrics *sendMetrics) error {
 	t, err := judge.NewTracker(r.Schedule, judge.TrackerConfig{Config: opts.cfg,
-		OscillationWindow: opts.judge.oscillationWindow, Hooks: newReactionMetrics(reg)})
+		OscillationWindow: opts.judge.oscillationWindow, Hooks: metrics.judged(newReactionMetrics(reg))})
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,445 @@
+package app
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"maps"
+	"net/http"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+
+	"github.com/labsea/metricsender/feedback"
+	"github.com/labsea/metricsender/generator"
+	"github.com/labsea/metricsender/internal/brokertest"
+)
+
+// knownConfig has deployments on both shards of two, metrics whose
+// requests the judge tracks (replicas, cpu, memory) and one it never does
+// (tier: target none).
+const knownConfig = `interval: 1h
+deployments:
+  - name: web
+    metrics:
+      replicas: [2, 3]
+      cpu: [1, 2]
+  - name: db
+    targets: {tier: none}
+    metrics:
+      memory: [1Gi]
+      tier: [gold]
+  - name: cache
+    metrics:
+      cpu: [1]
+  - name: queue
+    metrics:
+      cpu: [1]
+  - name: api
+    metrics:
+      cpu: [1]
+`
+
+func parseConfig(t *testing.T, content string) *generator.Config {
+	t.Helper()
+	cfg, err := generator.Parse("metricsender.yaml", []byte(content))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// seriesOf is name's series: each one's labels, "k=v,..." in label order,
+// and its value (a histogram's sample count).
+func seriesOf(fams map[string]*dto.MetricFamily, name string) map[string]float64 {
+	out := map[string]float64{}
+	for _, m := range fams[name].GetMetric() {
+		var ls []string
+		for _, l := range m.GetLabel() {
+			ls = append(ls, l.GetName()+"="+l.GetValue())
+		}
+		v := m.GetCounter().GetValue() + m.GetGauge().GetValue() + float64(m.GetHistogram().GetSampleCount())
+		out[strings.Join(ls, ",")] = v
+	}
+	return out
+}
+
+// appZeros is the series app=name 0 of each of names.
+func appZeros(names ...string) map[string]float64 {
+	out := map[string]float64{}
+	for _, n := range names {
+		out["app="+n] = 0
+	}
+	return out
+}
+
+// requestZeros is operator_requests_total at 0 for each of metrics.
+func requestZeros(metrics ...string) map[string]float64 {
+	out := map[string]float64{}
+	for _, m := range metrics {
+		for _, r := range []string{"applied", "superseded"} {
+			out["metric="+m+",result="+r] = 0
+		}
+	}
+	return out
+}
+
+// metricZeros is operator_reaction_seconds with no sample for each of metrics.
+func metricZeros(metrics ...string) map[string]float64 {
+	out := map[string]float64{}
+	for _, m := range metrics {
+		out["metric="+m] = 0
+	}
+	return out
+}
+
+// ownedOf is the names of cfg's deployments that shard owns, asked of the
+// shard itself; it fails the test when shard owns none (then the config's
+// names test nothing).
+func ownedOf(t *testing.T, cfg *generator.Config, shard generator.Shard) []string {
+	t.Helper()
+	var names []string
+	for _, d := range cfg.Deployments {
+		if shard.Owns(d.Name) {
+			names = append(names, d.Name)
+		}
+	}
+	if len(names) == 0 || (shard.Sharded() && len(names) == len(cfg.Deployments)) {
+		t.Fatalf("shard %s owns %v of the config: pick names that split", shard, names)
+	}
+	return names
+}
+
+// A fresh scrape, before any message: every deployment the sender sends
+// has published and unroutable at 0, and every metric that can open a
+// request its operator series; a sharded sender only its own.
+func TestSendMetricsKnownAtZero(t *testing.T) {
+	cfg := parseConfig(t, knownConfig)
+	for _, shard := range []generator.Shard{{}, {Index: 0, Count: 2}, {Index: 1, Count: 2}} {
+		t.Run("shard "+shard.String(), func(t *testing.T) {
+			reg := newRegistry()
+			m := newSendMetrics(reg, true)
+			m.Configured(cfg, shard)
+			m.judged(newReactionMetrics(reg))
+			fams, _ := scrape(t, startServer(t, reg, nil, nil))
+
+			own := ownedOf(t, cfg, shard)
+			for _, name := range []string{publishedName, unroutableName} {
+				if got, want := seriesOf(fams, name), appZeros(own...); !maps.Equal(got, want) {
+					t.Errorf("%s = %v, want %v", name, got, want)
+				}
+			}
+			if fam := fams["metricsender_last_value"]; fam != nil {
+				t.Errorf("last_value before any tick: %v", fam)
+			}
+			// The request metrics of the shard's deployments, tier never.
+			var want []string
+			for _, d := range cfg.Deployments {
+				for _, ms := range d.Metrics {
+					if shard.Owns(d.Name) && ms.Name != "tier" && !slices.Contains(want, ms.Name) {
+						want = append(want, ms.Name)
+					}
+				}
+			}
+			if got := seriesOf(fams, "metricsender_operator_requests_total"); !maps.Equal(got, requestZeros(want...)) {
+				t.Errorf("operator_requests_total = %v, want %v", got, requestZeros(want...))
+			}
+			if got := seriesOf(fams, "metricsender_operator_reaction_seconds"); !maps.Equal(got, metricZeros(want...)) {
+				t.Errorf("operator_reaction_seconds = %v, want %v", got, metricZeros(want...))
+			}
+		})
+	}
+	t.Run("per-deployment series off", func(t *testing.T) {
+		reg := newRegistry()
+		m := newSendMetrics(reg, false)
+		m.Configured(cfg, generator.Shard{})
+		fams, _ := scrape(t, startServer(t, reg, nil, nil))
+		for _, name := range []string{publishedName, unroutableName} {
+			if got, want := seriesOf(fams, name), map[string]float64{"": 0}; !maps.Equal(got, want) {
+				t.Errorf("%s = %v, want the total at 0, no app label", name, got)
+			}
+		}
+	})
+}
+
+func TestRequestMetrics(t *testing.T) {
+	cfg := parseConfig(t, knownConfig)
+	for _, tc := range []struct {
+		name string
+		cfg  string
+		want []string
+	}{
+		{"every metric whose target is not none", knownConfig, []string{"cpu", "memory", "replicas"}},
+		{"targets: a metric compared with replicas, one with another's allocation", `deployments:
+  - name: web
+    targets: {load: replicas, cpu_ms: allocation.cpu, tier: none}
+    metrics: {load: [1], cpu_ms: [1], tier: [gold]}
+`, []string{"cpu_ms", "load"}},
+		{"none at all", "deployments:\n  - name: web\n    targets: {tier: none}\n    metrics: {tier: [gold]}\n", []string{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := requestMetrics(parseConfig(t, tc.cfg), generator.Shard{}); !slices.Equal(got, tc.want) {
+				t.Errorf("requestMetrics = %v, want %v", got, tc.want)
+			}
+		})
+	}
+	t.Run("a shard's own deployments only", func(t *testing.T) {
+		shard := generator.Shard{Index: generator.ShardOf("db", 2), Count: 2}
+		if got := requestMetrics(cfg, shard); !slices.Contains(got, "memory") {
+			t.Errorf("requestMetrics(%s) = %v: db's memory missing", shard, got)
+		}
+		other := generator.Shard{Index: 1 - shard.Index, Count: 2}
+		if got := requestMetrics(cfg, other); slices.Contains(got, "memory") {
+			t.Errorf("requestMetrics(%s) = %v: db's memory is the other shard's", other, got)
+		}
+	})
+}
+
+// A reload that adds a deployment shows it at 0; one it removes goes away
+// (counters and last values) and stays gone however late its messages are
+// confirmed; one that comes back continues its counts, as its seq does. A
+// metric the reload makes able to open a request shows in the operator's
+// series.
+func TestSendMetricsFollowReloads(t *testing.T) {
+	two := "interval: 1h\ndeployments:\n  - name: app1\n    metrics: {cpu: [1]}\n  - name: app2\n    metrics: {cpu: [2]}\n"
+	swapped := "interval: 1h\ndeployments:\n  - name: app1\n    metrics: {cpu: [1]}\n  - name: app3\n    metrics: {replicas: [3]}\n"
+	path := filepath.Join(t.TempDir(), "metricsender.yaml")
+	writeFile(t, path, two)
+	cfg, err := generator.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sched, err := generator.NewSchedule(cfg, generator.ScheduleOptions{Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := newRegistry()
+	m := newSendMetrics(reg, true)
+	m.Configured(cfg, generator.Shard{})
+	m.judged(newReactionMetrics(reg))
+	base := startServer(t, reg, nil, nil)
+	b, _ := sched.Next()
+	m.ObserveTick(0, b.Events)
+	m.Published("Metrics.app1", 1)
+	m.Published("Metrics.app2", 2)
+	m.Unroutable("Metrics.app2")
+	rl := newReloader(path, cfg, sched, m, nil)
+
+	check := func(t *testing.T, published, unroutable map[string]float64, lastValues int, requests []string) {
+		t.Helper()
+		fams, _ := scrape(t, base)
+		if got := seriesOf(fams, publishedName); !maps.Equal(got, published) {
+			t.Errorf("published = %v, want %v", got, published)
+		}
+		if got := seriesOf(fams, unroutableName); !maps.Equal(got, unroutable) {
+			t.Errorf("unroutable = %v, want %v", got, unroutable)
+		}
+		if got := len(seriesOf(fams, "metricsender_last_value")); got != lastValues {
+			t.Errorf("%d last_value series, want %d", got, lastValues)
+		}
+		if got := seriesOf(fams, "metricsender_operator_requests_total"); !maps.Equal(got, requestZeros(requests...)) {
+			t.Errorf("operator_requests_total = %v, want %v", got, requestZeros(requests...))
+		}
+	}
+	check(t, map[string]float64{"app=app1": 1, "app=app2": 2}, map[string]float64{"app=app1": 0, "app=app2": 1}, 2, []string{"cpu"})
+
+	writeFile(t, path, swapped)
+	rl.Reload()
+	t.Run("app3 added, app2 removed", func(t *testing.T) {
+		check(t, map[string]float64{"app=app1": 1, "app=app3": 0}, appZeros("app1", "app3"), 1, []string{"cpu", "replicas"})
+	})
+	// A message of app2 in flight during the reload, confirmed after it;
+	// and its tick, built before the reload, observed after.
+	m.Published("Metrics.app2", 1)
+	m.Unroutable("Metrics.app2")
+	m.ObserveTick(0, []generator.Event{{App: "app2", Metrics: []generator.Metric{{Name: "cpu", Value: num("2", 2)}}}})
+	t.Run("a late message of app2 does not bring it back", func(t *testing.T) {
+		check(t, map[string]float64{"app=app1": 1, "app=app3": 0}, appZeros("app1", "app3"), 1, []string{"cpu", "replicas"})
+	})
+
+	writeFile(t, path, two)
+	rl.Reload()
+	t.Run("app2 back, app3 removed", func(t *testing.T) {
+		// cpu and replicas stay: a request of replicas may still be open.
+		check(t, map[string]float64{"app=app1": 1, "app=app2": 3}, map[string]float64{"app=app1": 0, "app=app2": 2}, 1, []string{"cpu", "replicas"})
+	})
+	if ok := counterValue(t, m.reloads.WithLabelValues("success")); ok != 2 {
+		t.Errorf("%v successful reloads, want 2", ok)
+	}
+}
+
+// scrapeRun polls the /metrics of a run (startRun) at addr until ready
+// says the scrape shows what the test waits for; it fails the test when
+// the run exits first.
+func scrapeRun(t *testing.T, addr string, done <-chan int, stderr *strings.Builder, ready func(map[string]*dto.MetricFamily) bool) map[string]*dto.MetricFamily {
+	t.Helper()
+	for {
+		if resp, err := http.Get("http://" + addr + metricsPath); err == nil {
+			_ = resp.Body.Close()
+			if fams, _ := scrape(t, "http://"+addr); ready(fams) {
+				return fams
+			}
+		}
+		select {
+		case code := <-done:
+			t.Fatalf("exited %d early: %s", code, stderr.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// startRun runs the command line args (a command, then its flags; and
+// --http-addr addr) in this process until stop or the test ends; the exit
+// status arrives on done.
+func startRun(t *testing.T, addr string, stderr *strings.Builder, args ...string) (stop func() int, done <-chan int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(cancel)
+	ch := make(chan int, 1)
+	go func() {
+		ch <- RunContext(ctx, append(append([]string{"metricsender"}, args...), "--http-addr", addr), io.Discard, stderr)
+	}()
+	return func() int { cancel(); return <-ch }, ch
+}
+
+// Before the first tick, while send still dials a broker that does not
+// answer, /metrics already shows every deployment of the sender at 0: a
+// sharded sender its own shard's only; above --app-metrics-limit the
+// totals.
+func TestSendZeroSeriesBeforeFirstTick(t *testing.T) {
+	cfgPath := filepath.Join(t.TempDir(), "metricsender.yaml")
+	writeFile(t, cfgPath, knownConfig)
+	cfg := parseConfig(t, knownConfig)
+	for _, tc := range []struct {
+		name string
+		args []string
+		want map[string]float64
+	}{
+		{"every deployment", nil, appZeros(ownedOf(t, cfg, generator.Shard{})...)},
+		{"shard 0/2", []string{"--shard", "0/2"}, appZeros(ownedOf(t, cfg, generator.Shard{Index: 0, Count: 2})...)},
+		{"shard 1/2", []string{"--shard", "1/2"}, appZeros(ownedOf(t, cfg, generator.Shard{Index: 1, Count: 2})...)},
+		{"above --app-metrics-limit", []string{"--app-metrics-limit", "2"}, map[string]float64{"": 0}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			addr := brokertest.FreeAddr(t)
+			var stderr strings.Builder
+			stop, done := startRun(t, addr, &stderr, append([]string{"send", "-c", cfgPath,
+				"--uri", "amqp://guest:guest@" + brokertest.FreeAddr(t) + "/", "--connect-timeout", "1m"}, tc.args...)...)
+			fams := scrapeRun(t, addr, done, &stderr, func(fams map[string]*dto.MetricFamily) bool { return fams[publishedName] != nil })
+			if code := stop(); code != 0 {
+				t.Errorf("exit %d: %s", code, stderr.String())
+			}
+			if got, _ := sample(fams, "metricsender_ready", map[string]string{}); got != 0 {
+				t.Fatalf("ready: the scrape came after the broker connection")
+			}
+			for _, name := range []string{publishedName, unroutableName} {
+				if got := seriesOf(fams, name); !maps.Equal(got, tc.want) {
+					t.Errorf("%s = %v, want %v", name, got, tc.want)
+				}
+			}
+		})
+	}
+}
+
+// With --feedback, once the schedule runs, the operator's series and the
+// bus's error reasons show at 0 before any request ended: at a 1h
+// interval, only the first tick has been sent and nothing answers it.
+func TestSendJudgeSeriesAtZero(t *testing.T) {
+	cfgPath := filepath.Join(t.TempDir(), "metricsender.yaml")
+	writeFile(t, cfgPath, knownConfig)
+	cfg := parseConfig(t, knownConfig)
+	addr := brokertest.FreeAddr(t)
+	var stderr strings.Builder
+	stop, done := startRun(t, addr, &stderr, "send", "-t", "gochannel", "-c", cfgPath, "--feedback", "bus")
+	fams := scrapeRun(t, addr, done, &stderr, func(fams map[string]*dto.MetricFamily) bool {
+		return sum(fams[publishedName]) >= float64(len(cfg.Deployments)) // the first tick went out
+	})
+	if code := stop(); code != 0 {
+		t.Errorf("exit %d: %s", code, stderr.String())
+	}
+	if got, want := seriesOf(fams, unroutableName), appZeros(ownedOf(t, cfg, generator.Shard{})...); !maps.Equal(got, want) {
+		t.Errorf("unroutable = %v, want %v", got, want)
+	}
+	if got, want := seriesOf(fams, "metricsender_operator_requests_total"), requestZeros("cpu", "memory", "replicas"); !maps.Equal(got, want) {
+		t.Errorf("operator_requests_total = %v, want %v", got, want)
+	}
+	if got, want := seriesOf(fams, "metricsender_operator_reaction_seconds"), metricZeros("cpu", "memory", "replicas"); !maps.Equal(got, want) {
+		t.Errorf("operator_reaction_seconds = %v, want %v", got, want)
+	}
+	reasons := map[string]float64{}
+	for _, r := range feedback.Reasons {
+		reasons["reason="+string(r)] = 0
+	}
+	if got := seriesOf(fams, "metricsender_feedback_errors_total"); !maps.Equal(got, reasons) {
+		t.Errorf("feedback_errors_total = %v, want %v", got, reasons)
+	}
+	if got, _ := sample(fams, "metricsender_operator_open_requests", map[string]string{}); got == 0 {
+		t.Errorf("no request open: the tick opened none, so the zeros above prove nothing")
+	}
+}
+
+// With --config, receive shows the received series of the config's
+// deployments at 0 from the start, within --app-metrics-limit; past it,
+// the series without the app label, where the others will count.
+func TestReceiveMetricsKnownAtZero(t *testing.T) {
+	cfg := parseConfig(t, knownConfig)
+	for _, tc := range []struct {
+		name  string
+		cfg   *generator.Config
+		limit int
+		want  map[string]float64
+	}{
+		{"no config", nil, 10, map[string]float64{}},
+		{"within the limit", cfg, 10, appZeros("web", "db", "cache", "queue", "api")},
+		{"past the limit", cfg, 2, appZeros("web", "db", "")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			reg := prometheus.NewRegistry()
+			var logs strings.Builder
+			m := newReceiveMetrics(reg, tc.limit, slog.New(slog.NewTextHandler(&logs, nil)))
+			m.known(tc.cfg)
+			fams, err := reg.Gather()
+			if err != nil {
+				t.Fatal(err)
+			}
+			byName := map[string]*dto.MetricFamily{}
+			for _, f := range fams {
+				byName[f.GetName()] = f
+			}
+			if got := seriesOf(byName, "metricsender_messages_received_total"); !maps.Equal(got, tc.want) {
+				t.Errorf("received = %v, want %v", got, tc.want)
+			}
+			// The warning waits for a message that really goes unlabelled.
+			m.Received("web")
+			if strings.Contains(logs.String(), "more deployments") {
+				t.Errorf("warned before an unlabelled message: %s", logs.String())
+			}
+			m.Received("queue")
+			if got := strings.Contains(logs.String(), "more deployments"); got != (tc.limit == 2) {
+				t.Errorf("warned %v after queue's message, want %v: %s", got, tc.limit == 2, logs.String())
+			}
+		})
+	}
+}
+
+// The same from the command line: receive --config, still dialling a
+// broker that does not answer, already shows the config's deployments.
+func TestReceiveZeroSeriesBeforeFirstMessage(t *testing.T) {
+	cfgPath := filepath.Join(t.TempDir(), "metricsender.yaml")
+	writeFile(t, cfgPath, knownConfig)
+	addr := brokertest.FreeAddr(t)
+	var stderr strings.Builder
+	stop, done := startRun(t, addr, &stderr, "receive", "-c", cfgPath,
+		"--uri", "amqp://guest:guest@"+brokertest.FreeAddr(t)+"/", "--connect-timeout", "1m")
+	const name = "metricsender_messages_received_total"
+	fams := scrapeRun(t, addr, done, &stderr, func(fams map[string]*dto.MetricFamily) bool { return fams[name] != nil })
+	stop()
+	if got, want := seriesOf(fams, name), appZeros("web", "db", "cache", "queue", "api"); !maps.Equal(got, want) {
+		t.Errorf("received = %v, want %v", got, want)
+	}
+}
