@@ -29,7 +29,28 @@ func Load(path string) (*Config, error) {
 // FieldErrors). On error the returned Config is nil. The models of each
 // deployment (one set per copy when `count` expands it) are fresh and owned
 // by the returned Config. Safe for concurrent use.
+//
+// data may also be a Kubernetes manifest holding the config in a
+// ConfigMap (see manifest.go): then problems point at the manifest's lines
+// and Config.Source says which ConfigMap and key were read.
 func Parse(path string, data []byte) (*Config, error) {
+	if cfg := parseSplit(path, data); cfg != nil {
+		return cfg, nil
+	}
+	p := newParser(path)
+	p.objects = true
+	if cfg := p.parse(data); cfg != nil {
+		return cfg, nil
+	}
+	if p.manifest {
+		return parseManifest(path, data)
+	}
+	return nil, p.err()
+}
+
+// parseConfig is Parse of a config that is not a manifest (the text a
+// ConfigMap holds).
+func parseConfig(path string, data []byte) (*Config, error) {
 	if cfg := parseSplit(path, data); cfg != nil {
 		return cfg, nil
 	}
