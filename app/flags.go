@@ -30,7 +30,7 @@ func env(flag string) []string {
 func configFlag() cli.Flag {
 	return &cli.StringFlag{
 		Name: "config", Aliases: []string{"c"}, Value: defaultConfigPath,
-		Usage:   "the config file (the ConfigMap's metricsender.yaml)",
+		Usage:   "the config file (the ConfigMap's metricsender.yaml), or a Kubernetes manifest holding that ConfigMap",
 		EnvVars: []string{"CONFIG_PATH", envPrefix + "CONFIG"},
 	}
 }

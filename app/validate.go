@@ -53,8 +53,13 @@ func printSummary(w io.Writer, cfg *generator.Config, shards int) error {
 	for _, d := range cfg.Deployments {
 		perMinute += float64(time.Minute) / float64(intervalOf(cfg, d))
 	}
+	// A manifest's config says which ConfigMap and key it came from.
+	from := cfg.Path
+	if cfg.Source != "" {
+		from += ": " + cfg.Source
+	}
 	fmt.Fprintf(&b, "%s: OK: %d deployments, %.4g messages a minute, default interval %s\n",
-		cfg.Path, len(cfg.Deployments), perMinute, cfg.Interval)
+		from, len(cfg.Deployments), perMinute, cfg.Interval)
 	// The exchange in effect, whether the file names one or not; the URI
 	// only when the file has one (flags and env may still override both).
 	exchange := cmp.Or(cfg.Connection.Exchange, generator.DefaultExchange)

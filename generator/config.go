@@ -13,6 +13,10 @@ const DefaultExchange = "is"
 type Config struct {
 	// Path is the file the config was loaded from, as given to Load.
 	Path string
+	// Source is where in Path the config was read, when Path is a
+	// Kubernetes manifest: "ConfigMap metricsender-config, key
+	// metricsender.yaml"; empty for a config file.
+	Source string
 	// Connection holds the optional broker settings of the file.
 	Connection Connection
 	// Interval is the default tick interval (DefaultInterval when the file has none).

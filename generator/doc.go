@@ -40,6 +40,13 @@
 // aliases work; merge keys (<<) do not. A quoted URI has its password
 // masked ("amqp://user:***@host").
 //
+// The file may also be a Kubernetes manifest, one document or a stream:
+// the config is then the text of a ConfigMap key (see manifest.go for which
+// one, and Config.Source), its problems at the manifest's lines. A literal
+// block (`|`, `|-`, `|+`, an indentation indicator, CRLF line ends) maps
+// exactly; any other scalar (quoted, folded) puts its problems at the
+// scalar's start and adds their line and column in the text to the message.
+//
 // A file with a plain block list under a top-level `deployments:` key (no
 // anchors or aliases) is parsed a batch of items at a time, so loading
 // 100k deployments never holds the YAML tree of the whole file; any other

@@ -38,6 +38,9 @@ type parser struct {
 
 	split *splitFile // the deployments list, item by item (see split.go)
 	bail  bool       // the split parse gave up: parse the whole document
+
+	objects  bool // the document may be a Kubernetes manifest (manifest.go)
+	manifest bool // it is one: document gave up on it without a problem
 }
 
 // fail records a problem at node n (its position; nil for none).
@@ -85,7 +88,9 @@ func (p *parser) err() error {
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
 // document parses data into its root node. A syntax error, an empty
-// document, a second document or too many aliases are recorded and yield nil.
+// document, a second document or too many aliases are recorded and yield
+// nil. With p.objects, a Kubernetes object in the first or second document
+// sets p.manifest and yields nil with no problem recorded.
 func (p *parser) document(data []byte) *yaml.Node {
 	dec := yaml.NewDecoder(strings.NewReader(string(data)))
 	var doc yaml.Node
@@ -98,7 +103,12 @@ func (p *parser) document(data []byte) *yaml.Node {
 		return nil
 	}
 	var extra yaml.Node
-	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+	err := dec.Decode(&extra)
+	if p.objects && (isObject(&doc) || err == nil && isObject(&extra)) {
+		p.manifest = true
+		return nil
+	}
+	if !errors.Is(err, io.EOF) {
 		if err != nil {
 			p.syntax(err)
 		} else {
