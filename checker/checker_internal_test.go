@@ -1,4 +1,4 @@
-package app
+package checker
 
 import (
 	"strings"
@@ -99,15 +99,15 @@ func TestChecker(t *testing.T) {
 	}...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := newChecker(tt.cfg, nil)
+			c := New(Config{Run: tt.cfg})
 			var problems []string
 			for _, r := range tt.seqs {
-				problems = append(problems, c.observe(r)...)
+				problems = append(problems, c.Observe(r)...)
 			}
-			if got := c.summary(0); got != tt.want {
+			if got := c.Summary(0); got != tt.want {
 				t.Errorf("summary\n got %s\nwant %s", got, tt.want)
 			}
-			if got := c.failed(tt.strict); got != tt.failed {
+			if got := c.Failed(tt.strict); got != tt.failed {
 				t.Errorf("failed = %v, want %v", got, tt.failed)
 			}
 			all := strings.Join(problems, "\n")
@@ -122,10 +122,10 @@ func TestChecker(t *testing.T) {
 }
 
 func TestCheckerHugeGapStaysBounded(t *testing.T) {
-	c := newChecker(nil, nil)
-	c.observe(codec.Received{App: "a", Run: "r", Seq: 1, HasEnvelope: true})
-	c.observe(codec.Received{App: "a", Run: "r", Seq: 1<<40 + 2, HasEnvelope: true})
-	if got, want := c.missing(), 1<<40; got != want {
+	c := New(Config{})
+	c.Observe(codec.Received{App: "a", Run: "r", Seq: 1, HasEnvelope: true})
+	c.Observe(codec.Received{App: "a", Run: "r", Seq: 1<<40 + 2, HasEnvelope: true})
+	if got, want := c.Missing(), 1<<40; got != want {
 		t.Fatalf("missing = %d, want %d", got, want)
 	}
 	if n := len(c.streams[streamKey{"r", "a"}].gaps); n > maxTrackedGap {
@@ -161,18 +161,17 @@ func TestCheckerExpect(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := newChecker(cfg, nil)
-			c.expectEach(cfg, tt.expect)
+			c := New(Config{Run: cfg, Expect: tt.expect})
 			for _, r := range tt.msgs {
-				c.observe(r)
+				c.Observe(r)
 			}
-			if got := c.missing(); got != tt.missing {
-				t.Errorf("missing = %d, want %d (%s)", got, tt.missing, c.summary(0))
+			if got := c.Missing(); got != tt.missing {
+				t.Errorf("missing = %d, want %d (%s)", got, tt.missing, c.Summary(0))
 			}
-			if got := c.expectMet(); got != tt.met {
+			if got := c.ExpectMet(); got != tt.met {
 				t.Errorf("expectMet = %v, want %v", got, tt.met)
 			}
-			if want := tt.missing > 0 || c.counts.outOfBounds > 0; c.failed(false) != want {
+			if want := tt.missing > 0 || c.counts.outOfBounds > 0; c.Failed(false) != want {
 				t.Errorf("failed = %v, want %v", !want, want)
 			}
 		})
@@ -180,13 +179,12 @@ func TestCheckerExpect(t *testing.T) {
 }
 
 func TestCheckerWithoutExpectIgnoresTrailingLoss(t *testing.T) {
-	c := newChecker(nil, nil)
-	c.expectEach(nil, 5) // no config: nothing to expect
-	c.observe(codec.Received{App: "a", Run: "r", Seq: 2, HasEnvelope: true})
-	if got := c.missing(); got != 0 {
+	c := New(Config{Expect: 5}) // no config: nothing to expect
+	c.Observe(codec.Received{App: "a", Run: "r", Seq: 2, HasEnvelope: true})
+	if got := c.Missing(); got != 0 {
 		t.Fatalf("missing = %d, want 0", got)
 	}
-	if c.expectMet() {
+	if c.ExpectMet() {
 		t.Fatal("expectMet without --expect")
 	}
 }
