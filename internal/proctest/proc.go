@@ -136,5 +136,12 @@ func (p *Proc) WaitOutput(t *testing.T, what string, limit time.Duration, stderr
 	}
 }
 
+// WaitLines waits until p printed at least n lines on stdout; the limit
+// only catches a hang.
+func (p *Proc) WaitLines(t *testing.T, n int, limit time.Duration) {
+	t.Helper()
+	p.WaitOutput(t, fmt.Sprintf("%d lines", n), limit, false, func(s string) bool { return strings.Count(s, "\n") >= n })
+}
+
 // Lines counts the lines written so far to stdout.
 func (p *Proc) Lines() int { return strings.Count(p.Stdout.String(), "\n") }
