@@ -24,7 +24,7 @@ func TestChecker(t *testing.T) {
 		Metrics: []generator.MetricSpec{{Name: "cpu", Model: &generator.Choice{Values: []generator.Value{
 			{Text: "0.5", Num: 0.5, HasNum: true}, {Text: "0.8", Num: 0.8, HasNum: true}}}}},
 	}}}
-	tests := []struct {
+	type checkerCase struct {
 		name    string
 		cfg     *generator.Config
 		seqs    []codec.Received
@@ -32,7 +32,8 @@ func TestChecker(t *testing.T) {
 		want    string
 		failed  bool
 		problem string // a substring of some reported problem; "" for none at all
-	}{
+	}
+	tests := []checkerCase{
 		{"in order", nil, []codec.Received{msg("a", "r", 1), msg("a", "r", 2), msg("a", "r", 3)}, false,
 			"received=3 missing=0 duplicates=0 out_of_order=0 out_of_bounds=0 decode_errors=0" + noInjected, false, ""},
 		{"late start is not missing", nil, []codec.Received{msg("a", "r", 41), msg("a", "r", 42)}, false,
@@ -67,15 +68,7 @@ func TestChecker(t *testing.T) {
 		r.Fault, r.Dropped = fault, dropped
 		return r
 	}
-	tests = append(tests, []struct {
-		name    string
-		cfg     *generator.Config
-		seqs    []codec.Received
-		strict  bool
-		want    string
-		failed  bool
-		problem string
-	}{
+	tests = append(tests, []checkerCase{
 		{"dropped seqs are not missing", nil, []codec.Received{msg("a", "r", 1), faulted(msg("a", "r", 4), "", 2)}, false,
 			"received=2 missing=0 duplicates=0 out_of_order=0 out_of_bounds=0 decode_errors=0 injected_drops=2 injected_duplicates=0 injected_delays=0 injected_stale=0 injected_corrupt=0 injected_omits=0 injected_bursts=0", false, ""},
 		{"a real loss beside a drop is missing", nil, []codec.Received{msg("a", "r", 1), faulted(msg("a", "r", 5), "", 2)}, false,

@@ -30,16 +30,9 @@ func AppendEnvelope(dst []byte, ev generator.Event) []byte {
 func appendEnvelope(dst []byte, ev generator.Event, quotedTime []byte) []byte {
 	dst = append(dst, `{"app":`...)
 	dst = appendJSONString(dst, ev.App)
-	dst = append(dst, `,"metrics":{`...)
-	for i, m := range ev.Metrics {
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		dst = appendJSONString(dst, m.Name)
-		dst = append(dst, ':')
-		dst = appendJSONString(dst, m.Value.Text)
-	}
-	dst = append(dst, `},"seq":`...)
+	dst = append(dst, `,"metrics":`...)
+	dst = appendMetrics(dst, ev.Metrics, false)
+	dst = append(dst, `,"seq":`...)
 	dst = strconv.AppendUint(dst, ev.Seq, 10)
 	dst = append(dst, `,"run":`...)
 	dst = appendJSONString(dst, ev.Run)
@@ -49,15 +42,37 @@ func appendEnvelope(dst []byte, ev generator.Event, quotedTime []byte) []byte {
 	} else {
 		dst = appendQuotedTime(dst, ev.Time)
 	}
-	if ev.Fault != "" {
-		dst = append(dst, `,"fault":`...)
-		dst = appendJSONString(dst, ev.Fault)
-	}
-	if ev.Dropped > 0 {
-		dst = append(dst, `,"dropped":`...)
-		dst = strconv.AppendUint(dst, ev.Dropped, 10)
+	dst = appendFault(dst, ev.Fault, ev.Dropped, false)
+	return append(dst, '}')
+}
+
+// appendMetrics appends metrics as a JSON object of name: text, in their
+// order, quoted in the envelope's form or (asEncodingJSON) encoding/json's.
+func appendMetrics(dst []byte, metrics []generator.Metric, asEncodingJSON bool) []byte {
+	dst = append(dst, '{')
+	for i, m := range metrics {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = appendQuoted(dst, m.Name, asEncodingJSON)
+		dst = append(dst, ':')
+		dst = appendQuoted(dst, m.Value.Text, asEncodingJSON)
 	}
 	return append(dst, '}')
+}
+
+// appendFault appends the ,"fault" and ,"dropped" fields, each only when
+// set, quoted as appendMetrics quotes.
+func appendFault(dst []byte, fault string, dropped uint64, asEncodingJSON bool) []byte {
+	if fault != "" {
+		dst = append(dst, `,"fault":`...)
+		dst = appendQuoted(dst, fault, asEncodingJSON)
+	}
+	if dropped > 0 {
+		dst = append(dst, `,"dropped":`...)
+		dst = strconv.AppendUint(dst, dropped, 10)
+	}
+	return dst
 }
 
 // envelopeSizeHint estimates the envelope's length without escaping, so a

@@ -47,29 +47,14 @@ func AppendJSONLine(dst []byte, r Received) []byte {
 	dst = AppendJSONString(dst, r.App)
 	dst = append(dst, `,"topic":`...)
 	dst = AppendJSONString(dst, r.Topic)
-	dst = append(dst, `,"metrics":{`...)
-	for i, m := range r.Metrics {
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		dst = AppendJSONString(dst, m.Name)
-		dst = append(dst, ':')
-		dst = AppendJSONString(dst, m.Value.Text)
-	}
-	dst = append(dst, '}')
+	dst = append(dst, `,"metrics":`...)
+	dst = appendMetrics(dst, r.Metrics, true)
 	if r.HasEnvelope {
 		dst = append(dst, `,"seq":`...)
 		dst = strconv.AppendUint(dst, r.Seq, 10)
 		dst = append(dst, `,"run":`...)
 		dst = AppendJSONString(dst, r.Run)
-		if r.Fault != "" {
-			dst = append(dst, `,"fault":`...)
-			dst = AppendJSONString(dst, r.Fault)
-		}
-		if r.Dropped > 0 {
-			dst = append(dst, `,"dropped":`...)
-			dst = strconv.AppendUint(dst, r.Dropped, 10)
-		}
+		dst = appendFault(dst, r.Fault, r.Dropped, true)
 	}
 	if !r.Time.IsZero() {
 		dst = append(dst, `,"time":`...)
