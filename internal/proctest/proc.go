@@ -37,6 +37,28 @@ func Build(prefix string) (binary string, remove func(), err error) {
 	return binary, func() { _ = os.RemoveAll(dir) }, nil
 }
 
+// Main is the TestMain of a package gated by env (faulttest,
+// clustertest): without env=1 it prints skipReason and runs the tests,
+// which skip; with it, it sets *enabled, builds the binary into *binary
+// (see Build), runs the tests and removes the binary. It exits the
+// process with the tests' status.
+func Main(m *testing.M, pkg, env, skipReason string, enabled *bool, binary *string) {
+	if os.Getenv(env) != "1" {
+		fmt.Fprintln(os.Stderr, pkg+": "+skipReason)
+		os.Exit(m.Run())
+	}
+	*enabled = true
+	bin, remove, err := Build("metricsender-" + pkg + "-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, pkg+":", err)
+		os.Exit(1)
+	}
+	*binary = bin
+	code := m.Run()
+	remove()
+	os.Exit(code)
+}
+
 // Proc is one metricsender process under test. Its output buffers may be
 // read while it runs.
 type Proc struct {
