@@ -61,7 +61,9 @@ type seqTrack struct {
 // each seq, so memory stays bounded.
 const maxTrackedGap = 1 << 20
 
-// New returns a Checker that has seen nothing yet.
+// New returns a Checker that has seen nothing yet. It cannot fail: an
+// Expect <= 0 is off (the commands refuse a negative --expect, and one
+// without --config, before they get here).
 func New(cfg Config) *Checker {
 	c := &Checker{streams: make(map[streamKey]*seqTrack), metrics: cfg.Metrics}
 	if cfg.Run != nil {
