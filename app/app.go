@@ -14,6 +14,8 @@ import (
 	"syscall"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/labsea/metricsender/internal/syncbuf"
 )
 
 // Version is stamped at build time with
@@ -44,7 +46,10 @@ func Run(args []string, stdout, stderr io.Writer) int {
 // signal does. stdout and stderr need not be safe for concurrent use: every
 // write of the run to one of them (a log line, a summary) holds its lock.
 func RunContext(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	stdout, stderr = &lockedWriter{w: stdout}, &lockedWriter{w: stderr}
+	// The logger and a command's own prints (the judge's summary, say) may
+	// come from different goroutines, such as a transport logging its
+	// close while the command ends.
+	stdout, stderr = syncbuf.NewWriter(stdout), syncbuf.NewWriter(stderr)
 	// urfave/cli v2 writes package-level values (its HelpFlag, its help
 	// command) while it parses: runs in one process (tests; a real process
 	// runs one) take turns until their command starts.
@@ -124,17 +129,3 @@ func (e *usageError) Unwrap() error { return e.err }
 func usagef(format string, a ...any) error { return &usageError{fmt.Errorf(format, a...)} }
 
 func onUsageError(_ *cli.Context, err error, _ bool) error { return &usageError{err} }
-
-// lockedWriter serializes the writes to w: the logger and a command's own
-// prints (the judge's summary, say) may come from different goroutines,
-// such as a transport logging its close while the command ends.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
-}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/labsea/metricsender/checker"
 	"github.com/labsea/metricsender/codec"
 	"github.com/labsea/metricsender/generator"
 )
@@ -38,11 +39,11 @@ func writeLines(t *testing.T, name string, msgs []codec.Received) string {
 
 // oneReceiver is what a single receiver's --check reports for msgs in order.
 func oneReceiver(msgs []codec.Received) string {
-	c := newChecker(nil, nil)
+	c := checker.New(checker.Config{})
 	for _, m := range msgs {
-		c.observe(m)
+		c.Observe(m)
 	}
-	return c.summary(0)
+	return c.Summary(0)
 }
 
 func check(t *testing.T, cfg *generator.Config, strict bool, files ...string) (summary string, err error) {

@@ -12,6 +12,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/urfave/cli/v2"
 
+	"github.com/labsea/metricsender/checker"
 	"github.com/labsea/metricsender/codec"
 	"github.com/labsea/metricsender/generator"
 	"github.com/labsea/metricsender/internal/throttle"
@@ -173,8 +174,7 @@ func runReceive(ctx context.Context, opts receiveOptions, stdout, stderr io.Writ
 	rcv := newReceiver(opts, stdout, logger, cancel)
 	rcv.metrics = metrics
 	if opts.check {
-		rcv.check = newChecker(opts.cfg, metrics)
-		rcv.check.expectEach(opts.cfg, opts.expect)
+		rcv.check = checker.New(checker.Config{Run: opts.cfg, Expect: opts.expect, Metrics: metrics})
 	}
 	// One loop handles the deliveries in order. (A watermill router would
 	// start a goroutine per message, grow its stack for the JSON encoder,
@@ -196,9 +196,9 @@ func runReceive(ctx context.Context, opts receiveOptions, stdout, stderr io.Writ
 	logger.Info("stopped", "received", received, "decode_errors", decodeErrors)
 	countMissed := opts.count > 0 && received < opts.count
 	if rcv.check != nil {
-		summary := rcv.check.summary(decodeErrors)
+		summary := rcv.check.Summary(decodeErrors)
 		fmt.Fprintln(stderr, summary)
-		if rcv.check.failed(opts.strict) || countMissed {
+		if rcv.check.Failed(opts.strict) || countMissed {
 			return errCheckFailed
 		}
 	}
@@ -218,8 +218,8 @@ type receiver struct {
 	count  int
 	done   func() // called once when count is reached; may be nil
 
-	metrics *receiveMetrics // may be nil
-	check   *checker        // nil without --check
+	metrics *receiveMetrics  // may be nil
+	check   *checker.Checker // nil without --check
 
 	// Warnings that repeat per message: the first, then a summary a minute.
 	decodeWarn, checkWarn *throttle.Warning
@@ -267,7 +267,7 @@ func (r *receiver) handle(msg *message.Message) error {
 		r.logger.Debug("the body disagrees with the headers: read from the headers", "app", rec.App, "reason", rec.Mismatch)
 	}
 	if r.check != nil {
-		for _, p := range r.check.observe(rec) {
+		for _, p := range r.check.Observe(rec) {
 			if !r.checkWarn.Warn(rec.App, "problem", p) {
 				r.logger.Debug("check", "problem", p)
 			}
@@ -280,7 +280,7 @@ func (r *receiver) handle(msg *message.Message) error {
 		return fmt.Errorf("write output: %w", err)
 	}
 	r.received++
-	if r.done != nil && (r.count > 0 && r.received == r.count || r.check != nil && r.check.expectMet()) {
+	if r.done != nil && (r.count > 0 && r.received == r.count || r.check != nil && r.check.ExpectMet()) {
 		msg.Ack() // before the stop, so the subscriber settles it as acked, not requeued
 		r.done()
 	}

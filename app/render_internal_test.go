@@ -71,3 +71,6 @@ func TestJSONRendererMatchesEncodingJSON(t *testing.T) {
 		})
 	}
 }
+
+// timeLayout is RFC 3339 in UTC with milliseconds, as the envelope writes it.
+const timeLayout = "2006-01-02T15:04:05.000Z07:00"

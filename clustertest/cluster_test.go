@@ -39,7 +39,7 @@ func testQuorumQueue(t *testing.T, c *cluster) {
 // sender goes to the next node and nothing is lost.
 func testNodeLoss(t *testing.T, c *cluster) {
 	p := startPipeline(t, c, 300, "50ms") // 600 messages in 15 s
-	p.waitReceived(t, 80)
+	p.recv.WaitLines(t, 80, 3*time.Minute)
 	node := senderNode(t, p.send.Stderr.String())
 	i := c.nodeIndex(t, node)
 	t.Logf("stopping node %d (%s), the sender's", i, node)
@@ -94,18 +94,6 @@ func startPipeline(t *testing.T, c *cluster, ticks int, interval string) *pipeli
 	return p
 }
 
-// waitReceived waits until the receiver printed at least n lines.
-func (p *pipeline) waitReceived(t *testing.T, n int) {
-	t.Helper()
-	deadline := time.Now().Add(3 * time.Minute)
-	for p.recv.Lines() < n {
-		if time.Now().After(deadline) {
-			t.Fatalf("the receiver printed %d lines in 3 minutes, want %d:\n%s", p.recv.Lines(), n, p.recv.Stderr.String())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
 // finish waits for the sender to end, then for the receiver to have every
 // seq of every app (or until it printed nothing new for a while), stops it
 // and checks that nothing is missing, from the --check summary and from
@@ -115,30 +103,7 @@ func (p *pipeline) finish(t *testing.T) {
 	if code := p.send.Wait(t, 5*time.Minute); code != 0 {
 		t.Fatalf("send exit %d, want 0:\n%s", code, p.send.Stderr.String())
 	}
-	deadline := time.Now().Add(2 * time.Minute)
-	lines, idleSince := p.recv.Lines(), time.Now()
-	for len(p.missing()) > 0 && time.Now().Before(deadline) && time.Since(idleSince) < 30*time.Second {
-		time.Sleep(200 * time.Millisecond)
-		if n := p.recv.Lines(); n != lines {
-			lines, idleSince = n, time.Now()
-		}
-	}
-	p.recv.Terminate(t)
-	code := p.recv.Wait(t, 2*time.Minute)
-	sum := proctest.Summary(t, p.recv.Stderr.String())
-	t.Logf("receiver summary: %v", sum)
-	if code != 0 {
-		t.Errorf("receive exit %d, want 0", code)
-	}
-	if sum["missing"] != 0 || sum["out_of_bounds"] != 0 || sum["decode_errors"] != 0 {
-		t.Errorf("receiver summary %v, want missing=0 out_of_bounds=0 decode_errors=0", sum)
-	}
-	if m := p.missing(); len(m) > 0 {
-		t.Errorf("never received (app: seqs): %v", m)
-	}
-}
-
-// missing lists, per app, the seqs 1..ticks not printed by the receiver.
-func (p *pipeline) missing() map[string][]uint64 {
-	return proctest.Missing(p.recv.Stdout.String(), p.apps, p.ticks)
+	d := proctest.Drain(t, p.recv, p.apps, p.ticks, 30*time.Second)
+	t.Logf("receiver summary: %v", d.Summary)
+	d.Check(t)
 }

@@ -23,21 +23,7 @@ const skipReason = "SKIPPED: cluster tests start three extra RabbitMQ nodes (por
 	"METRICSENDER_CLUSTER_TESTS=1 go test -race -count=1 -p 1 ./clustertest/"
 
 func TestMain(m *testing.M) {
-	if os.Getenv("METRICSENDER_CLUSTER_TESTS") != "1" {
-		fmt.Fprintln(os.Stderr, "clustertest: "+skipReason)
-		os.Exit(m.Run())
-	}
-	enabled = true
-	var remove func()
-	var err error
-	binary, remove, err = proctest.Build("metricsender-clustertest-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "clustertest:", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	remove()
-	os.Exit(code)
+	proctest.Main(m, "clustertest", "METRICSENDER_CLUSTER_TESTS", skipReason, &enabled, &binary)
 }
 
 // cluster is the three nodes started for one test.

@@ -53,6 +53,15 @@
 // the error: the receiver counts and reports it rather than nacking it in a
 // loop. Every failure wraps ErrDecode.
 //
+// # Printing what was received
+//
+// AppendText prints a Received as the Python receiver does (receive's
+// text output, the parity contract), and AppendJSONLine as one JSON object
+// a line (receive --output json, which metricsender check reads back).
+// Strings in the line are quoted by AppendJSONString, exactly as
+// encoding/json does; the envelope uses the same writer in the form the
+// wire has always carried (no HTML escaping).
+//
 // # Events through the router
 //
 // The send path is generator -> Source -> watermill router -> Middleware

@@ -3,7 +3,6 @@ package codec
 import (
 	"strconv"
 	"time"
-	"unicode/utf8"
 
 	"github.com/labsea/metricsender/generator"
 )
@@ -31,16 +30,9 @@ func AppendEnvelope(dst []byte, ev generator.Event) []byte {
 func appendEnvelope(dst []byte, ev generator.Event, quotedTime []byte) []byte {
 	dst = append(dst, `{"app":`...)
 	dst = appendJSONString(dst, ev.App)
-	dst = append(dst, `,"metrics":{`...)
-	for i, m := range ev.Metrics {
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		dst = appendJSONString(dst, m.Name)
-		dst = append(dst, ':')
-		dst = appendJSONString(dst, m.Value.Text)
-	}
-	dst = append(dst, `},"seq":`...)
+	dst = append(dst, `,"metrics":`...)
+	dst = appendMetrics(dst, ev.Metrics, false)
+	dst = append(dst, `,"seq":`...)
 	dst = strconv.AppendUint(dst, ev.Seq, 10)
 	dst = append(dst, `,"run":`...)
 	dst = appendJSONString(dst, ev.Run)
@@ -50,15 +42,37 @@ func appendEnvelope(dst []byte, ev generator.Event, quotedTime []byte) []byte {
 	} else {
 		dst = appendQuotedTime(dst, ev.Time)
 	}
-	if ev.Fault != "" {
-		dst = append(dst, `,"fault":`...)
-		dst = appendJSONString(dst, ev.Fault)
-	}
-	if ev.Dropped > 0 {
-		dst = append(dst, `,"dropped":`...)
-		dst = strconv.AppendUint(dst, ev.Dropped, 10)
+	dst = appendFault(dst, ev.Fault, ev.Dropped, false)
+	return append(dst, '}')
+}
+
+// appendMetrics appends metrics as a JSON object of name: text, in their
+// order, quoted in the envelope's form or (asEncodingJSON) encoding/json's.
+func appendMetrics(dst []byte, metrics []generator.Metric, asEncodingJSON bool) []byte {
+	dst = append(dst, '{')
+	for i, m := range metrics {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = appendQuoted(dst, m.Name, asEncodingJSON)
+		dst = append(dst, ':')
+		dst = appendQuoted(dst, m.Value.Text, asEncodingJSON)
 	}
 	return append(dst, '}')
+}
+
+// appendFault appends the ,"fault" and ,"dropped" fields, each only when
+// set, quoted as appendMetrics quotes.
+func appendFault(dst []byte, fault string, dropped uint64, asEncodingJSON bool) []byte {
+	if fault != "" {
+		dst = append(dst, `,"fault":`...)
+		dst = appendQuoted(dst, fault, asEncodingJSON)
+	}
+	if dropped > 0 {
+		dst = append(dst, `,"dropped":`...)
+		dst = strconv.AppendUint(dst, dropped, 10)
+	}
+	return dst
 }
 
 // envelopeSizeHint estimates the envelope's length without escaping, so a
@@ -73,57 +87,6 @@ func envelopeSizeHint(ev generator.Event) int {
 		n += len(m.Name) + len(m.Value.Text) + len(`"":"",`)
 	}
 	return n
-}
-
-const lowerHex = "0123456789abcdef"
-
-// appendJSONString appends s as a quoted JSON string.
-func appendJSONString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		b := s[i]
-		if b < utf8.RuneSelf {
-			if b >= 0x20 && b != '"' && b != '\\' {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch b {
-			case '"', '\\':
-				dst = append(dst, '\\', b)
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', lowerHex[b>>4], lowerHex[b&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', lowerHex[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
 }
 
 // appendQuotedTime appends t as "2006-01-02T15:04:05.000Z" (UTC, millis).

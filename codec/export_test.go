@@ -7,3 +7,7 @@ func ParseEnvelopeError(b []byte) error {
 	_, err := parseEnvelope(b, 0)
 	return err
 }
+
+// AppendEnvelopeString is how the envelope quotes a string, for the tests
+// that pin its form next to encoding/json's.
+var AppendEnvelopeString = appendJSONString

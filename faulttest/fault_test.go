@@ -19,7 +19,7 @@ func TestConnectionCutsLoseNothing(t *testing.T) {
 	uri := faultTest(t)
 	p := startPipeline(t, uri, 400, "50ms") // 800 messages in 20 s
 	for cut := 1; cut <= 2; cut++ {
-		p.waitReceived(t, p.recv.Lines()+60) // progress since the last cut
+		p.recv.WaitLines(t, p.recv.Lines()+60, 3*time.Minute) // progress since the last cut
 		if n := cutConnections(t, p.send.PID(), p.recv.PID()); n < 2 {
 			t.Errorf("cut %d closed %d connections, want at least 2 (sender and receiver)", cut, n)
 		}
@@ -34,7 +34,7 @@ func TestConnectionCutsLoseNothing(t *testing.T) {
 func TestBrokerRestartMidRun(t *testing.T) {
 	uri := faultTest(t)
 	p := startPipeline(t, uri, 200, "100ms")
-	p.waitReceived(t, 40)
+	p.recv.WaitLines(t, 40, 3*time.Minute)
 	stopBroker(t)
 	time.Sleep(3 * time.Second) // the outage: ticks go on meanwhile
 	startBroker(t, uri)

@@ -2,7 +2,6 @@ package faulttest_test
 
 import (
 	"cmp"
-	"fmt"
 	"os"
 	"testing"
 
@@ -20,21 +19,7 @@ const skipReason = "SKIPPED: fault tests stop and cut the broker; run them alone
 	"METRICSENDER_FAULT_TESTS=1 go test -race -count=1 -p 1 ./faulttest/"
 
 func TestMain(m *testing.M) {
-	if os.Getenv("METRICSENDER_FAULT_TESTS") != "1" {
-		fmt.Fprintln(os.Stderr, "faulttest: "+skipReason)
-		os.Exit(m.Run())
-	}
-	enabled = true
-	var remove func()
-	var err error
-	binary, remove, err = proctest.Build("metricsender-faulttest-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "faulttest:", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	remove()
-	os.Exit(code)
+	proctest.Main(m, "faulttest", "METRICSENDER_FAULT_TESTS", skipReason, &enabled, &binary)
 }
 
 // faultTest skips unless fault tests are enabled, checks the broker is up

@@ -206,8 +206,7 @@ func TestBrokerDownPastConnectTimeout(t *testing.T) {
 	brokertest.WaitConsumer(t, ctx, uri, r.queue)
 	// Every published message is in its durable queue: wait until the
 	// receiver printed that many (duplicates only add lines).
-	r.recv.WaitOutput(t, fmt.Sprintf("%d messages", acct["published"]), 2*time.Minute, false,
-		func(s string) bool { return strings.Count(s, "\n") >= acct["published"] })
+	r.recv.WaitLines(t, acct["published"], 2*time.Minute)
 	r.recv.Terminate(t)
 	if code := r.recv.Wait(t, 2*time.Minute); code != 1 {
 		t.Errorf("receive exit %d, want 1 (missing messages)", code)

@@ -1,7 +1,6 @@
 package feedback_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -15,6 +14,7 @@ import (
 	"github.com/labsea/metricsender/codec"
 	"github.com/labsea/metricsender/feedback"
 	"github.com/labsea/metricsender/generator"
+	"github.com/labsea/metricsender/internal/syncbuf"
 	"github.com/labsea/metricsender/transport"
 )
 
@@ -77,22 +77,9 @@ func (c *counter) get() (int, map[feedback.Reason]int) {
 	return c.received, ig
 }
 
-// syncBuffer is a log sink safe for the Bus's goroutine.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
-
 // startBus runs a Bus on a fresh gochannel pair until the test ends and
 // returns the pair once the Bus is subscribed.
-func startBus(t *testing.T, rec feedback.Recorder, c feedback.Counter, logs *syncBuffer) transport.Pair {
+func startBus(t *testing.T, rec feedback.Recorder, c feedback.Counter, logs *syncbuf.Buffer) transport.Pair {
 	t.Helper()
 	pair, err := transport.New(t.Context(), "gochannel", transport.Options{}, nil)
 	if err != nil {
@@ -202,7 +189,7 @@ func TestBusIgnores(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			sched := newSchedule(t, loopConfig)
 			var c counter
-			var logs syncBuffer
+			var logs syncbuf.Buffer
 			pair := startBus(t, sched, &c, &logs)
 			publish(t, pair, tc.msg)
 			publish(t, pair, allocation("web", "replicas", "5")) // the Bus goes on
@@ -224,7 +211,7 @@ func TestBusIgnores(t *testing.T) {
 func TestBusWarningsThrottled(t *testing.T) {
 	sched := newSchedule(t, loopConfig)
 	var c counter
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	pair, err := transport.New(t.Context(), "gochannel", transport.Options{}, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -37,6 +37,28 @@ func Build(prefix string) (binary string, remove func(), err error) {
 	return binary, func() { _ = os.RemoveAll(dir) }, nil
 }
 
+// Main is the TestMain of a package gated by env (faulttest,
+// clustertest): without env=1 it prints skipReason and runs the tests,
+// which skip; with it, it sets *enabled, builds the binary into *binary
+// (see Build), runs the tests and removes the binary. It exits the
+// process with the tests' status.
+func Main(m *testing.M, pkg, env, skipReason string, enabled *bool, binary *string) {
+	if os.Getenv(env) != "1" {
+		fmt.Fprintln(os.Stderr, pkg+": "+skipReason)
+		os.Exit(m.Run())
+	}
+	*enabled = true
+	bin, remove, err := Build("metricsender-" + pkg + "-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, pkg+":", err)
+		os.Exit(1)
+	}
+	*binary = bin
+	code := m.Run()
+	remove()
+	os.Exit(code)
+}
+
 // Proc is one metricsender process under test. Its output buffers may be
 // read while it runs.
 type Proc struct {
@@ -134,6 +156,13 @@ func (p *Proc) WaitOutput(t *testing.T, what string, limit time.Duration, stderr
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// WaitLines waits until p printed at least n lines on stdout; the limit
+// only catches a hang.
+func (p *Proc) WaitLines(t *testing.T, n int, limit time.Duration) {
+	t.Helper()
+	p.WaitOutput(t, fmt.Sprintf("%d lines", n), limit, false, func(s string) bool { return strings.Count(s, "\n") >= n })
 }
 
 // Lines counts the lines written so far to stdout.

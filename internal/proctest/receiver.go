@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 var summaryRE = regexp.MustCompile(`received=(\d+) missing=(\d+) duplicates=(\d+) out_of_order=(\d+) out_of_bounds=(\d+) decode_errors=(\d+)`)
@@ -71,6 +72,51 @@ func Missing(stdout string, apps []string, ticks int) map[string][]uint64 {
 		}
 	}
 	return missing
+}
+
+// Drained is what a receiver printed once Drain stopped it.
+type Drained struct {
+	Code    int                 // its exit status
+	Summary map[string]int      // its --check summary (see Summary)
+	Missing map[string][]uint64 // the seqs 1..ticks per app it did not print (see Missing)
+}
+
+// Drain waits for recv, a `receive --check --output json` whose sender
+// has ended, to print every seq 1..ticks of every app, but no longer
+// than two minutes, nor once it has printed nothing new for idle: what is
+// missing then is lost, not late. Then it stops recv with SIGTERM and
+// reads what it printed.
+func Drain(t *testing.T, recv *Proc, apps []string, ticks int, idle time.Duration) Drained {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	lines, idleSince := recv.Lines(), time.Now()
+	for len(Missing(recv.Stdout.String(), apps, ticks)) > 0 && time.Now().Before(deadline) && time.Since(idleSince) < idle {
+		time.Sleep(200 * time.Millisecond)
+		if n := recv.Lines(); n != lines {
+			lines, idleSince = n, time.Now()
+		}
+	}
+	recv.Terminate(t)
+	code := recv.Wait(t, 2*time.Minute)
+	return Drained{Code: code, Summary: Summary(t, recv.Stderr.String()), Missing: Missing(recv.Stdout.String(), apps, ticks)}
+}
+
+// Check fails the test unless the receiver exited 0 with nothing missing,
+// out of bounds or undecodable, by its summary and by what it printed. It
+// reports whether nothing was missing from the printed messages.
+func (d Drained) Check(t *testing.T) bool {
+	t.Helper()
+	if d.Code != 0 {
+		t.Errorf("receive exit %d, want 0", d.Code)
+	}
+	if d.Summary["missing"] != 0 || d.Summary["out_of_bounds"] != 0 || d.Summary["decode_errors"] != 0 {
+		t.Errorf("receiver summary %v, want missing=0 out_of_bounds=0 decode_errors=0", d.Summary)
+	}
+	if len(d.Missing) > 0 {
+		t.Errorf("never received (app: seqs): %v", d.Missing)
+		return false
+	}
+	return true
 }
 
 // WriteConfig writes a config of the given deployments, each with the

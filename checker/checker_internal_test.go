@@ -1,4 +1,4 @@
-package app
+package checker
 
 import (
 	"strings"
@@ -24,7 +24,7 @@ func TestChecker(t *testing.T) {
 		Metrics: []generator.MetricSpec{{Name: "cpu", Model: &generator.Choice{Values: []generator.Value{
 			{Text: "0.5", Num: 0.5, HasNum: true}, {Text: "0.8", Num: 0.8, HasNum: true}}}}},
 	}}}
-	tests := []struct {
+	type checkerCase struct {
 		name    string
 		cfg     *generator.Config
 		seqs    []codec.Received
@@ -32,7 +32,8 @@ func TestChecker(t *testing.T) {
 		want    string
 		failed  bool
 		problem string // a substring of some reported problem; "" for none at all
-	}{
+	}
+	tests := []checkerCase{
 		{"in order", nil, []codec.Received{msg("a", "r", 1), msg("a", "r", 2), msg("a", "r", 3)}, false,
 			"received=3 missing=0 duplicates=0 out_of_order=0 out_of_bounds=0 decode_errors=0" + noInjected, false, ""},
 		{"late start is not missing", nil, []codec.Received{msg("a", "r", 41), msg("a", "r", 42)}, false,
@@ -67,15 +68,7 @@ func TestChecker(t *testing.T) {
 		r.Fault, r.Dropped = fault, dropped
 		return r
 	}
-	tests = append(tests, []struct {
-		name    string
-		cfg     *generator.Config
-		seqs    []codec.Received
-		strict  bool
-		want    string
-		failed  bool
-		problem string
-	}{
+	tests = append(tests, []checkerCase{
 		{"dropped seqs are not missing", nil, []codec.Received{msg("a", "r", 1), faulted(msg("a", "r", 4), "", 2)}, false,
 			"received=2 missing=0 duplicates=0 out_of_order=0 out_of_bounds=0 decode_errors=0 injected_drops=2 injected_duplicates=0 injected_delays=0 injected_stale=0 injected_corrupt=0 injected_omits=0 injected_bursts=0", false, ""},
 		{"a real loss beside a drop is missing", nil, []codec.Received{msg("a", "r", 1), faulted(msg("a", "r", 5), "", 2)}, false,
@@ -99,15 +92,15 @@ func TestChecker(t *testing.T) {
 	}...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := newChecker(tt.cfg, nil)
+			c := New(Config{Run: tt.cfg})
 			var problems []string
 			for _, r := range tt.seqs {
-				problems = append(problems, c.observe(r)...)
+				problems = append(problems, c.Observe(r)...)
 			}
-			if got := c.summary(0); got != tt.want {
+			if got := c.Summary(0); got != tt.want {
 				t.Errorf("summary\n got %s\nwant %s", got, tt.want)
 			}
-			if got := c.failed(tt.strict); got != tt.failed {
+			if got := c.Failed(tt.strict); got != tt.failed {
 				t.Errorf("failed = %v, want %v", got, tt.failed)
 			}
 			all := strings.Join(problems, "\n")
@@ -122,10 +115,10 @@ func TestChecker(t *testing.T) {
 }
 
 func TestCheckerHugeGapStaysBounded(t *testing.T) {
-	c := newChecker(nil, nil)
-	c.observe(codec.Received{App: "a", Run: "r", Seq: 1, HasEnvelope: true})
-	c.observe(codec.Received{App: "a", Run: "r", Seq: 1<<40 + 2, HasEnvelope: true})
-	if got, want := c.missing(), 1<<40; got != want {
+	c := New(Config{})
+	c.Observe(codec.Received{App: "a", Run: "r", Seq: 1, HasEnvelope: true})
+	c.Observe(codec.Received{App: "a", Run: "r", Seq: 1<<40 + 2, HasEnvelope: true})
+	if got, want := c.Missing(), 1<<40; got != want {
 		t.Fatalf("missing = %d, want %d", got, want)
 	}
 	if n := len(c.streams[streamKey{"r", "a"}].gaps); n > maxTrackedGap {
@@ -161,18 +154,17 @@ func TestCheckerExpect(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := newChecker(cfg, nil)
-			c.expectEach(cfg, tt.expect)
+			c := New(Config{Run: cfg, Expect: tt.expect})
 			for _, r := range tt.msgs {
-				c.observe(r)
+				c.Observe(r)
 			}
-			if got := c.missing(); got != tt.missing {
-				t.Errorf("missing = %d, want %d (%s)", got, tt.missing, c.summary(0))
+			if got := c.Missing(); got != tt.missing {
+				t.Errorf("missing = %d, want %d (%s)", got, tt.missing, c.Summary(0))
 			}
-			if got := c.expectMet(); got != tt.met {
+			if got := c.ExpectMet(); got != tt.met {
 				t.Errorf("expectMet = %v, want %v", got, tt.met)
 			}
-			if want := tt.missing > 0 || c.counts.outOfBounds > 0; c.failed(false) != want {
+			if want := tt.missing > 0 || c.counts.outOfBounds > 0; c.Failed(false) != want {
 				t.Errorf("failed = %v, want %v", !want, want)
 			}
 		})
@@ -180,13 +172,12 @@ func TestCheckerExpect(t *testing.T) {
 }
 
 func TestCheckerWithoutExpectIgnoresTrailingLoss(t *testing.T) {
-	c := newChecker(nil, nil)
-	c.expectEach(nil, 5) // no config: nothing to expect
-	c.observe(codec.Received{App: "a", Run: "r", Seq: 2, HasEnvelope: true})
-	if got := c.missing(); got != 0 {
+	c := New(Config{Expect: 5}) // no config: nothing to expect
+	c.Observe(codec.Received{App: "a", Run: "r", Seq: 2, HasEnvelope: true})
+	if got := c.Missing(); got != 0 {
 		t.Fatalf("missing = %d, want 0", got)
 	}
-	if c.expectMet() {
+	if c.ExpectMet() {
 		t.Fatal("expectMet without --expect")
 	}
 }

@@ -1,4 +1,4 @@
-package app
+package checker
 
 import (
 	"testing"
@@ -28,8 +28,8 @@ func TestCheckerExprBounds(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.cpu+","+tc.free, func(t *testing.T) {
-			c := newChecker(cfg, nil)
-			c.observe(codec.Received{App: "web", Metrics: []generator.Metric{
+			c := New(Config{Run: cfg})
+			c.Observe(codec.Received{App: "web", Metrics: []generator.Metric{
 				{Name: "cpu", Value: generator.Value{Text: tc.cpu}}, {Name: "free", Value: generator.Value{Text: tc.free}},
 			}})
 			if c.counts.outOfBounds != tc.outOfBounds {

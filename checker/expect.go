@@ -1,8 +1,8 @@
-package app
+package checker
 
 import "github.com/labsea/metricsender/generator"
 
-// expectation is --expect N: every deployment of the config is expected to
+// expectation is Config.Expect N (--expect N): every deployment of the config is expected to
 // deliver seqs 1..N (a `send --count N` run). It turns loss the seq gaps
 // cannot see into missing: seqs before the first one seen, seqs after the
 // last one seen up to N, and deployments never seen at all (N each). It
@@ -18,9 +18,9 @@ type expectation struct {
 	left int
 }
 
-// expectEach sets --expect n (> 0) for the deployments of cfg. Call it
-// before the first observe.
-func (c *checker) expectEach(cfg *generator.Config, n int) {
+// expectEach sets Expect n (> 0) for the deployments of cfg; New calls
+// it, before the first Observe.
+func (c *Checker) expectEach(cfg *generator.Config, n int) {
 	if n <= 0 || cfg == nil {
 		return
 	}
@@ -36,7 +36,7 @@ func (c *checker) expectEach(cfg *generator.Config, n int) {
 
 // expectStart is told of a new stream t whose first seq is first: the
 // seqs below it are missing (gaps until they arrive).
-func (c *checker) expectStart(app string, t *seqTrack, first uint64) {
+func (c *Checker) expectStart(app string, t *seqTrack, first uint64) {
 	e := c.expect
 	if e == nil {
 		return
@@ -64,7 +64,7 @@ func (c *checker) expectStart(app string, t *seqTrack, first uint64) {
 
 // expectArrived is told of a seq of app that arrived for the first time
 // in its stream.
-func (c *checker) expectArrived(app string, seq uint64) {
+func (c *Checker) expectArrived(app string, seq uint64) {
 	if e := c.expect; e != nil && seq >= 1 && seq <= e.n {
 		if _, ok := e.apps[app]; ok {
 			e.left--
@@ -75,7 +75,7 @@ func (c *checker) expectArrived(app string, seq uint64) {
 // expectMissing is what --expect adds to missing: the seqs above the
 // last one seen, up to N, of every run of a deployment, and N for each
 // deployment never seen. (Seqs below the first one seen are gaps.)
-func (c *checker) expectMissing() int {
+func (c *Checker) expectMissing() int {
 	e := c.expect
 	if e == nil {
 		return 0
@@ -94,6 +94,6 @@ func (c *checker) expectMissing() int {
 	return n
 }
 
-// expectMet reports whether --expect is set and every expected (app, seq)
-// has arrived.
-func (c *checker) expectMet() bool { return c.expect != nil && c.expect.left == 0 }
+// ExpectMet reports whether Expect is set and every expected (app, seq)
+// has arrived: a receiver can stop.
+func (c *Checker) ExpectMet() bool { return c.expect != nil && c.expect.left == 0 }

@@ -1,4 +1,4 @@
-package app
+package checker
 
 import (
 	"fmt"
@@ -7,33 +7,39 @@ import (
 	"github.com/labsea/metricsender/generator"
 )
 
-// checker is receive --check: it follows seq per (run, app) from the
-// envelope and reports missing, duplicated and out-of-order messages and,
-// with a config, values the config does not allow. Not safe for concurrent
-// use (the receiver calls it under its lock).
-//
-// Gaps count from the first seq seen per (run, app), so a receiver that
-// starts late reports nothing missing; a gap filled later turns from
-// missing into out_of_order. Messages without an envelope (the Python
-// sender's form, another is-wire publisher's) carry no seq and are only
-// bounds-checked. Bounds apply to the config's deployments only: an app the
-// config does not name is counted as received and nothing else. With
-// --expect (expectEach) loss before the first and after the last seq seen
-// counts too (see expectation).
-//
-// Injected faults (see check_faults.go) are told apart from real loss by
-// the envelope's fault and dropped fields: seqs suppressed on purpose are
-// not missing, a delayed message is not out of order, an injected copy is
-// not a duplicate, and a faulted message is not held to the bounds.
-type checker struct {
+// Checker follows seq per (run, app) from the envelope and reports
+// missing, duplicated and out-of-order messages and, with the run's
+// config, values the config does not allow (see the package doc). Not
+// safe for concurrent use: receive calls it under its lock.
+type Checker struct {
 	streams map[streamKey]*seqTrack
-	bounds  map[string]map[string]generator.Model // app -> metric -> model; nil without --config
-	metrics *receiveMetrics                       // may be nil
+	bounds  map[string]map[string]generator.Model // app -> metric -> model; nil without Config.Run
+	metrics Metrics                               // may be nil
 
 	counts    checkCounts
 	untracked int            // seqs jumped over beyond maxTrackedGap
-	expect    *expectation   // --expect; nil without
+	expect    *expectation   // Config.Expect; nil without
 	injected  injectedCounts // faults injected on purpose
+}
+
+// Config is what a check knows of the run.
+type Config struct {
+	// Run is the run's config: its deployments bound the values (an app it
+	// does not name is only counted as received). nil: no bounds, no Expect.
+	Run *generator.Config
+	// Expect > 0 expects seqs 1..Expect from every deployment of Run (a
+	// `send --count N` run; see the package doc). 0, or no Run: off.
+	Expect int
+	// Metrics counts the problems as they are found; nil counts nothing.
+	Metrics Metrics
+}
+
+// Metrics counts what the check finds as it finds it (receive's /metrics).
+type Metrics interface {
+	CheckMissing(n int) // n seqs jumped over
+	CheckDuplicate()    // a seq again
+	CheckOutOfOrder()   // a gap filled late
+	CheckOutOfBounds()  // a value or metric the config does not allow
 }
 
 type checkCounts struct {
@@ -55,11 +61,14 @@ type seqTrack struct {
 // each seq, so memory stays bounded.
 const maxTrackedGap = 1 << 20
 
-func newChecker(cfg *generator.Config, metrics *receiveMetrics) *checker {
-	c := &checker{streams: make(map[streamKey]*seqTrack), metrics: metrics}
-	if cfg != nil {
-		c.bounds = make(map[string]map[string]generator.Model, len(cfg.Deployments))
-		for _, d := range cfg.Deployments {
+// New returns a Checker that has seen nothing yet. It cannot fail: an
+// Expect <= 0 is off (the commands refuse a negative --expect, and one
+// without --config, before they get here).
+func New(cfg Config) *Checker {
+	c := &Checker{streams: make(map[streamKey]*seqTrack), metrics: cfg.Metrics}
+	if cfg.Run != nil {
+		c.bounds = make(map[string]map[string]generator.Model, len(cfg.Run.Deployments))
+		for _, d := range cfg.Run.Deployments {
 			ms := make(map[string]generator.Model, len(d.Metrics))
 			for _, m := range d.Metrics {
 				ms[m.Name] = m.Model
@@ -67,11 +76,13 @@ func newChecker(cfg *generator.Config, metrics *receiveMetrics) *checker {
 			c.bounds[d.Name] = ms
 		}
 	}
+	c.expectEach(cfg.Run, cfg.Expect)
 	return c
 }
 
-// observe checks one received message and returns its problems, one line each.
-func (c *checker) observe(r codec.Received) (problems []string) {
+// Observe checks one received message and returns its problems, one line
+// each (for a log; the counts are in Summary).
+func (c *Checker) Observe(r codec.Received) (problems []string) {
 	c.counts.received++
 	if c.countCopy(r) {
 		return nil // an injected copy: no duplicate, and its values were judged on the original
@@ -89,7 +100,7 @@ func (c *checker) observe(r codec.Received) (problems []string) {
 	return problems
 }
 
-func (c *checker) observeSeq(r codec.Received) []string {
+func (c *Checker) observeSeq(r codec.Received) []string {
 	key := streamKey{r.Run, r.App}
 	t, ok := c.streams[key]
 	if !ok {
@@ -158,7 +169,7 @@ func (c *checker) observeSeq(r codec.Received) []string {
 	return nil
 }
 
-func (c *checker) observeBounds(r codec.Received) []string {
+func (c *Checker) observeBounds(r codec.Received) []string {
 	models, ok := c.bounds[r.App]
 	if !ok {
 		return nil // another publisher's app on the same topics: received, not ours to judge
@@ -183,16 +194,16 @@ func (c *checker) observeBounds(r codec.Received) []string {
 	return problems
 }
 
-func (c *checker) outOfBounds() {
+func (c *Checker) outOfBounds() {
 	c.counts.outOfBounds++
 	if c.metrics != nil {
 		c.metrics.CheckOutOfBounds()
 	}
 }
 
-// missing is how many seqs are still gaps now, plus, with --expect, the
+// Missing is how many seqs are still gaps now, plus, with Expect, the
 // expected ones after the last seq seen and those of deployments never seen.
-func (c *checker) missing() int {
+func (c *Checker) Missing() int {
 	n := c.untracked + c.expectMissing()
 	for _, t := range c.streams {
 		n += len(t.gaps)
@@ -200,16 +211,17 @@ func (c *checker) missing() int {
 	return n
 }
 
-// summary is the one line printed at exit.
-func (c *checker) summary(decodeErrors int) string {
+// Summary is the one line printed at exit; decodeErrors are the
+// receiver's, which the checker never sees.
+func (c *Checker) Summary(decodeErrors int) string {
 	return fmt.Sprintf("received=%d missing=%d duplicates=%d out_of_order=%d out_of_bounds=%d decode_errors=%d %s",
-		c.counts.received, c.missing(), c.counts.duplicates, c.counts.outOfOrder, c.counts.outOfBounds, decodeErrors,
+		c.counts.received, c.Missing(), c.counts.duplicates, c.counts.outOfOrder, c.counts.outOfBounds, decodeErrors,
 		c.injected.summary())
 }
 
-// failed tells whether the check fails the run: missing or out-of-bounds
+// Failed tells whether the check fails the run: missing or out-of-bounds
 // messages, or duplicates when strict. What was injected on purpose
 // never fails it.
-func (c *checker) failed(strict bool) bool {
-	return c.missing() > 0 || c.counts.outOfBounds > 0 || (strict && c.counts.duplicates > 0)
+func (c *Checker) Failed(strict bool) bool {
+	return c.Missing() > 0 || c.counts.outOfBounds > 0 || (strict && c.counts.duplicates > 0)
 }

@@ -1,4 +1,4 @@
-package app
+package checker
 
 import (
 	"fmt"
@@ -24,7 +24,7 @@ func (n injectedCounts) summary() string {
 // burst), which --check judges no further, and reports whether it was.
 // (A copy redelivered by the broker counts again: it cannot be told
 // from the next copy.)
-func (c *checker) countCopy(r codec.Received) bool {
+func (c *Checker) countCopy(r codec.Received) bool {
 	switch generator.FaultKind(r.Fault) {
 	case generator.FaultDuplicate:
 		c.injected.duplicates++
@@ -37,7 +37,7 @@ func (c *checker) countCopy(r codec.Received) bool {
 }
 
 // countInjected counts the faults r carries (not a copy's).
-func (c *checker) countInjected(r codec.Received) {
+func (c *Checker) countInjected(r codec.Received) {
 	c.injected.drops += int(min(r.Dropped, 1<<31))
 	if r.Fault == "" {
 		return
@@ -69,7 +69,7 @@ func injectedDelay(r codec.Received) bool {
 // forgive takes the seqs r says were suppressed on purpose (the Dropped
 // seqs just before it) out of t's gaps: they never come, and are not lost
 // (nor still expected, with --expect).
-func (c *checker) forgive(t *seqTrack, r codec.Received) {
+func (c *Checker) forgive(t *seqTrack, r codec.Received) {
 	if r.Dropped == 0 || len(t.gaps) == 0 {
 		return
 	}
@@ -94,7 +94,7 @@ func (c *checker) forgive(t *seqTrack, r codec.Received) {
 
 // expectSkipped tells --expect that seqs from..to of app were suppressed
 // on purpose: they will not come, and are not awaited.
-func (c *checker) expectSkipped(app string, from, to uint64) {
+func (c *Checker) expectSkipped(app string, from, to uint64) {
 	e := c.expect
 	if e == nil || from > to {
 		return
