@@ -242,7 +242,7 @@ func runSend(ctx context.Context, opts sendOptions, stdout, stderr io.Writer, lo
 		ConnectTimeout: opts.conn.timeout,
 		Buffer:         opts.buffer,
 		RebindWindow:   rebindOption(opts.rebindWindow),
-		Observer:       metrics,
+		Hooks:          metrics,
 	}, logger)
 	if err != nil {
 		if ctx.Err() != nil {

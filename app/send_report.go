@@ -14,7 +14,7 @@ import (
 // runTotals is the sender's own account of a run, from what the transport
 // reports: each message ends in at most one of published, unroutable and
 // dropped (the AMQP transport with confirms guarantees it; see
-// transport.Observer). Safe for concurrent use; the zero value is ready.
+// transport.PublishHooks). Safe for concurrent use; the zero value is ready.
 type runTotals struct {
 	mu         sync.Mutex
 	published  int

@@ -38,7 +38,7 @@ func NewAMQP(ctx context.Context, opts Options, logger *slog.Logger) (Pair, erro
 	case opts.RebindWindow < 0:
 		cfg.RebindWindow = 0
 	}
-	cfg.Observer = opts.Observer
+	cfg.Hooks = opts.Hooks
 	cfg.TLS = opts.TLS
 	cfg.ConnectTimeout = opts.ConnectTimeout
 	cfg.Topics = opts.Topics
@@ -116,8 +116,8 @@ func newAMQPPair(ctx context.Context, cfg AMQPConfig, logger *slog.Logger) (Pair
 
 // setDefaults fills what the zero value leaves unset.
 func (c *AMQPConfig) setDefaults() {
-	if c.Observer == nil {
-		c.Observer = NopObserver{}
+	if c.Hooks == nil {
+		c.Hooks = NopPublishHooks{}
 	}
 }
 

@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// Reasons given to Observer.Dropped: why messages were given up.
+// Reasons given to PublishHooks.Dropped: why messages were given up.
 const (
 	// DropBufferFull: the outage buffer overflowed; the oldest were dropped.
 	DropBufferFull = "buffer_full"
@@ -143,7 +143,7 @@ func (p *amqpPublisher) dropped(n int, reason string) {
 	if n <= 0 {
 		return
 	}
-	p.obs.Dropped(n, reason)
+	p.hooks.Dropped(n, reason)
 	why := dropTexts[reason]
 	p.dropMu.Lock()
 	defer p.dropMu.Unlock()

@@ -57,8 +57,8 @@ type pubItem struct {
 // With confirms, a message returned within cfg.RebindWindow after a
 // reconnect goes back to the outage buffer and is retried with backoff
 // (receivers bind again only once they have reconnected too; see
-// rebindState); any other return is reported to Observer.Unroutable and
-// logged, once per routing key at warn. Observer.Published counts each
+// rebindState); any other return is reported to PublishHooks.Unroutable and
+// logged, once per routing key at warn. PublishHooks.Published counts each
 // message once, when the broker confirmed it and did not return it.
 // Without confirms returns are counted as they come, never retried, and
 // Published counts every message written. Failed attempts (a nack, a closed channel, a wait past half of
@@ -93,7 +93,7 @@ type amqpPublisher struct {
 	watch *connWatch
 	cfg   AMQPConfig
 	log   *slog.Logger
-	obs   Observer
+	hooks PublishHooks
 
 	sess     atomic.Pointer[session]
 	perm     atomic.Pointer[error] // a permanent failure after a reconnect
@@ -155,7 +155,7 @@ func newAMQPPublisher(conn *wamqp.ConnectionWrapper, cfg AMQPConfig, logger *slo
 		conn:     conn,
 		cfg:      cfg,
 		log:      logger,
-		obs:      cfg.Observer,
+		hooks:    cfg.Hooks,
 		pool:     newChannelPool(cfg.ChannelPoolSize),
 		buf:      newOutageBuffer(cfg.Buffer),
 		flushSem: make(chan struct{}, 1),
@@ -182,7 +182,7 @@ func newAMQPPublisher(conn *wamqp.ConnectionWrapper, cfg AMQPConfig, logger *slo
 		return nil, err
 	}
 	p.sess.Store(s)
-	p.obs.Connection(true)
+	p.hooks.Connection(true)
 	var gen uint64
 	if p.watch != nil {
 		gen, _ = p.watch.state()
@@ -203,7 +203,7 @@ func (p *amqpPublisher) Publish(topic string, msgs ...*message.Message) error {
 	p.inflight.Add(1)
 	p.mu.RUnlock()
 	defer p.inflight.Done()
-	defer func() { p.obs.PublishDuration(time.Since(start)) }()
+	defer func() { p.hooks.PublishDuration(time.Since(start)) }()
 	if len(msgs) == 0 {
 		return nil
 	}
@@ -310,14 +310,14 @@ func (p *amqpPublisher) take(s *session, wait time.Duration) (*pubChannel, error
 }
 
 // count reports confirmed (or, without confirms, written) messages to the
-// observer, one call per run of the same routing key.
+// hooks, one call per run of the same routing key.
 func (p *amqpPublisher) count(items []pubItem) {
 	for len(items) > 0 {
 		n := 1
 		for n < len(items) && items[n].key == items[0].key {
 			n++
 		}
-		p.obs.Published(items[0].key, n)
+		p.hooks.Published(items[0].key, n)
 		items = items[n:]
 	}
 }
@@ -335,7 +335,7 @@ func (p *amqpPublisher) failed(err error) {
 	default:
 		reason = "error"
 	}
-	p.obs.PublishFailed(reason)
+	p.hooks.PublishFailed(reason)
 	p.log.Debug("publish attempt failed, retrying", "reason", reason, "error", err)
 }
 
@@ -352,7 +352,7 @@ func (p *amqpPublisher) live() *session {
 // message of every deployment comes back, and a line each would bury the
 // log (100,000 deployments, 100,000 lines a tick).
 func (p *amqpPublisher) noteUnroutable(r amqp091.Return) {
-	p.obs.Unroutable(r.RoutingKey)
+	p.hooks.Unroutable(r.RoutingKey)
 	if !p.unroutable.Warn(r.RoutingKey, "exchange", r.Exchange, "routing_key", r.RoutingKey, "reply", r.ReplyText) {
 		p.log.Debug("message unroutable", "routing_key", r.RoutingKey)
 	}

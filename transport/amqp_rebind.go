@@ -137,7 +137,7 @@ func (p *amqpPublisher) settle(items []pubItem, returned []amqp091.Return) (retr
 	retry = make([]pubItem, 0, len(idx))
 	for _, i := range idx {
 		retry = append(retry, items[i])
-		p.obs.PublishFailed("unroutable")
+		p.hooks.PublishFailed("unroutable")
 	}
 	if !p.rebindLogged.Swap(true) { // once per window at info
 		p.log.Info("messages unroutable soon after a reconnect: retrying them while receivers bind again (further rounds at debug)",

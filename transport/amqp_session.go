@@ -78,7 +78,7 @@ func (p *amqpPublisher) watchSession(s *session, closes <-chan *amqp091.Error, b
 		case err := <-closes:
 			p.downAt.Store(time.Now().UnixNano())
 			close(s.dead)
-			p.obs.Connection(false)
+			p.hooks.Connection(false)
 			if err != nil {
 				p.log.Warn("broker connection lost: buffering messages until it is back", "error", err)
 			}
@@ -123,7 +123,7 @@ func (p *amqpPublisher) run(s *session, gen uint64) {
 		buffered := p.buf.Len() // before waiters wake and flush
 		p.sess.Store(s)
 		p.signalUp()
-		p.obs.Connection(true)
+		p.hooks.Connection(true)
 		p.log.Info("broker connection back", "buffered", buffered, "rebind_window", p.rebind.window)
 		p.kick()
 	}

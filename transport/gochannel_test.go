@@ -25,22 +25,22 @@ func TestGoChannelSuite(t *testing.T) {
 		})
 }
 
-// countingObserver records Published calls.
-type countingObserver struct {
-	transport.NopObserver
+// countingHooks records Published calls.
+type countingHooks struct {
+	transport.NopPublishHooks
 	mu        sync.Mutex
 	published map[string]int
 }
 
-func (o *countingObserver) Published(topic string, n int) {
+func (o *countingHooks) Published(topic string, n int) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.published[topic] += n
 }
 
-func TestGoChannelObserverAndTopicArgument(t *testing.T) {
-	obs := &countingObserver{published: map[string]int{}}
-	p, err := transport.NewGoChannel(context.Background(), transport.Options{Observer: obs}, nil)
+func TestGoChannelHooksAndTopicArgument(t *testing.T) {
+	obs := &countingHooks{published: map[string]int{}}
+	p, err := transport.NewGoChannel(context.Background(), transport.Options{Hooks: obs}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -68,9 +68,9 @@ type Options struct {
 	// AMQPConfig.RebindWindow). 0 means the default (30s); < 0 turns the
 	// retry off.
 	RebindWindow time.Duration
-	// Observer is told about published, failed and dropped messages; nil
-	// means NopObserver.
-	Observer Observer
+	// Hooks are told about published, failed and dropped messages; nil
+	// means NopPublishHooks.
+	Hooks PublishHooks
 	// ReceiveOnly leaves Pair.Publisher nil, for a process that only
 	// consumes: no publisher is opened (for AMQP: no publish channels, no
 	// outage buffer, none of its logging).
