@@ -3,6 +3,7 @@ package transport
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sort"
@@ -76,6 +77,13 @@ type Options struct {
 	// outage buffer, none of its logging).
 	ReceiveOnly bool
 }
+
+// ErrPermanent marks a failure that retrying cannot fix: wrong credentials
+// (403 ACCESS_REFUSED), a vhost that does not exist or is not allowed, a TLS
+// handshake that fails on the certificates, an exchange declared with other
+// flags (406 PRECONDITION_FAILED). Match it with errors.Is; the app exits 1
+// at once instead of retrying.
+var ErrPermanent = errors.New("permanent failure")
 
 // Factory builds a Pair. ctx bounds the start-up (connection retries).
 type Factory func(ctx context.Context, opts Options, logger *slog.Logger) (Pair, error)
