@@ -1,12 +1,10 @@
 package app
 
 import (
-	"context"
 	"fmt"
 	"sort"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/labsea/metricsender/transport"
 )
@@ -99,19 +97,4 @@ func (r runReport) dropLine(o sendOptions) string {
 		noun = "message"
 	}
 	return fmt.Sprintf("%d %s dropped: %s", r.Dropped, noun, strings.Join(parts, "; "))
-}
-
-// drainPublisher is the natural end of a --count run: it waits until the
-// publisher has settled every message (through outages, bounded by
-// maxOutage when > 0), or ctx ends (a signal: the caller then shuts down
-// within --shutdown-timeout). Publishers without a Drain (gochannel, nats)
-// hold nothing back and return at once.
-func drainPublisher(ctx context.Context, pub any, maxOutage time.Duration) error {
-	d, ok := pub.(interface {
-		Drain(context.Context, time.Duration) error
-	})
-	if !ok {
-		return nil
-	}
-	return d.Drain(ctx, maxOutage)
 }

@@ -88,6 +88,10 @@ func newAMQPPair(ctx context.Context, cfg AMQPConfig, logger *slog.Logger) (Pair
 		once     sync.Once
 		closeErr error
 	)
+	drain, shutdown := noDrain, noShutdown
+	if pub != nil {
+		drain, shutdown = pub.Drain, pub.Shutdown
+	}
 	return Pair{
 		Publisher:  pairPublisher(pub, cfg.ReceiveOnly),
 		Subscriber: sub,
@@ -100,7 +104,9 @@ func newAMQPPair(ctx context.Context, cfg AMQPConfig, logger *slog.Logger) (Pair
 			}
 			return nil
 		},
-		Node: node,
+		Node:     node,
+		Drain:    drain,
+		Shutdown: shutdown,
 		Close: func() error {
 			once.Do(func() {
 				closeErr = sub.Close()

@@ -40,6 +40,8 @@ func NewGoChannel(_ context.Context, opts Options, logger *slog.Logger) (Pair, e
 		Publisher:  pairPublisher(pub, opts.ReceiveOnly),
 		Subscriber: sub,
 		Ready:      func() error { return nil },
+		Drain:      noDrain,
+		Shutdown:   noShutdown,
 		Close:      sub.Close,
 	}, nil
 }

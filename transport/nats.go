@@ -200,6 +200,10 @@ func newNATSPair(ctx context.Context, cfg NATSConfig, logger *slog.Logger) (Pair
 			}
 			return nil
 		},
+		// Publish returns once the messages are written (or flushed, with
+		// confirms): nothing is held back.
+		Drain:    noDrain,
+		Shutdown: noShutdown,
 		Close: func() error {
 			once.Do(func() { closeErr = errors.Join(ns.Close(), np.Close()) })
 			return closeErr
