@@ -26,7 +26,7 @@ func newRegistry() *prometheus.Registry {
 }
 
 // sendMetrics holds the Prometheus metrics of send. It implements
-// transport.Observer and is told about ticks (ObserveTick) and config
+// transport.PublishHooks and is told about ticks (ObserveTick) and config
 // reloads (Reload). Label values come only from deployment and metric
 // names, fixed reason words and results: never from a URI. All methods are
 // safe for concurrent use.
@@ -53,7 +53,7 @@ type sendMetrics struct {
 	known knownSeries
 }
 
-var _ transport.Observer = (*sendMetrics)(nil)
+var _ transport.PublishHooks = (*sendMetrics)(nil)
 
 // newSendMetrics creates send's metrics and registers them with reg:
 // per deployment (perApp) or as totals (see sendMetrics.apps). It panics
@@ -123,7 +123,7 @@ var publishFailReasons = []string{"closed", "timeout", "nack", "error", "unrouta
 // appOf is the deployment name of a topic: Metrics.web-0 -> web-0.
 func appOf(topic string) string { return strings.TrimPrefix(topic, codec.TopicPrefix) }
 
-// Published implements transport.Observer.
+// Published implements transport.PublishHooks.
 func (m *sendMetrics) Published(topic string, n int) {
 	m.totals.addPublished(n)
 	if m.apps == nil {
@@ -133,7 +133,7 @@ func (m *sendMetrics) Published(topic string, n int) {
 	m.apps.published(appOf(topic), n)
 }
 
-// PublishFailed implements transport.Observer. A reason that is not a short
+// PublishFailed implements transport.PublishHooks. A reason that is not a short
 // word of [a-z0-9_] is counted as "other": a label must not carry an error
 // text (which could hold a URI) nor grow without bound.
 func (m *sendMetrics) PublishFailed(reason string) {
@@ -154,16 +154,16 @@ func reasonLabel(reason string) string {
 	return reason
 }
 
-// PublishDuration implements transport.Observer.
+// PublishDuration implements transport.PublishHooks.
 func (m *sendMetrics) PublishDuration(d time.Duration) { m.publishDuration.Observe(d.Seconds()) }
 
-// Dropped implements transport.Observer.
+// Dropped implements transport.PublishHooks.
 func (m *sendMetrics) Dropped(n int, reason string) {
 	m.totals.addDropped(n, reason)
 	m.dropped.Add(float64(n))
 }
 
-// Unroutable implements transport.Observer.
+// Unroutable implements transport.PublishHooks.
 func (m *sendMetrics) Unroutable(topic string) {
 	m.totals.addUnroutable(1)
 	if m.apps == nil {
@@ -173,7 +173,7 @@ func (m *sendMetrics) Unroutable(topic string) {
 	m.apps.unroutable(appOf(topic))
 }
 
-// Connection implements transport.Observer.
+// Connection implements transport.PublishHooks.
 func (m *sendMetrics) Connection(up bool) {
 	m.isConnected.Store(up)
 	if up {

@@ -244,7 +244,7 @@ func runSend(ctx context.Context, opts sendOptions, stdout, stderr io.Writer, lo
 		ConnectTimeout: opts.conn.timeout,
 		Buffer:         opts.buffer,
 		RebindWindow:   rebindOption(opts.rebindWindow),
-		Observer:       metrics,
+		Hooks:          metrics,
 	}, logger)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -422,11 +422,11 @@ func runSend(ctx context.Context, opts sendOptions, stdout, stderr io.Writer, lo
 	if runErr == nil && ctx.Err() == nil {
 		// The natural end of a --count run is not a shutdown: wait until
 		// every buffered message is confirmed, through an outage too.
-		if err := drainPublisher(ctx, pair.Publisher, opts.conn.timeout); err != nil && ctx.Err() == nil {
+		if err := pair.Drain(ctx, opts.conn.timeout); err != nil && ctx.Err() == nil {
 			logger.Warn("giving up on buffered messages", "error", err)
 		}
 	}
-	shutdownPublisher(pair.Publisher, opts.shutdownTimeout)
+	shutdownPublisher(pair, opts.shutdownTimeout)
 	err = endSend(ctx, opts, runErr, closeErr, emitted, metrics.totals.report(), logger)
 	if running.tracker != nil {
 		if jerr := judgeRun(ctx, running.tracker, opts.judge, runErr == nil && ctx.Err() == nil, stderr); err == nil {
@@ -550,14 +550,10 @@ type routerPublisher struct{ message.Publisher }
 func (routerPublisher) Close() error { return nil }
 
 // shutdownPublisher flushes what the publisher still buffers within
-// timeout; it logs and counts what it had to drop. Publishers without a
-// Shutdown are closed by pair.Close.
-func shutdownPublisher(pub message.Publisher, timeout time.Duration) {
-	s, ok := pub.(interface{ Shutdown(context.Context) error })
-	if !ok {
-		return
-	}
+// timeout (transport.Pair.Shutdown); it logs and counts what it had to
+// drop.
+func shutdownPublisher(pair transport.Pair, timeout time.Duration) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	_ = s.Shutdown(ctx)
+	_ = pair.Shutdown(ctx)
 }

@@ -1,12 +1,10 @@
 package app
 
 import (
-	"context"
 	"fmt"
 	"sort"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/labsea/metricsender/transport"
 )
@@ -14,7 +12,7 @@ import (
 // runTotals is the sender's own account of a run, from what the transport
 // reports: each message ends in at most one of published, unroutable and
 // dropped (the AMQP transport with confirms guarantees it; see
-// transport.Observer). Safe for concurrent use; the zero value is ready.
+// transport.PublishHooks). Safe for concurrent use; the zero value is ready.
 type runTotals struct {
 	mu         sync.Mutex
 	published  int
@@ -99,19 +97,4 @@ func (r runReport) dropLine(o sendOptions) string {
 		noun = "message"
 	}
 	return fmt.Sprintf("%d %s dropped: %s", r.Dropped, noun, strings.Join(parts, "; "))
-}
-
-// drainPublisher is the natural end of a --count run: it waits until the
-// publisher has settled every message (through outages, bounded by
-// maxOutage when > 0), or ctx ends (a signal: the caller then shuts down
-// within --shutdown-timeout). Publishers without a Drain (gochannel, nats)
-// hold nothing back and return at once.
-func drainPublisher(ctx context.Context, pub any, maxOutage time.Duration) error {
-	d, ok := pub.(interface {
-		Drain(context.Context, time.Duration) error
-	})
-	if !ok {
-		return nil
-	}
-	return d.Drain(ctx, maxOutage)
 }

@@ -38,7 +38,7 @@ func NewAMQP(ctx context.Context, opts Options, logger *slog.Logger) (Pair, erro
 	case opts.RebindWindow < 0:
 		cfg.RebindWindow = 0
 	}
-	cfg.Observer = opts.Observer
+	cfg.Hooks = opts.Hooks
 	cfg.TLS = opts.TLS
 	cfg.ConnectTimeout = opts.ConnectTimeout
 	cfg.Topics = opts.Topics
@@ -88,6 +88,10 @@ func newAMQPPair(ctx context.Context, cfg AMQPConfig, logger *slog.Logger) (Pair
 		once     sync.Once
 		closeErr error
 	)
+	drain, shutdown := noDrain, noShutdown
+	if pub != nil {
+		drain, shutdown = pub.Drain, pub.Shutdown
+	}
 	return Pair{
 		Publisher:  pairPublisher(pub, cfg.ReceiveOnly),
 		Subscriber: sub,
@@ -100,7 +104,9 @@ func newAMQPPair(ctx context.Context, cfg AMQPConfig, logger *slog.Logger) (Pair
 			}
 			return nil
 		},
-		Node: node,
+		Node:     node,
+		Drain:    drain,
+		Shutdown: shutdown,
 		Close: func() error {
 			once.Do(func() {
 				closeErr = sub.Close()
@@ -116,8 +122,8 @@ func newAMQPPair(ctx context.Context, cfg AMQPConfig, logger *slog.Logger) (Pair
 
 // setDefaults fills what the zero value leaves unset.
 func (c *AMQPConfig) setDefaults() {
-	if c.Observer == nil {
-		c.Observer = NopObserver{}
+	if c.Hooks == nil {
+		c.Hooks = NopPublishHooks{}
 	}
 }
 

@@ -137,8 +137,8 @@ func benchOurs(b *testing.B, uri string, confirm bool, callers int, msgs []*mess
 	defer conn.Close()
 	cfg := DefaultAMQPConfig(uri)
 	cfg.Confirm = confirm
-	obs := newRecObserver()
-	cfg.Observer = obs
+	obs := newRecHooks()
+	cfg.Hooks = obs
 	p, err := newAMQPPublisher(conn, cfg, nil)
 	if err != nil {
 		b.Fatal(err)

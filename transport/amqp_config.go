@@ -42,8 +42,8 @@ type AMQPConfig struct {
 	// unroutable: receivers bind their queues again only after they have
 	// reconnected too. Only with Confirm and Mandatory. 0 turns it off.
 	RebindWindow time.Duration
-	// Observer is told about publishes; nil means NopObserver.
-	Observer Observer
+	// Hooks are told about publishes; nil means NopPublishHooks.
+	Hooks PublishHooks
 	// ReceiveOnly opens no publisher: Pair.Publisher is nil.
 	ReceiveOnly bool
 }

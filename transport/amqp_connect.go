@@ -6,7 +6,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"log/slog"
-	"net"
 	"strings"
 	"sync"
 	"time"
@@ -15,53 +14,6 @@ import (
 	wamqp "github.com/ThreeDotsLabs/watermill-amqp/v3/pkg/amqp"
 	amqp091 "github.com/rabbitmq/amqp091-go"
 )
-
-// ErrPermanent marks a failure that retrying cannot fix: wrong credentials
-// (403 ACCESS_REFUSED), a vhost that does not exist or is not allowed, a TLS
-// handshake that fails on the certificates, an exchange declared with other
-// flags (406 PRECONDITION_FAILED). Match it with errors.Is; the app exits 1
-// at once instead of retrying.
-var ErrPermanent = errors.New("permanent failure")
-
-// dialTimeout bounds one TCP+TLS+AMQP handshake (amqp091's default is 30s).
-const dialTimeout = 10 * time.Second
-
-// startDialer dials with the start-up ctx while connectAMQP runs, so that a
-// cancelled ctx interrupts a dial in progress, and without it afterwards
-// (watermill-amqp reuses the same dial func for its own reconnects, which
-// must outlive the start-up ctx).
-type startDialer struct {
-	mu  sync.Mutex
-	ctx context.Context
-}
-
-func (d *startDialer) setContext(ctx context.Context) {
-	d.mu.Lock()
-	d.ctx = ctx
-	d.mu.Unlock()
-}
-
-func (d *startDialer) dial(network, addr string) (net.Conn, error) {
-	d.mu.Lock()
-	ctx := d.ctx
-	d.mu.Unlock()
-	dialer := net.Dialer{Timeout: dialTimeout}
-	conn, err := dialer.DialContext(ctx, network, addr)
-	if err != nil {
-		return nil, err
-	}
-	// The handshake gets a deadline too, no later than the start-up's
-	// (--connect-timeout); amqp091 clears it once open.
-	deadline := time.Now().Add(dialTimeout)
-	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
-		deadline = d
-	}
-	if err := conn.SetDeadline(deadline); err != nil {
-		_ = conn.Close()
-		return nil, err
-	}
-	return conn, nil
-}
 
 // connectAMQP opens the watermill-amqp connection, retrying with backoff
 // while the broker is unreachable (see retryConnect for when it stops).
@@ -182,6 +134,46 @@ func (t *connTracker) current() (*amqp091.Connection, <-chan struct{}) {
 
 // closed reports whether the wrapper was closed for good.
 func (t *connTracker) closed() bool { return t.conn.Closed() }
+
+// connWatch wraps the watermill logger handed to wamqp.NewConnection. The
+// ConnectionWrapper logs connectedMsg right after it stored a new
+// connection; connWatch turns that into an event, so the publisher learns
+// of a reconnect without reading the wrapper's racy fields first.
+type connWatch struct {
+	watermill.LoggerAdapter
+
+	mu  sync.Mutex
+	gen uint64
+	up  chan struct{} // closed and replaced on each connect
+}
+
+// connectedMsg is what watermill-amqp v3's ConnectionWrapper.connect logs.
+const connectedMsg = "Connected to AMQP"
+
+func newConnWatch(next watermill.LoggerAdapter) *connWatch {
+	if next == nil {
+		next = watermill.NopLogger{}
+	}
+	return &connWatch{LoggerAdapter: next, up: make(chan struct{})}
+}
+
+func (w *connWatch) Info(msg string, fields watermill.LogFields) {
+	if msg == connectedMsg {
+		w.mu.Lock()
+		w.gen++
+		close(w.up)
+		w.up = make(chan struct{})
+		w.mu.Unlock()
+	}
+	w.LoggerAdapter.Info(msg, fields)
+}
+
+// state returns how many connects were seen and a channel closed at the next.
+func (w *connWatch) state() (uint64, <-chan struct{}) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.gen, w.up
+}
 
 // reconnectConfig is watermill-amqp's reconnect backoff with its ceiling cut
 // from 60 s to 5 s: after a broker restart every client (senders and

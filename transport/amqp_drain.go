@@ -41,10 +41,8 @@ func (p *amqpPublisher) Drain(ctx context.Context, maxOutage time.Duration) erro
 	}
 	n := p.buf.Len()
 	p.drained.Store(&reason) // what a flush still holds is dropped when it comes back
-	p.dropped(p.buf.clear(), reason)
-	p.dropMu.Lock()
-	p.logDropsLocked(dropTexts[reason], time.Now())
-	p.dropMu.Unlock()
+	p.drops.add(p.buf.clear(), reason)
+	p.drops.flush(dropTexts[reason])
 	if reason == DropFailed {
 		return fmt.Errorf("drain: gave up on %d buffered messages: %w", n, err)
 	}
@@ -138,10 +136,8 @@ func (p *amqpPublisher) Shutdown(ctx context.Context) error {
 	}
 	why := DropShutdown
 	p.drained.CompareAndSwap(nil, &why)
-	p.dropped(p.buf.clear(), DropShutdown)
-	p.dropMu.Lock()
-	p.logDropsLocked(dropTexts[DropShutdown], time.Now())
-	p.dropMu.Unlock()
+	p.drops.add(p.buf.clear(), DropShutdown)
+	p.drops.flush(dropTexts[DropShutdown])
 	p.unroutable.Flush()
 	p.flushFail.Flush()
 	close(p.stop)

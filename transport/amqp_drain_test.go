@@ -11,7 +11,7 @@ import (
 )
 
 // counts reads the observer's totals for topic under its lock.
-func (o *recObserver) counts(topic string) (published, unroutable, dropped, retried int) {
+func (o *recHooks) counts(topic string) (published, unroutable, dropped, retried int) {
 	o.do(func() {
 		published, unroutable, dropped, retried = o.published[topic], o.unroutable[topic], o.dropped, o.failed["unroutable"]
 	})

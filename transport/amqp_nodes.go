@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	amqp091 "github.com/rabbitmq/amqp091-go"
 )
@@ -161,4 +162,44 @@ func uriNode(uri string) string {
 		return ""
 	}
 	return net.JoinHostPort(u.Host, strconv.Itoa(u.Port))
+}
+
+// dialTimeout bounds one TCP+TLS+AMQP handshake (amqp091's default is 30s).
+const dialTimeout = 10 * time.Second
+
+// startDialer dials with the start-up ctx while connectAMQP runs, so that a
+// cancelled ctx interrupts a dial in progress, and without it afterwards
+// (watermill-amqp reuses the same dial func for its own reconnects, which
+// must outlive the start-up ctx).
+type startDialer struct {
+	mu  sync.Mutex
+	ctx context.Context
+}
+
+func (d *startDialer) setContext(ctx context.Context) {
+	d.mu.Lock()
+	d.ctx = ctx
+	d.mu.Unlock()
+}
+
+func (d *startDialer) dial(network, addr string) (net.Conn, error) {
+	d.mu.Lock()
+	ctx := d.ctx
+	d.mu.Unlock()
+	dialer := net.Dialer{Timeout: dialTimeout}
+	conn, err := dialer.DialContext(ctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	// The handshake gets a deadline too, no later than the start-up's
+	// (--connect-timeout); amqp091 clears it once open.
+	deadline := time.Now().Add(dialTimeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	if err := conn.SetDeadline(deadline); err != nil {
+		_ = conn.Close()
+		return nil, err
+	}
+	return conn, nil
 }

@@ -10,38 +10,12 @@ import (
 
 	wamqp "github.com/ThreeDotsLabs/watermill-amqp/v3/pkg/amqp"
 	"github.com/ThreeDotsLabs/watermill/message"
-	amqp091 "github.com/rabbitmq/amqp091-go"
 
 	"github.com/labsea/metricsender/codec"
 	"github.com/labsea/metricsender/internal/throttle"
 )
 
-var (
-	errPublisherClosed = errors.New("publisher closed")
-	errPublishTimeout  = errors.New("timed out")
-	errNack            = errors.New("broker nacked the message")
-	errChannelClosed   = errors.New("channel closed")
-	errFlushBusy       = errors.New("another flush is running")
-)
-
-const (
-	// flushBatch is how many buffered messages one flush step sends.
-	flushBatch = 1000
-	// reconnectPoll is how often a waiter looks at the connection when no
-	// event tells it more.
-	reconnectPoll = 100 * time.Millisecond
-	// retryPause spaces the attempts of one call after a failure.
-	retryPause = 50 * time.Millisecond
-	// closeGrace is how long a hung channel may take to close before the
-	// watchdog cuts the whole connection (a wedged socket write).
-	closeGrace = 5 * time.Second
-)
-
-// pubItem is one message of a Publish call with its routing key.
-type pubItem struct {
-	key string
-	msg *message.Message
-}
+var errPublisherClosed = errors.New("publisher closed")
 
 // amqpPublisher is a watermill message.Publisher over amqp091-go with
 // asynchronous publisher confirms, built on watermill-amqp's reconnecting
@@ -57,8 +31,8 @@ type pubItem struct {
 // With confirms, a message returned within cfg.RebindWindow after a
 // reconnect goes back to the outage buffer and is retried with backoff
 // (receivers bind again only once they have reconnected too; see
-// rebindState); any other return is reported to Observer.Unroutable and
-// logged, once per routing key at warn. Observer.Published counts each
+// rebindState); any other return is reported to PublishHooks.Unroutable and
+// logged, once per routing key at warn. PublishHooks.Published counts each
 // message once, when the broker confirmed it and did not return it.
 // Without confirms returns are counted as they come, never retried, and
 // Published counts every message written. Failed attempts (a nack, a closed channel, a wait past half of
@@ -93,7 +67,7 @@ type amqpPublisher struct {
 	watch *connWatch
 	cfg   AMQPConfig
 	log   *slog.Logger
-	obs   Observer
+	hooks PublishHooks
 
 	sess     atomic.Pointer[session]
 	perm     atomic.Pointer[error] // a permanent failure after a reconnect
@@ -115,10 +89,7 @@ type amqpPublisher struct {
 	drained  atomic.Pointer[string] // once Shutdown or Drain gave up on the buffer: the Drop reason
 	stop     chan struct{}          // closed by Shutdown: ends the reconnect loop
 
-	dropMu      sync.Mutex
-	dropPending int
-	dropTotal   int
-	dropLogged  time.Time
+	drops *dropLog // what is given up: told to the hooks, logged
 
 	unroutable *throttle.Warning
 	// flushFail: a flush that keeps failing on a live connection retries
@@ -155,7 +126,7 @@ func newAMQPPublisher(conn *wamqp.ConnectionWrapper, cfg AMQPConfig, logger *slo
 		conn:     conn,
 		cfg:      cfg,
 		log:      logger,
-		obs:      cfg.Observer,
+		hooks:    cfg.Hooks,
 		pool:     newChannelPool(cfg.ChannelPoolSize),
 		buf:      newOutageBuffer(cfg.Buffer),
 		flushSem: make(chan struct{}, 1),
@@ -170,6 +141,7 @@ func newAMQPPublisher(conn *wamqp.ConnectionWrapper, cfg AMQPConfig, logger *slo
 			Message: "flushing buffered messages failed, retrying", CountKey: "failures", KeysKey: "errors",
 		}),
 	}
+	p.drops = &dropLog{hooks: cfg.Hooks, log: logger, buf: p.buf, size: cfg.Buffer}
 	for _, o := range opts {
 		o(p)
 	}
@@ -182,7 +154,7 @@ func newAMQPPublisher(conn *wamqp.ConnectionWrapper, cfg AMQPConfig, logger *slo
 		return nil, err
 	}
 	p.sess.Store(s)
-	p.obs.Connection(true)
+	p.hooks.Connection(true)
 	var gen uint64
 	if p.watch != nil {
 		gen, _ = p.watch.state()
@@ -197,20 +169,20 @@ func (p *amqpPublisher) Publish(topic string, msgs ...*message.Message) error {
 	p.mu.RLock()
 	if p.closed {
 		p.mu.RUnlock()
-		p.dropped(len(msgs), DropFailed)
+		p.drops.add(len(msgs), DropFailed)
 		return errPublisherClosed
 	}
 	p.inflight.Add(1)
 	p.mu.RUnlock()
 	defer p.inflight.Done()
-	defer func() { p.obs.PublishDuration(time.Since(start)) }()
+	defer func() { p.hooks.PublishDuration(time.Since(start)) }()
 	if len(msgs) == 0 {
 		return nil
 	}
 	items := make([]pubItem, len(msgs))
 	for i, m := range msgs {
 		if err := checkWire(m.Metadata); err != nil {
-			p.dropped(len(msgs), DropFailed)
+			p.drops.add(len(msgs), DropFailed)
 			return fmt.Errorf("publish message %d of %d: %w (%w)", i+1, len(msgs), err, ErrPermanent)
 		}
 		key := m.Metadata[codec.KeyTopic]
@@ -220,7 +192,7 @@ func (p *amqpPublisher) Publish(topic string, msgs ...*message.Message) error {
 		items[i] = pubItem{key: key, msg: m}
 	}
 	if perr := p.perm.Load(); perr != nil {
-		p.dropped(len(items), DropFailed)
+		p.drops.add(len(items), DropFailed)
 		return *perr
 	}
 	if p.live() == nil {
@@ -235,214 +207,11 @@ func (p *amqpPublisher) Publish(topic string, msgs ...*message.Message) error {
 	rest, retry, err := p.deliver(items, start.Add(p.cfg.PublishTimeout))
 	p.requeue(retry)
 	if err != nil {
-		p.dropped(len(rest), DropFailed)
+		p.drops.add(len(rest), DropFailed)
 		return err
 	}
 	if len(rest) > 0 {
 		p.buffer(rest, false)
 	}
 	return nil
-}
-
-// deliver publishes items in order until all are confirmed, retrying failed
-// attempts on another channel. It returns the items not sent (rest): with
-// a nil error because the connection is down (the caller buffers them), or
-// with the error that ended it (deadline, permanent failure). retry holds
-// the confirmed items the broker returned inside the rebind window (see
-// settle), for the caller to put back in the buffer.
-func (p *amqpPublisher) deliver(items []pubItem, deadline time.Time) (rest, retry []pubItem, err error) {
-	attempt := max(p.cfg.PublishTimeout/2, time.Millisecond)
-	for len(items) > 0 {
-		s := p.live()
-		if s == nil {
-			return items, retry, nil
-		}
-		wait := min(time.Until(deadline), attempt)
-		if wait <= 0 {
-			return items, retry, fmt.Errorf("publish: %d messages unconfirmed after %s: %w", len(items), p.cfg.PublishTimeout, errPublishTimeout)
-		}
-		pc, err := p.take(s, wait)
-		if err != nil {
-			if errors.Is(err, ErrPermanent) {
-				return items, retry, err
-			}
-			p.failed(err)
-			// A pause, not an event: the channel could not be opened on a
-			// connection that is still up. The session's end cuts it short.
-			sleepUntil(earliest(deadline, time.Now().Add(reconnectPoll)), s.dead)
-			continue
-		}
-		n, returned, err := pc.send(p, items, wait)
-		p.pool.put(pc)
-		retry = append(retry, p.settle(items[:n], returned)...)
-		items = items[n:]
-		if err != nil {
-			if errors.Is(err, ErrPermanent) {
-				return items, retry, err
-			}
-			p.failed(err)
-			// A broker that nacks everything must not be hammered in a loop.
-			sleepUntil(earliest(deadline, time.Now().Add(retryPause)), s.dead)
-		}
-	}
-	return nil, retry, nil
-}
-
-// take gets a channel of the pool that is open on session s, opening one
-// when the slot's channel is gone or belongs to an older connection.
-func (p *amqpPublisher) take(s *session, wait time.Duration) (*pubChannel, error) {
-	pc, ok := p.pool.get(wait)
-	if !ok {
-		return nil, fmt.Errorf("wait for a free channel: %w", errPublishTimeout)
-	}
-	if pc != nil && pc.sess == s && !pc.broken.Load() && !pc.ch.IsClosed() {
-		return pc, nil
-	}
-	if pc != nil {
-		pc.kill()
-	}
-	npc, err := p.openChannel(s, wait)
-	if err != nil {
-		p.pool.put(nil)
-		return nil, err
-	}
-	return npc, nil
-}
-
-// count reports confirmed (or, without confirms, written) messages to the
-// observer, one call per run of the same routing key.
-func (p *amqpPublisher) count(items []pubItem) {
-	for len(items) > 0 {
-		n := 1
-		for n < len(items) && items[n].key == items[0].key {
-			n++
-		}
-		p.obs.Published(items[0].key, n)
-		items = items[n:]
-	}
-}
-
-// failed reports a failed attempt; the messages are retried.
-func (p *amqpPublisher) failed(err error) {
-	reason := "closed"
-	switch {
-	case errors.Is(err, errPublishTimeout):
-		reason = "timeout"
-	case errors.Is(err, errNack):
-		reason = "nack"
-	case errors.Is(err, amqp091.ErrClosed), errors.Is(err, errChannelClosed):
-		reason = "closed"
-	default:
-		reason = "error"
-	}
-	p.obs.PublishFailed(reason)
-	p.log.Debug("publish attempt failed, retrying", "reason", reason, "error", err)
-}
-
-// live returns the current session while its connection is up, else nil.
-func (p *amqpPublisher) live() *session {
-	if s := p.sess.Load(); s != nil && s.alive() {
-		return s
-	}
-	return nil
-}
-
-// noteUnroutable counts a returned message. The log has the first one,
-// then a summary line a minute while they go on: with nothing bound, every
-// message of every deployment comes back, and a line each would bury the
-// log (100,000 deployments, 100,000 lines a tick).
-func (p *amqpPublisher) noteUnroutable(r amqp091.Return) {
-	p.obs.Unroutable(r.RoutingKey)
-	if !p.unroutable.Warn(r.RoutingKey, "exchange", r.Exchange, "routing_key", r.RoutingKey, "reply", r.ReplyText) {
-		p.log.Debug("message unroutable", "routing_key", r.RoutingKey)
-	}
-}
-
-// closeChannels closes the pool's idle channels, each bounded by closeGrace.
-func (p *amqpPublisher) closeChannels() {
-	for _, pc := range p.pool.drain() {
-		pc.kill()
-	}
-}
-
-// channelPool holds the publish channels. It hands out the channel used
-// last first (a stack), so a caller publishing one call after another
-// keeps using one channel: without confirms that is what keeps a topic's
-// messages in order across calls (the broker orders per channel only).
-// A nil entry is a slot whose channel is not open (yet).
-type channelPool struct {
-	slots chan struct{} // one token per free entry
-	mu    sync.Mutex
-	free  []*pubChannel
-}
-
-func newChannelPool(n int) *channelPool {
-	p := &channelPool{slots: make(chan struct{}, n), free: make([]*pubChannel, n)}
-	for range n {
-		p.slots <- struct{}{}
-	}
-	return p
-}
-
-// get takes the most recently returned entry, waiting up to wait for one.
-func (p *channelPool) get(wait time.Duration) (*pubChannel, bool) {
-	select {
-	case <-p.slots:
-	default:
-		t := time.NewTimer(wait)
-		defer t.Stop()
-		select {
-		case <-p.slots:
-		case <-t.C:
-			return nil, false
-		}
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	pc := p.free[len(p.free)-1]
-	p.free = p.free[:len(p.free)-1]
-	return pc, true
-}
-
-// put returns an entry taken with get.
-func (p *channelPool) put(pc *pubChannel) {
-	p.mu.Lock()
-	p.free = append(p.free, pc)
-	p.mu.Unlock()
-	p.slots <- struct{}{}
-}
-
-// drain takes the open channels of all free entries out of the pool.
-func (p *channelPool) drain() []*pubChannel {
-	var out []*pubChannel
-	for {
-		select {
-		case <-p.slots:
-		default:
-			return out
-		}
-		p.mu.Lock()
-		pc := p.free[len(p.free)-1]
-		p.free = p.free[:len(p.free)-1]
-		p.mu.Unlock()
-		if pc != nil {
-			out = append(out, pc)
-		}
-	}
-}
-
-func sleepUntil(t time.Time, wake <-chan struct{}) {
-	timer := time.NewTimer(time.Until(t))
-	defer timer.Stop()
-	select {
-	case <-timer.C:
-	case <-wake:
-	}
-}
-
-func earliest(a, b time.Time) time.Time {
-	if a.Before(b) {
-		return a
-	}
-	return b
 }

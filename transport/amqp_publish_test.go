@@ -27,8 +27,8 @@ import (
 // waitLimit only keeps a broken test from hanging; no test asserts timing.
 const waitLimit = 60 * time.Second
 
-// recObserver records what the publisher reports.
-type recObserver struct {
+// recHooks records what the publisher reports.
+type recHooks struct {
 	mu         sync.Mutex
 	published  map[string]int
 	failed     map[string]int
@@ -38,18 +38,18 @@ type recObserver struct {
 	ups, downs int
 }
 
-func newRecObserver() *recObserver {
-	return &recObserver{published: map[string]int{}, failed: map[string]int{}, unroutable: map[string]int{}, droppedBy: map[string]int{}}
+func newRecHooks() *recHooks {
+	return &recHooks{published: map[string]int{}, failed: map[string]int{}, unroutable: map[string]int{}, droppedBy: map[string]int{}}
 }
 
-func (o *recObserver) Published(topic string, n int) { o.do(func() { o.published[topic] += n }) }
-func (o *recObserver) PublishFailed(reason string)   { o.do(func() { o.failed[reason]++ }) }
-func (o *recObserver) PublishDuration(time.Duration) {}
-func (o *recObserver) Dropped(n int, reason string) {
+func (o *recHooks) Published(topic string, n int) { o.do(func() { o.published[topic] += n }) }
+func (o *recHooks) PublishFailed(reason string)   { o.do(func() { o.failed[reason]++ }) }
+func (o *recHooks) PublishDuration(time.Duration) {}
+func (o *recHooks) Dropped(n int, reason string) {
 	o.do(func() { o.dropped += n; o.droppedBy[reason] += n })
 }
-func (o *recObserver) Unroutable(topic string) { o.do(func() { o.unroutable[topic]++ }) }
-func (o *recObserver) Connection(up bool) {
+func (o *recHooks) Unroutable(topic string) { o.do(func() { o.unroutable[topic]++ }) }
+func (o *recHooks) Connection(up bool) {
 	o.do(func() {
 		if up {
 			o.ups++
@@ -59,7 +59,7 @@ func (o *recObserver) Connection(up bool) {
 	})
 }
 
-func (o *recObserver) do(f func()) {
+func (o *recHooks) do(f func()) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	f()
@@ -90,7 +90,7 @@ type testEnv struct {
 	uri    string
 	conn   *wamqp.ConnectionWrapper
 	dialer *testDialer
-	obs    *recObserver
+	obs    *recHooks
 	logs   *syncbuf.Buffer
 	pub    *amqpPublisher
 }
@@ -99,7 +99,7 @@ type testEnv struct {
 // a testDialer) and builds a publisher on it with cfg changed by mod.
 func newTestEnv(t *testing.T, proxy *brokertest.Proxy, mod func(*AMQPConfig)) *testEnv {
 	t.Helper()
-	e := &testEnv{uri: brokertest.AMQPURI(t), dialer: &testDialer{proxy: proxy}, obs: newRecObserver(), logs: &syncbuf.Buffer{}}
+	e := &testEnv{uri: brokertest.AMQPURI(t), dialer: &testDialer{proxy: proxy}, obs: newRecHooks(), logs: &syncbuf.Buffer{}}
 	watch := newConnWatch(nil)
 	conn, err := wamqp.NewConnection(wamqp.ConnectionConfig{
 		AmqpURI:    e.uri,
@@ -116,7 +116,7 @@ func newTestEnv(t *testing.T, proxy *brokertest.Proxy, mod func(*AMQPConfig)) *t
 	e.conn = conn
 	cfg := DefaultAMQPConfig(e.uri)
 	cfg.PublishTimeout = 20 * time.Second
-	cfg.Observer = e.obs
+	cfg.Hooks = e.obs
 	if mod != nil {
 		mod(&cfg)
 	}

@@ -61,4 +61,38 @@
 // once. Afterwards the connection reconnects by itself; Pair.Ready reports
 // whether it is up. Every URI in a log line or an error goes through
 // RedactURI.
+//
+// # Code layout of the AMQP transport
+//
+// The amqp transport is one type per idea, in files whose calls run one
+// way, top to bottom (a file calls only files listed below it; "(type)"
+// marks a file whose methods hang on amqpPublisher):
+//
+//	amqp.go            NewAMQP, NewAMQPConfig: config, connect, build the Pair
+//	amqp_publish.go    (type) amqpPublisher: its contract, constructor, Publish
+//	amqp_drain.go      (type) Drain, Shutdown, Close: the end of a run
+//	amqp_reconnect.go  (type) the loop that replaces the session after a loss
+//	amqp_flush.go      (type) the outage buffer's flushing: flush, kick, drainLoop
+//	amqp_deliver.go    (type) deliver one batch over the pool, settle confirms
+//	amqp_channel.go    pubChannel (open, send, returns) and channelPool
+//	amqp_session.go    session: one connection, the exchange declared on it
+//	amqp_drops.go      dropLog: what is given up, counted and logged
+//	amqp_buffer.go     outageBuffer: the bounded FIFO, pure
+//	amqp_rebind.go     rebindState, matchReturns: the rebind window, pure
+//	amqp_connect.go    connectAMQP, connWatch, connTracker: the connection
+//	amqp_nodes.go      the dialers: one node, or a cluster's URI list
+//	amqp_subscribe.go  amqpSubscriber, with amqp_subscribe_ack.go (the ack
+//	                   writer), amqp_topology.go, amqp_poison.go
+//	amqp_marshal.go    the is-wire marshaler, with amqp_pytext.go
+//
+// The leaves know nothing of the publisher: a session reports its end
+// through sessionEvents, a channel reports unroutable returns through a
+// func, and the drop accounting is its own type. The one loop left is
+// inside amqp_flush.go: a flush that puts returned messages back kicks a
+// drain, which flushes again. The publisher stays in this package rather
+// than a subpackage: it shares Pair, Options, PublishHooks, ErrPermanent,
+// the Drop words and RedactURI with the rest of the package, and
+// transport.New's registry names NewAMQP, so a transport/amqp package
+// would either import transport (a cycle through the registry) or need
+// those moved to a third package, an API change for no reader's gain.
 package transport

@@ -29,17 +29,19 @@ const gochannelTopic = "metricsender.wire"
 // message (unlike a shared AMQP queue).
 func NewGoChannel(_ context.Context, opts Options, logger *slog.Logger) (Pair, error) {
 	logger = orDiscard(logger)
-	obs := opts.Observer
-	if obs == nil {
-		obs = NopObserver{}
+	hooks := opts.Hooks
+	if hooks == nil {
+		hooks = NopPublishHooks{}
 	}
 	gc := gochannel.NewGoChannel(gochannel.Config{BlockPublishUntilSubscriberAck: true}, watermill.NewSlogLogger(logger))
-	pub := &gcPublisher{gc: gc, obs: obs}
+	pub := &gcPublisher{gc: gc, hooks: hooks}
 	sub := &gcSubscriber{gc: gc, patterns: opts.Topics, closing: make(chan struct{})}
 	return Pair{
 		Publisher:  pairPublisher(pub, opts.ReceiveOnly),
 		Subscriber: sub,
 		Ready:      func() error { return nil },
+		Drain:      noDrain,
+		Shutdown:   noShutdown,
 		Close:      sub.Close,
 	}, nil
 }
@@ -47,8 +49,8 @@ func NewGoChannel(_ context.Context, opts Options, logger *slog.Logger) (Pair, e
 // gcPublisher publishes on the internal topic, carrying each message's
 // real topic in codec.KeyTopic.
 type gcPublisher struct {
-	gc  *gochannel.GoChannel
-	obs Observer
+	gc    *gochannel.GoChannel
+	hooks PublishHooks
 }
 
 // Publish sends each message to its codec.KeyTopic, or to topic when that
@@ -62,10 +64,10 @@ func (p *gcPublisher) Publish(topic string, msgs ...*message.Message) error {
 		cp := m.Copy()
 		cp.Metadata.Set(codec.KeyTopic, t)
 		if err := p.gc.Publish(gochannelTopic, cp); err != nil {
-			p.obs.PublishFailed("closed")
+			p.hooks.PublishFailed("closed")
 			return err
 		}
-		p.obs.Published(t, 1)
+		p.hooks.Published(t, 1)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package transport_test
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -25,22 +26,22 @@ func TestGoChannelSuite(t *testing.T) {
 		})
 }
 
-// countingObserver records Published calls.
-type countingObserver struct {
-	transport.NopObserver
+// countingHooks records Published calls.
+type countingHooks struct {
+	transport.NopPublishHooks
 	mu        sync.Mutex
 	published map[string]int
 }
 
-func (o *countingObserver) Published(topic string, n int) {
+func (o *countingHooks) Published(topic string, n int) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.published[topic] += n
 }
 
-func TestGoChannelObserverAndTopicArgument(t *testing.T) {
-	obs := &countingObserver{published: map[string]int{}}
-	p, err := transport.NewGoChannel(context.Background(), transport.Options{Observer: obs}, nil)
+func TestGoChannelHooksAndTopicArgument(t *testing.T) {
+	obs := &countingHooks{published: map[string]int{}}
+	p, err := transport.NewGoChannel(context.Background(), transport.Options{Hooks: obs}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,5 +97,29 @@ func TestGoChannelSubscribeNeedsATopic(t *testing.T) {
 	t.Cleanup(func() { _ = p.Close() })
 	if _, err := p.Subscriber.Subscribe(context.Background(), ""); err == nil {
 		t.Error("Subscribe(\"\") with no Topics: want an error")
+	}
+}
+
+// TestGoChannelPairHoldsNothingBack: a transport without an outage buffer
+// still fills Pair.Drain and Pair.Shutdown, with the documented zero
+// behaviour (nil at once), so the app calls them without type assertions.
+func TestGoChannelPairHoldsNothingBack(t *testing.T) {
+	for _, receiveOnly := range []bool{false, true} {
+		t.Run(fmt.Sprintf("receiveOnly=%v", receiveOnly), func(t *testing.T) {
+			p, err := transport.NewGoChannel(context.Background(), transport.Options{ReceiveOnly: receiveOnly}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = p.Close() })
+			if p.Drain == nil || p.Shutdown == nil {
+				t.Fatalf("Drain or Shutdown is nil: %+v", p)
+			}
+			if err := p.Drain(context.Background(), time.Second); err != nil {
+				t.Errorf("Drain: %v", err)
+			}
+			if err := p.Shutdown(context.Background()); err != nil {
+				t.Errorf("Shutdown: %v", err)
+			}
+		})
 	}
 }

@@ -37,8 +37,8 @@ type NATSConfig struct {
 	TLS *tls.Config
 	// ConnectTimeout bounds start-up connection retries; 0 = until ctx is done.
 	ConnectTimeout time.Duration
-	// Observer is told about publishes; nil means NopObserver.
-	Observer Observer
+	// Hooks are told about publishes; nil means NopPublishHooks.
+	Hooks PublishHooks
 	// ReceiveOnly leaves Pair.Publisher nil.
 	ReceiveOnly bool
 }
@@ -72,7 +72,7 @@ func NewNATS(ctx context.Context, opts Options, logger *slog.Logger) (Pair, erro
 	cfg.Topics = opts.Topics
 	cfg.TLS = opts.TLS
 	cfg.ConnectTimeout = opts.ConnectTimeout
-	cfg.Observer = opts.Observer
+	cfg.Hooks = opts.Hooks
 	cfg.ReceiveOnly = opts.ReceiveOnly
 	if opts.Queue != "" {
 		return Pair{}, fmt.Errorf("nats transport: --queue %q needs JetStream; core NATS keeps no queue (use --transport amqp)", opts.Queue)
@@ -83,8 +83,8 @@ func NewNATS(ctx context.Context, opts Options, logger *slog.Logger) (Pair, erro
 
 // setDefaults fills what the zero value leaves unset.
 func (c *NATSConfig) setDefaults() {
-	if c.Observer == nil {
-		c.Observer = NopObserver{}
+	if c.Hooks == nil {
+		c.Hooks = NopPublishHooks{}
 	}
 }
 
@@ -142,21 +142,21 @@ func newNATSPair(ctx context.Context, cfg NATSConfig, logger *slog.Logger) (Pair
 		return Pair{}, nil, fmt.Errorf("nats transport config: %w", err)
 	}
 	uri := RedactURI(cfg.URI)
-	obs := cfg.Observer
+	hooks := cfg.Hooks
 	natsOpts := []nats.Option{
 		nats.Name("metricsender"),
 		nats.MaxReconnects(-1), // reconnect forever, as the amqp transport does
 		nats.ReconnectWait(time.Second),
 		nats.Timeout(dialTimeout),
 		nats.DisconnectErrHandler(func(nc *nats.Conn, err error) {
-			obs.Connection(false)
+			hooks.Connection(false)
 			if nc.IsClosed() {
 				return // our own Close, not a loss
 			}
 			logger.Warn("broker connection lost, reconnecting", "uri", uri, "err", scrubError(err, cfg.URI))
 		}),
 		nats.ReconnectHandler(func(*nats.Conn) {
-			obs.Connection(true)
+			hooks.Connection(true)
 			logger.Info("broker connection back", "uri", uri)
 		}),
 	}
@@ -200,6 +200,10 @@ func newNATSPair(ctx context.Context, cfg NATSConfig, logger *slog.Logger) (Pair
 			}
 			return nil
 		},
+		// Publish returns once the messages are written (or flushed, with
+		// confirms): nothing is held back.
+		Drain:    noDrain,
+		Shutdown: noShutdown,
 		Close: func() error {
 			once.Do(func() { closeErr = errors.Join(ns.Close(), np.Close()) })
 			return closeErr
@@ -214,7 +218,7 @@ func isPermanentNATS(err error) bool {
 		errors.Is(err, nats.ErrAuthRevoked) || isPermanent(err)
 }
 
-// natsPublisher adds the Observer and --confirm (a flush) to watermill-nats.
+// natsPublisher adds the PublishHooks and --confirm (a flush) to watermill-nats.
 type natsPublisher struct {
 	pub  *wnats.Publisher
 	conn *nats.Conn
@@ -227,19 +231,19 @@ type natsPublisher struct {
 // Confirm, Publish fails (they may still be sent after the reconnect).
 func (p *natsPublisher) Publish(topic string, msgs ...*message.Message) error {
 	start := time.Now()
-	defer func() { p.cfg.Observer.PublishDuration(time.Since(start)) }()
+	defer func() { p.cfg.Hooks.PublishDuration(time.Since(start)) }()
 	if err := p.pub.Publish(topic, msgs...); err != nil {
-		p.cfg.Observer.PublishFailed("closed")
+		p.cfg.Hooks.PublishFailed("closed")
 		return fmt.Errorf("nats publish: %w", err)
 	}
 	if p.cfg.Confirm {
 		if err := p.conn.FlushTimeout(p.cfg.PublishTimeout); err != nil {
-			p.cfg.Observer.PublishFailed("timeout")
+			p.cfg.Hooks.PublishFailed("timeout")
 			return fmt.Errorf("nats flush: %w", err)
 		}
 	}
 	for _, m := range msgs {
-		p.cfg.Observer.Published(cmpTopic(m, topic), 1)
+		p.cfg.Hooks.Published(cmpTopic(m, topic), 1)
 	}
 	return nil
 }

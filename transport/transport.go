@@ -3,6 +3,7 @@ package transport
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sort"
@@ -35,6 +36,22 @@ type Pair struct {
 	// the connection went to last: with a URI list, the one that answered.
 	// Safe for concurrent use.
 	Node func() string
+	// Drain waits until every message handed to Publisher.Publish so far
+	// is settled (confirmed, counted as unroutable, or dropped), through
+	// outages and reconnects; with maxOutage > 0 it gives up once an
+	// outage has lasted that long, counting what is buffered as dropped.
+	// It returns ctx's error when ctx ends first (then call Shutdown). The
+	// natural end of a bounded run: call it after the last Publish
+	// returned. A transport that holds nothing back once Publish returns
+	// (gochannel, nats, a receive-only pair) returns nil at once.
+	// Never nil.
+	Drain func(ctx context.Context, maxOutage time.Duration) error
+	// Shutdown is the end on a signal: new Publish calls fail, buffered
+	// messages are flushed until ctx is done, and whatever is left is
+	// counted as dropped and logged. Only the first call does the work.
+	// Close still releases the connection afterwards. A transport that
+	// buffers nothing returns nil at once (Close does it all). Never nil.
+	Shutdown func(ctx context.Context) error
 }
 
 // Options are the transport-independent settings, filled from flags and the
@@ -68,14 +85,21 @@ type Options struct {
 	// AMQPConfig.RebindWindow). 0 means the default (30s); < 0 turns the
 	// retry off.
 	RebindWindow time.Duration
-	// Observer is told about published, failed and dropped messages; nil
-	// means NopObserver.
-	Observer Observer
+	// Hooks are told about published, failed and dropped messages; nil
+	// means NopPublishHooks.
+	Hooks PublishHooks
 	// ReceiveOnly leaves Pair.Publisher nil, for a process that only
 	// consumes: no publisher is opened (for AMQP: no publish channels, no
 	// outage buffer, none of its logging).
 	ReceiveOnly bool
 }
+
+// ErrPermanent marks a failure that retrying cannot fix: wrong credentials
+// (403 ACCESS_REFUSED), a vhost that does not exist or is not allowed, a TLS
+// handshake that fails on the certificates, an exchange declared with other
+// flags (406 PRECONDITION_FAILED). Match it with errors.Is; the app exits 1
+// at once instead of retrying.
+var ErrPermanent = errors.New("permanent failure")
 
 // Factory builds a Pair. ctx bounds the start-up (connection retries).
 type Factory func(ctx context.Context, opts Options, logger *slog.Logger) (Pair, error)
@@ -114,6 +138,12 @@ func pairPublisher(p message.Publisher, receiveOnly bool) message.Publisher {
 	}
 	return p
 }
+
+// noDrain and noShutdown are Pair.Drain and Pair.Shutdown for a publisher
+// that holds nothing back once Publish returns.
+func noDrain(context.Context, time.Duration) error { return nil }
+
+func noShutdown(context.Context) error { return nil }
 
 // orDiscard is logger, or a logger that discards when it is nil.
 func orDiscard(logger *slog.Logger) *slog.Logger {

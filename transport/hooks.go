@@ -2,10 +2,12 @@ package transport
 
 import "time"
 
-// Observer is told what happens to published messages, so the app can
-// count them (Prometheus) without the transport knowing about metrics.
+// PublishHooks are told what happens to published messages, so the app
+// can count them (Prometheus) without the transport knowing about metrics.
+// (Not to be confused with the observations of the feedback side: these
+// hooks only ever report on messages this process publishes.)
 // Implementations must be safe for concurrent use and must not block.
-type Observer interface {
+type PublishHooks interface {
 	// Published: n messages on topic were accepted by the broker
 	// (confirmed and not returned with confirms on; written to the socket
 	// without). Each message is counted once, however often it was sent.
@@ -30,12 +32,12 @@ type Observer interface {
 	Connection(up bool)
 }
 
-// NopObserver ignores everything. Embed it to implement only some methods.
-type NopObserver struct{}
+// NopPublishHooks ignores everything. Embed it to implement only some methods.
+type NopPublishHooks struct{}
 
-func (NopObserver) Published(string, int)         {}
-func (NopObserver) PublishFailed(string)          {}
-func (NopObserver) PublishDuration(time.Duration) {}
-func (NopObserver) Dropped(int, string)           {}
-func (NopObserver) Unroutable(string)             {}
-func (NopObserver) Connection(bool)               {}
+func (NopPublishHooks) Published(string, int)         {}
+func (NopPublishHooks) PublishFailed(string)          {}
+func (NopPublishHooks) PublishDuration(time.Duration) {}
+func (NopPublishHooks) Dropped(int, string)           {}
+func (NopPublishHooks) Unroutable(string)             {}
+func (NopPublishHooks) Connection(bool)               {}
