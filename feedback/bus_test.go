@@ -333,3 +333,38 @@ func TestBusReady(t *testing.T) {
 		t.Errorf("Ready after the end: %v", err)
 	}
 }
+
+func TestTopicPrefix(t *testing.T) {
+	cases := []struct {
+		pattern, want string
+		bad           bool
+	}{
+		{pattern: "Allocation.*", want: "Allocation."},
+		{pattern: "Allocation.#", want: "Allocation."},
+		{pattern: "lab.Allocation.*", want: "lab.Allocation."},
+		{pattern: "Allocation", bad: true},
+		{pattern: "Allocation.web", bad: true},
+		{pattern: "*.web", bad: true},
+		{pattern: "*", bad: true},
+		{pattern: "Allocation..*", bad: true},
+		{pattern: "", bad: true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.pattern, func(t *testing.T) {
+			got, err := feedback.TopicPrefix(tc.pattern)
+			if (err != nil) != tc.bad || got != tc.want {
+				t.Errorf("TopicPrefix(%q) = %q, %v; want %q (error: %v)", tc.pattern, got, err, tc.want, tc.bad)
+			}
+		})
+	}
+}
+
+// allocation builds an Allocation message: headers as name, text pairs.
+func allocation(app string, kv ...string) *message.Message {
+	msg := message.NewMessage("id", nil)
+	msg.Metadata.Set(codec.KeyTopic, "Allocation."+app)
+	for i := 0; i+1 < len(kv); i += 2 {
+		msg.Metadata.Set(codec.MetricPrefix+kv[i], kv[i+1])
+	}
+	return msg
+}
