@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"sync/atomic"
 
+	"github.com/labsea/metricsender/feedback"
 	"github.com/labsea/metricsender/generator"
 )
 
@@ -17,8 +18,10 @@ type controller interface {
 	ClearOverride(app, metric string) error
 	Pause(app string) error
 	Resume(app string) error
-	Observe(app string, ob generator.Observation) error
+	feedback.Recorder // the control API's observations
 }
+
+var _ feedback.Recorder = (*laterController)(nil)
 
 // errNotStarted is what a laterController answers before its schedule is set.
 var errNotStarted = errors.New("the schedule has not started yet (waiting for the broker connection)")

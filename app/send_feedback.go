@@ -218,6 +218,8 @@ func ownDeployments(cfg *generator.Config, shard generator.Shard) []generator.De
 	return out
 }
 
+var _ feedback.Recorder = (*heldRecorder)(nil)
+
 // heldRecorder holds the observations made before the schedule exists (the
 // kubernetes source's first list) and passes them on, in order, once set
 // gives it the recorder; after that it forwards. Safe for concurrent use.

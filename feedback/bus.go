@@ -51,13 +51,6 @@ var reasonWarnings = map[Reason]string{
 	ReasonEmpty:      "feedback message with no header, ignored",
 }
 
-// Recorder records an observation of a deployment; *generator.Schedule is
-// one. Observe fails with generator.ErrUnknownDeployment or
-// generator.ErrBadObservation and then changes nothing.
-type Recorder interface {
-	Observe(app string, ob generator.Observation) error
-}
-
 // Counter is told what becomes of each feedback message, so the app can
 // count them without this package knowing about metrics. Implementations
 // must be safe for concurrent use and must not block.

@@ -23,12 +23,13 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 
+	"github.com/labsea/metricsender/feedback"
 	"github.com/labsea/metricsender/feedback/kube"
 	"github.com/labsea/metricsender/generator"
 	"github.com/labsea/metricsender/internal/syncbuf"
 )
 
-// recorder is an Observer that keeps every observation by app.
+// recorder is a feedback.Recorder that keeps every observation by app.
 type recorder struct {
 	mu    sync.Mutex
 	obs   map[string][]generator.Observation
@@ -95,7 +96,7 @@ func parse(t *testing.T, yaml string) []generator.Deployment {
 
 // start runs a Source over a fake clientset holding objs until the test
 // ends, and waits for its first sync.
-func start(t *testing.T, cfg kube.Config, obs kube.Observer, objs ...runtime.Object) (*kube.Source, *fake.Clientset, *syncbuf.Buffer) {
+func start(t *testing.T, cfg kube.Config, obs feedback.Recorder, objs ...runtime.Object) (*kube.Source, *fake.Clientset, *syncbuf.Buffer) {
 	t.Helper()
 	client := fake.NewClientset(objs...)
 	if cfg.Client == nil {
