@@ -18,16 +18,17 @@ import (
 )
 
 func operatorCommand() *cli.Command {
+	hpa := policy.DefaultHPAConfig() // the hpa flags' defaults
 	flags := append([]cli.Flag{}, brokerFlags()...)
 	flags = append(flags,
 		&cli.StringFlag{Name: "policy", Value: "follow", EnvVars: env("policy"),
 			Usage: "follow (apply what is requested) or hpa (the HorizontalPodAutoscaler algorithm on --metric)"},
 		&cli.StringFlag{Name: "metric", Value: "cpu", EnvVars: env("metric"), Usage: "hpa: the per-replica metric it scales on"},
 		&cli.StringFlag{Name: "target", EnvVars: env("target"), Usage: "hpa: the metric's target value per replica (a number or quantity, required with hpa)"},
-		&cli.IntFlag{Name: "min", Value: 1, EnvVars: env("min"), Usage: "hpa: fewest replicas (and the count it assumes before it knows one)"},
-		&cli.IntFlag{Name: "max", Value: 10, EnvVars: env("max"), Usage: "hpa: most replicas"},
-		&cli.Float64Flag{Name: "tolerance", Value: 0.1, EnvVars: env("tolerance"), Usage: "hpa: no change while value/target is within this of 1"},
-		&cli.DurationFlag{Name: "stabilization", Value: 5 * time.Minute, EnvVars: env("stabilization"),
+		&cli.IntFlag{Name: "min", Value: int(hpa.Min), EnvVars: env("min"), Usage: "hpa: fewest replicas (and the count it assumes before it knows one)"},
+		&cli.IntFlag{Name: "max", Value: int(hpa.Max), EnvVars: env("max"), Usage: "hpa: most replicas"},
+		&cli.Float64Flag{Name: "tolerance", Value: hpa.Tolerance, EnvVars: env("tolerance"), Usage: "hpa: no change while value/target is within this of 1"},
+		&cli.DurationFlag{Name: "stabilization", Value: hpa.Stabilization, EnvVars: env("stabilization"),
 			Usage: "hpa: scale down only to the highest count recommended within this window"},
 		&cli.DurationFlag{Name: "delay", EnvVars: env("delay"), Usage: "actuation time: publish what it applied this long after the request"},
 		&cli.DurationFlag{Name: "jitter", EnvVars: env("jitter"),
@@ -93,9 +94,11 @@ func operatorOptionsFrom(c *cli.Context) (operatorOptions, error) {
 		if err != nil {
 			return operatorOptions{}, usagef("--target %q: %w", c.String("target"), err)
 		}
-		h := policy.NewHPA(c.String("metric"), target)
-		h.Min, h.Max, h.Tolerance, h.Stabilization = float64(c.Int("min")), float64(c.Int("max")), c.Float64("tolerance"), c.Duration("stabilization")
-		if err := h.Validate(); err != nil {
+		hc := policy.DefaultHPAConfig()
+		hc.Metric, hc.Target = c.String("metric"), target
+		hc.Min, hc.Max, hc.Tolerance, hc.Stabilization = float64(c.Int("min")), float64(c.Int("max")), c.Float64("tolerance"), c.Duration("stabilization")
+		h, err := hc.New()
+		if err != nil {
 			return operatorOptions{}, usagef("--policy hpa: %w", err)
 		}
 		opts.cfg.Policy = h
