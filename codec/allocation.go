@@ -77,7 +77,8 @@ func (a Allocation) Observation(source string) generator.Observation {
 // strconv 'f' writes them), no body. Its UUID is a fresh ULID. The caller
 // keeps Resources free of the reserved names and of names a header
 // cannot carry; a value outside what DecodeAllocation reads (not finite,
-// over 9e15 in magnitude) is sent as written and refused on receipt.
+// over 9e15 in magnitude, or so small that its plain decimal text is over
+// 64 bytes, below about 1e-48) is sent as written and refused on receipt.
 func EncodeAllocation(a Allocation) *message.Message {
 	msg := message.NewMessage(watermill.NewULID(), nil)
 	md := msg.Metadata
