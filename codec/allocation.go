@@ -13,10 +13,6 @@ import (
 	"github.com/labsea/metricsender/generator"
 )
 
-// AllocationPrefix is the first word of every Allocation topic: what an
-// operator applied to an app is published on Allocation.{app}.
-const AllocationPrefix = "Allocation."
-
 // AllocationTopic returns the topic of what was applied to app,
 // Allocation.{app}.
 func AllocationTopic(app string) string { return AllocationPrefix + app }
