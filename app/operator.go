@@ -7,31 +7,28 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/urfave/cli/v2"
 
 	"github.com/labsea/metricsender/codec"
-	"github.com/labsea/metricsender/feedback"
 	"github.com/labsea/metricsender/generator"
 	"github.com/labsea/metricsender/policy"
+	"github.com/labsea/metricsender/standin"
 	"github.com/labsea/metricsender/transport"
 )
 
-// allocationPrefix is the first word of the feedback topics: what the
-// operator applied to an app is published on Allocation.{app}, the bus
-// feedback source's default.
-var allocationPrefix, _ = feedback.TopicPrefix(feedback.DefaultTopic)
-
 func operatorCommand() *cli.Command {
+	hpa := policy.DefaultHPAConfig() // the hpa flags' defaults
 	flags := append([]cli.Flag{}, brokerFlags()...)
 	flags = append(flags,
 		&cli.StringFlag{Name: "policy", Value: "follow", EnvVars: env("policy"),
 			Usage: "follow (apply what is requested) or hpa (the HorizontalPodAutoscaler algorithm on --metric)"},
 		&cli.StringFlag{Name: "metric", Value: "cpu", EnvVars: env("metric"), Usage: "hpa: the per-replica metric it scales on"},
 		&cli.StringFlag{Name: "target", EnvVars: env("target"), Usage: "hpa: the metric's target value per replica (a number or quantity, required with hpa)"},
-		&cli.IntFlag{Name: "min", Value: 1, EnvVars: env("min"), Usage: "hpa: fewest replicas (and the count it assumes before it knows one)"},
-		&cli.IntFlag{Name: "max", Value: 10, EnvVars: env("max"), Usage: "hpa: most replicas"},
-		&cli.Float64Flag{Name: "tolerance", Value: 0.1, EnvVars: env("tolerance"), Usage: "hpa: no change while value/target is within this of 1"},
-		&cli.DurationFlag{Name: "stabilization", Value: 5 * time.Minute, EnvVars: env("stabilization"),
+		&cli.IntFlag{Name: "min", Value: int(hpa.Min), EnvVars: env("min"), Usage: "hpa: fewest replicas (and the count it assumes before it knows one)"},
+		&cli.IntFlag{Name: "max", Value: int(hpa.Max), EnvVars: env("max"), Usage: "hpa: most replicas"},
+		&cli.Float64Flag{Name: "tolerance", Value: hpa.Tolerance, EnvVars: env("tolerance"), Usage: "hpa: no change while value/target is within this of 1"},
+		&cli.DurationFlag{Name: "stabilization", Value: hpa.Stabilization, EnvVars: env("stabilization"),
 			Usage: "hpa: scale down only to the highest count recommended within this window"},
 		&cli.DurationFlag{Name: "delay", EnvVars: env("delay"), Usage: "actuation time: publish what it applied this long after the request"},
 		&cli.DurationFlag{Name: "jitter", EnvVars: env("jitter"),
@@ -64,15 +61,9 @@ func operatorCommand() *cli.Command {
 
 type operatorOptions struct {
 	conn     connection
-	policy   policy.Policy
+	cfg      standin.Config // Subscriber, Publisher, Counter and Subscribed are the run's
 	name     string
-	min      float64 // the replicas assumed before any are known
-	delay    time.Duration
-	jitter   time.Duration
-	miss     float64
-	seed     int64
 	seedSet  bool
-	topic    string
 	httpAddr string
 }
 
@@ -80,21 +71,21 @@ func operatorOptionsFrom(c *cli.Context) (operatorOptions, error) {
 	if c.NArg() > 0 {
 		return operatorOptions{}, usagef("operator takes no arguments, got %q", c.Args().Slice())
 	}
-	opts := operatorOptions{name: c.String("policy"), min: 1, delay: c.Duration("delay"), jitter: c.Duration("jitter"),
-		miss: c.Float64("miss"), topic: c.String("topic"), httpAddr: c.String("http-addr")}
-	switch {
-	case opts.delay < 0:
-		return operatorOptions{}, usagef("--delay %s: must be >= 0", opts.delay)
-	case opts.jitter < 0:
-		return operatorOptions{}, usagef("--jitter %s: must be >= 0", opts.jitter)
-	case !(opts.miss >= 0 && opts.miss <= 1):
-		return operatorOptions{}, usagef("--miss %g: must be a probability in [0, 1]", opts.miss)
-	case opts.topic == "":
+	opts := operatorOptions{name: c.String("policy"), httpAddr: c.String("http-addr"),
+		cfg: standin.Config{Delay: c.Duration("delay"), Jitter: c.Duration("jitter"), Miss: c.Float64("miss"), Topic: c.String("topic")}}
+	switch cfg := opts.cfg; {
+	case cfg.Delay < 0:
+		return operatorOptions{}, usagef("--delay %s: must be >= 0", cfg.Delay)
+	case cfg.Jitter < 0:
+		return operatorOptions{}, usagef("--jitter %s: must be >= 0", cfg.Jitter)
+	case !(cfg.Miss >= 0 && cfg.Miss <= 1):
+		return operatorOptions{}, usagef("--miss %g: must be a probability in [0, 1]", cfg.Miss)
+	case cfg.Topic == "":
 		return operatorOptions{}, usagef("--topic: empty pattern")
 	}
 	switch opts.name {
 	case "follow":
-		opts.policy = policy.Follow{}
+		opts.cfg.Policy = policy.Follow{}
 	case "hpa":
 		if !c.IsSet("target") {
 			return operatorOptions{}, usagef("--policy hpa needs --target (the metric's value per replica, e.g. 500m)")
@@ -103,12 +94,14 @@ func operatorOptionsFrom(c *cli.Context) (operatorOptions, error) {
 		if err != nil {
 			return operatorOptions{}, usagef("--target %q: %w", c.String("target"), err)
 		}
-		h := policy.NewHPA(c.String("metric"), target)
-		h.Min, h.Max, h.Tolerance, h.Stabilization = float64(c.Int("min")), float64(c.Int("max")), c.Float64("tolerance"), c.Duration("stabilization")
-		if err := h.Validate(); err != nil {
+		hc := policy.DefaultHPAConfig()
+		hc.Metric, hc.Target = c.String("metric"), target
+		hc.Min, hc.Max, hc.Tolerance, hc.Stabilization = float64(c.Int("min")), float64(c.Int("max")), c.Float64("tolerance"), c.Duration("stabilization")
+		h, err := hc.New()
+		if err != nil {
 			return operatorOptions{}, usagef("--policy hpa: %w", err)
 		}
-		opts.policy, opts.min = h, h.Min
+		opts.cfg.Policy = h
 	default:
 		return operatorOptions{}, usagef("--policy %q: must be follow or hpa", opts.name)
 	}
@@ -117,17 +110,18 @@ func operatorOptionsFrom(c *cli.Context) (operatorOptions, error) {
 		return operatorOptions{}, err
 	}
 	opts.conn = conn
-	opts.seed, opts.seedSet = c.Int64("seed"), c.IsSet("seed")
+	opts.cfg.Seed, opts.seedSet = c.Int64("seed"), c.IsSet("seed")
 	return opts, nil
 }
 
 // runOperator answers requests until ctx is cancelled; what is still
 // waiting for its delay then is published at once.
 func runOperator(ctx context.Context, opts operatorOptions, logger *slog.Logger) error {
+	cfg := opts.cfg
 	if !opts.seedSet {
-		opts.seed = randomSeed()
+		cfg.Seed = randomSeed()
 	}
-	logger.Info("starting", "policy", opts.name, "delay", opts.delay, "jitter", opts.jitter, "miss", opts.miss, "seed", opts.seed,
+	logger.Info("starting", "policy", opts.name, "delay", cfg.Delay, "jitter", cfg.Jitter, "miss", cfg.Miss, "seed", cfg.Seed,
 		"transport", opts.conn.transport, "uri", transport.RedactURI(opts.conn.uri))
 	reg := newRegistry()
 	metrics := newStandinMetrics(reg)
@@ -142,7 +136,7 @@ func runOperator(ctx context.Context, opts operatorOptions, logger *slog.Logger)
 		URI:            opts.conn.uri,
 		Exchange:       opts.conn.exchange,
 		Confirm:        true,
-		Topics:         []string{opts.topic, allocationPrefix + "*"},
+		Topics:         []string{cfg.Topic, codec.AllocationPrefix + "*"},
 		TLS:            opts.conn.tls,
 		ConnectTimeout: opts.conn.timeout,
 	}, logger)
@@ -154,35 +148,17 @@ func runOperator(ctx context.Context, opts operatorOptions, logger *slog.Logger)
 	}
 	defer pair.Close()
 
-	s := newStandin(opts, metrics, logger)
-	answers := newDelayer(func(_ context.Context, as []answer) error {
-		for _, a := range as {
-			if err := pair.Publisher.Publish(a.msg.Metadata.Get(codec.KeyTopic), a.msg); err != nil {
-				metrics.publishErrors.Inc()
-				logger.Warn("publish an answer", "app", a.app, "error", err)
-				continue
-			}
-			metrics.published.Inc()
-		}
-		return nil
-	})
-	answersDone := make(chan error, 1)
-	go func() { answersDone <- answers.run(context.WithoutCancel(ctx)) }()
-
-	msgs, err := pair.Subscriber.Subscribe(ctx, opts.topic)
+	cfg.Subscriber, cfg.Publisher, cfg.Counter = pair.Subscriber, pair.Publisher, metrics
+	cfg.Subscribed = func() { pairReady.set(readyWithNode(pair)) } // ready once subscribed: requests from now on are read
+	op, err := standin.New(cfg, logger)
 	if err != nil {
-		return fmt.Errorf("operator: subscribe: %w", err)
+		return err
 	}
-	pairReady.set(readyWithNode(pair)) // ready once subscribed: requests from now on are read
-	for msg := range msgs {
-		if a, ok := s.handle(msg, time.Now()); ok {
-			answers.hold(a, a.due)
-		}
-		msg.Ack()
+	n, err := op.Run(ctx)
+	if err != nil {
+		return err
 	}
-	answers.close(true) // stopping: what waits for its delay goes out now
-	<-answersDone
-	logger.Info("stopped", "requests", s.requests, "answered", s.answered, "missed", s.missed)
+	logger.Info("stopped", "requests", n.Requests, "answered", n.Answered, "missed", n.Missed)
 	return nil
 }
 
@@ -197,3 +173,30 @@ func parseTarget(text string) (float64, error) {
 	}
 	return v, nil
 }
+
+// standinMetrics are the operator's own, under metricsender_standin_; they
+// implement standin.Counter.
+type standinMetrics struct {
+	requests, missed, published, publishErrors, unreadable prometheus.Counter
+}
+
+func newStandinMetrics(reg prometheus.Registerer) *standinMetrics {
+	counter := func(name, help string) prometheus.Counter {
+		c := prometheus.NewCounter(prometheus.CounterOpts{Name: "metricsender_standin_" + name, Help: help})
+		reg.MustRegister(c)
+		return c
+	}
+	return &standinMetrics{
+		requests:      counter("requests_total", "Requests (Metrics.* messages) read."),
+		missed:        counter("missed_total", "Requests ignored on purpose (--miss)."),
+		published:     counter("answers_published_total", "Allocation.* messages published."),
+		publishErrors: counter("publish_errors_total", "Allocation.* messages that could not be published."),
+		unreadable:    counter("unreadable_total", "Messages that could not be decoded."),
+	}
+}
+
+func (m *standinMetrics) Request()       { m.requests.Inc() }
+func (m *standinMetrics) Missed()        { m.missed.Inc() }
+func (m *standinMetrics) Published()     { m.published.Inc() }
+func (m *standinMetrics) PublishFailed() { m.publishErrors.Inc() }
+func (m *standinMetrics) Unreadable()    { m.unreadable.Inc() }

@@ -24,6 +24,7 @@ import (
 	"github.com/labsea/metricsender/feedback"
 	"github.com/labsea/metricsender/feedback/kube"
 	"github.com/labsea/metricsender/generator"
+	"github.com/labsea/metricsender/internal/delay"
 	"github.com/labsea/metricsender/internal/throttle"
 	"github.com/labsea/metricsender/transport"
 )
@@ -356,7 +357,7 @@ func runSend(ctx context.Context, opts sendOptions, stdout, stderr io.Writer, lo
 
 	// Delayed messages go out on their own clock; a signal sends what is
 	// held with the buffer flush, so they must outlive ctx.
-	delays := newDelayer(func(ctx context.Context, events []generator.Event) error {
+	delays := delay.New(func(ctx context.Context, events []generator.Event) error {
 		sentAt := time.Now() // a delayed message's request opens when it goes out
 		if err := source.Emit(ctx, events); err != nil {
 			return err
@@ -365,7 +366,7 @@ func runSend(ctx context.Context, opts sendOptions, stdout, stderr io.Writer, lo
 		return nil
 	})
 	delaysDone := make(chan error, 1)
-	go func() { delaysDone <- delays.run(context.WithoutCancel(ctx)) }()
+	go func() { delaysDone <- delays.Run(context.WithoutCancel(ctx)) }()
 
 	var emitted int // wire messages handed to the publisher, injected copies and delayed ones included
 	var faulted []generator.Event
@@ -409,8 +410,8 @@ func runSend(ctx context.Context, opts sendOptions, stdout, stderr io.Writer, lo
 	})
 	// Delayed messages still held: a natural end waits for them, a signal
 	// sends them now (within --shutdown-timeout, with the buffer flush).
-	delays.close(ctx.Err() != nil)
-	if n := delays.len(); n > 0 {
+	delays.Close(ctx.Err() != nil)
+	if n := delays.Len(); n > 0 {
 		logger.Info("sending the messages a delay fault still holds", "held", n, "now", ctx.Err() != nil)
 	}
 	emitted += waitDelays(delays, delaysDone, ctx.Err() != nil, opts.shutdownTimeout, logger)

@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/labsea/metricsender/generator"
+	"github.com/labsea/metricsender/internal/delay"
 )
 
 // registerFaultMetrics exports the injector's counts as
@@ -74,14 +75,14 @@ func (l *faultLog) log(now time.Time, force bool) {
 // sendNow returns the events of a faulted batch to send at once, in
 // place: suppressed events (drop, silence) are left out and delayed ones
 // handed to delays, due at tickTime plus their delay.
-func sendNow(events []generator.Event, delays *delayer[generator.Event], tickTime time.Time) []generator.Event {
+func sendNow(events []generator.Event, delays *delay.Queue[generator.Event], tickTime time.Time) []generator.Event {
 	now := events[:0]
 	for _, ev := range events {
 		switch {
 		case ev.Suppressed:
 		case ev.Delay > 0:
 			ev.Metrics = slices.Clone(ev.Metrics) // the schedule reuses its arrays
-			delays.hold(ev, tickTime.Add(ev.Delay))
+			delays.Hold(ev, tickTime.Add(ev.Delay))
 		default:
 			now = append(now, ev)
 		}
@@ -89,10 +90,10 @@ func sendNow(events []generator.Event, delays *delayer[generator.Event], tickTim
 	return now
 }
 
-// waitDelays waits for the delayer to send what it held: without a bound
+// waitDelays waits for the delay queue to send what it held: without a bound
 // at a natural end (each at its time), at most timeout after a signal.
-// It returns how many delayed messages the delayer emitted in all.
-func waitDelays(delays *delayer[generator.Event], done <-chan error, signalled bool, timeout time.Duration, logger *slog.Logger) int {
+// It returns how many delayed messages the queue emitted in all.
+func waitDelays(delays *delay.Queue[generator.Event], done <-chan error, signalled bool, timeout time.Duration, logger *slog.Logger) int {
 	var expire <-chan time.Time
 	if signalled {
 		t := time.NewTimer(timeout)
@@ -105,7 +106,7 @@ func waitDelays(delays *delayer[generator.Event], done <-chan error, signalled b
 			logger.Warn("sending delayed messages failed", "error", err)
 		}
 	case <-expire:
-		logger.Warn("delayed messages not sent within --shutdown-timeout", "held", delays.len())
+		logger.Warn("delayed messages not sent within --shutdown-timeout", "held", delays.Len())
 	}
-	return delays.sent()
+	return delays.Sent()
 }

@@ -161,7 +161,7 @@ func runBus(ctx context.Context, bus *feedback.Bus, logger *slog.Logger) (wait f
 // tick's values reflect the cluster. A sync that does not come in time is
 // a warning (the state holds and /readyz says why), not an error. The
 // returned wait blocks until the source has stopped.
-func startKube(ctx context.Context, cfg kube.Config, deployments []generator.Deployment, rec feedback.Recorder,
+func startKube(ctx context.Context, cfg kube.Config, deployments []generator.Deployment, rec generator.Recorder,
 	timeout time.Duration, logger *slog.Logger) (src *kube.Source, wait func(), err error) {
 	cfg.Deployments = deployments
 	src, err = kube.New(cfg, rec, logger)
@@ -218,12 +218,14 @@ func ownDeployments(cfg *generator.Config, shard generator.Shard) []generator.De
 	return out
 }
 
+var _ generator.Recorder = (*heldRecorder)(nil)
+
 // heldRecorder holds the observations made before the schedule exists (the
 // kubernetes source's first list) and passes them on, in order, once set
 // gives it the recorder; after that it forwards. Safe for concurrent use.
 type heldRecorder struct {
 	mu   sync.Mutex
-	rec  feedback.Recorder
+	rec  generator.Recorder
 	held []heldObservation
 }
 
@@ -232,7 +234,7 @@ type heldObservation struct {
 	ob  generator.Observation
 }
 
-// Observe implements feedback.Recorder: it forwards, or holds until set.
+// Observe implements generator.Recorder: it forwards, or holds until set.
 func (h *heldRecorder) Observe(app string, ob generator.Observation) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -245,7 +247,7 @@ func (h *heldRecorder) Observe(app string, ob generator.Observation) error {
 
 // set records what was held into rec (a failure is logged: the source
 // already took it as recorded) and forwards from now on.
-func (h *heldRecorder) set(rec feedback.Recorder, logger *slog.Logger) {
+func (h *heldRecorder) set(rec generator.Recorder, logger *slog.Logger) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for _, o := range h.held {

@@ -11,7 +11,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/urfave/cli/v2"
 
-	"github.com/labsea/metricsender/feedback"
 	"github.com/labsea/metricsender/generator"
 	"github.com/labsea/metricsender/judge"
 )
@@ -92,7 +91,7 @@ func (r runningSchedule) Observe(app string, ob generator.Observation) error {
 }
 
 // recorder is where feedback goes: the tracker, or the schedule.
-func (r runningSchedule) recorder() feedback.Recorder {
+func (r runningSchedule) recorder() generator.Recorder {
 	if r.tracker != nil {
 		return r.tracker
 	}

@@ -90,7 +90,14 @@ func Decode(msg *message.Message) (Received, error) {
 // feedback messages of Allocation.{app}). Every other rule, and every
 // guarantee, is Decode's; Decode is DecodeTopic(msg, TopicPrefix). An empty
 // prefix takes the whole topic as the app.
-func DecodeTopic(msg *message.Message, prefix string) (rcv Received, err error) {
+func DecodeTopic(msg *message.Message, prefix string) (Received, error) {
+	return decodeTopic(msg, prefix, true)
+}
+
+// decodeTopic is DecodeTopic; without numbers it leaves each metric's
+// Value.Num unset, for DecodeAllocation, which parses the texts by its
+// own rule (so each is parsed once).
+func decodeTopic(msg *message.Message, prefix string, numbers bool) (rcv Received, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			rcv, err = Received{}, fmt.Errorf("%w: internal error: %v", ErrDecode, p)
@@ -126,7 +133,7 @@ func DecodeTopic(msg *message.Message, prefix string) (rcv Received, err error) 
 	if !utf8.ValidString(rcv.App) {
 		return Received{}, decodeError(fmt.Sprintf("app name %q is not UTF-8", clip(rcv.App)))
 	}
-	if rcv.Metrics, err = metricsOf(md); err != nil {
+	if rcv.Metrics, err = metricsOf(md, numbers); err != nil {
 		return Received{}, err
 	}
 	hasTimestamp := false
@@ -157,8 +164,9 @@ func DecodeTopic(msg *message.Message, prefix string) (rcv Received, err error) 
 	return rcv, nil
 }
 
-// metricsOf collects the metric.* entries of md, sorted by name.
-func metricsOf(md message.Metadata) ([]generator.Metric, error) {
+// metricsOf collects the metric.* entries of md, sorted by name; with
+// numbers, each value's Num is parsed (parseValue).
+func metricsOf(md message.Metadata, numbers bool) ([]generator.Metric, error) {
 	n := 0 // counted first: a slice of exactly n, not one per header
 	for k := range md {
 		if strings.HasPrefix(k, MetricPrefix) {
@@ -180,7 +188,11 @@ func metricsOf(md message.Metadata) ([]generator.Metric, error) {
 		if name == RPCStatus {
 			continue
 		}
-		ms = append(ms, generator.Metric{Name: name, Value: parseValue(text)})
+		v := generator.Value{Text: text}
+		if numbers {
+			v = parseValue(text)
+		}
+		ms = append(ms, generator.Metric{Name: name, Value: v})
 	}
 	slices.SortFunc(ms, func(a, b generator.Metric) int { return strings.Compare(a.Name, b.Name) })
 	return ms, nil

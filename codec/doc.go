@@ -62,6 +62,19 @@
 // encoding/json does; the envelope uses the same writer in the form the
 // wire has always carried (no HTML escaping).
 //
+// # The Allocation message
+//
+// What an operator applied to an app travels back on Allocation.{app}
+// (WIRE.md): reply_to the app, the correlation id of the request it
+// answers, the timestamp, and the values as string headers (replicas,
+// ready, and any other header an allocation of that name), no body.
+// Allocation is that message; EncodeAllocation and DecodeAllocation are
+// its two directions, and this package is their one home. DecodeAllocation
+// reads the metadata by DecodeTopic's rules and parses each header's text
+// once, by generator.ParseNumber's rule (the rule of the observed state:
+// quantities to the thousandth, at most 9e15), not by the looser number
+// rule of a Metrics message's Received.Metrics.
+//
 // # Events through the router
 //
 // The send path is generator -> Source -> watermill router -> Middleware

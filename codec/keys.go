@@ -30,6 +30,9 @@ const (
 
 	// TopicPrefix is the first word of every metric topic.
 	TopicPrefix = "Metrics."
+	// AllocationPrefix is the first word of every Allocation topic: what
+	// an operator applied to an app is published on Allocation.{app}.
+	AllocationPrefix = "Allocation."
 
 	// ContentTypeJSON is the content type of metricsender's envelope.
 	ContentTypeJSON = "application/json"

@@ -23,10 +23,9 @@ type Controller interface {
 	// Pause stops app's messages; Resume sends them again.
 	Pause(app string) error
 	Resume(app string) error
-	// Observe records what a feedback source saw of app: its fields
-	// replace those of the observed state. An invalid observation wraps
-	// generator.ErrBadObservation.
-	Observe(app string, ob generator.Observation) error
+	// Observe records what a feedback source saw of app (the state PUT
+	// route with --feedback api).
+	generator.Recorder
 }
 
 // FaultController is the fault injector as the fault routes steer it;

@@ -17,7 +17,11 @@ import (
 )
 
 // DefaultTopic is the pattern the bus source subscribes by default.
-const DefaultTopic = "Allocation.*"
+const DefaultTopic = codec.AllocationPrefix + "*"
+
+// SourceBus names the bus as the source of an observation (see
+// generator.Source).
+const SourceBus = "bus"
 
 // Reason says why a feedback message changed nothing: a short stable word,
 // fit for a metric label.
@@ -47,13 +51,6 @@ var reasonWarnings = map[Reason]string{
 	ReasonEmpty:      "feedback message with no header, ignored",
 }
 
-// Recorder records an observation of a deployment; *generator.Schedule is
-// one. Observe fails with generator.ErrUnknownDeployment or
-// generator.ErrBadObservation and then changes nothing.
-type Recorder interface {
-	Observe(app string, ob generator.Observation) error
-}
-
 // Counter is told what becomes of each feedback message, so the app can
 // count them without this package knowing about metrics. Implementations
 // must be safe for concurrent use and must not block.
@@ -81,7 +78,7 @@ type BusConfig struct {
 	// TopicPrefix for the shapes allowed). Default DefaultTopic.
 	Topic string
 	// Recorder gets each observation. Required.
-	Recorder Recorder
+	Recorder generator.Recorder
 	// Counter counts messages; nil counts nothing.
 	Counter Counter
 	// RetryDelay is the first wait after a failed Subscribe; it doubles up
@@ -232,28 +229,27 @@ func (b *Bus) handle(msg *message.Message) {
 	defer msg.Ack()
 	b.cfg.Counter.Received()
 	topic := msg.Metadata.Get(codec.KeyTopic)
-	rcv, err := codec.DecodeTopic(msg, b.prefix)
-	if err != nil {
+	a, err := codec.DecodeAllocation(msg, b.prefix)
+	switch {
+	case errors.Is(err, codec.ErrNoField):
+		b.ignore(ReasonEmpty, topic, a.App, err)
+		return
+	case errors.Is(err, codec.ErrBadValue):
+		b.ignore(ReasonBadValue, topic, a.App, err)
+		return
+	case err != nil:
 		b.ignore(ReasonDecode, topic, "", err)
 		return
 	}
-	fb, err := Parse(rcv)
-	switch {
-	case errors.Is(err, ErrNoField):
-		b.ignore(ReasonEmpty, topic, fb.App, err)
-		return
-	case err != nil:
-		b.ignore(ReasonBadValue, topic, fb.App, err)
-		return
-	}
-	switch err := b.cfg.Recorder.Observe(fb.App, fb.Observation); {
+	ob := a.Observation(SourceBus)
+	switch err := b.cfg.Recorder.Observe(a.App, ob); {
 	case errors.Is(err, generator.ErrUnknownDeployment):
-		b.ignore(ReasonUnknownApp, topic, fb.App, err)
+		b.ignore(ReasonUnknownApp, topic, a.App, err)
 	case err != nil: // ErrBadObservation, or whatever a Recorder refuses
-		b.ignore(ReasonBadValue, topic, fb.App, err)
+		b.ignore(ReasonBadValue, topic, a.App, err)
 	default:
 		if b.logger.Enabled(context.Background(), slog.LevelDebug) {
-			b.logger.Debug("feedback recorded", "app", fb.App, "correlation_id", fb.CorrelationID, "observation", fb.Observation)
+			b.logger.Debug("feedback recorded", "app", a.App, "correlation_id", a.CorrelationID, "observation", ob)
 		}
 	}
 }

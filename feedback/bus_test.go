@@ -79,7 +79,7 @@ func (c *counter) get() (int, map[feedback.Reason]int) {
 
 // startBus runs a Bus on a fresh gochannel pair until the test ends and
 // returns the pair once the Bus is subscribed.
-func startBus(t *testing.T, rec feedback.Recorder, c feedback.Counter, logs *syncbuf.Buffer) transport.Pair {
+func startBus(t *testing.T, rec generator.Recorder, c feedback.Counter, logs *syncbuf.Buffer) transport.Pair {
 	t.Helper()
 	pair, err := transport.New(t.Context(), "gochannel", transport.Options{}, nil)
 	if err != nil {
@@ -319,4 +319,39 @@ func TestBusReady(t *testing.T) {
 	if err := bus.Ready(); err == nil || !strings.Contains(err.Error(), "subscription to Allocation.* ended") {
 		t.Errorf("Ready after the end: %v", err)
 	}
+}
+
+func TestTopicPrefix(t *testing.T) {
+	cases := []struct {
+		pattern, want string
+		bad           bool
+	}{
+		{pattern: "Allocation.*", want: "Allocation."},
+		{pattern: "Allocation.#", want: "Allocation."},
+		{pattern: "lab.Allocation.*", want: "lab.Allocation."},
+		{pattern: "Allocation", bad: true},
+		{pattern: "Allocation.web", bad: true},
+		{pattern: "*.web", bad: true},
+		{pattern: "*", bad: true},
+		{pattern: "Allocation..*", bad: true},
+		{pattern: "", bad: true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.pattern, func(t *testing.T) {
+			got, err := feedback.TopicPrefix(tc.pattern)
+			if (err != nil) != tc.bad || got != tc.want {
+				t.Errorf("TopicPrefix(%q) = %q, %v; want %q (error: %v)", tc.pattern, got, err, tc.want, tc.bad)
+			}
+		})
+	}
+}
+
+// allocation builds an Allocation message: headers as name, text pairs.
+func allocation(app string, kv ...string) *message.Message {
+	msg := message.NewMessage("id", nil)
+	msg.Metadata.Set(codec.KeyTopic, "Allocation."+app)
+	for i := 0; i+1 < len(kv); i += 2 {
+		msg.Metadata.Set(codec.MetricPrefix+kv[i], kv[i+1])
+	}
+	return msg
 }

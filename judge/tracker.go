@@ -15,7 +15,7 @@ import (
 // with generator.ErrUnknownDeployment or generator.ErrBadObservation and
 // then changes nothing.
 type Schedule interface {
-	Observe(app string, ob generator.Observation) error
+	generator.Recorder
 	Observed(app string) (generator.ObservedState, error)
 }
 

@@ -89,18 +89,60 @@ func (Follow) Decide(req Request, _ float64) Decision {
 	return d
 }
 
-// HPA is the Kubernetes HorizontalPodAutoscaler's algorithm on one metric,
-// as Kubernetes documents it: desired = ceil(current replicas × value /
-// Target), no change while value / Target is within Tolerance of 1,
-// clamped to [Min, Max], and a scale-down only to the highest desired
-// count of the last Stabilization (a scale-up at once). Configure it with
-// the exported fields, then call Validate.
-type HPA struct {
+// HPAConfig is an HPA's settings, the one place they are read from a
+// command line into (ParseSpec for preview, the operator command's flags):
+// start from DefaultHPAConfig, set what is given, then call New.
+type HPAConfig struct {
 	Metric        string
 	Target        float64
 	Min, Max      float64
 	Tolerance     float64       // 0.1 in Kubernetes
 	Stabilization time.Duration // for scale-down; 5m in Kubernetes
+}
+
+// DefaultHPAConfig has Kubernetes' defaults (tolerance 0.1, stabilization
+// 5m) and min 1, max 10; no metric, no target.
+func DefaultHPAConfig() HPAConfig {
+	return HPAConfig{Min: 1, Max: 10, Tolerance: 0.1, Stabilization: 5 * time.Minute}
+}
+
+// Validate reports every problem of the configuration.
+func (c HPAConfig) Validate() error {
+	var errs []error
+	if c.Metric == "" {
+		errs = append(errs, errors.New("hpa: metric: empty"))
+	}
+	if !(c.Target > 0) || math.IsInf(c.Target, 0) {
+		errs = append(errs, fmt.Errorf("hpa: target: must be > 0, got %g", c.Target))
+	}
+	if c.Min < 1 || c.Max < c.Min || c.Min != math.Trunc(c.Min) || c.Max != math.Trunc(c.Max) {
+		errs = append(errs, fmt.Errorf("hpa: min %g, max %g: want whole numbers with 1 <= min <= max", c.Min, c.Max))
+	}
+	if c.Tolerance < 0 || c.Tolerance >= 1 {
+		errs = append(errs, fmt.Errorf("hpa: tolerance: must be in [0, 1), got %g", c.Tolerance))
+	}
+	if c.Stabilization < 0 {
+		errs = append(errs, fmt.Errorf("hpa: stabilization: must be >= 0, got %s", c.Stabilization))
+	}
+	return errors.Join(errs...)
+}
+
+// New validates c and returns an HPA with it.
+func (c HPAConfig) New() (*HPA, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return &HPA{HPAConfig: c}, nil
+}
+
+// HPA is the Kubernetes HorizontalPodAutoscaler's algorithm on one metric,
+// as Kubernetes documents it: desired = ceil(current replicas × value /
+// Target), no change while value / Target is within Tolerance of 1,
+// clamped to [Min, Max], and a scale-down only to the highest desired
+// count of the last Stabilization (a scale-up at once). Build it with
+// HPAConfig.New, or NewHPA and the fields, then Validate.
+type HPA struct {
+	HPAConfig
 
 	history map[string][]recommendation // per app, oldest first
 }
@@ -110,31 +152,12 @@ type recommendation struct {
 	replicas float64
 }
 
-// NewHPA returns an HPA with Kubernetes' defaults (tolerance 0.1,
-// stabilization 5m, min 1, max 10) for metric and target.
+// NewHPA returns an HPA with DefaultHPAConfig's settings for metric and
+// target, not validated.
 func NewHPA(metric string, target float64) *HPA {
-	return &HPA{Metric: metric, Target: target, Min: 1, Max: 10, Tolerance: 0.1, Stabilization: 5 * time.Minute}
-}
-
-// Validate reports every problem of the configuration.
-func (h *HPA) Validate() error {
-	var errs []error
-	if h.Metric == "" {
-		errs = append(errs, errors.New("hpa: metric: empty"))
-	}
-	if !(h.Target > 0) || math.IsInf(h.Target, 0) {
-		errs = append(errs, fmt.Errorf("hpa: target: must be > 0, got %g", h.Target))
-	}
-	if h.Min < 1 || h.Max < h.Min || h.Min != math.Trunc(h.Min) || h.Max != math.Trunc(h.Max) {
-		errs = append(errs, fmt.Errorf("hpa: min %g, max %g: want whole numbers with 1 <= min <= max", h.Min, h.Max))
-	}
-	if h.Tolerance < 0 || h.Tolerance >= 1 {
-		errs = append(errs, fmt.Errorf("hpa: tolerance: must be in [0, 1), got %g", h.Tolerance))
-	}
-	if h.Stabilization < 0 {
-		errs = append(errs, fmt.Errorf("hpa: stabilization: must be >= 0, got %s", h.Stabilization))
-	}
-	return errors.Join(errs...)
+	c := DefaultHPAConfig()
+	c.Metric, c.Target = metric, target
+	return &HPA{HPAConfig: c}
 }
 
 // Desired is the HPA's raw recommendation for current replicas and the
@@ -226,7 +249,7 @@ func ParseSpec(text string) (Spec, error) {
 	case "follow":
 		spec.Policy = Follow{}
 	case "hpa":
-		h := NewHPA("", 0)
+		h := DefaultHPAConfig()
 		h.Metric, _ = take("metric")
 		num := func(k string, into *float64) {
 			if v, ok := take(k); ok {
@@ -248,10 +271,11 @@ func ParseSpec(text string) (Spec, error) {
 			}
 			h.Stabilization = d
 		}
-		if err := h.Validate(); err != nil {
+		hpa, err := h.New()
+		if err != nil {
 			errs = append(errs, err)
 		}
-		spec.Policy = h
+		spec.Policy = hpa
 	default:
 		return Spec{}, fmt.Errorf("%q: unknown policy %q (want follow or hpa)", text, name)
 	}

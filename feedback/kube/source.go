@@ -27,11 +27,6 @@ import (
 // delivered its first list, and by WaitSynced when its context ends first.
 var ErrNotSynced = errors.New("kubernetes feedback: waiting for the first list")
 
-// Observer records what a source saw; *generator.Schedule is one.
-type Observer interface {
-	Observe(app string, ob generator.Observation) error
-}
-
 // Source is the kubernetes feedback source: shared informers on the
 // Deployments and StatefulSets of one namespace that turn what they see
 // into Observations (Source "kubernetes"). Only the kinds the deployments
@@ -44,7 +39,7 @@ type Observer interface {
 // informers retry with backoff, and the last observed state holds.
 // Its methods are safe for concurrent use.
 type Source struct {
-	obs       Observer
+	obs       generator.Recorder
 	logger    *slog.Logger
 	client    kubernetes.Interface
 	namespace string
@@ -73,12 +68,12 @@ type informer struct {
 // It resolves the client config (see Config) but does not contact the API
 // server: Run does. It fails on an invalid cfg or when no client config
 // can be had.
-func New(cfg Config, obs Observer, logger *slog.Logger) (*Source, error) {
+func New(cfg Config, obs generator.Recorder, logger *slog.Logger) (*Source, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("kubernetes feedback config: %w", err)
 	}
 	if obs == nil {
-		return nil, errors.New("kubernetes feedback config: nil Observer")
+		return nil, errors.New("kubernetes feedback config: nil Recorder")
 	}
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)

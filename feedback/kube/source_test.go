@@ -28,7 +28,7 @@ import (
 	"github.com/labsea/metricsender/internal/syncbuf"
 )
 
-// recorder is an Observer that keeps every observation by app.
+// recorder is a generator.Recorder that keeps every observation by app.
 type recorder struct {
 	mu    sync.Mutex
 	obs   map[string][]generator.Observation
@@ -95,7 +95,7 @@ func parse(t *testing.T, yaml string) []generator.Deployment {
 
 // start runs a Source over a fake clientset holding objs until the test
 // ends, and waits for its first sync.
-func start(t *testing.T, cfg kube.Config, obs kube.Observer, objs ...runtime.Object) (*kube.Source, *fake.Clientset, *syncbuf.Buffer) {
+func start(t *testing.T, cfg kube.Config, obs generator.Recorder, objs ...runtime.Object) (*kube.Source, *fake.Clientset, *syncbuf.Buffer) {
 	t.Helper()
 	client := fake.NewClientset(objs...)
 	if cfg.Client == nil {

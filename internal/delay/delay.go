@@ -1,4 +1,4 @@
-package app
+package delay
 
 import (
 	"container/heap"
@@ -7,12 +7,12 @@ import (
 	"time"
 )
 
-// delayer holds items until their time and emits each then: the events a
+// Queue holds items until their time and emits each then: the events a
 // delay fault holds back (they arrive after later ticks, out of order),
 // the stand-in operator's decisions (applied after its actuation delay).
-// Items due at the same time keep the order they were held in. Its
-// methods are safe for concurrent use.
-type delayer[T any] struct {
+// Items due at the same time keep the order they were held in. Build it
+// with New; its methods are safe for concurrent use.
+type Queue[T any] struct {
 	emit func(ctx context.Context, items []T) error
 
 	mu      sync.Mutex
@@ -29,12 +29,13 @@ type heldItem[T any] struct {
 	item T
 }
 
-func newDelayer[T any](emit func(ctx context.Context, items []T) error) *delayer[T] {
-	return &delayer[T]{emit: emit, wake: make(chan struct{}, 1)}
+// New returns a Queue that hands what is due to emit. Start it with Run.
+func New[T any](emit func(ctx context.Context, items []T) error) *Queue[T] {
+	return &Queue[T]{emit: emit, wake: make(chan struct{}, 1)}
 }
 
-// hold keeps item until due. It must not share memory its caller reuses.
-func (d *delayer[T]) hold(item T, due time.Time) {
+// Hold keeps item until due. It must not share memory its caller reuses.
+func (d *Queue[T]) Hold(item T, due time.Time) {
 	d.mu.Lock()
 	heap.Push(&d.held, heldItem[T]{due: due, seq: d.held.n, item: item})
 	d.held.n++
@@ -42,40 +43,41 @@ func (d *delayer[T]) hold(item T, due time.Time) {
 	d.poke()
 }
 
-// sent returns how many held events were emitted.
-func (d *delayer[T]) sent() int {
+// Sent returns how many held items were emitted.
+func (d *Queue[T]) Sent() int {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.emitted
 }
 
-// len returns how many events are held.
-func (d *delayer[T]) len() int {
+// Len returns how many items are held.
+func (d *Queue[T]) Len() int {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return len(d.held.items)
 }
 
-// close says no more events come. With now, run emits what it holds at
+// Close says no more items come. With now, Run emits what it holds at
 // once (a signal: it goes out with the buffer flush); without, each at
 // its time (a run's natural end waits for them).
-func (d *delayer[T]) close(now bool) {
+func (d *Queue[T]) Close(now bool) {
 	d.mu.Lock()
 	d.closing, d.now = true, d.now || now
 	d.mu.Unlock()
 	d.poke()
 }
 
-func (d *delayer[T]) poke() {
+func (d *Queue[T]) poke() {
 	select {
 	case d.wake <- struct{}{}:
 	default:
 	}
 }
 
-// run emits held events when due until close was called and nothing is
-// held, or ctx ends (ctx.Err()), or an emit fails (its error).
-func (d *delayer[T]) run(ctx context.Context) error {
+// Run emits held items when due until Close was called and nothing is
+// held, or ctx ends (ctx.Err()), or an emit fails (its error). Call it
+// once.
+func (d *Queue[T]) Run(ctx context.Context) error {
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	defer timer.Stop()
