@@ -6,9 +6,10 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/labsea/metricsender/internal/watchfile"
 )
 
 // waitLimit only bounds a test that would otherwise hang; nothing is timed.
@@ -63,7 +64,7 @@ func (c *configMapDir) update(content string) {
 	c.cur = next
 }
 
-// startWatcher runs a configWatcher on path until the test ends and returns
+// startWatcher runs a watchfile.Watcher on path until the test ends and returns
 // once it watches and has SIGHUP's handler installed. settled receives
 // each burst's outcome.
 func startWatcher(t *testing.T, path string, reload func()) (settled <-chan bool) {
@@ -71,12 +72,12 @@ func startWatcher(t *testing.T, path string, reload func()) (settled <-chan bool
 	ctx, cancel := context.WithCancel(context.Background())
 	started := make(chan struct{})
 	settledc := make(chan bool, 100)
-	w := configWatcher{path: path, logger: slog.New(slog.DiscardHandler), reload: reload, debounce: reloadDebounce,
-		started: func() { close(started) }, settled: func(changed bool) { settledc <- changed }}
+	w := watchfile.Watcher{Path: path, Logger: slog.New(slog.DiscardHandler), Reload: reload,
+		Started: func() { close(started) }, Settled: func(changed bool) { settledc <- changed }}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		w.run(ctx)
+		w.Run(ctx)
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -88,111 +89,6 @@ func startWatcher(t *testing.T, path string, reload func()) (settled <-chan bool
 		t.Fatal("watcher did not start")
 	}
 	return settledc
-}
-
-func TestWatchConfig(t *testing.T) {
-	const v1, v2 = "interval: 10s\n", "interval: 20s\n"
-	tests := []struct {
-		name   string
-		layout func(t *testing.T) (path string, change func())
-		want   string // the file's content when reload runs; "" = no reload
-	}{
-		{name: "kubelet ..data swap", want: v2, layout: func(t *testing.T) (string, func()) {
-			c := newConfigMapDir(t, v1)
-			return c.path(), func() { c.update(v2) }
-		}},
-		{name: "plain file written in place", want: v2, layout: func(t *testing.T) (string, func()) {
-			path := filepath.Join(t.TempDir(), "metricsender.yaml")
-			writeFile(t, path, v1)
-			return path, func() { writeFile(t, path, v2) }
-		}},
-		{name: "editor saves by renaming over", want: v2, layout: func(t *testing.T) (string, func()) {
-			path := filepath.Join(t.TempDir(), "metricsender.yaml")
-			writeFile(t, path, v1)
-			return path, func() {
-				writeFile(t, path+".swp", v2)
-				if err := os.Rename(path+".swp", path); err != nil {
-					t.Fatal(err)
-				}
-			}
-		}},
-		{name: "SIGHUP reloads an unchanged file", want: v1, layout: func(t *testing.T) (string, func()) {
-			c := newConfigMapDir(t, v1)
-			return c.path(), func() {
-				// Safe: startWatcher returned, so the handler is installed.
-				if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
-					t.Fatal(err)
-				}
-			}
-		}},
-		{name: "another file of the directory", want: "", layout: func(t *testing.T) (string, func()) {
-			path := filepath.Join(t.TempDir(), "metricsender.yaml")
-			writeFile(t, path, v1)
-			return path, func() { writeFile(t, filepath.Join(filepath.Dir(path), "notes.txt"), "x") }
-		}},
-		{name: "same content rewritten", want: "", layout: func(t *testing.T) (string, func()) {
-			c := newConfigMapDir(t, v1)
-			return c.path(), func() { c.update(v1) }
-		}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			path, change := tt.layout(t)
-			reloads := make(chan string, 10)
-			settled := startWatcher(t, path, func() {
-				data, err := os.ReadFile(path)
-				if err != nil {
-					t.Errorf("reload: read: %v", err)
-				}
-				reloads <- string(data)
-			})
-			change()
-			if tt.want == "" {
-				// The burst is looked at and found unchanged: no reload.
-				select {
-				case changed := <-settled:
-					if changed {
-						t.Fatalf("a burst counted as a change")
-					}
-				case <-time.After(waitLimit):
-					t.Fatal("the burst was never looked at")
-				}
-				if len(reloads) > 0 {
-					t.Errorf("reload called with %q, want no call", <-reloads)
-				}
-				return
-			}
-			select {
-			case got := <-reloads:
-				if got != tt.want {
-					t.Errorf("reload saw %q, want %q", got, tt.want)
-				}
-			case <-time.After(waitLimit):
-				t.Fatal("reload not called")
-			}
-		})
-	}
-}
-
-func writeFile(t *testing.T, path, content string) {
-	t.Helper()
-	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// TestWatchConfigNoDirectory: a directory that cannot be watched leaves SIGHUP working.
-func TestWatchConfigNoDirectory(t *testing.T) {
-	reloads := make(chan struct{}, 1)
-	startWatcher(t, filepath.Join(t.TempDir(), "missing", "metricsender.yaml"), func() { reloads <- struct{}{} })
-	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-reloads:
-	case <-time.After(waitLimit):
-		t.Fatal("reload not called on SIGHUP")
-	}
 }
 
 // TestWatchConfigReturnsOnCancel: the public entry point stops with ctx.
@@ -210,5 +106,12 @@ func TestWatchConfigReturnsOnCancel(t *testing.T) {
 	case <-done:
 	case <-time.After(waitLimit):
 		t.Fatal("watchConfig did not return after cancel")
+	}
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }
