@@ -181,7 +181,7 @@ func runSend(ctx context.Context, opts sendOptions, stdout, stderr io.Writer, lo
 	}
 	run := newRunID()
 	logger = logger.With("run", run)
-	deployments := shardDeployments(opts.cfg, opts.shard)
+	deployments := opts.shard.Owned(opts.cfg)
 	if opts.shard.Sharded() {
 		logger = logger.With("shard", opts.shard.String())
 		logger.Info("sharded: sending this shard's deployments only",
@@ -274,10 +274,12 @@ func runSend(ctx context.Context, opts sendOptions, stdout, stderr io.Writer, lo
 	// start, so the first tick already reflects the cluster and a slow
 	// list does not make ticks to catch up.
 	var kubeSrc *kube.Source
-	kubeRec := &heldRecorder{}
+	kubeRec := &kube.Held{}
 	if opts.feedback.kube != nil {
 		kubeCtx, stopKube := context.WithCancel(ctx)
-		src, waitKube, err := startKube(kubeCtx, *opts.feedback.kube, ownDeployments(opts.cfg, opts.shard), kubeRec, opts.conn.timeout, logger)
+		kubeCfg := *opts.feedback.kube
+		kubeCfg.Deployments = opts.shard.Deployments(opts.cfg)
+		src, waitKube, err := kube.Start(kubeCtx, kubeCfg, kubeRec, opts.conn.timeout, logger)
 		if err != nil {
 			stopKube()
 			return fmt.Errorf("feedback kubernetes: %w", err)
@@ -343,7 +345,7 @@ func runSend(ctx context.Context, opts sendOptions, stdout, stderr io.Writer, lo
 	}
 	var reloadInto applier = running
 	if kubeSrc != nil {
-		kubeRec.set(running.recorder(), logger)
+		kubeRec.Set(running.recorder(), logger)
 		reloadInto = kubeApplier{applier: running, src: kubeSrc, shard: opts.shard}
 	}
 	metrics.WatchState(sched.ObservedStates)

@@ -5,8 +5,6 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/urfave/cli/v2"
@@ -156,36 +154,6 @@ func runBus(ctx context.Context, bus *feedback.Bus, logger *slog.Logger) (wait f
 	return func() { <-done }
 }
 
-// startKube runs the kubernetes feedback source into rec until ctx ends
-// and waits for its first sync, bounded by timeout when > 0: so the first
-// tick's values reflect the cluster. A sync that does not come in time is
-// a warning (the state holds and /readyz says why), not an error. The
-// returned wait blocks until the source has stopped.
-func startKube(ctx context.Context, cfg kube.Config, deployments []generator.Deployment, rec generator.Recorder,
-	timeout time.Duration, logger *slog.Logger) (src *kube.Source, wait func(), err error) {
-	cfg.Deployments = deployments
-	src, err = kube.New(cfg, rec, logger)
-	if err != nil {
-		return nil, nil, err
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = src.Run(ctx)
-	}()
-	wait = func() { <-done }
-	syncCtx, cancel := ctx, context.CancelFunc(func() {})
-	if timeout > 0 {
-		syncCtx, cancel = context.WithTimeout(ctx, timeout)
-	}
-	defer cancel()
-	logger.Info("feedback kubernetes: waiting for the first list", "namespace", src.Namespace())
-	if err := src.WaitSynced(syncCtx); err != nil && ctx.Err() == nil {
-		logger.Warn("feedback kubernetes: no first list in --connect-timeout; starting from the file's state", "error", err)
-	}
-	return src, wait, nil
-}
-
 // kubeApplier tells the kubernetes source of the deployments a reload
 // applied (this shard's).
 type kubeApplier struct {
@@ -197,63 +165,7 @@ type kubeApplier struct {
 func (a kubeApplier) Apply(cfg *generator.Config) (generator.ApplyResult, error) {
 	res, err := a.applier.Apply(cfg)
 	if err == nil {
-		a.src.SetDeployments(ownDeployments(cfg, a.shard))
+		a.src.SetDeployments(a.shard.Deployments(cfg))
 	}
 	return res, err
-}
-
-// ownDeployments are the deployments of cfg that shard sends: the only
-// ones the kubernetes source maps, so other shards' workloads are not
-// even looked at.
-func ownDeployments(cfg *generator.Config, shard generator.Shard) []generator.Deployment {
-	if !shard.Sharded() {
-		return cfg.Deployments
-	}
-	out := make([]generator.Deployment, 0, len(cfg.Deployments)/shard.Count+1)
-	for _, d := range cfg.Deployments {
-		if shard.Owns(d.Name) {
-			out = append(out, d)
-		}
-	}
-	return out
-}
-
-var _ generator.Recorder = (*heldRecorder)(nil)
-
-// heldRecorder holds the observations made before the schedule exists (the
-// kubernetes source's first list) and passes them on, in order, once set
-// gives it the recorder; after that it forwards. Safe for concurrent use.
-type heldRecorder struct {
-	mu   sync.Mutex
-	rec  generator.Recorder
-	held []heldObservation
-}
-
-type heldObservation struct {
-	app string
-	ob  generator.Observation
-}
-
-// Observe implements generator.Recorder: it forwards, or holds until set.
-func (h *heldRecorder) Observe(app string, ob generator.Observation) error {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.rec == nil {
-		h.held = append(h.held, heldObservation{app, ob})
-		return nil
-	}
-	return h.rec.Observe(app, ob)
-}
-
-// set records what was held into rec (a failure is logged: the source
-// already took it as recorded) and forwards from now on.
-func (h *heldRecorder) set(rec generator.Recorder, logger *slog.Logger) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for _, o := range h.held {
-		if err := rec.Observe(o.app, o.ob); err != nil {
-			logger.Warn("feedback kubernetes: an observation of the first list was not recorded", "app", o.app, "error", err)
-		}
-	}
-	h.rec, h.held = rec, nil
 }

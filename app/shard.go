@@ -1,6 +1,7 @@
 package app
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -59,35 +60,14 @@ func shardOf(c *cli.Context) (generator.Shard, error) {
 	if n == 0 {
 		return generator.Shard{}, nil
 	}
-	if s := podEnv("JOB_COMPLETION_INDEX"); s != "" {
-		i, err := strconv.Atoi(s)
-		if err != nil || i < 0 || i >= n {
-			return generator.Shard{}, usagef("--shards %d: JOB_COMPLETION_INDEX %q is not an index in [0, %d)", n, s, n)
-		}
-		return generator.Shard{Index: i, Count: n}, nil
-	}
-	host := podEnv("HOSTNAME")
-	i, ok := ordinal(host)
+	sh, err := generator.PodShard(n, podEnv("JOB_COMPLETION_INDEX"), podEnv("HOSTNAME"))
 	switch {
-	case !ok:
-		return generator.Shard{}, usagef("--shards %d: HOSTNAME %q has no ordinal suffix (like sender-2, as a StatefulSet names its pods) and JOB_COMPLETION_INDEX is not set; give --shard i/%d", n, host, n)
-	case i >= n:
-		return generator.Shard{}, usagef("--shards %d: the ordinal %d of HOSTNAME %q is not below %d (more replicas than shards?)", n, i, host, n)
+	case errors.Is(err, generator.ErrNoOrdinal):
+		return generator.Shard{}, usagef("--shards %d: %v; give --shard i/%d", n, err, n)
+	case err != nil:
+		return generator.Shard{}, usagef("--shards %d: %v", n, err)
 	}
-	return generator.Shard{Index: i, Count: n}, nil
-}
-
-// ordinal is the number after the last '-' of a StatefulSet pod's name.
-func ordinal(host string) (int, bool) {
-	k := strings.LastIndexByte(host, '-')
-	if k < 0 || k == len(host)-1 {
-		return 0, false
-	}
-	i, err := strconv.Atoi(host[k+1:])
-	if err != nil || i < 0 || strings.HasPrefix(host[k+1:], "+") {
-		return 0, false
-	}
-	return i, true
+	return sh, nil
 }
 
 // previewShardOf reads preview's --shard (no pod to ask).
@@ -100,14 +80,6 @@ func previewShardOf(c *cli.Context) (generator.Shard, error) {
 		return generator.Shard{}, usagef("--shard: %v", err)
 	}
 	return sh, nil
-}
-
-// shardDeployments counts cfg's deployments that shard owns.
-func shardDeployments(cfg *generator.Config, shard generator.Shard) int {
-	if !shard.Sharded() {
-		return len(cfg.Deployments)
-	}
-	return generator.ShardCounts(cfg, shard.Count)[shard.Index]
 }
 
 // registerShardInfo exports metricsender_shard_info{shard,shards} 1

@@ -1,4 +1,4 @@
-package app
+package kube
 
 import (
 	"errors"
@@ -40,7 +40,7 @@ func TestHeldRecorder(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			h := &heldRecorder{}
+			h := &Held{}
 			ob := generator.Observation{Source: "kubernetes", Replicas: 2, HasReplicas: true}
 			for _, app := range tc.before {
 				if err := h.Observe(app, ob); err != nil {
@@ -49,7 +49,7 @@ func TestHeldRecorder(t *testing.T) {
 			}
 			rec := &listRecorder{refuse: tc.refuse}
 			var logs syncbuf.Buffer
-			h.set(rec, slog.New(slog.NewTextHandler(&logs, nil)))
+			h.Set(rec, slog.New(slog.NewTextHandler(&logs, nil)))
 			for _, app := range tc.after {
 				if err := h.Observe(app, ob); err != nil {
 					t.Fatalf("Observe after set: %v", err)
