@@ -12,6 +12,7 @@ import (
 	"github.com/labsea/metricsender/checker"
 	"github.com/labsea/metricsender/codec"
 	"github.com/labsea/metricsender/generator"
+	"github.com/labsea/metricsender/receiver"
 )
 
 // received is one message as a receiver decodes it.
@@ -26,7 +27,7 @@ func writeLines(t *testing.T, name string, msgs []codec.Received) string {
 	t.Helper()
 	var b bytes.Buffer
 	for _, m := range msgs {
-		if err := (jsonRenderer{}).Render(&b, m); err != nil {
+		if err := (receiver.JSON{}).Render(&b, m); err != nil {
 			t.Fatal(err)
 		}
 	}

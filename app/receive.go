@@ -6,16 +6,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"sync"
 	"time"
 
-	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/urfave/cli/v2"
 
 	"github.com/labsea/metricsender/checker"
 	"github.com/labsea/metricsender/codec"
 	"github.com/labsea/metricsender/generator"
-	"github.com/labsea/metricsender/internal/throttle"
+	"github.com/labsea/metricsender/receiver"
 	"github.com/labsea/metricsender/transport"
 )
 
@@ -171,11 +169,11 @@ func runReceive(ctx context.Context, opts receiveOptions, stdout, stderr io.Writ
 	defer pair.Close()
 	pairReady.set(readyWithNode(pair))
 
-	rcv := newReceiver(opts, stdout, logger, cancel)
-	rcv.metrics = metrics
+	var check *checker.Checker // nil without --check
 	if opts.check {
-		rcv.check = checker.New(checker.Config{Run: opts.cfg, Expect: opts.expect, Metrics: metrics})
+		check = checker.New(checker.Config{Run: opts.cfg, Expect: opts.expect, Metrics: metrics})
 	}
+	rcv := receiver.New(receiver.Config{Output: opts.output, Count: opts.count, Done: cancel, Counter: metrics, Check: check}, stdout, logger)
 	// One loop handles the deliveries in order. (A watermill router would
 	// start a goroutine per message, grow its stack for the JSON encoder,
 	// and build log fields and context values for it: a third of the
@@ -185,20 +183,20 @@ func runReceive(ctx context.Context, opts receiveOptions, stdout, stderr io.Writ
 		return fmt.Errorf("receive: subscribe: %w", err)
 	}
 	for msg := range msgs {
-		if err := rcv.handle(msg); err != nil {
+		if err := rcv.Handle(msg); err != nil {
 			msg.Nack()
 			return fmt.Errorf("receive: %w", err)
 		}
 		msg.Ack()
 	}
-	rcv.flushWarnings()
-	received, decodeErrors := rcv.counts()
+	rcv.Flush()
+	received, decodeErrors := rcv.Counts()
 	logger.Info("stopped", "received", received, "decode_errors", decodeErrors)
 	countMissed := opts.count > 0 && received < opts.count
-	if rcv.check != nil {
-		summary := rcv.check.Summary(decodeErrors)
+	if check != nil {
+		summary := check.Summary(decodeErrors)
 		fmt.Fprintln(stderr, summary)
-		if rcv.check.Failed(opts.strict) || countMissed {
+		if check.Failed(opts.strict) || countMissed {
 			return errCheckFailed
 		}
 	}
@@ -206,89 +204,4 @@ func runReceive(ctx context.Context, opts receiveOptions, stdout, stderr io.Writ
 		return fmt.Errorf("%w: %d of %d messages within %s", errCountNotReached, received, opts.count, opts.timeout)
 	}
 	return nil
-}
-
-// receiver is the watermill handler of receive (and of send's in-process
-// demo): decode, render, count. Decode errors are counted, reported and
-// acked, never nacked into a redelivery loop.
-type receiver struct {
-	render renderer
-	out    io.Writer
-	logger *slog.Logger
-	count  int
-	done   func() // called once when count is reached; may be nil
-
-	metrics *receiveMetrics  // may be nil
-	check   *checker.Checker // nil without --check
-
-	// Warnings that repeat per message: the first, then a summary a minute.
-	decodeWarn, checkWarn *throttle.Warning
-
-	mu           sync.Mutex
-	received     int
-	decodeErrors int
-}
-
-func newReceiver(opts receiveOptions, out io.Writer, logger *slog.Logger, done context.CancelFunc) *receiver {
-	return &receiver{render: newRenderer(opts.output), out: out, logger: logger, count: opts.count, done: done,
-		decodeWarn: throttle.New(logger, throttle.Config{Message: "undecodable message", CountKey: "decode_errors", KeysKey: "topics"}),
-		checkWarn:  throttle.New(logger, throttle.Config{Message: "check", CountKey: "problems", KeysKey: "deployments"}),
-	}
-}
-
-// flushWarnings logs what the throttled warnings counted since their last line.
-func (r *receiver) flushWarnings() {
-	r.decodeWarn.Flush()
-	r.checkWarn.Flush()
-}
-
-func (r *receiver) handle(msg *message.Message) error {
-	rec, err := codec.Decode(msg)
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if err != nil {
-		r.decodeErrors++
-		if r.metrics != nil {
-			r.metrics.DecodeError()
-		}
-		topic := msg.Metadata.Get(codec.KeyTopic)
-		if !r.decodeWarn.Warn(topic, "topic", topic, "error", err.Error()) {
-			r.logger.Debug("undecodable message", "topic", topic, "error", err.Error())
-		}
-		return nil
-	}
-	if r.metrics != nil {
-		r.metrics.Received(rec.App)
-	}
-	if rec.Mismatch != "" {
-		if r.metrics != nil {
-			r.metrics.EnvelopeMismatch()
-		}
-		r.logger.Debug("the body disagrees with the headers: read from the headers", "app", rec.App, "reason", rec.Mismatch)
-	}
-	if r.check != nil {
-		for _, p := range r.check.Observe(rec) {
-			if !r.checkWarn.Warn(rec.App, "problem", p) {
-				r.logger.Debug("check", "problem", p)
-			}
-		}
-	}
-	if r.count > 0 && r.received >= r.count {
-		return nil // past --count: leave the rest unprinted
-	}
-	if err := r.render.Render(r.out, rec); err != nil {
-		return fmt.Errorf("write output: %w", err)
-	}
-	r.received++
-	if r.done != nil && (r.count > 0 && r.received == r.count || r.check != nil && r.check.ExpectMet()) {
-		msg.Ack() // before the stop, so the subscriber settles it as acked, not requeued
-		r.done()
-	}
-	return nil
-}
-
-func (r *receiver) counts() (received, decodeErrors int) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.received, r.decodeErrors
 }

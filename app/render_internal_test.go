@@ -8,6 +8,7 @@ import (
 
 	"github.com/labsea/metricsender/codec"
 	"github.com/labsea/metricsender/generator"
+	"github.com/labsea/metricsender/receiver"
 )
 
 // JSONLine is one line of `receive --output json`: what the hand-written
@@ -47,7 +48,7 @@ func TestJSONRendererMatchesEncodingJSON(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var got bytes.Buffer
-			if err := (jsonRenderer{}).Render(&got, tt.r); err != nil {
+			if err := (receiver.JSON{}).Render(&got, tt.r); err != nil {
 				t.Fatal(err)
 			}
 			line := JSONLine{App: tt.r.App, Topic: tt.r.Topic, Metrics: map[string]string{}, CorrelationID: tt.r.CorrelationID}

@@ -26,6 +26,7 @@ import (
 	"github.com/labsea/metricsender/generator"
 	"github.com/labsea/metricsender/internal/delay"
 	"github.com/labsea/metricsender/internal/throttle"
+	"github.com/labsea/metricsender/receiver"
 	"github.com/labsea/metricsender/transport"
 )
 
@@ -485,8 +486,8 @@ func newSendRouter(opts sendOptions, pair transport.Pair, source *codec.Source, 
 		func(msg *message.Message) ([]*message.Message, error) { return []*message.Message{msg}, nil })
 	if opts.conn.transport == "gochannel" {
 		// The in-process demo: print what the subscriber receives.
-		rcv := newReceiver(receiveOptions{output: opts.output}, stdout, logger, nil)
-		router.AddConsumerHandler("receive", codec.TopicPrefix+"*", pair.Subscriber, rcv.handle)
+		rcv := receiver.New(receiver.Config{Output: opts.output}, stdout, logger)
+		router.AddConsumerHandler("receive", codec.TopicPrefix+"*", pair.Subscriber, rcv.Handle)
 	}
 	return router, nil
 }
