@@ -24,9 +24,9 @@ import (
 	"github.com/labsea/metricsender/feedback"
 	"github.com/labsea/metricsender/feedback/kube"
 	"github.com/labsea/metricsender/generator"
-	"github.com/labsea/metricsender/internal/delay"
 	"github.com/labsea/metricsender/internal/throttle"
 	"github.com/labsea/metricsender/receiver"
+	"github.com/labsea/metricsender/sendloop"
 	"github.com/labsea/metricsender/transport"
 )
 
@@ -319,7 +319,6 @@ func runSend(ctx context.Context, opts sendOptions, stdout, stderr io.Writer, lo
 	registerTickInterval(reg, sched.MinInterval)
 	inj := generator.NewInjector(opts.cfg, opts.seed, opts.count)
 	registerFaultMetrics(reg, inj)
-	faultLog := newFaultLog(inj, logger)
 	running := runningSchedule{Schedule: sched, inj: inj}
 	if opts.feedback.bus || opts.feedback.api || opts.feedback.kube != nil {
 		if err := running.addJudge(opts, reg, metrics); err != nil {
@@ -358,67 +357,10 @@ func runSend(ctx context.Context, opts sendOptions, stdout, stderr io.Writer, lo
 	}()
 	defer func() { stopWatch(); <-watchDone }()
 
-	// Delayed messages go out on their own clock; a signal sends what is
-	// held with the buffer flush, so they must outlive ctx.
-	delays := delay.New(func(ctx context.Context, events []generator.Event) error {
-		sentAt := time.Now() // a delayed message's request opens when it goes out
-		if err := source.Emit(ctx, events); err != nil {
-			return err
-		}
-		running.sentOnWire(events, sentAt)
-		return nil
-	})
-	delaysDone := make(chan error, 1)
-	go func() { delaysDone <- delays.Run(context.WithoutCancel(ctx)) }()
-
-	var emitted int // wire messages handed to the publisher, injected copies and delayed ones included
-	var faulted []generator.Event
-	// The tick whose parts are being sent: when its first part started and
-	// how late, and its messages so far.
-	var (
-		lag, tickBegin = time.Duration(0), time.Time{}
-		tickMessages   int
-	)
-	runErr := sched.Run(ctx, func(ctx context.Context, b generator.Batch) error {
-		if b.Part == 0 {
-			lag, tickBegin, tickMessages = time.Since(b.Events[0].Time), time.Now(), 0
-		}
-		events := b.Events
-		running.mint(b.Events) // before faults: copies share their original's id
-		if inj.Active() {
-			faulted = inj.Apply(b.Events, b.At, nil, faulted[:0])
-			events = sendNow(faulted, delays, start.Add(b.At))
-		}
-		// A request opens when it is handed to the publisher: an answer
-		// may come before Emit returns (it waits for the publish).
-		sentAt := time.Now()
-		if err := source.Emit(ctx, events); err != nil {
-			return err
-		}
-		running.sentOnWire(events, sentAt)
-		// The generated values, whatever faults did to them.
-		if b.Part == 0 {
-			metrics.ObserveTick(lag, b.Events)
-		} else {
-			metrics.ObserveValues(b.Events)
-		}
-		emitted += len(events)
-		tickMessages += len(events)
-		if b.Last {
-			faultLog.tick(time.Now())
-			logger.Info("tick", "at", b.At, "messages", tickMessages, "lag", lag.Round(time.Millisecond),
-				"took", time.Since(tickBegin).Round(time.Millisecond), "emitted", emitted)
-		}
-		return nil
-	})
-	// Delayed messages still held: a natural end waits for them, a signal
-	// sends them now (within --shutdown-timeout, with the buffer flush).
-	delays.Close(ctx.Err() != nil)
-	if n := delays.Len(); n > 0 {
-		logger.Info("sending the messages a delay fault still holds", "held", n, "now", ctx.Err() != nil)
-	}
-	emitted += waitDelays(delays, delaysDone, ctx.Err() != nil, opts.shutdownTimeout, logger)
-	faultLog.flush()
+	emitted, runErr := sendloop.Run(ctx, sendloop.Config{
+		Schedule: sched, Injector: inj, Start: start, Emit: source.Emit, ShutdownTimeout: opts.shutdownTimeout,
+		Mint: running.mint, Sent: running.sentOnWire, Tick: metrics.ObserveTick, Values: metrics.ObserveValues,
+	}, logger)
 	// Stop taking new work. Every Emit returned, so no publish is in flight.
 	source.Close()
 	closeErr := router.Close()
