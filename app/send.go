@@ -15,7 +15,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/urfave/cli/v2"
 
@@ -25,6 +24,7 @@ import (
 	"github.com/labsea/metricsender/feedback/kube"
 	"github.com/labsea/metricsender/generator"
 	"github.com/labsea/metricsender/internal/throttle"
+	"github.com/labsea/metricsender/internal/wmlog"
 	"github.com/labsea/metricsender/receiver"
 	"github.com/labsea/metricsender/sendloop"
 	"github.com/labsea/metricsender/transport"
@@ -419,7 +419,7 @@ func rebindOption(d time.Duration) time.Duration {
 // newSendRouter wires source -> codec middleware -> publisher and, for the
 // in-process transport, a receive handler that prints what arrives.
 func newSendRouter(opts sendOptions, pair transport.Pair, source *codec.Source, stdout io.Writer, logger *slog.Logger) (*message.Router, error) {
-	router, err := message.NewRouter(message.RouterConfig{CloseTimeout: opts.shutdownTimeout}, quietWatermillLogger(logger))
+	router, err := message.NewRouter(message.RouterConfig{CloseTimeout: opts.shutdownTimeout}, wmlog.Quiet(logger))
 	if err != nil {
 		return nil, fmt.Errorf("router: %w", err)
 	}
@@ -432,46 +432,6 @@ func newSendRouter(opts sendOptions, pair transport.Pair, source *codec.Source, 
 		router.AddConsumerHandler("receive", codec.TopicPrefix+"*", pair.Subscriber, rcv.Handle)
 	}
 	return router, nil
-}
-
-// quietWatermillLogger hands watermill our logger with its chatty lifecycle
-// messages (Starting handler, ...) moved to debug.
-func quietWatermillLogger(logger *slog.Logger) watermill.LoggerAdapter {
-	return gatedLogger{
-		LoggerAdapter: watermill.NewSlogLoggerWithLevelMapping(logger, map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug}),
-		logger:        logger,
-	}
-}
-
-// gatedLogger drops watermill's Info, Debug and Trace calls before their
-// fields are converted when the level is off: the router logs at Trace
-// twice per message, and the adapter builds the attributes before slog
-// looks at the level.
-type gatedLogger struct {
-	watermill.LoggerAdapter
-	logger *slog.Logger
-}
-
-func (g gatedLogger) Info(msg string, fields watermill.LogFields) {
-	if g.logger.Enabled(context.Background(), slog.LevelDebug) { // Info is mapped to Debug
-		g.LoggerAdapter.Info(msg, fields)
-	}
-}
-
-func (g gatedLogger) Debug(msg string, fields watermill.LogFields) {
-	if g.logger.Enabled(context.Background(), slog.LevelDebug) {
-		g.LoggerAdapter.Debug(msg, fields)
-	}
-}
-
-func (g gatedLogger) Trace(msg string, fields watermill.LogFields) {
-	if g.logger.Enabled(context.Background(), watermill.LevelTrace) {
-		g.LoggerAdapter.Trace(msg, fields)
-	}
-}
-
-func (g gatedLogger) With(fields watermill.LogFields) watermill.LoggerAdapter {
-	return gatedLogger{LoggerAdapter: g.LoggerAdapter.With(fields), logger: g.logger}
 }
 
 func newRunID() string {
