@@ -6,27 +6,15 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"os/signal"
-	"path/filepath"
-	"sync/atomic"
 	"syscall"
 	"time"
 
-	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/urfave/cli/v2"
 
-	"github.com/labsea/metricsender/codec"
-	"github.com/labsea/metricsender/control"
-	"github.com/labsea/metricsender/feedback"
-	"github.com/labsea/metricsender/feedback/kube"
 	"github.com/labsea/metricsender/generator"
-	"github.com/labsea/metricsender/internal/throttle"
-	"github.com/labsea/metricsender/internal/wmlog"
-	"github.com/labsea/metricsender/receiver"
-	"github.com/labsea/metricsender/sendloop"
 	"github.com/labsea/metricsender/transport"
 )
 
@@ -172,266 +160,52 @@ func sendOptionsFrom(c *cli.Context) (sendOptions, error) {
 // line reports published, dropped and unroutable messages. A --count run
 // that dropped any returns an error saying how many and why (exit 1); a
 // run ended by a signal logs the same words and returns nil.
+//
+// Its phases, each a sendRun method: serve health, metrics and control;
+// connect the transport and the router; start the kubernetes source (its
+// first list comes before the schedule); build the schedule, injector and
+// judge; start the bus source and the reload; run the ticks; finish.
 func runSend(ctx context.Context, opts sendOptions, stdout, stderr io.Writer, logger *slog.Logger) error {
 	// SIGHUP means "reload" (watchConfig takes it over once running); until
 	// then it must not end the process, as its default action would.
 	signal.Ignore(syscall.SIGHUP)
-	warnPasswordInFile(logger, opts.cfg)
-	if !opts.seedSet {
-		opts.seed = randomSeed()
+	r := newSendRun(opts, logger)
+	srv, err := r.serve()
+	if err != nil {
+		return err
 	}
-	run := newRunID()
-	logger = logger.With("run", run)
-	deployments := opts.shard.Owned(opts.cfg)
-	if opts.shard.Sharded() {
-		logger = logger.With("shard", opts.shard.String())
-		logger.Info("sharded: sending this shard's deployments only",
-			"deployments", deployments, "of", len(opts.cfg.Deployments))
+	defer shutdownHTTP(srv, opts.shutdownTimeout, r.logger)
+	if err := r.connect(ctx, stdout); err != nil {
+		return stoppedEarly(err)
 	}
-	logger.Info("starting",
-		"config", opts.cfg.Path, "deployments", deployments, "seed", opts.seed,
-		"transport", opts.conn.transport, "uri", transport.RedactURI(opts.conn.uri), "confirm", opts.confirm)
+	defer r.pair.Close()
+	stopKube, err := r.startKube(ctx)
+	if err != nil {
+		return stoppedEarly(err)
+	}
+	defer stopKube()
+	err = r.build()
+	if r.exprWarn != nil {
+		defer r.exprWarn.Flush()
+	}
+	if err != nil {
+		return err
+	}
+	stopFeedback, err := r.startFeedback(ctx)
+	if err != nil {
+		return err
+	}
+	defer stopFeedback()
+	emitted, runErr := r.tick(ctx)
+	return r.finish(ctx, runErr, emitted, stderr)
+}
 
-	// Health and metrics come up first: /readyz says why we are not ready
-	// while the broker is still being dialled.
-	reg := newRegistry()
-	perApp := deployments <= opts.appMetricsLimit
-	if !perApp {
-		logger.Info("per-deployment metrics off: the config has more deployments than --app-metrics-limit; published and unroutable are totals, last_value is not exported",
-			"deployments", deployments, "limit", opts.appMetricsLimit)
-	}
-	metrics := newSendMetrics(reg, perApp)
-	metrics.Configured(opts.cfg, opts.shard)
-	registerShardInfo(reg, opts.shard)
-	var pairReady, busReady, kubeReady atomic.Pointer[func() error]
-	var later control.Late // the control API answers 503 until the schedule exists
-	srv, err := startHTTP(opts.httpAddr, reg, func() error {
-		ready := pairReady.Load()
-		if ready == nil {
-			return errors.New("connecting to the broker")
-		}
-		if err := (*ready)(); err != nil {
-			return err
-		}
-		if opts.feedback.bus {
-			if ready := busReady.Load(); ready == nil {
-				return fmt.Errorf("feedback: not subscribed to %s yet", opts.feedback.topic)
-			} else if err := (*ready)(); err != nil {
-				return err
-			}
-		}
-		if opts.feedback.kube != nil {
-			if ready := kubeReady.Load(); ready == nil {
-				return errors.New("feedback kubernetes: not started yet")
-			} else if err := (*ready)(); err != nil {
-				return err
-			}
-		}
+// stoppedEarly is nil for errStopped (a signal before the first tick).
+func stoppedEarly(err error) error {
+	if errors.Is(err, errStopped) {
 		return nil
-	}, control.Routes(&later, control.Access{Mutations: opts.enableControl, StateFeedback: opts.feedback.api},
-		filepath.Dir(opts.cfg.Path)), logger)
-	if err != nil {
-		return err
-	}
-	defer shutdownHTTP(srv, opts.shutdownTimeout, logger)
-
-	// No Options.Topics: each Subscribe binds its own topic (the gochannel
-	// demo's receiver Metrics.*, the bus feedback its pattern), and only
-	// the feedback subscribes over a broker.
-	pair, err := transport.New(ctx, opts.conn.transport, transport.Options{
-		URI:            opts.conn.uri,
-		Exchange:       opts.conn.exchange,
-		Confirm:        opts.confirm,
-		TLS:            opts.conn.tls,
-		ConnectTimeout: opts.conn.timeout,
-		Buffer:         opts.buffer,
-		RebindWindow:   rebindOption(opts.rebindWindow),
-		Hooks:          metrics,
-	}, logger)
-	if err != nil {
-		if ctx.Err() != nil {
-			logger.Info("stopped before the broker answered")
-			return nil
-		}
-		return fmt.Errorf("connect: %w", err)
-	}
-	defer pair.Close()
-	pairReady.Store(readyWithNode(pair))
-
-	source := codec.NewSource(0)
-	router, err := newSendRouter(opts, pair, source, stdout, logger)
-	if err != nil {
-		return err
-	}
-	routerDone := make(chan error, 1)
-	go func() { routerDone <- router.Run(context.WithoutCancel(ctx)) }()
-	select {
-	case <-router.Running():
-	case err := <-routerDone:
-		return fmt.Errorf("start router: %w", err)
-	}
-
-	// The kubernetes source's first list comes before the schedule's
-	// start, so the first tick already reflects the cluster and a slow
-	// list does not make ticks to catch up.
-	var kubeSrc *kube.Source
-	kubeRec := &kube.Held{}
-	if opts.feedback.kube != nil {
-		kubeCtx, stopKube := context.WithCancel(ctx)
-		kubeCfg := *opts.feedback.kube
-		kubeCfg.Deployments = opts.shard.Deployments(opts.cfg)
-		src, waitKube, err := kube.Start(kubeCtx, kubeCfg, kubeRec, opts.conn.timeout, logger)
-		if err != nil {
-			stopKube()
-			return fmt.Errorf("feedback kubernetes: %w", err)
-		}
-		defer func() { stopKube(); waitKube() }()
-		ready := src.Ready
-		kubeReady.Store(&ready)
-		kubeSrc = src
-		if ctx.Err() != nil {
-			logger.Info("stopped before the first tick")
-			return nil
-		}
-	}
-	start := time.Now()
-	exprWarn := throttle.New(logger, throttle.Config{
-		Message: "expression failed: the metric sent its previous value", CountKey: "errors", KeysKey: "metrics"})
-	defer exprWarn.Flush()
-	sched, err := generator.NewSchedule(opts.cfg, generator.ScheduleOptions{
-		Start:    start,
-		Run:      run,
-		Seed:     opts.seed,
-		Shard:    opts.shard,
-		Interval: opts.interval,
-		Count:    opts.count,
-		// A tick is made part by part as the publisher takes it, so 150,000
-		// deployments' events are never in memory at once.
-		MaxBatch: codec.EventsInFlight,
-		OnModelError: func(app, metric string, err error) {
-			metrics.ExprError()
-			exprWarn.Warn(app+"."+metric, "app", app, "metric", metric, "error", err)
-		},
-	})
-	if err != nil {
-		return &usageError{fmt.Errorf("schedule: %w", err)}
-	}
-	registerTickInterval(reg, sched.MinInterval)
-	inj := generator.NewInjector(opts.cfg, opts.seed, opts.count)
-	registerFaultMetrics(reg, inj)
-	running := runningSchedule{Schedule: sched, inj: inj}
-	if opts.feedback.bus || opts.feedback.api || opts.feedback.kube != nil {
-		if err := running.addJudge(opts, reg, metrics); err != nil {
-			return err
-		}
-	}
-	later.Set(running)
-	later.SetInjector(inj)
-	if opts.feedback.bus {
-		bus, err := feedback.NewBus(feedback.BusConfig{
-			Subscriber: pair.Subscriber,
-			Topic:      opts.feedback.topic,
-			Recorder:   running.recorder(),
-			Counter:    newFeedbackMetrics(reg),
-		}, logger)
-		if err != nil {
-			return &usageError{err}
-		}
-		busCtx, stopBus := context.WithCancel(ctx)
-		waitBus := runBus(busCtx, bus, logger)
-		defer func() { stopBus(); waitBus() }()
-		ready := bus.Ready
-		busReady.Store(&ready)
-	}
-	var reloadInto applier = running
-	if kubeSrc != nil {
-		kubeRec.Set(running.recorder(), logger)
-		reloadInto = kubeApplier{applier: running, src: kubeSrc, shard: opts.shard}
-	}
-	metrics.WatchState(sched.ObservedStates)
-	watchCtx, stopWatch := context.WithCancel(ctx)
-	watchDone := make(chan struct{})
-	go func() {
-		defer close(watchDone)
-		watchConfig(watchCtx, opts.cfg.Path, logger, newReloader(opts.cfg.Path, opts.cfg, reloadInto, metrics, logger).Reload)
-	}()
-	defer func() { stopWatch(); <-watchDone }()
-
-	emitted, runErr := sendloop.Run(ctx, sendloop.Config{
-		Schedule: sched, Injector: inj, Start: start, Emit: source.Emit, ShutdownTimeout: opts.shutdownTimeout,
-		Mint: running.mint, Sent: running.sentOnWire, Tick: metrics.ObserveTick, Values: metrics.ObserveValues,
-	}, logger)
-	// Stop taking new work. Every Emit returned, so no publish is in flight.
-	source.Close()
-	closeErr := router.Close()
-	<-routerDone
-	if runErr == nil && ctx.Err() == nil {
-		// The natural end of a --count run is not a shutdown: wait until
-		// every buffered message is confirmed, through an outage too.
-		if err := pair.Drain(ctx, opts.conn.timeout); err != nil && ctx.Err() == nil {
-			logger.Warn("giving up on buffered messages", "error", err)
-		}
-	}
-	shutdownPublisher(pair, opts.shutdownTimeout)
-	err = endSend(ctx, opts, runErr, closeErr, emitted, metrics.totals.report(), logger)
-	if running.tracker != nil {
-		if jerr := judgeRun(ctx, running.tracker, opts.judge, runErr == nil && ctx.Err() == nil, stderr); err == nil {
-			err = jerr
-		}
 	}
 	return err
-}
-
-// endSend logs the stopped line and decides the run's error: the
-// schedule's or the router's failure, else, for a --count run that ended
-// by itself, its drops. A run ended by a signal reports its drops in a
-// warning and returns nil.
-func endSend(ctx context.Context, opts sendOptions, runErr, closeErr error, emitted int, r runReport, logger *slog.Logger) error {
-	logger.Info("stopped", "published", r.Published, "dropped", r.Dropped, "unroutable", r.Unroutable, "emitted", emitted)
-	signalled := ctx.Err() != nil
-	if runErr != nil && !(errors.Is(runErr, context.Canceled) && signalled) {
-		return fmt.Errorf("send: %w", runErr)
-	}
-	if closeErr != nil {
-		return fmt.Errorf("stop router: %w", closeErr)
-	}
-	line := r.dropLine(opts)
-	switch {
-	case line == "":
-		return nil
-	case signalled:
-		logger.Warn(line)
-		return nil
-	default:
-		return errors.New(line)
-	}
-}
-
-// rebindOption maps --rebind-window to transport.Options, where 0 means
-// the default: --rebind-window 0 turns the retry off.
-func rebindOption(d time.Duration) time.Duration {
-	if d == 0 {
-		return -1
-	}
-	return d
-}
-
-// newSendRouter wires source -> codec middleware -> publisher and, for the
-// in-process transport, a receive handler that prints what arrives.
-func newSendRouter(opts sendOptions, pair transport.Pair, source *codec.Source, stdout io.Writer, logger *slog.Logger) (*message.Router, error) {
-	router, err := message.NewRouter(message.RouterConfig{CloseTimeout: opts.shutdownTimeout}, wmlog.Quiet(logger))
-	if err != nil {
-		return nil, fmt.Errorf("router: %w", err)
-	}
-	router.AddMiddleware(codec.PublishMiddleware(pair.Publisher), codec.Middleware())
-	router.AddHandler("publish", "events", source, codec.TopicPrefix+"*", routerPublisher{pair.Publisher},
-		func(msg *message.Message) ([]*message.Message, error) { return []*message.Message{msg}, nil })
-	if opts.conn.transport == "gochannel" {
-		// The in-process demo: print what the subscriber receives.
-		rcv := receiver.New(receiver.Config{Output: opts.output}, stdout, logger)
-		router.AddConsumerHandler("receive", codec.TopicPrefix+"*", pair.Subscriber, rcv.Handle)
-	}
-	return router, nil
 }
 
 func newRunID() string {
@@ -444,22 +218,4 @@ func randomSeed() int64 {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	return int64(binary.LittleEndian.Uint64(b[:]) >> 1)
-}
-
-// routerPublisher hands the router the publisher without letting it close
-// it: the router closes a handler's publisher with no deadline of ours
-// (the AMQP one then waits up to its publish timeout for a reconnect), so
-// during an outage CloseTimeout ran out first, send exited 1 and the
-// buffered messages vanished unlogged. runSend shuts it down itself.
-type routerPublisher struct{ message.Publisher }
-
-func (routerPublisher) Close() error { return nil }
-
-// shutdownPublisher flushes what the publisher still buffers within
-// timeout (transport.Pair.Shutdown); it logs and counts what it had to
-// drop.
-func shutdownPublisher(pair transport.Pair, timeout time.Duration) {
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	_ = pair.Shutdown(ctx)
 }
