@@ -119,7 +119,7 @@ func operatorOptionsFrom(c *cli.Context) (operatorOptions, error) {
 func runOperator(ctx context.Context, opts operatorOptions, logger *slog.Logger) error {
 	cfg := opts.cfg
 	if !opts.seedSet {
-		cfg.Seed = randomSeed()
+		cfg.Seed = generator.RandomSeed()
 	}
 	logger.Info("starting", "policy", opts.name, "delay", cfg.Delay, "jitter", cfg.Jitter, "miss", cfg.Miss, "seed", cfg.Seed,
 		"transport", opts.conn.transport, "uri", transport.RedactURI(opts.conn.uri))

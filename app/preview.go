@@ -7,6 +7,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/labsea/metricsender/generator"
 	"github.com/labsea/metricsender/policy"
 	"github.com/labsea/metricsender/preview"
 )
@@ -102,7 +103,7 @@ func previewOptionsFrom(c *cli.Context) (preview.Options, error) {
 	}
 	seed, ok := seedOf(c, cfg)
 	if !ok {
-		seed = randomSeed()
+		seed = generator.RandomSeed()
 		fmt.Fprintf(c.App.ErrWriter, "seed: %d\n", seed)
 	}
 	opts.Seed = seed

@@ -61,9 +61,9 @@ var errStopped = errors.New("stopped before the first tick")
 func newSendRun(opts sendOptions, logger *slog.Logger) *sendRun {
 	warnPasswordInFile(logger, opts.cfg)
 	if !opts.seedSet {
-		opts.seed = randomSeed()
+		opts.seed = generator.RandomSeed()
 	}
-	run := newRunID()
+	run := generator.NewRunID()
 	logger = logger.With("run", run)
 	deployments := opts.shard.Owned(opts.cfg)
 	if opts.shard.Sharded() {

@@ -6,7 +6,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/urfave/cli/v2"
@@ -96,13 +95,7 @@ func registerShardInfo(reg prometheus.Registerer, shard generator.Shard) {
 // printShards writes, for each of n shards, how many of cfg's deployments
 // it owns and the messages a minute they send.
 func printShards(w *strings.Builder, cfg *generator.Config, n int) {
-	counts := make([]int, n)
-	perMinute := make([]float64, n)
-	for _, d := range cfg.Deployments {
-		i := generator.ShardOf(d.Name, n)
-		counts[i]++
-		perMinute[i] += float64(time.Minute) / float64(intervalOf(cfg, d))
-	}
+	counts, perMinute := generator.ShardLoads(cfg, n)
 	for i := range n {
 		fmt.Fprintf(w, "shard %d/%d: %d deployments, %.4g messages a minute\n", i, n, counts[i], perMinute[i])
 	}

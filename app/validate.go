@@ -2,11 +2,9 @@ package app
 
 import (
 	"cmp"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
-	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -49,10 +47,7 @@ func validateCommand() *cli.Command {
 // With shards > 0 it ends with the deployments of each shard.
 func printSummary(w io.Writer, cfg *generator.Config, shards int) error {
 	var b strings.Builder
-	perMinute := 0.0
-	for _, d := range cfg.Deployments {
-		perMinute += float64(time.Minute) / float64(intervalOf(cfg, d))
-	}
+	perMinute := generator.PerMinute(cfg, cfg.Deployments)
 	// A manifest's config says which ConfigMap and key it came from.
 	from := cfg.Path
 	if cfg.Source != "" {
@@ -69,15 +64,15 @@ func printSummary(w io.Writer, cfg *generator.Config, shards int) error {
 		fmt.Fprintf(&b, "connection: exchange %q\n", exchange)
 	}
 	for _, d := range cfg.Deployments {
-		fmt.Fprintf(&b, "%s every %s:", codec.Topic(d.Name), intervalOf(cfg, d))
+		fmt.Fprintf(&b, "%s every %s:", codec.Topic(d.Name), cfg.IntervalOf(d))
 		for _, m := range d.Metrics {
-			fmt.Fprintf(&b, " %s=%s", m.Name, describeSpec(m.Spec))
+			fmt.Fprintf(&b, " %s=%s", m.Name, generator.DescribeSpec(m.Spec))
 		}
 		if f := cmp.Or(d.Faults, cfg.Faults); f != nil && len(f.Specs) > 0 {
-			fmt.Fprintf(&b, " faults=%s", describeSpec(f.Spec))
+			fmt.Fprintf(&b, " faults=%s", generator.DescribeSpec(f.Spec))
 		}
 		if d.State != nil {
-			fmt.Fprintf(&b, " state=%s", describeSpec(d.State))
+			fmt.Fprintf(&b, " state=%s", generator.DescribeSpec(d.State))
 		}
 		b.WriteString("\n")
 	}
@@ -86,26 +81,4 @@ func printSummary(w io.Writer, cfg *generator.Config, shards int) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
-}
-
-func intervalOf(cfg *generator.Config, d generator.Deployment) time.Duration {
-	if d.Interval > 0 {
-		return d.Interval
-	}
-	return cfg.Interval
-}
-
-// describeSpec prints a metric's model in the config's JSON form (an
-// expression's > and & as written, not escaped for HTML).
-func describeSpec(spec any) string {
-	if spec == nil {
-		return "?"
-	}
-	var b strings.Builder
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(spec); err != nil {
-		return "?"
-	}
-	return strings.TrimSuffix(b.String(), "\n")
 }
