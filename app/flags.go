@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -153,19 +152,8 @@ func checkOutput(c *cli.Context) error {
 	}
 }
 
-// hasPassword tells whether a URI carries a password (so the app can warn
-// when one sits in the ConfigMap file).
-func hasPassword(uri string) bool {
-	u, err := url.Parse(uri)
-	if err != nil || u.User == nil {
-		return false
-	}
-	_, ok := u.User.Password()
-	return ok
-}
-
 func warnPasswordInFile(logger *slog.Logger, cfg *generator.Config) {
-	if cfg != nil && (hasPassword(cfg.Connection.URI) || hasAnyPassword(cfg.Connection.URIs...)) {
+	if cfg != nil && transport.HasPassword(append([]string{cfg.Connection.URI}, cfg.Connection.URIs...)...) {
 		logger.Warn("the config file holds a broker password; pass the URI in METRICSENDER_URI from a Secret instead",
 			"file", cfg.Path, "uri", transport.RedactURI(fileURI(cfg)))
 	}

@@ -66,13 +66,3 @@ func readyWithNode(pair transport.Pair) *func() error {
 	}
 	return &ready
 }
-
-// hasAnyPassword tells whether a URI, or any URI of a list, carries a password.
-func hasAnyPassword(uris ...string) bool {
-	for _, u := range uris {
-		if hasPassword(u) {
-			return true
-		}
-	}
-	return false
-}

@@ -129,3 +129,18 @@ func uriPasswords(uri string) []string {
 	}
 	return pws
 }
+
+// HasPassword tells whether any of uris carries a password (so the app
+// can warn when one sits in the ConfigMap file).
+func HasPassword(uris ...string) bool {
+	for _, uri := range uris {
+		u, err := url.Parse(uri)
+		if err != nil || u.User == nil {
+			continue
+		}
+		if _, ok := u.User.Password(); ok {
+			return true
+		}
+	}
+	return false
+}

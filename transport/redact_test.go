@@ -72,3 +72,24 @@ func TestScrubError(t *testing.T) {
 		}
 	})
 }
+
+func TestHasPassword(t *testing.T) {
+	tests := []struct {
+		name string
+		uris []string
+		want bool
+	}{
+		{"none", nil, false},
+		{"user only", []string{"amqp://guest@h:5672/"}, false},
+		{"password", []string{"amqp://guest:secret@h:5672/"}, true},
+		{"the second of a list", []string{"amqp://h1/", "amqp://u:p@h2/"}, true},
+		{"empty and garbage", []string{"", "%zz"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := HasPassword(tt.uris...); got != tt.want {
+				t.Errorf("HasPassword(%q) = %v, want %v", tt.uris, got, tt.want)
+			}
+		})
+	}
+}
