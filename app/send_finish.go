@@ -30,8 +30,8 @@ func (r *sendRun) finish(ctx context.Context, runErr error, emitted int, stderr 
 	}
 	shutdownPublisher(r.pair, opts.shutdownTimeout)
 	err := endSend(ctx, opts, runErr, closeErr, emitted, r.metrics.totals.report(), logger)
-	if r.running.tracker != nil {
-		if jerr := judgeRun(ctx, r.running.tracker, opts.judge, runErr == nil && ctx.Err() == nil, stderr); err == nil {
+	if r.running.Tracker != nil {
+		if jerr := judgeRun(ctx, r.running.Tracker, opts.judge, runErr == nil && ctx.Err() == nil, stderr); err == nil {
 			err = jerr
 		}
 	}

@@ -46,14 +46,11 @@ func judgeOptionsFrom(c *cli.Context, fb feedbackOptions) (judgeOptions, error) 
 	return o, nil
 }
 
-// runningSchedule is the schedule as the rest of send sees it: a reload
-// applies a config to it, its injector and its tracker; an observation
-// (the api source) goes through the tracker when there is one.
+// runningSchedule is the schedule as the rest of send sees it: judged
+// (judge.Judged), and a reload applies a config to its injector too.
 type runningSchedule struct {
-	*generator.Schedule
-	inj     *generator.Injector
-	tracker *judge.Tracker // nil without --feedback
-	ids     judge.IDs      // with a tracker
+	judge.Judged
+	inj *generator.Injector
 }
 
 // addJudge gives a send with feedback its judge, with its correlation
@@ -65,52 +62,18 @@ func (r *runningSchedule) addJudge(opts sendOptions, reg prometheus.Registerer, 
 		return err
 	}
 	registerOldestOpen(reg, t.OldestOpen, time.Now)
-	r.tracker, r.ids = t, judge.NewIDs()
+	r.Judged = judge.NewJudged(r.Schedule, t)
 	return nil
 }
 
-// Apply applies cfg to the schedule and, when that worked, to the
-// injector's faults and the tracker's targets.
+// Apply applies cfg to the schedule and the judge and, when that worked,
+// to the injector's faults.
 func (r runningSchedule) Apply(cfg *generator.Config) (generator.ApplyResult, error) {
-	res, err := r.Schedule.Apply(cfg)
+	res, err := r.Judged.Apply(cfg)
 	if err == nil {
 		r.inj.SetConfig(cfg)
-		if r.tracker != nil {
-			r.tracker.SetConfig(cfg)
-		}
 	}
 	return res, err
-}
-
-// Observe records an observation, through the tracker when there is one.
-func (r runningSchedule) Observe(app string, ob generator.Observation) error {
-	if r.tracker != nil {
-		return r.tracker.Observe(app, ob)
-	}
-	return r.Schedule.Observe(app, ob)
-}
-
-// recorder is where feedback goes: the tracker, or the schedule.
-func (r runningSchedule) recorder() generator.Recorder {
-	if r.tracker != nil {
-		return r.tracker
-	}
-	return r.Schedule
-}
-
-// mint gives the events their correlation ids when there is a tracker.
-func (r runningSchedule) mint(events []generator.Event) {
-	if r.tracker != nil {
-		r.ids.Mint(events)
-	}
-}
-
-// sentOnWire tells the tracker, when there is one, of the messages that
-// went on the wire at at.
-func (r runningSchedule) sentOnWire(events []generator.Event, at time.Time) {
-	if r.tracker != nil {
-		r.tracker.SentOnWire(events, at)
-	}
 }
 
 // judgeRun ends a run with feedback: a --count run's natural end waits until

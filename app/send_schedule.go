@@ -10,6 +10,7 @@ import (
 	"github.com/labsea/metricsender/feedback/kube"
 	"github.com/labsea/metricsender/generator"
 	"github.com/labsea/metricsender/internal/throttle"
+	"github.com/labsea/metricsender/judge"
 	"github.com/labsea/metricsender/sendloop"
 )
 
@@ -71,7 +72,7 @@ func (r *sendRun) build() error {
 	registerTickInterval(reg, sched.MinInterval)
 	inj := generator.NewInjector(opts.cfg, opts.seed, opts.count)
 	registerFaultMetrics(reg, inj)
-	running := runningSchedule{Schedule: sched, inj: inj}
+	running := runningSchedule{Judged: judge.NewJudged(sched, nil), inj: inj}
 	if opts.feedback.bus || opts.feedback.api || opts.feedback.kube != nil {
 		if err := running.addJudge(opts, reg, metrics); err != nil {
 			return err
@@ -93,7 +94,7 @@ func (r *sendRun) startFeedback(ctx context.Context) (stop func(), err error) {
 		bus, err := feedback.NewBus(feedback.BusConfig{
 			Subscriber: r.pair.Subscriber,
 			Topic:      opts.feedback.topic,
-			Recorder:   running.recorder(),
+			Recorder:   running.Recorder(),
 			Counter:    newFeedbackMetrics(r.reg),
 		}, logger)
 		if err != nil {
@@ -107,7 +108,7 @@ func (r *sendRun) startFeedback(ctx context.Context) (stop func(), err error) {
 	}
 	var reloadInto applier = running
 	if r.kubeSrc != nil {
-		r.kubeRec.Set(running.recorder(), logger)
+		r.kubeRec.Set(running.Recorder(), logger)
 		reloadInto = kubeApplier{applier: running, src: r.kubeSrc, shard: opts.shard}
 	}
 	metrics.WatchState(r.sched.ObservedStates)
@@ -126,6 +127,6 @@ func (r *sendRun) startFeedback(ctx context.Context) (stop func(), err error) {
 func (r *sendRun) tick(ctx context.Context) (emitted int, err error) {
 	return sendloop.Run(ctx, sendloop.Config{
 		Schedule: r.sched, Injector: r.inj, Start: r.start, Emit: r.source.Emit, ShutdownTimeout: r.opts.shutdownTimeout,
-		Mint: r.running.mint, Sent: r.running.sentOnWire, Tick: r.metrics.ObserveTick, Values: r.metrics.ObserveValues,
+		Mint: r.running.Mint, Sent: r.running.SentOnWire, Tick: r.metrics.ObserveTick, Values: r.metrics.ObserveValues,
 	}, r.logger)
 }
