@@ -174,22 +174,14 @@ func runReceive(ctx context.Context, opts receiveOptions, stdout, stderr io.Writ
 		check = checker.New(checker.Config{Run: opts.cfg, Expect: opts.expect, Metrics: metrics})
 	}
 	rcv := receiver.New(receiver.Config{Output: opts.output, Count: opts.count, Done: cancel, Counter: metrics, Check: check}, stdout, logger)
-	// One loop handles the deliveries in order. (A watermill router would
-	// start a goroutine per message, grow its stack for the JSON encoder,
-	// and build log fields and context values for it: a third of the
-	// receive path's CPU.) The channel closes when ctx ends.
+	// The channel closes when ctx ends.
 	msgs, err := pair.Subscriber.Subscribe(ctx, opts.topics[0])
 	if err != nil {
 		return fmt.Errorf("receive: subscribe: %w", err)
 	}
-	for msg := range msgs {
-		if err := rcv.Handle(msg); err != nil {
-			msg.Nack()
-			return fmt.Errorf("receive: %w", err)
-		}
-		msg.Ack()
+	if err := rcv.Consume(msgs); err != nil {
+		return fmt.Errorf("receive: %w", err)
 	}
-	rcv.Flush()
 	received, decodeErrors := rcv.Counts()
 	logger.Info("stopped", "received", received, "decode_errors", decodeErrors)
 	countMissed := opts.count > 0 && received < opts.count

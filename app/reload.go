@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"strings"
 
 	"github.com/labsea/metricsender/generator"
 	"github.com/labsea/metricsender/internal/watchfile"
@@ -71,7 +70,7 @@ func (r *reloader) Reload() {
 		}
 	}
 	r.logger.Error("config reload failed; the running config stays",
-		"file", r.path, "problems", max(len(generator.FieldErrors(err)), 1), "error", oneLineError(err))
+		"file", r.path, "problems", max(len(generator.FieldErrors(err)), 1), "error", generator.OneLine(err))
 	if r.metrics != nil {
 		r.metrics.Reload(false)
 	}
@@ -106,9 +105,4 @@ func firstNames(names []string) []string {
 
 func sameSeed(a, b *int64) bool {
 	return (a == nil) == (b == nil) && (a == nil || *a == *b)
-}
-
-// oneLineError is err's text on one line: joined errors print one per line.
-func oneLineError(err error) string {
-	return strings.ReplaceAll(err.Error(), "\n", "; ")
 }

@@ -1,8 +1,6 @@
 package app
 
 import (
-	"context"
-	"log/slog"
 	"slices"
 	"strings"
 
@@ -139,19 +137,6 @@ func (m *feedbackMetrics) Received() { m.received.Inc() }
 // Ignored implements feedback.Counter.
 func (m *feedbackMetrics) Ignored(r feedback.Reason) {
 	m.errors.WithLabelValues(reasonLabel(string(r))).Inc()
-}
-
-// runBus runs bus until ctx ends, in the background; the returned wait
-// blocks until it has.
-func runBus(ctx context.Context, bus *feedback.Bus, logger *slog.Logger) (wait func()) {
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		if err := bus.Run(ctx); err != nil && ctx.Err() == nil {
-			logger.Error("feedback stopped", "error", err)
-		}
-	}()
-	return func() { <-done }
 }
 
 // kubeApplier tells the kubernetes source of the deployments a reload

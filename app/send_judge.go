@@ -2,10 +2,8 @@ package app
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -84,11 +82,7 @@ func judgeRun(ctx context.Context, t *judge.Tracker, opts judgeOptions, natural 
 	rep := t.End(ctx, opts.maxReaction, natural)
 	fmt.Fprintln(stderr, rep.Line())
 	if opts.report != "" {
-		b, err := json.MarshalIndent(rep, "", "  ")
-		if err == nil {
-			err = os.WriteFile(opts.report, append(b, '\n'), 0o644)
-		}
-		if err != nil {
+		if err := rep.WriteFile(opts.report); err != nil {
 			return fmt.Errorf("--report %s: %w", opts.report, err)
 		}
 	}

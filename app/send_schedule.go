@@ -101,7 +101,7 @@ func (r *sendRun) startFeedback(ctx context.Context) (stop func(), err error) {
 			return nil, &usageError{err}
 		}
 		busCtx, cancel := context.WithCancel(ctx)
-		waitBus := runBus(busCtx, bus, logger)
+		waitBus := bus.Start(busCtx, logger)
 		stopBus = func() { cancel(); waitBus() }
 		ready := bus.Ready
 		r.busReady.Store(&ready)

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/labsea/metricsender/generator"
@@ -120,14 +119,9 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 func writeError(w http.ResponseWriter, status int, err error) {
 	body, _ := json.Marshal(struct {
 		Error string `json:"error"`
-	}{oneLineError(err)})
+	}{generator.OneLine(err)})
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	_, _ = w.Write(append(body, '\n'))
-}
-
-// oneLineError is err's text on one line: joined errors print one per line.
-func oneLineError(err error) string {
-	return strings.ReplaceAll(err.Error(), "\n", "; ")
 }

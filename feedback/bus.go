@@ -270,3 +270,16 @@ func (b *Bus) flush() {
 		b.warn[r].Flush()
 	}
 }
+
+// Start runs b in the background until ctx ends; an error that is not
+// ctx's is logged on logger. The returned wait blocks until Run returned.
+func (b *Bus) Start(ctx context.Context, logger *slog.Logger) (wait func()) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := b.Run(ctx); err != nil && ctx.Err() == nil {
+			logger.Error("feedback stopped", "error", err)
+		}
+	}()
+	return func() { <-done }
+}

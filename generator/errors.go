@@ -93,3 +93,9 @@ func MaskURI(uri string) string {
 	}
 	return uri[:scheme+3] + rest[:colon+1] + "***" + rest[at:]
 }
+
+// OneLine is err's text on one line: joined errors (Load's, Apply's)
+// print one per line, so a log field or a JSON answer joins them with "; ".
+func OneLine(err error) string {
+	return strings.ReplaceAll(err.Error(), "\n", "; ")
+}

@@ -1,7 +1,9 @@
 package judge
 
 import (
+	"encoding/json"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -111,4 +113,14 @@ func lateCount(s *reqStats, open bool, openFor, d time.Duration) int {
 func (r Report) Line() string {
 	return fmt.Sprintf("requests=%d applied=%d superseded=%d open=%d reaction_p50=%s reaction_p99=%s reaction_max=%s oscillations=%d",
 		r.Requests, r.Applied, r.Superseded, r.Open, seconds(r.ReactionP50), seconds(r.ReactionP99), seconds(r.ReactionMax), r.Oscillations)
+}
+
+// WriteFile writes r as indented JSON (the --report file), ending in a
+// newline.
+func (r Report) WriteFile(path string) error {
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err == nil {
+		err = os.WriteFile(path, append(b, '\n'), 0o644)
+	}
+	return err
 }
