@@ -16,6 +16,7 @@ import (
 	"github.com/labsea/metricsender/codec"
 	"github.com/labsea/metricsender/generator"
 	"github.com/labsea/metricsender/internal/throttle"
+	"github.com/labsea/metricsender/telemetry"
 	"github.com/labsea/metricsender/transport"
 )
 
@@ -147,8 +148,8 @@ func runReceive(ctx context.Context, opts receiveOptions, stdout, stderr io.Writ
 		defer cancelTimeout()
 	}
 	reg := newRegistry()
-	metrics := newReceiveMetrics(reg, opts.appMetricsLimit, logger)
-	metrics.known(opts.cfg)
+	metrics := telemetry.NewReceive(reg, opts.appMetricsLimit, logger)
+	metrics.Known(opts.cfg)
 	var pairReady laterReady
 	srv, err := startHTTP(opts.httpAddr, reg, pairReady.ready, nil, logger)
 	if err != nil {
@@ -218,8 +219,8 @@ type receiver struct {
 	count  int
 	done   func() // called once when count is reached; may be nil
 
-	metrics *receiveMetrics  // may be nil
-	check   *checker.Checker // nil without --check
+	metrics *telemetry.Receive // may be nil
+	check   *checker.Checker   // nil without --check
 
 	// Warnings that repeat per message: the first, then a summary a minute.
 	decodeWarn, checkWarn *throttle.Warning

@@ -26,6 +26,7 @@ import (
 	"github.com/labsea/metricsender/generator"
 	"github.com/labsea/metricsender/internal/delay"
 	"github.com/labsea/metricsender/internal/throttle"
+	"github.com/labsea/metricsender/telemetry"
 	"github.com/labsea/metricsender/transport"
 )
 
@@ -201,7 +202,7 @@ func runSend(ctx context.Context, opts sendOptions, stdout, stderr io.Writer, lo
 	}
 	metrics := newSendMetrics(reg, perApp)
 	metrics.Configured(opts.cfg, opts.shard)
-	registerShardInfo(reg, opts.shard)
+	telemetry.RegisterShardInfo(reg, opts.shard)
 	var pairReady, busReady, kubeReady atomic.Pointer[func() error]
 	var later control.Late // the control API answers 503 until the schedule exists
 	srv, err := startHTTP(opts.httpAddr, reg, func() error {
@@ -313,9 +314,9 @@ func runSend(ctx context.Context, opts sendOptions, stdout, stderr io.Writer, lo
 	if err != nil {
 		return &usageError{fmt.Errorf("schedule: %w", err)}
 	}
-	registerTickInterval(reg, sched.MinInterval)
+	telemetry.RegisterTickInterval(reg, sched.MinInterval)
 	inj := generator.NewInjector(opts.cfg, opts.seed, opts.count)
-	registerFaultMetrics(reg, inj)
+	telemetry.RegisterFaults(reg, inj)
 	faultLog := newFaultLog(inj, logger)
 	running := runningSchedule{Schedule: sched, inj: inj}
 	if opts.feedback.bus || opts.feedback.api || opts.feedback.kube != nil {
@@ -330,7 +331,7 @@ func runSend(ctx context.Context, opts sendOptions, stdout, stderr io.Writer, lo
 			Subscriber: pair.Subscriber,
 			Topic:      opts.feedback.topic,
 			Recorder:   running.recorder(),
-			Counter:    newFeedbackMetrics(reg),
+			Counter:    telemetry.NewFeedback(reg),
 		}, logger)
 		if err != nil {
 			return &usageError{err}
