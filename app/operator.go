@@ -7,13 +7,13 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/urfave/cli/v2"
 
 	"github.com/labsea/metricsender/codec"
 	"github.com/labsea/metricsender/generator"
 	"github.com/labsea/metricsender/policy"
 	"github.com/labsea/metricsender/standin"
+	"github.com/labsea/metricsender/telemetry"
 	"github.com/labsea/metricsender/transport"
 )
 
@@ -123,8 +123,8 @@ func runOperator(ctx context.Context, opts operatorOptions, logger *slog.Logger)
 	}
 	logger.Info("starting", "policy", opts.name, "delay", cfg.Delay, "jitter", cfg.Jitter, "miss", cfg.Miss, "seed", cfg.Seed,
 		"transport", opts.conn.transport, "uri", transport.RedactURI(opts.conn.uri))
-	reg := newRegistry()
-	metrics := newStandinMetrics(reg)
+	reg := telemetry.NewRegistry()
+	metrics := telemetry.NewStandin(reg)
 	var pairReady laterReady
 	srv, err := startHTTP(opts.httpAddr, reg, pairReady.ready, nil, logger)
 	if err != nil {
@@ -173,30 +173,3 @@ func parseTarget(text string) (float64, error) {
 	}
 	return v, nil
 }
-
-// standinMetrics are the operator's own, under metricsender_standin_; they
-// implement standin.Counter.
-type standinMetrics struct {
-	requests, missed, published, publishErrors, unreadable prometheus.Counter
-}
-
-func newStandinMetrics(reg prometheus.Registerer) *standinMetrics {
-	counter := func(name, help string) prometheus.Counter {
-		c := prometheus.NewCounter(prometheus.CounterOpts{Name: "metricsender_standin_" + name, Help: help})
-		reg.MustRegister(c)
-		return c
-	}
-	return &standinMetrics{
-		requests:      counter("requests_total", "Requests (Metrics.* messages) read."),
-		missed:        counter("missed_total", "Requests ignored on purpose (--miss)."),
-		published:     counter("answers_published_total", "Allocation.* messages published."),
-		publishErrors: counter("publish_errors_total", "Allocation.* messages that could not be published."),
-		unreadable:    counter("unreadable_total", "Messages that could not be decoded."),
-	}
-}
-
-func (m *standinMetrics) Request()       { m.requests.Inc() }
-func (m *standinMetrics) Missed()        { m.missed.Inc() }
-func (m *standinMetrics) Published()     { m.published.Inc() }
-func (m *standinMetrics) PublishFailed() { m.publishErrors.Inc() }
-func (m *standinMetrics) Unreadable()    { m.unreadable.Inc() }

@@ -83,12 +83,17 @@
 //     metricsender_check_missing_total, _duplicates_total,
 //     _out_of_order_total, _out_of_bounds_total (at 0 without --check).
 //
+// NewStandin (metricsender operator; Standin is standin.Counter):
+// metricsender_standin_requests_total, _missed_total,
+// _answers_published_total, _publish_errors_total and _unreadable_total,
+// counters without labels, at 0 from the start.
+//
 // Label values come only from deployment and metric names, fixed words
 // and results, never from an error text or a URI.
 //
 // # Concurrency
 //
-// Every method of Send, Receive, Reaction and Feedback is safe for
+// Every method of Send, Receive, Reaction, Feedback and Standin is safe for
 // concurrent use. The per-deployment series are plain numbers (atomics,
 // under a read lock once a deployment has been seen) built into metrics
 // only when scraped; a scrape holds the lock only to copy them, so a tick
@@ -103,7 +108,7 @@
 //
 // Imports run one way: telemetry -> generator, codec (the topic prefix),
 // judge (which metrics can open a request) and feedback (its Counter and
-// reasons); never app. Send has the methods of transport.PublishHooks
+// reasons); never app. Standin has standin.Counter's methods likewise. Send has the methods of transport.PublishHooks
 // (its tests check it) without importing transport: so no broker client
 // comes in, not even through it.
 package telemetry
