@@ -17,10 +17,10 @@ type Behavior struct {
 type Rules struct {
 	// Policies limit the change per period; Select picks among them.
 	Policies []ScalingPolicy
-	Select   Select
-	// Window is stabilizationWindowSeconds. nil (ScaleDown only) is the
-	// controller's Stabilization, as maybeInitScaleDownStabilizationWindow
-	// sets it.
+	Select   Select // "" is SelectMax
+	// Window is stabilizationWindowSeconds. nil is the default: 0 for
+	// ScaleUp, the controller's Stabilization for ScaleDown (as
+	// maybeInitScaleDownStabilizationWindow sets it).
 	Window *time.Duration
 }
 
@@ -73,7 +73,7 @@ func (b *Behavior) validate() []error {
 		r   Rules
 	}{{"up", b.ScaleUp}, {"down", b.ScaleDown}} {
 		switch d.r.Select {
-		case SelectMax, SelectMin, SelectDisabled:
+		case "", SelectMax, SelectMin, SelectDisabled: // "" is Max, as the API defaults it
 		default:
 			errs = append(errs, fmt.Errorf("hpa: %sSelect: want max, min or disabled, got %q", d.key, d.r.Select))
 		}
@@ -112,6 +112,14 @@ type scaleEvent struct {
 	outdated bool
 }
 
+// upWindow is the scale-up window in force (nil is the API's 0).
+func (h *HPA) upWindow() time.Duration {
+	if w := h.Behavior.ScaleUp.Window; w != nil {
+		return *w
+	}
+	return defaultUpWindow
+}
+
 // downWindow is the scale-down window in force: the rule's, or the
 // controller's Stabilization in whole seconds.
 func (h *HPA) downWindow() time.Duration {
@@ -128,7 +136,7 @@ func (h *HPA) normalizeWithBehavior(st *hpaState, now time.Time, current, propos
 	// stabilizeRecommendationWithBehaviors: the lowest recommendation of
 	// the up window and the highest of the down window bound the change.
 	upRec, downRec := proposal, proposal
-	upCutoff := now.Add(-*h.Behavior.ScaleUp.Window)
+	upCutoff := now.Add(-h.upWindow())
 	downCutoff := now.Add(-h.downWindow())
 	old := -1
 	for i, r := range st.recs {

@@ -138,6 +138,20 @@ func TestHPABehavior(t *testing.T) {
 			{15 * time.Second, 50, 0, 32}, {20 * time.Second, 50, 0, 50},
 			{1 * min, 1, 0, 50}, {5*min + 20*time.Second, 1, 0, 50}, {5*min + 21*time.Second, 1, 0, 1}},
 	}, {
+		// Observed on kube-controller-manager v1.37.2 (shared/REAL-HPA.md,
+		// windows 0, default policies, sync 2 s): 1 -> 5 at once when 10
+		// are asked for, 10 one period later.
+		name: "real controller: 1 -> 5, then 10 after 15 s",
+		keys: ",upWindow=0s,downWindow=0s,max=1000",
+		steps: []step{{0, 10, 1, 5}, {2 * time.Second, 10, 0, 5}, {14 * time.Second, 10, 0, 5},
+			{16 * time.Second, 10, 0, 10}},
+	}, {
+		// Also observed there: "the per-period baseline also counts recent
+		// scale-downs: 2 -> 8 after a 4 -> 2 event".
+		name:  "real controller: a scale-down in the period raises the scale-up baseline",
+		keys:  ",upWindow=0s,downWindow=0s,max=1000",
+		steps: []step{{0, 2, 4, 2}, {4 * time.Second, 50, 0, 8}},
+	}, {
 		name:  "replicas outside min and max are brought back without a metric",
 		keys:  ",max=10,min=2",
 		steps: []step{{0, 5, 12, 10}, {time.Second, 5, 1, 2}},
