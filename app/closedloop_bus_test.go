@@ -104,7 +104,25 @@ func testClosedLoopBus(t *testing.T, app string, args []string, values <-chan wi
 		}
 	}
 
-	_, metrics := get("/metrics")
+	// The ghost's message may travel on another connection than app's,
+	// so the broker need not deliver it first: wait for both counts
+	// (the events asserted below), not only for app's value.
+	var metrics string
+	for {
+		_, metrics = get("/metrics")
+		if strings.Contains(metrics, "metricsender_feedback_received_total 2") &&
+			strings.Contains(metrics, `metricsender_feedback_errors_total{reason="unknown_app"} 1`) {
+			break
+		}
+		select {
+		case r := <-done:
+			t.Fatalf("send exited %d:\n%s", r.code, r.stderr)
+		case <-ctx.Done():
+		case <-time.After(20 * time.Millisecond):
+			continue
+		}
+		break // ctx ended: the assertions below say what is missing
+	}
 	for _, want := range []string{"metricsender_feedback_received_total 2", `metricsender_feedback_errors_total{reason="unknown_app"} 1`,
 		`metricsender_feedback_errors_total{reason="bad_value"} 0`, fmt.Sprintf(`metricsender_observed_replicas{app=%q} 4`, app)} {
 		if !strings.Contains(metrics, want) {

@@ -3,21 +3,19 @@ package app
 import (
 	"context"
 	"io"
-	"log/slog"
 	"maps"
 	"net/http"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/labsea/metricsender/feedback"
 	"github.com/labsea/metricsender/generator"
 	"github.com/labsea/metricsender/internal/brokertest"
+	"github.com/labsea/metricsender/telemetry"
 )
 
 // knownConfig has deployments on both shards of two, metrics whose
@@ -44,6 +42,13 @@ deployments:
     metrics:
       cpu: [1]
 `
+
+// The names of the counters that are per deployment or totals, as
+// telemetry exports them.
+const (
+	publishedName  = "metricsender_messages_published_total"
+	unroutableName = "metricsender_unroutable_total"
+)
 
 func parseConfig(t *testing.T, content string) *generator.Config {
 	t.Helper()
@@ -115,91 +120,6 @@ func ownedOf(t *testing.T, cfg *generator.Config, shard generator.Shard) []strin
 	return names
 }
 
-// A fresh scrape, before any message: every deployment the sender sends
-// has published and unroutable at 0, and every metric that can open a
-// request its operator series; a sharded sender only its own.
-func TestSendMetricsKnownAtZero(t *testing.T) {
-	cfg := parseConfig(t, knownConfig)
-	for _, shard := range []generator.Shard{{}, {Index: 0, Count: 2}, {Index: 1, Count: 2}} {
-		t.Run("shard "+shard.String(), func(t *testing.T) {
-			reg := newRegistry()
-			m := newSendMetrics(reg, true)
-			m.Configured(cfg, shard)
-			m.judged(newReactionMetrics(reg))
-			fams, _ := scrape(t, startServer(t, reg, nil, nil))
-
-			own := ownedOf(t, cfg, shard)
-			for _, name := range []string{publishedName, unroutableName} {
-				if got, want := seriesOf(fams, name), appZeros(own...); !maps.Equal(got, want) {
-					t.Errorf("%s = %v, want %v", name, got, want)
-				}
-			}
-			if fam := fams["metricsender_last_value"]; fam != nil {
-				t.Errorf("last_value before any tick: %v", fam)
-			}
-			// The request metrics of the shard's deployments, tier never.
-			var want []string
-			for _, d := range cfg.Deployments {
-				for _, ms := range d.Metrics {
-					if shard.Owns(d.Name) && ms.Name != "tier" && !slices.Contains(want, ms.Name) {
-						want = append(want, ms.Name)
-					}
-				}
-			}
-			if got := seriesOf(fams, "metricsender_operator_requests_total"); !maps.Equal(got, requestZeros(want...)) {
-				t.Errorf("operator_requests_total = %v, want %v", got, requestZeros(want...))
-			}
-			if got := seriesOf(fams, "metricsender_operator_reaction_seconds"); !maps.Equal(got, metricZeros(want...)) {
-				t.Errorf("operator_reaction_seconds = %v, want %v", got, metricZeros(want...))
-			}
-		})
-	}
-	t.Run("per-deployment series off", func(t *testing.T) {
-		reg := newRegistry()
-		m := newSendMetrics(reg, false)
-		m.Configured(cfg, generator.Shard{})
-		fams, _ := scrape(t, startServer(t, reg, nil, nil))
-		for _, name := range []string{publishedName, unroutableName} {
-			if got, want := seriesOf(fams, name), map[string]float64{"": 0}; !maps.Equal(got, want) {
-				t.Errorf("%s = %v, want the total at 0, no app label", name, got)
-			}
-		}
-	})
-}
-
-func TestRequestMetrics(t *testing.T) {
-	cfg := parseConfig(t, knownConfig)
-	for _, tc := range []struct {
-		name string
-		cfg  string
-		want []string
-	}{
-		{"every metric whose target is not none", knownConfig, []string{"cpu", "memory", "replicas"}},
-		{"targets: a metric compared with replicas, one with another's allocation", `deployments:
-  - name: web
-    targets: {load: replicas, cpu_ms: allocation.cpu, tier: none}
-    metrics: {load: [1], cpu_ms: [1], tier: [gold]}
-`, []string{"cpu_ms", "load"}},
-		{"none at all", "deployments:\n  - name: web\n    targets: {tier: none}\n    metrics: {tier: [gold]}\n", []string{}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			if got := requestMetrics(parseConfig(t, tc.cfg), generator.Shard{}); !slices.Equal(got, tc.want) {
-				t.Errorf("requestMetrics = %v, want %v", got, tc.want)
-			}
-		})
-	}
-	t.Run("a shard's own deployments only", func(t *testing.T) {
-		shard := generator.Shard{Index: generator.ShardOf("db", 2), Count: 2}
-		if got := requestMetrics(cfg, shard); !slices.Contains(got, "memory") {
-			t.Errorf("requestMetrics(%s) = %v: db's memory missing", shard, got)
-		}
-		other := generator.Shard{Index: 1 - shard.Index, Count: 2}
-		if got := requestMetrics(cfg, other); slices.Contains(got, "memory") {
-			t.Errorf("requestMetrics(%s) = %v: db's memory is the other shard's", other, got)
-		}
-	})
-}
-
 // A reload that adds a deployment shows it at 0; one it removes goes away
 // (counters and last values) and stays gone however late its messages are
 // confirmed; one that comes back continues its counts, as its seq does. A
@@ -221,7 +141,7 @@ func TestSendMetricsFollowReloads(t *testing.T) {
 	reg := newRegistry()
 	m := newSendMetrics(reg, true)
 	m.Configured(cfg, generator.Shard{})
-	m.judged(newReactionMetrics(reg))
+	m.Judged(telemetry.NewReaction(reg))
 	base := startServer(t, reg, nil, nil)
 	b, _ := sched.Next()
 	m.ObserveTick(0, b.Events)
@@ -268,7 +188,7 @@ func TestSendMetricsFollowReloads(t *testing.T) {
 		// cpu and replicas stay: a request of replicas may still be open.
 		check(t, map[string]float64{"app=app1": 1, "app=app2": 3}, map[string]float64{"app=app1": 0, "app=app2": 2}, 1, []string{"cpu", "replicas"})
 	})
-	if ok := counterValue(t, m.reloads.WithLabelValues("success")); ok != 2 {
+	if ok := reloadsOf(t, reg, "success"); ok != 2 {
 		t.Errorf("%v successful reloads, want 2", ok)
 	}
 }
@@ -380,50 +300,6 @@ func TestSendJudgeSeriesAtZero(t *testing.T) {
 	}
 	if got, _ := sample(fams, "metricsender_operator_open_requests", map[string]string{}); got == 0 {
 		t.Errorf("no request open: the tick opened none, so the zeros above prove nothing")
-	}
-}
-
-// With --config, receive shows the received series of the config's
-// deployments at 0 from the start, within --app-metrics-limit; past it,
-// the series without the app label, where the others will count.
-func TestReceiveMetricsKnownAtZero(t *testing.T) {
-	cfg := parseConfig(t, knownConfig)
-	for _, tc := range []struct {
-		name  string
-		cfg   *generator.Config
-		limit int
-		want  map[string]float64
-	}{
-		{"no config", nil, 10, map[string]float64{}},
-		{"within the limit", cfg, 10, appZeros("web", "db", "cache", "queue", "api")},
-		{"past the limit", cfg, 2, appZeros("web", "db", "")},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			reg := prometheus.NewRegistry()
-			var logs strings.Builder
-			m := newReceiveMetrics(reg, tc.limit, slog.New(slog.NewTextHandler(&logs, nil)))
-			m.known(tc.cfg)
-			fams, err := reg.Gather()
-			if err != nil {
-				t.Fatal(err)
-			}
-			byName := map[string]*dto.MetricFamily{}
-			for _, f := range fams {
-				byName[f.GetName()] = f
-			}
-			if got := seriesOf(byName, "metricsender_messages_received_total"); !maps.Equal(got, tc.want) {
-				t.Errorf("received = %v, want %v", got, tc.want)
-			}
-			// The warning waits for a message that really goes unlabelled.
-			m.Received("web")
-			if strings.Contains(logs.String(), "more deployments") {
-				t.Errorf("warned before an unlabelled message: %s", logs.String())
-			}
-			m.Received("queue")
-			if got := strings.Contains(logs.String(), "more deployments"); got != (tc.limit == 2) {
-				t.Errorf("warned %v after queue's message, want %v: %s", got, tc.limit == 2, logs.String())
-			}
-		})
 	}
 }
 

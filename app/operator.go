@@ -7,13 +7,13 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/urfave/cli/v2"
 
 	"github.com/labsea/metricsender/codec"
 	"github.com/labsea/metricsender/generator"
 	"github.com/labsea/metricsender/policy"
 	"github.com/labsea/metricsender/standin"
+	"github.com/labsea/metricsender/telemetry"
 	"github.com/labsea/metricsender/transport"
 )
 
@@ -23,13 +23,20 @@ func operatorCommand() *cli.Command {
 	flags = append(flags,
 		&cli.StringFlag{Name: "policy", Value: "follow", EnvVars: env("policy"),
 			Usage: "follow (apply what is requested) or hpa (the HorizontalPodAutoscaler algorithm on --metric)"},
-		&cli.StringFlag{Name: "metric", Value: "cpu", EnvVars: env("metric"), Usage: "hpa: the per-replica metric it scales on"},
+		&cli.StringFlag{Name: "metric", Value: "cpu", EnvVars: env("metric"), Usage: "hpa: the metric it scales on (per replica, or the app's total with --source external)"},
 		&cli.StringFlag{Name: "target", EnvVars: env("target"), Usage: "hpa: the metric's target value per replica (a number or quantity, required with hpa)"},
 		&cli.IntFlag{Name: "min", Value: int(hpa.Min), EnvVars: env("min"), Usage: "hpa: fewest replicas (and the count it assumes before it knows one)"},
 		&cli.IntFlag{Name: "max", Value: int(hpa.Max), EnvVars: env("max"), Usage: "hpa: most replicas"},
 		&cli.Float64Flag{Name: "tolerance", Value: hpa.Tolerance, EnvVars: env("tolerance"), Usage: "hpa: no change while value/target is within this of 1"},
 		&cli.DurationFlag{Name: "stabilization", Value: hpa.Stabilization, EnvVars: env("stabilization"),
-			Usage: "hpa: scale down only to the highest count recommended within this window"},
+			Usage: "hpa: the controller's downscale stabilization: scale down only to the highest count recommended within this window"},
+		&cli.StringFlag{Name: "source", Value: string(policy.SourcePods), EnvVars: env("source"),
+			Usage: "hpa: pods (the value is per replica) or external (the app's total, an External metric's AverageValue target)"},
+	)
+	for _, f := range hpaBehaviorFlags() {
+		flags = append(flags, &cli.StringFlag{Name: f.flag, EnvVars: env(f.flag), Usage: "hpa: " + f.usage})
+	}
+	flags = append(flags,
 		&cli.DurationFlag{Name: "delay", EnvVars: env("delay"), Usage: "actuation time: publish what it applied this long after the request"},
 		&cli.DurationFlag{Name: "jitter", EnvVars: env("jitter"),
 			Usage: "add a seeded random [0, jitter) to each delay (one app's answers keep their order)"},
@@ -97,6 +104,16 @@ func operatorOptionsFrom(c *cli.Context) (operatorOptions, error) {
 		hc := policy.DefaultHPAConfig()
 		hc.Metric, hc.Target = c.String("metric"), target
 		hc.Min, hc.Max, hc.Tolerance, hc.Stabilization = float64(c.Int("min")), float64(c.Int("max")), c.Float64("tolerance"), c.Duration("stabilization")
+		if err := hc.Set("source", c.String("source")); err != nil {
+			return operatorOptions{}, usagef("--source: %w", err)
+		}
+		for _, f := range hpaBehaviorFlags() { // the spec keys of preview --operator hpa, one parser
+			if c.IsSet(f.flag) {
+				if err := hc.Set(f.key, c.String(f.flag)); err != nil {
+					return operatorOptions{}, usagef("--%s: %w", f.flag, err)
+				}
+			}
+		}
 		h, err := hc.New()
 		if err != nil {
 			return operatorOptions{}, usagef("--policy hpa: %w", err)
@@ -114,6 +131,22 @@ func operatorOptionsFrom(c *cli.Context) (operatorOptions, error) {
 	return opts, nil
 }
 
+// hpaBehaviorFlags are the operator's flags for the HPA's spec.behavior,
+// each the spec key of `preview --operator hpa:...` it sets.
+func hpaBehaviorFlags() []hpaFlag {
+	return []hpaFlag{
+		{"behavior", "behavior", "default (spec.behavior {}: the API's default policies) or none (no behavior: the controller's older rules)"},
+		{"up", "up", "scale-up policies, + joined, e.g. 4pods/15s+100%/15s (implies a behavior)"},
+		{"up-select", "upSelect", "scale-up selectPolicy: max, min or disabled"},
+		{"up-window", "upWindow", "scale-up stabilization window (default 0s with a behavior)"},
+		{"down", "down", "scale-down policies, e.g. 100%/15s (implies a behavior)"},
+		{"down-select", "downSelect", "scale-down selectPolicy: max, min or disabled"},
+		{"down-window", "downWindow", "scale-down stabilization window (default --stabilization)"},
+	}
+}
+
+type hpaFlag struct{ flag, key, usage string }
+
 // runOperator answers requests until ctx is cancelled; what is still
 // waiting for its delay then is published at once.
 func runOperator(ctx context.Context, opts operatorOptions, logger *slog.Logger) error {
@@ -123,8 +156,8 @@ func runOperator(ctx context.Context, opts operatorOptions, logger *slog.Logger)
 	}
 	logger.Info("starting", "policy", opts.name, "delay", cfg.Delay, "jitter", cfg.Jitter, "miss", cfg.Miss, "seed", cfg.Seed,
 		"transport", opts.conn.transport, "uri", transport.RedactURI(opts.conn.uri))
-	reg := newRegistry()
-	metrics := newStandinMetrics(reg)
+	reg := telemetry.NewRegistry()
+	metrics := telemetry.NewStandin(reg)
 	var pairReady laterReady
 	srv, err := startHTTP(opts.httpAddr, reg, pairReady.ready, nil, logger)
 	if err != nil {
@@ -173,30 +206,3 @@ func parseTarget(text string) (float64, error) {
 	}
 	return v, nil
 }
-
-// standinMetrics are the operator's own, under metricsender_standin_; they
-// implement standin.Counter.
-type standinMetrics struct {
-	requests, missed, published, publishErrors, unreadable prometheus.Counter
-}
-
-func newStandinMetrics(reg prometheus.Registerer) *standinMetrics {
-	counter := func(name, help string) prometheus.Counter {
-		c := prometheus.NewCounter(prometheus.CounterOpts{Name: "metricsender_standin_" + name, Help: help})
-		reg.MustRegister(c)
-		return c
-	}
-	return &standinMetrics{
-		requests:      counter("requests_total", "Requests (Metrics.* messages) read."),
-		missed:        counter("missed_total", "Requests ignored on purpose (--miss)."),
-		published:     counter("answers_published_total", "Allocation.* messages published."),
-		publishErrors: counter("publish_errors_total", "Allocation.* messages that could not be published."),
-		unreadable:    counter("unreadable_total", "Messages that could not be decoded."),
-	}
-}
-
-func (m *standinMetrics) Request()       { m.requests.Inc() }
-func (m *standinMetrics) Missed()        { m.missed.Inc() }
-func (m *standinMetrics) Published()     { m.published.Inc() }
-func (m *standinMetrics) PublishFailed() { m.publishErrors.Inc() }
-func (m *standinMetrics) Unreadable()    { m.unreadable.Inc() }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -118,5 +119,29 @@ func TestOperatorMiss(t *testing.T) {
 	missed, _ := strconv.Atoi(m[3])
 	if requests < 41 || answered+missed != requests || missed < 5 || answered < 5 {
 		t.Errorf("requests=%d answered=%d missed=%d: want >= 41 requests, about half missed", requests, answered, missed)
+	}
+}
+
+// The hpa's behavior flags are preview's spec keys: a bad one is a usage
+// error naming the flag and the problem, before any broker is dialled.
+func TestOperatorHPAFlagsUsage(t *testing.T) {
+	for _, tt := range []struct {
+		flags []string
+		want  string
+	}{
+		{[]string{"--up", "4/15s"}, `--up: policy "4/15s": want Npods/PERIOD`},
+		{[]string{"--down-select", "most"}, `--down-select: want max, min or disabled`},
+		{[]string{"--up-window", "soon"}, `--up-window: want a duration`},
+		{[]string{"--down-window", "2h"}, `downWindow: must be whole seconds in [0s, 1h]`},
+		{[]string{"--behavior", "some"}, `--behavior: want default or none`},
+		{[]string{"--source", "object"}, `--source: want pods or external`},
+	} {
+		t.Run(strings.Join(tt.flags, " "), func(t *testing.T) {
+			args := append([]string{"operator", "--uri", "amqp://127.0.0.1:1/", "--policy", "hpa", "--target", "500m"}, tt.flags...)
+			code, _, stderr := runCLI(t, context.Background(), args...)
+			if code != 2 || !strings.Contains(stderr, tt.want) {
+				t.Errorf("exit %d, stderr %q; want 2 and %q", code, stderr, tt.want)
+			}
+		})
 	}
 }

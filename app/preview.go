@@ -26,7 +26,7 @@ func previewCommand() *cli.Command {
 			intervalFlag(),
 			shardFlag(),
 			&cli.StringFlag{Name: "operator", EnvVars: env("operator"),
-				Usage: "run a stand-in operator on the virtual clock: follow, or hpa:metric=cpu,target=0.5 (min, max, tolerance, stabilization), each with delay=30s; rows gain the observed replicas"},
+				Usage: "run a stand-in operator on the virtual clock: follow, or hpa:metric=cpu,target=0.5 (source, min, max, tolerance, stabilization; behavior, up=4pods/15s+100%/15s, upSelect, upWindow, down, downSelect, downWindow), each with delay=30s; rows gain the observed replicas"},
 			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "table", EnvVars: env("format"),
 				Usage: "rows as " + strings.Join(preview.Formats(), ", ") + " (csv/json columns: elapsed,app,metric,value; elapsed in seconds)"},
 			&cli.StringFlag{Name: "plot", EnvVars: env("plot"),

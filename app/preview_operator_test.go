@@ -12,8 +12,9 @@ var update = flag.Bool("update", false, "rewrite the golden files of the tests t
 
 // preview --operator on a demand step: the golden CSV pins the loop, and
 // the rows show an HPA converging: per-replica cpu back at the 0.5 target
-// after each step, replicas rising at once and falling only after the
-// stabilization window.
+// after each step, replicas rising as fast as the real controller lets an
+// HPA without behavior (to at most max(2 x current, 4) per sync: 1 -> 4 ->
+// 8, and 2 -> 4 -> 8) and falling only after the stabilization window.
 func TestPreviewOperatorGolden(t *testing.T) {
 	var out bytes.Buffer
 	args := []string{"-c", "testdata/operator.yaml", "--duration", "25m", "--format", "csv",
@@ -38,10 +39,11 @@ func TestPreviewOperatorGolden(t *testing.T) {
 	if lines[0] != "elapsed,app,metric,value,replicas" {
 		t.Fatalf("header %q, want the replicas column", lines[0])
 	}
-	// The step to 4 at 0 s: 8 replicas from the tick after the 30 s delay,
-	// and the demand per replica at the target.
-	for _, want := range []string{"60,web,cpu,0.5,8", "1170,web,cpu,0.5,2", "1260,web,cpu,0.5,8"} {
-		if !strings.Contains(out.String(), want+"\n") {
+	// The step to 4 at 0 s: 4 replicas from the tick after the 30 s delay
+	// (the scale-up limit of 1 replica), 8 a minute later, and the demand
+	// per replica at the target; the same from 2 replicas at 1200 s.
+	for _, want := range []string{"60,web,cpu,1,4", "120,web,cpu,0.5,8", "1170,web,cpu,0.5,2", "1260,web,cpu,1,4", "1320,web,cpu,0.5,8"} {
+		if !strings.Contains(out.String(), "\n"+want+"\n") {
 			t.Errorf("no row %q", want)
 		}
 	}

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/labsea/metricsender/telemetry"
 )
 
 // startHTTP starts the health, readiness and metrics server on addr, and
@@ -36,6 +38,23 @@ func shutdownHTTP(srv *httpServer, timeout time.Duration, logger *slog.Logger) {
 	if err := srv.Shutdown(ctx); err != nil {
 		logger.Warn("http server shutdown", "error", err.Error())
 	}
+}
+
+// newRegistry is the registry a command serves on /metrics: the Go
+// runtime's and the process's collectors, then the command's own.
+func newRegistry() *prometheus.Registry { return telemetry.NewRegistry() }
+
+// registerReady exports metricsender_ready from /readyz's own verdict (a
+// nil ready is always ready).
+func registerReady(reg prometheus.Registerer, ready func() error) {
+	telemetry.RegisterReady(reg, func() bool { return ready == nil || isReady(ready()) })
+}
+
+// isReady tells /readyz's verdict from ready's answer: nil or a readyNote
+// is 200, anything else 503.
+func isReady(err error) bool {
+	var note readyNote
+	return err == nil || errors.As(err, &note)
 }
 
 // laterReady is /readyz's answer for a process whose broker pair comes

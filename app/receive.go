@@ -14,6 +14,7 @@ import (
 	"github.com/labsea/metricsender/codec"
 	"github.com/labsea/metricsender/generator"
 	"github.com/labsea/metricsender/receiver"
+	"github.com/labsea/metricsender/telemetry"
 	"github.com/labsea/metricsender/transport"
 )
 
@@ -145,8 +146,8 @@ func runReceive(ctx context.Context, opts receiveOptions, stdout, stderr io.Writ
 		defer cancelTimeout()
 	}
 	reg := newRegistry()
-	metrics := newReceiveMetrics(reg, opts.appMetricsLimit, logger)
-	metrics.known(opts.cfg)
+	metrics := telemetry.NewReceive(reg, opts.appMetricsLimit, logger)
+	metrics.Known(opts.cfg)
 	var pairReady laterReady
 	srv, err := startHTTP(opts.httpAddr, reg, pairReady.ready, nil, logger)
 	if err != nil {

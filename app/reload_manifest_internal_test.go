@@ -48,7 +48,8 @@ func TestReloadManifest(t *testing.T) {
 		t.Fatal(err)
 	}
 	var logs syncbuf.Buffer
-	m := newSendMetrics(prometheus.NewRegistry(), true)
+	reg := prometheus.NewRegistry()
+	m := newSendMetrics(reg, true)
 	rl := newReloader(path, cfg, sched, m, slog.New(slog.NewTextHandler(&logs, nil)))
 	reloads := 0
 	settled := startWatcher(t, path, func() { rl.Reload(); reloads++ })
@@ -103,7 +104,7 @@ func TestReloadManifest(t *testing.T) {
 			if !slices.Equal(names, st.wantNames) {
 				t.Errorf("the schedule runs %v, want %v", names, st.wantNames)
 			}
-			ok, failed := counterValue(t, m.reloads.WithLabelValues("success")), counterValue(t, m.reloads.WithLabelValues("failure"))
+			ok, failed := reloadsOf(t, reg, "success"), reloadsOf(t, reg, "failure")
 			if ok != st.wantOK || failed != st.wantFailed {
 				t.Errorf("reloads success=%v failure=%v, want %v and %v", ok, failed, st.wantOK, st.wantFailed)
 			}

@@ -17,13 +17,24 @@ import (
 	"github.com/labsea/metricsender/internal/syncbuf"
 )
 
-func counterValue(t *testing.T, c prometheus.Counter) float64 {
+// reloadsOf is metricsender_config_reloads_total{result=result} in reg.
+func reloadsOf(t *testing.T, reg prometheus.Gatherer, result string) float64 {
 	t.Helper()
-	var m dto.Metric
-	if err := c.Write(&m); err != nil {
+	return seriesOf(gathered(t, reg), "metricsender_config_reloads_total")["result="+result]
+}
+
+// gathered is what reg exports, by family name.
+func gathered(t *testing.T, reg prometheus.Gatherer) map[string]*dto.MetricFamily {
+	t.Helper()
+	fams, err := reg.Gather()
+	if err != nil {
 		t.Fatal(err)
 	}
-	return m.GetCounter().GetValue()
+	byName := make(map[string]*dto.MetricFamily, len(fams))
+	for _, f := range fams {
+		byName[f.GetName()] = f
+	}
+	return byName
 }
 
 // fakeApplier records what it was given.
@@ -91,7 +102,8 @@ func TestReloader(t *testing.T) {
 				writeFile(t, path, tt.content)
 			}
 			var logs syncbuf.Buffer
-			m := newSendMetrics(prometheus.NewRegistry(), true)
+			reg := prometheus.NewRegistry()
+			m := newSendMetrics(reg, true)
 			app := &fakeApplier{err: tt.applyErr, res: generator.ApplyResult{Added: []string{"app2"}}}
 			r := newReloader(path, running, app, m, slog.New(slog.NewTextHandler(&logs, nil)))
 			r.Reload()
@@ -99,7 +111,7 @@ func TestReloader(t *testing.T) {
 			if got := len(app.applied) == 1; got != tt.wantApply {
 				t.Errorf("applied %d configs, want applied=%v", len(app.applied), tt.wantApply)
 			}
-			ok, failed := counterValue(t, m.reloads.WithLabelValues("success")), counterValue(t, m.reloads.WithLabelValues("failure"))
+			ok, failed := reloadsOf(t, reg, "success"), reloadsOf(t, reg, "failure")
 			if wantOK := tt.applyErr == nil && tt.content != "" && tt.wantApply; (ok == 1) != wantOK || ok+failed != 1 {
 				t.Errorf("reloads success=%v failure=%v, want one %v", ok, failed, map[bool]string{true: "success", false: "failure"}[wantOK])
 			}
@@ -165,7 +177,8 @@ func TestReloadEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := newSendMetrics(prometheus.NewRegistry(), true)
+	reg := prometheus.NewRegistry()
+	m := newSendMetrics(reg, true)
 	b, _ := sched.Next()
 	m.ObserveTick(0, b.Events)
 	rl := newReloader(cm.path(), cfg, sched, m, nil)
@@ -195,7 +208,7 @@ func TestReloadEndToEnd(t *testing.T) {
 	if got := names(); !slices.Equal(got, []string{"app1", "app3"}) {
 		t.Errorf("after the swap the schedule runs %v, want [app1 app3]", got)
 	}
-	if n := lastValueSeries(m); n != 1 {
+	if n := lastValueSeries(t, reg); n != 1 {
 		t.Errorf("%d last_value series, want 1 (app1's; app2 was removed)", n)
 	}
 
@@ -204,23 +217,13 @@ func TestReloadEndToEnd(t *testing.T) {
 	if got := names(); !slices.Equal(got, []string{"app1", "app3"}) {
 		t.Errorf("an invalid file changed the schedule to %v", got)
 	}
-	if ok, failed := counterValue(t, m.reloads.WithLabelValues("success")), counterValue(t, m.reloads.WithLabelValues("failure")); ok != 1 || failed != 1 {
+	if ok, failed := reloadsOf(t, reg, "success"), reloadsOf(t, reg, "failure"); ok != 1 || failed != 1 {
 		t.Errorf("reloads success=%v failure=%v, want 1 and 1", ok, failed)
 	}
 }
 
-// lastValueSeries counts the last_value series m exports.
-func lastValueSeries(m *sendMetrics) int {
-	ch := make(chan prometheus.Metric, 100)
-	go func() {
-		m.apps.Collect(ch)
-		close(ch)
-	}()
-	n := 0
-	for metric := range ch {
-		if metric.Desc() == m.apps.lastValueDesc {
-			n++
-		}
-	}
-	return n
+// lastValueSeries counts the last_value series reg exports.
+func lastValueSeries(t *testing.T, reg prometheus.Gatherer) int {
+	t.Helper()
+	return len(seriesOf(gathered(t, reg), "metricsender_last_value"))
 }

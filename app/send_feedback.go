@@ -4,7 +4,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/urfave/cli/v2"
 
 	"github.com/labsea/metricsender/feedback"
@@ -100,43 +99,6 @@ func feedbackOptionsFrom(c *cli.Context) (feedbackOptions, error) {
 		return feedbackOptions{}, usagef("--feedback-topic: %w", err)
 	}
 	return opts, nil
-}
-
-// feedbackMetrics counts the bus source's messages; it implements
-// feedback.Counter. Safe for concurrent use.
-type feedbackMetrics struct {
-	received prometheus.Counter
-	errors   *prometheus.CounterVec
-}
-
-var _ feedback.Counter = (*feedbackMetrics)(nil)
-
-// newFeedbackMetrics registers the bus feedback counters with reg, every
-// reason showing 0 from the start.
-func newFeedbackMetrics(reg prometheus.Registerer) *feedbackMetrics {
-	m := &feedbackMetrics{
-		received: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "metricsender_feedback_received_total",
-			Help: "Feedback messages taken from the bus (--feedback bus), recorded or not.",
-		}),
-		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "metricsender_feedback_errors_total",
-			Help: "Feedback messages from the bus that changed nothing, by reason: decode, unknown_app, bad_value, empty.",
-		}, []string{"reason"}),
-	}
-	reg.MustRegister(m.received, m.errors)
-	for _, r := range feedback.Reasons {
-		m.errors.WithLabelValues(string(r))
-	}
-	return m
-}
-
-// Received implements feedback.Counter.
-func (m *feedbackMetrics) Received() { m.received.Inc() }
-
-// Ignored implements feedback.Counter.
-func (m *feedbackMetrics) Ignored(r feedback.Reason) {
-	m.errors.WithLabelValues(reasonLabel(string(r))).Inc()
 }
 
 // kubeApplier tells the kubernetes source of the deployments a reload

@@ -11,6 +11,7 @@ import (
 
 	"github.com/labsea/metricsender/generator"
 	"github.com/labsea/metricsender/judge"
+	"github.com/labsea/metricsender/telemetry"
 )
 
 func judgeFlags() []cli.Flag {
@@ -55,11 +56,11 @@ type runningSchedule struct {
 // ids and its metrics registered with reg.
 func (r *runningSchedule) addJudge(opts sendOptions, reg prometheus.Registerer, metrics *sendMetrics) error {
 	t, err := judge.NewTracker(r.Schedule, judge.TrackerConfig{Config: opts.cfg,
-		OscillationWindow: opts.judge.oscillationWindow, Hooks: metrics.judged(newReactionMetrics(reg))})
+		OscillationWindow: opts.judge.oscillationWindow, Hooks: metrics.Judged(telemetry.NewReaction(reg))})
 	if err != nil {
 		return err
 	}
-	registerOldestOpen(reg, t.OldestOpen, time.Now)
+	telemetry.RegisterOldestOpen(reg, t.OldestOpen, time.Now)
 	r.Judged = judge.NewJudged(r.Schedule, t)
 	return nil
 }
@@ -91,41 +92,3 @@ func judgeRun(ctx context.Context, t *judge.Tracker, opts judgeOptions, natural 
 	}
 	return nil
 }
-
-// reactionMetrics are the tracker's Prometheus series.
-type reactionMetrics struct {
-	reaction     *prometheus.HistogramVec
-	requests     *prometheus.CounterVec
-	open         prometheus.Gauge
-	oscillations prometheus.Counter
-}
-
-func newReactionMetrics(reg prometheus.Registerer) *reactionMetrics {
-	m := &reactionMetrics{
-		reaction: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "metricsender_operator_reaction_seconds",
-			Help:    "Time from a request (a value sent) to the observation that applied it, by metric.",
-			Buckets: []float64{0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600},
-		}, []string{"metric"}),
-		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "metricsender_operator_requests_total",
-			Help: "Requests that ended, by metric and result (applied, superseded).",
-		}, []string{"metric", "result"}),
-		open:         prometheus.NewGauge(prometheus.GaugeOpts{Name: "metricsender_operator_open_requests", Help: "Requests the operator has not applied yet."}),
-		oscillations: prometheus.NewCounter(prometheus.CounterOpts{Name: "metricsender_operator_oscillations_total", Help: "Observed replicas that changed direction within --oscillation-window."}),
-	}
-	reg.MustRegister(m.reaction, m.requests, m.open, m.oscillations)
-	return m
-}
-
-func (m *reactionMetrics) Opened(string) { m.open.Inc() }
-func (m *reactionMetrics) Applied(metric string, d time.Duration) {
-	m.open.Dec()
-	m.reaction.WithLabelValues(metric).Observe(d.Seconds())
-	m.requests.WithLabelValues(metric, "applied").Inc()
-}
-func (m *reactionMetrics) Superseded(metric string) {
-	m.open.Dec()
-	m.requests.WithLabelValues(metric, "superseded").Inc()
-}
-func (m *reactionMetrics) Oscillated() { m.oscillations.Inc() }

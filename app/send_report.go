@@ -6,6 +6,9 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/labsea/metricsender/telemetry"
 	"github.com/labsea/metricsender/transport"
 )
 
@@ -39,6 +42,39 @@ func (t *runTotals) addDropped(n int, reason string) {
 	}
 	t.dropped[reason] += n
 	t.mu.Unlock()
+}
+
+// sendMetrics is send's telemetry.Send, and beside it the run's own
+// account (runTotals) for the stopped line: the transport's hooks tell both.
+type sendMetrics struct {
+	*telemetry.Send
+	totals runTotals
+}
+
+var _ transport.PublishHooks = (*sendMetrics)(nil)
+
+// newSendMetrics creates send's metrics and registers them with reg (see
+// telemetry.NewSend).
+func newSendMetrics(reg prometheus.Registerer, perApp bool) *sendMetrics {
+	return &sendMetrics{Send: telemetry.NewSend(reg, perApp)}
+}
+
+// Published implements transport.PublishHooks.
+func (m *sendMetrics) Published(topic string, n int) {
+	m.totals.addPublished(n)
+	m.Send.Published(topic, n)
+}
+
+// Dropped implements transport.PublishHooks.
+func (m *sendMetrics) Dropped(n int, reason string) {
+	m.totals.addDropped(n, reason)
+	m.Send.Dropped(n, reason)
+}
+
+// Unroutable implements transport.PublishHooks.
+func (m *sendMetrics) Unroutable(topic string) {
+	m.totals.addUnroutable(1)
+	m.Send.Unroutable(topic)
 }
 
 // runReport is a snapshot of runTotals.

@@ -12,6 +12,7 @@ import (
 	"github.com/labsea/metricsender/internal/throttle"
 	"github.com/labsea/metricsender/judge"
 	"github.com/labsea/metricsender/sendloop"
+	"github.com/labsea/metricsender/telemetry"
 )
 
 // startKube starts the kubernetes feedback source, when there is one,
@@ -69,9 +70,9 @@ func (r *sendRun) build() error {
 	if err != nil {
 		return &usageError{fmt.Errorf("schedule: %w", err)}
 	}
-	registerTickInterval(reg, sched.MinInterval)
+	telemetry.RegisterTickInterval(reg, sched.MinInterval)
 	inj := generator.NewInjector(opts.cfg, opts.seed, opts.count)
-	registerFaultMetrics(reg, inj)
+	telemetry.RegisterFaults(reg, inj)
 	running := runningSchedule{Judged: judge.NewJudged(sched, nil), inj: inj}
 	if opts.feedback.bus || opts.feedback.api || opts.feedback.kube != nil {
 		if err := running.addJudge(opts, reg, metrics); err != nil {
@@ -95,7 +96,7 @@ func (r *sendRun) startFeedback(ctx context.Context) (stop func(), err error) {
 			Subscriber: r.pair.Subscriber,
 			Topic:      opts.feedback.topic,
 			Recorder:   running.Recorder(),
-			Counter:    newFeedbackMetrics(r.reg),
+			Counter:    telemetry.NewFeedback(r.reg),
 		}, logger)
 		if err != nil {
 			return nil, &usageError{err}

@@ -20,6 +20,7 @@ import (
 	"github.com/labsea/metricsender/internal/throttle"
 	"github.com/labsea/metricsender/internal/wmlog"
 	"github.com/labsea/metricsender/receiver"
+	"github.com/labsea/metricsender/telemetry"
 	"github.com/labsea/metricsender/transport"
 )
 
@@ -90,7 +91,7 @@ func (r *sendRun) serve() (*httpServer, error) {
 	}
 	metrics := newSendMetrics(reg, perApp)
 	metrics.Configured(opts.cfg, opts.shard)
-	registerShardInfo(reg, opts.shard)
+	telemetry.RegisterShardInfo(reg, opts.shard)
 	r.reg, r.metrics = reg, metrics
 	return startHTTP(opts.httpAddr, reg, r.ready, control.Routes(&r.later, control.Access{Mutations: opts.enableControl, StateFeedback: opts.feedback.api},
 		filepath.Dir(opts.cfg.Path)), logger)

@@ -4,10 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strconv"
 	"strings"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/urfave/cli/v2"
 
 	"github.com/labsea/metricsender/generator"
@@ -79,17 +77,6 @@ func previewShardOf(c *cli.Context) (generator.Shard, error) {
 		return generator.Shard{}, usagef("--shard: %v", err)
 	}
 	return sh, nil
-}
-
-// registerShardInfo exports metricsender_shard_info{shard,shards} 1
-// (0 and 1 when the process is not sharded).
-func registerShardInfo(reg prometheus.Registerer, shard generator.Shard) {
-	g := prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: "metricsender_shard_info",
-		Help: "The shard this sender sends (0-based) and the number of shards; always 1.",
-	}, []string{"shard", "shards"})
-	g.WithLabelValues(strconv.Itoa(shard.Index), strconv.Itoa(max(shard.Count, 1))).Set(1)
-	reg.MustRegister(g)
 }
 
 // printShards writes, for each of n shards, how many of cfg's deployments

@@ -32,7 +32,7 @@ func renderConfigMap(config string) (string, error) {
 	}
 	var b strings.Builder
 	b.WriteString(`# Generated from examples/metricsender.yaml, byte for byte; regenerate with
-#   go test ./deployments -run TestConfigMapFile -update
+#   go test -C deployments . -run TestConfigMapFile -update
 # To change the config of a running sender without a restart, see deployments/README.md.
 apiVersion: v1
 kind: ConfigMap

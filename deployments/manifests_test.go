@@ -115,7 +115,7 @@ func TestConfigMapAndSecret(t *testing.T) {
 			t.Fatalf("read example config: %v", err)
 		}
 		if got := cm.Data[configKey]; got != string(want) {
-			t.Errorf("data[%q] differs from examples/metricsender.yaml; regenerate: go test ./deployments -run TestConfigMapFile -update", configKey)
+			t.Errorf("data[%q] differs from examples/metricsender.yaml; regenerate: go test -C deployments . -run TestConfigMapFile -update", configKey)
 		}
 	})
 	t.Run("secret holds an amqp uri for the dev broker", func(t *testing.T) {

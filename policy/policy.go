@@ -7,14 +7,36 @@
 //
 // A Policy is deterministic: its decision depends only on the requests
 // and states it was given, in order, and the times they carry. It keeps
-// per-app memory where the algorithm needs one (the HPA's scale-down
-// stabilization window). Policies are not safe for concurrent use.
+// per-app memory where the algorithm needs one: the HPA keeps what
+// kube-controller-manager keeps per HorizontalPodAutoscaler, its recent
+// recommendations (for the stabilization windows) and scale events (for
+// the behavior policies' periods). Policies are not safe for concurrent
+// use.
+//
+// # The HPA
+//
+// HPA mirrors the real controller (pkg/controller/podautoscaler in
+// Kubernetes; each function names the one it mirrors), one Decide being
+// one sync at the request's time:
+//   - the count: ceil(current × value / target) for a per-replica value
+//     (source pods), ceil(value / target) for an app's total (source
+//     external, an External metric's AverageValue target); none while the
+//     ratio is within the tolerance (0.1) of 1;
+//   - without behavior (the default, as an HPA without spec.behavior): the
+//     highest recommendation of the stabilization window (5m), then at
+//     least min and at most the lower of max and max(2 × current, 4);
+//   - with behavior (any of the behavior, up, down, upSelect, downSelect,
+//     upWindow, downWindow keys): the windows bound the recommendation
+//     (lowest of upWindow, highest of downWindow), then the policies limit
+//     the change per period from the replicas at the period's start
+//     (selectPolicy max, min or disabled), then min and max. Unset rules
+//     are the API's defaults: up 4pods/15s+100%/15s, select max, window 0;
+//     down 100%/15s, select max, window the stabilization key's.
 package policy
 
 import (
 	"errors"
 	"fmt"
-	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -89,121 +111,6 @@ func (Follow) Decide(req Request, _ float64) Decision {
 	return d
 }
 
-// HPAConfig is an HPA's settings, the one place they are read from a
-// command line into (ParseSpec for preview, the operator command's flags):
-// start from DefaultHPAConfig, set what is given, then call New.
-type HPAConfig struct {
-	Metric        string
-	Target        float64
-	Min, Max      float64
-	Tolerance     float64       // 0.1 in Kubernetes
-	Stabilization time.Duration // for scale-down; 5m in Kubernetes
-}
-
-// DefaultHPAConfig has Kubernetes' defaults (tolerance 0.1, stabilization
-// 5m) and min 1, max 10; no metric, no target.
-func DefaultHPAConfig() HPAConfig {
-	return HPAConfig{Min: 1, Max: 10, Tolerance: 0.1, Stabilization: 5 * time.Minute}
-}
-
-// Validate reports every problem of the configuration.
-func (c HPAConfig) Validate() error {
-	var errs []error
-	if c.Metric == "" {
-		errs = append(errs, errors.New("hpa: metric: empty"))
-	}
-	if !(c.Target > 0) || math.IsInf(c.Target, 0) {
-		errs = append(errs, fmt.Errorf("hpa: target: must be > 0, got %g", c.Target))
-	}
-	if c.Min < 1 || c.Max < c.Min || c.Min != math.Trunc(c.Min) || c.Max != math.Trunc(c.Max) {
-		errs = append(errs, fmt.Errorf("hpa: min %g, max %g: want whole numbers with 1 <= min <= max", c.Min, c.Max))
-	}
-	if c.Tolerance < 0 || c.Tolerance >= 1 {
-		errs = append(errs, fmt.Errorf("hpa: tolerance: must be in [0, 1), got %g", c.Tolerance))
-	}
-	if c.Stabilization < 0 {
-		errs = append(errs, fmt.Errorf("hpa: stabilization: must be >= 0, got %s", c.Stabilization))
-	}
-	return errors.Join(errs...)
-}
-
-// New validates c and returns an HPA with it.
-func (c HPAConfig) New() (*HPA, error) {
-	if err := c.Validate(); err != nil {
-		return nil, err
-	}
-	return &HPA{HPAConfig: c}, nil
-}
-
-// HPA is the Kubernetes HorizontalPodAutoscaler's algorithm on one metric,
-// as Kubernetes documents it: desired = ceil(current replicas × value /
-// Target), no change while value / Target is within Tolerance of 1,
-// clamped to [Min, Max], and a scale-down only to the highest desired
-// count of the last Stabilization (a scale-up at once). Build it with
-// HPAConfig.New, or NewHPA and the fields, then Validate.
-type HPA struct {
-	HPAConfig
-
-	history map[string][]recommendation // per app, oldest first
-}
-
-type recommendation struct {
-	at       time.Time
-	replicas float64
-}
-
-// NewHPA returns an HPA with DefaultHPAConfig's settings for metric and
-// target, not validated.
-func NewHPA(metric string, target float64) *HPA {
-	c := DefaultHPAConfig()
-	c.Metric, c.Target = metric, target
-	return &HPA{HPAConfig: c}
-}
-
-// Desired is the HPA's raw recommendation for current replicas and the
-// metric's value: the formula and the tolerance, before clamping and
-// stabilization.
-func (h *HPA) Desired(current, value float64) float64 {
-	ratio := value / h.Target
-	if math.Abs(ratio-1) <= h.Tolerance {
-		return current
-	}
-	return math.Ceil(current * ratio)
-}
-
-// Decide implements Policy. A request without the metric applies nothing.
-func (h *HPA) Decide(req Request, replicas float64) Decision {
-	value, ok := req.Metrics[h.Metric]
-	if !ok || math.IsNaN(value) || math.IsInf(value, 0) || value < 0 {
-		return Decision{}
-	}
-	current := min(max(replicas, h.Min), h.Max)
-	want := min(max(h.Desired(current, value), h.Min), h.Max)
-	want = h.stabilize(req.App, req.At, want)
-	return Decision{Replicas: want, HasReplicas: true}
-}
-
-// stabilize records want and returns the highest recommendation of the
-// window when that is below want's scale-up: scale-downs wait for every
-// recommendation of the window to agree.
-func (h *HPA) stabilize(app string, at time.Time, want float64) float64 {
-	if h.history == nil {
-		h.history = map[string][]recommendation{}
-	}
-	hist := append(h.history[app], recommendation{at: at, replicas: want})
-	cut := 0
-	for cut < len(hist) && at.Sub(hist[cut].at) > h.Stabilization {
-		cut++
-	}
-	hist = slices.Delete(hist, 0, cut)
-	h.history[app] = hist
-	best := want
-	for _, r := range hist {
-		best = max(best, r.replicas)
-	}
-	return best
-}
-
 // Spec is a policy given on the command line: "follow" or
 // "hpa:metric=cpu,target=0.5", with delay= (the actuation time) for both.
 type Spec struct {
@@ -214,11 +121,17 @@ type Spec struct {
 // ParseSpec parses a policy spec (`preview --operator`): a name, then
 // comma-separated key=value settings after a colon.
 //   - follow: delay
-//   - hpa: metric (required), target (required, a number or quantity),
-//     min, max, tolerance, stabilization, delay
+//   - hpa: delay and HPAConfig.Set's keys: metric (required), source,
+//     target (required, a number or quantity), min, max, tolerance,
+//     stabilization, and spec.behavior's behavior, up, down, upSelect,
+//     downSelect, upWindow, downWindow, e.g.
+//     hpa:metric=cpu,target=0.5,up=4pods/15s+100%/15s,downWindow=300s
+//
+// The error names each key with a problem.
 func ParseSpec(text string) (Spec, error) {
 	name, settings, _ := strings.Cut(text, ":")
 	kv := map[string]string{}
+	var keys []string // in the order given
 	if settings != "" {
 		for _, part := range strings.Split(settings, ",") {
 			k, v, ok := strings.Cut(part, "=")
@@ -229,47 +142,40 @@ func ParseSpec(text string) (Spec, error) {
 				return Spec{}, fmt.Errorf("%q: %s given twice", text, k)
 			}
 			kv[k] = v
+			keys = append(keys, k)
 		}
 	}
 	var spec Spec
 	var errs []error
-	take := func(k string) (string, bool) {
-		v, ok := kv[k]
-		delete(kv, k)
-		return v, ok
-	}
-	if v, ok := take("delay"); ok {
+	if v, ok := kv["delay"]; ok {
 		d, err := time.ParseDuration(v)
 		if err != nil || d < 0 {
 			errs = append(errs, fmt.Errorf("delay: want a duration >= 0, got %q", v))
 		}
 		spec.Delay = d
 	}
+	unknown := func(k string) error { return fmt.Errorf("%w %q", ErrUnknownKey, k) }
 	switch name {
 	case "follow":
 		spec.Policy = Follow{}
-	case "hpa":
-		h := DefaultHPAConfig()
-		h.Metric, _ = take("metric")
-		num := func(k string, into *float64) {
-			if v, ok := take(k); ok {
-				f, err := generator.ParseNumber(v)
-				if err != nil {
-					errs = append(errs, fmt.Errorf("%s: %w", k, err))
-				}
-				*into = f
+		for _, k := range keys {
+			if k != "delay" {
+				errs = append(errs, unknown(k))
 			}
 		}
-		num("target", &h.Target)
-		num("min", &h.Min)
-		num("max", &h.Max)
-		num("tolerance", &h.Tolerance)
-		if v, ok := take("stabilization"); ok {
-			d, err := time.ParseDuration(v)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("stabilization: want a duration, got %q", v))
+	case "hpa":
+		h := DefaultHPAConfig()
+		// behavior first: behavior=none after up= would drop it.
+		slices.SortStableFunc(keys, func(a, b string) int { return boolInt(b == "behavior") - boolInt(a == "behavior") })
+		for _, k := range keys {
+			if k == "delay" {
+				continue
 			}
-			h.Stabilization = d
+			if err := h.Set(k, kv[k]); errors.Is(err, ErrUnknownKey) {
+				errs = append(errs, unknown(k))
+			} else if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", k, err))
+			}
 		}
 		hpa, err := h.New()
 		if err != nil {
@@ -279,13 +185,17 @@ func ParseSpec(text string) (Spec, error) {
 	default:
 		return Spec{}, fmt.Errorf("%q: unknown policy %q (want follow or hpa)", text, name)
 	}
-	for k := range kv {
-		errs = append(errs, fmt.Errorf("unknown setting %q", k))
-	}
 	if err := errors.Join(errs...); err != nil {
 		return Spec{}, fmt.Errorf("%q: %w", text, err)
 	}
 	return spec, nil
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // FormatReplicas is the text of a replica count: an integer as one.

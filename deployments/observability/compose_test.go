@@ -162,10 +162,10 @@ func TestComposeObserveProfile(t *testing.T) {
 }
 
 // samePrometheus checks that image is the Prometheus release of the
-// module the tests parse and evaluate with (go.mod's requirement):
-// module v0.3XY.Z is Prometheus v3.XY.Z.
+// module the tests parse and evaluate with (deployments/go.mod's
+// requirement): module v0.3XY.Z is Prometheus v3.XY.Z.
 func samePrometheus(image string) error {
-	b, err := os.ReadFile("../../go.mod")
+	b, err := os.ReadFile("../go.mod")
 	if err != nil {
 		return err
 	}

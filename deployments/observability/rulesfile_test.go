@@ -33,7 +33,7 @@ type prometheusRule struct {
 
 const prometheusRuleHeader = `# Generated from rules.yaml, the one source of the alerts (docker compose's
 # Prometheus loads that file itself). Do not edit: change rules.yaml and run
-#   go test ./deployments/observability -run TestPrometheusRuleIsRulesFile -update
+#   go test -C deployments ./observability -run TestPrometheusRuleIsRulesFile -update
 `
 
 // TestPrometheusRuleIsRulesFile: the PrometheusRule's spec.groups equal
@@ -69,7 +69,7 @@ func TestPrometheusRuleIsRulesFile(t *testing.T) {
 		t.Errorf("%s is %s %s, want monitoring.coreos.com/v1 PrometheusRule", prometheusRulePath, pr.APIVersion, pr.Kind)
 	}
 	if !reflect.DeepEqual(pr.Spec, rf) {
-		t.Errorf("%s spec.groups differ from %s; regenerate: go test ./deployments/observability -run TestPrometheusRuleIsRulesFile -update", prometheusRulePath, rulesPath)
+		t.Errorf("%s spec.groups differ from %s; regenerate: go test -C deployments ./observability -run TestPrometheusRuleIsRulesFile -update", prometheusRulePath, rulesPath)
 	}
 }
 

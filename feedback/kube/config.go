@@ -10,7 +10,6 @@ import (
 
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/validation"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
@@ -43,9 +42,9 @@ type Config struct {
 	// REST, when set, is the API server's client config, used as it is
 	// (Kubeconfig is then ignored). Tests and callers that hold one set it.
 	REST *rest.Config
-	// Client, when set, is the clientset used (a fake one, in tests);
-	// REST and Kubeconfig are then ignored.
-	Client kubernetes.Interface
+	// Client, when set, is used (client-go's fake clientset, adapted, in
+	// tests); REST and Kubeconfig are then ignored.
+	Client Client
 	// Resync re-delivers every workload this often (0: never); nothing is
 	// observed again unless a value changed.
 	Resync time.Duration
@@ -68,8 +67,8 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// client returns the clientset c names and the namespace to watch.
-func (c Config) client() (kubernetes.Interface, string, error) {
+// client returns the client c names and the namespace to watch.
+func (c Config) client() (Client, string, error) {
 	if c.Client != nil {
 		return c.Client, cmp.Or(c.Namespace, "default"), nil
 	}
@@ -81,9 +80,9 @@ func (c Config) client() (kubernetes.Interface, string, error) {
 	if rc.UserAgent == "" {
 		rc.UserAgent = "metricsender (kubernetes feedback)"
 	}
-	cs, err := kubernetes.NewForConfig(rc)
+	cs, err := newRESTClient(rc)
 	if err != nil {
-		return nil, "", fmt.Errorf("clientset: %w", err)
+		return nil, "", fmt.Errorf("client: %w", err)
 	}
 	return cs, cmp.Or(c.Namespace, ns, "default"), nil
 }

@@ -14,8 +14,8 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/watch"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/klog/v2"
 
@@ -41,7 +41,7 @@ var ErrNotSynced = errors.New("kubernetes feedback: waiting for the first list")
 type Source struct {
 	obs       generator.Recorder
 	logger    *slog.Logger
-	client    kubernetes.Interface
+	client    Client
 	namespace string
 	selector  string
 	resync    time.Duration
@@ -246,26 +246,18 @@ func (s *Source) kindsLocked() []string { return slices.Sorted(maps.Keys(s.infor
 func (s *Source) newInformer(kind string) *informer {
 	in := &informer{kind: kind}
 	var example runtime.Object
-	var list func(context.Context, metav1.ListOptions) (runtime.Object, error)
-	var watchFn func(context.Context, metav1.ListOptions) (watch.Interface, error)
-	apps := s.client.AppsV1()
+	var gvr schema.GroupVersionResource
 	switch kind {
 	case generator.KindStatefulSet:
-		in.resource, example = "statefulsets", &appsv1.StatefulSet{}
-		list = func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-			return apps.StatefulSets(s.namespace).List(ctx, o)
-		}
-		watchFn = func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
-			return apps.StatefulSets(s.namespace).Watch(ctx, o)
-		}
+		in.resource, example, gvr = "statefulsets", &appsv1.StatefulSet{}, statefulSetsResource
 	default:
-		in.resource, example = "deployments", &appsv1.Deployment{}
-		list = func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-			return apps.Deployments(s.namespace).List(ctx, o)
-		}
-		watchFn = func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
-			return apps.Deployments(s.namespace).Watch(ctx, o)
-		}
+		in.resource, example, gvr = "deployments", &appsv1.Deployment{}, deploymentsResource
+	}
+	list := func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+		return s.client.List(ctx, gvr, s.namespace, o)
+	}
+	watchFn := func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
+		return s.client.Watch(ctx, gvr, s.namespace, o)
 	}
 	lw := &cache.ListWatch{
 		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {

@@ -3,6 +3,7 @@ package kube_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -93,13 +94,37 @@ func parse(t *testing.T, yaml string) []generator.Deployment {
 	return cfg.Deployments
 }
 
+// fakeClient is a kube.Client over client-go's fake clientset (its
+// IsWatchListSemanticsUnSupported comes along).
+type fakeClient struct{ *fake.Clientset }
+
+func (f fakeClient) List(ctx context.Context, gvr schema.GroupVersionResource, ns string, o metav1.ListOptions) (runtime.Object, error) {
+	switch gvr.Resource {
+	case "deployments":
+		return f.AppsV1().Deployments(ns).List(ctx, o)
+	case "statefulsets":
+		return f.AppsV1().StatefulSets(ns).List(ctx, o)
+	}
+	return nil, fmt.Errorf("fakeClient: no %s", gvr)
+}
+
+func (f fakeClient) Watch(ctx context.Context, gvr schema.GroupVersionResource, ns string, o metav1.ListOptions) (watch.Interface, error) {
+	switch gvr.Resource {
+	case "deployments":
+		return f.AppsV1().Deployments(ns).Watch(ctx, o)
+	case "statefulsets":
+		return f.AppsV1().StatefulSets(ns).Watch(ctx, o)
+	}
+	return nil, fmt.Errorf("fakeClient: no %s", gvr)
+}
+
 // start runs a Source over a fake clientset holding objs until the test
 // ends, and waits for its first sync.
 func start(t *testing.T, cfg kube.Config, obs generator.Recorder, objs ...runtime.Object) (*kube.Source, *fake.Clientset, *syncbuf.Buffer) {
 	t.Helper()
 	client := fake.NewClientset(objs...)
 	if cfg.Client == nil {
-		cfg.Client = client
+		cfg.Client = fakeClient{client}
 	}
 	if cfg.Namespace == "" {
 		cfg.Namespace = ns
@@ -266,7 +291,7 @@ func TestForbiddenWatch(t *testing.T) {
 		return true, nil, apierrors.NewForbidden(schema.GroupResource{Group: "apps", Resource: "deployments"}, "",
 			errors.New(`User "system:serviceaccount:lab:metricsender" cannot watch resource "deployments"`))
 	})
-	src, _, logs := start(t, kube.Config{Client: client, Deployments: parse(t, "deployments:\n  - name: web\n    metrics:\n      cpu: [1]\n")}, rec)
+	src, _, logs := start(t, kube.Config{Client: fakeClient{client}, Deployments: parse(t, "deployments:\n  - name: web\n    metrics:\n      cpu: [1]\n")}, rec)
 	eventually(t, "Ready reports the refused watch", func() bool { return src.Ready() != nil && strings.Contains(src.Ready().Error(), "forbidden") })
 	const wantReady = `kubernetes feedback: watch deployments in namespace "lab": deployments.apps is forbidden: User "system:serviceaccount:lab:metricsender" cannot watch resource "deployments"`
 	if got := src.Ready().Error(); got != wantReady {
@@ -324,7 +349,7 @@ func TestNewErrors(t *testing.T) {
 		env  map[string]string
 		want string
 	}{
-		{"bad selector and namespace", kube.Config{Client: fake.NewClientset(), Selector: "a in (", Namespace: "Lab"},
+		{"bad selector and namespace", kube.Config{Client: fakeClient{fake.NewClientset()}, Selector: "a in (", Namespace: "Lab"},
 			nil, "kubernetes feedback config: namespace \"Lab\": not a namespace name (lowercase letters, digits and '-', at most 63)\nselector \"a in (\":"},
 		{"no kubeconfig anywhere", kube.Config{}, map[string]string{"KUBECONFIG": "/nonexistent/config", "HOME": "/nonexistent"},
 			"kubernetes feedback: not in a cluster and no kubeconfig (--kubeconfig, KUBECONFIG or ~/.kube/config)"},

@@ -28,7 +28,15 @@ func Build(prefix string) (binary string, remove func(), err error) {
 		return "", nil, err
 	}
 	binary = filepath.Join(dir, "metricsender")
-	build := exec.Command("go", "build", "-race", "-o", binary, "github.com/labsea/metricsender")
+	// Built in the main module's directory, so a nested module's tests
+	// (deployments/) get the binary of the main go.mod and go.sum.
+	root, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/labsea/metricsender").Output()
+	if err != nil {
+		_ = os.RemoveAll(dir)
+		return "", nil, fmt.Errorf("find the main module: %w", err)
+	}
+	build := exec.Command("go", "build", "-race", "-o", binary, ".")
+	build.Dir = strings.TrimSpace(string(root))
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		_ = os.RemoveAll(dir)

@@ -1,4 +1,4 @@
-package app
+package telemetry
 
 import (
 	"testing"
@@ -18,9 +18,9 @@ func TestSendMetricsObservedState(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, perApp := range []bool{true, false} {
-		reg := newRegistry()
-		m := newSendMetrics(reg, perApp)
-		base := startServer(t, reg, nil, nil)
+		reg := NewRegistry()
+		m := NewSend(reg, perApp)
+		base := startServer(t, reg)
 		if fams, _ := scrape(t, base); fams["metricsender_observed_replicas"] != nil {
 			t.Errorf("perApp %v: observed_replicas before the schedule exists", perApp)
 		}

@@ -1,4 +1,4 @@
-package app
+package telemetry
 
 import (
 	"maps"
@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/labsea/metricsender/generator"
+	"github.com/labsea/metricsender/judge"
 )
 
 // The label values send knows before its first tick show at 0 from the
@@ -22,13 +23,13 @@ type knownSeries struct {
 	mu       sync.Mutex
 	cfg      *generator.Config
 	shard    generator.Shard
-	reaction *reactionMetrics // nil until judged (without --feedback, for good)
+	reaction *Reaction // nil until Judged (without --feedback, for good)
 }
 
 // Configured shows, with per-deployment series on, the published and
 // unroutable series of cfg's deployments that shard owns at 0, and keeps
-// cfg for judged. Call it once, before /metrics is served.
-func (m *sendMetrics) Configured(cfg *generator.Config, shard generator.Shard) {
+// cfg for Judged. Call it once, before /metrics is served.
+func (m *Send) Configured(cfg *generator.Config, shard generator.Shard) {
 	m.known.mu.Lock()
 	m.known.cfg, m.known.shard = cfg, shard
 	m.known.mu.Unlock()
@@ -41,7 +42,7 @@ func (m *sendMetrics) Configured(cfg *generator.Config, shard generator.Shard) {
 // at 0, one it removed goes away (Forget), and a metric that can now open
 // a request shows in the operator's series at 0. res names only this
 // shard's deployments (Schedule.Apply).
-func (m *sendMetrics) Applied(cfg *generator.Config, res generator.ApplyResult) {
+func (m *Send) Applied(cfg *generator.Config, res generator.ApplyResult) {
 	if m.apps != nil && len(res.Added) > 0 {
 		m.apps.show(res.Added)
 	}
@@ -54,10 +55,11 @@ func (m *sendMetrics) Applied(cfg *generator.Config, res generator.ApplyResult) 
 	}
 }
 
-// judged shows r's series (operator_requests_total by result,
+// Judged shows r's series (operator_requests_total by result,
 // operator_reaction_seconds) at 0 for every metric that can open a
-// request, now and after each reload, and returns r.
-func (m *sendMetrics) judged(r *reactionMetrics) *reactionMetrics {
+// request, now and after each reload, and returns r (for
+// judge.TrackerConfig.Hooks).
+func (m *Send) Judged(r *Reaction) *Reaction {
 	m.known.mu.Lock()
 	defer m.known.mu.Unlock()
 	m.known.reaction = r
@@ -68,11 +70,11 @@ func (m *sendMetrics) judged(r *reactionMetrics) *reactionMetrics {
 }
 
 // requestResults are the results operator_requests_total counts (see
-// reactionMetrics.Applied and Superseded).
+// Reaction.Applied and Superseded).
 var requestResults = []string{"applied", "superseded"}
 
 // zero makes the series of metrics exist: at 0, or as they are.
-func (r *reactionMetrics) zero(metrics []string) {
+func (r *Reaction) zero(metrics []string) {
 	for _, metric := range metrics {
 		for _, result := range requestResults {
 			r.requests.WithLabelValues(metric, result)
@@ -82,14 +84,9 @@ func (r *reactionMetrics) zero(metrics []string) {
 }
 
 // requestMetrics are the metrics of shard's deployments in cfg that can
-// open a request to the operator under test, sorted: every one whose
-// target is not "none". A request opens when the target has a value to
-// compare with (DESIGN, Judging the operator): replicas always has one, an
-// allocation gets one from state: or from feedback at any time, so it
-// cannot be ruled out at start. A metric whose values are not numbers
-// opens none and stays at 0. This is the judge's rule (judge.Tracker's
-// targets) read from the config's side; once the judge is a package of
-// its own, ask it.
+// open a request to the operator under test, sorted: the judge says which
+// (judge.CanRequest). A metric whose values are not numbers opens none and
+// stays at 0.
 func requestMetrics(cfg *generator.Config, shard generator.Shard) []string {
 	seen := make(map[string]bool)
 	for _, d := range cfg.Deployments {
@@ -97,7 +94,7 @@ func requestMetrics(cfg *generator.Config, shard generator.Shard) []string {
 			continue
 		}
 		for _, ms := range d.Metrics {
-			if d.Targets[ms.Name] != "none" {
+			if judge.CanRequest(d, ms.Name) {
 				seen[ms.Name] = true
 			}
 		}

@@ -1,7 +1,6 @@
-package app
+package telemetry
 
 import (
-	"errors"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -13,42 +12,36 @@ import (
 // scrape time from the state that already decides it, so it cannot
 // disagree with /readyz, the schedule or the tracker.
 
-// isReady tells /readyz's verdict from ready's answer: nil or a readyNote
-// is 200, anything else 503.
-func isReady(err error) bool {
-	var note readyNote
-	return err == nil || errors.As(err, &note)
-}
-
-// registerReady exports metricsender_ready: 1 while /readyz answers 200,
-// else 0, from the same check (a nil ready is always ready).
-func registerReady(reg prometheus.Registerer, ready func() error) {
+// RegisterReady exports metricsender_ready: 1 while ready says so, else
+// 0, asked at each scrape (the app passes /readyz's verdict, so the two
+// cannot disagree). It panics if registered already.
+func RegisterReady(reg prometheus.Registerer, ready func() bool) {
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "metricsender_ready",
 		Help: "1 while /readyz answers 200 (config loaded, broker connected and, with --feedback, its source up), else 0.",
 	}, func() float64 {
-		if ready == nil || isReady(ready()) {
+		if ready() {
 			return 1
 		}
 		return 0
 	}))
 }
 
-// registerTickInterval exports metricsender_tick_interval_seconds from
+// RegisterTickInterval exports metricsender_tick_interval_seconds from
 // interval (the schedule's MinInterval), so an alert can compare the tick
 // lag with the grid it is measured on.
-func registerTickInterval(reg prometheus.Registerer, interval func() time.Duration) {
+func RegisterTickInterval(reg prometheus.Registerer, interval func() time.Duration) {
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "metricsender_tick_interval_seconds",
 		Help: "The shortest tick interval of the deployments this sender sends (after reloads and --interval): the grid metricsender_tick_lag_seconds is measured against.",
 	}, func() float64 { return interval().Seconds() }))
 }
 
-// registerOldestOpen exports
+// RegisterOldestOpen exports
 // metricsender_operator_oldest_open_request_seconds: how long the oldest
 // request still open has waited at scrape time (now minus its time), 0
 // when none is open.
-func registerOldestOpen(reg prometheus.Registerer, oldest func() (time.Time, bool), now func() time.Time) {
+func RegisterOldestOpen(reg prometheus.Registerer, oldest func() (time.Time, bool), now func() time.Time) {
 	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "metricsender_operator_oldest_open_request_seconds",
 		Help: "With --feedback: how long the oldest request the operator has not applied yet has waited; 0 when none is open.",

@@ -1,4 +1,4 @@
-package app
+package telemetry
 
 import (
 	"strings"
@@ -10,13 +10,12 @@ import (
 
 	"github.com/labsea/metricsender/codec"
 	"github.com/labsea/metricsender/generator"
-	"github.com/labsea/metricsender/transport"
 )
 
-// newRegistry returns a registry of this process's own (never the global
+// NewRegistry returns a registry of the process's own (never the global
 // default one, so tests and commands do not share state) holding the Go
 // runtime and process collectors.
-func newRegistry() *prometheus.Registry {
+func NewRegistry() *prometheus.Registry {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
 		collectors.NewGoCollector(),
@@ -25,12 +24,12 @@ func newRegistry() *prometheus.Registry {
 	return reg
 }
 
-// sendMetrics holds the Prometheus metrics of send. It implements
+// Send holds the Prometheus metrics of send. It implements
 // transport.PublishHooks and is told about ticks (ObserveTick) and config
-// reloads (Reload). Label values come only from deployment and metric
-// names, fixed reason words and results: never from a URI. All methods are
-// safe for concurrent use.
-type sendMetrics struct {
+// reloads (Reload, Applied). Label values come only from deployment and
+// metric names, fixed reason words and results: never from a URI. All
+// methods are safe for concurrent use.
+type Send struct {
 	// apps exports published and unroutable by deployment and last_value;
 	// nil when they are off (see --app-metrics-limit), and then
 	// publishedAll and unroutableAll count for all deployments.
@@ -46,21 +45,17 @@ type sendMetrics struct {
 	state           *stateCollector // nil when per-deployment series are off
 	connected       prometheus.Gauge
 	isConnected     atomic.Bool
-	// totals is the run's account for the stopped line (see runTotals).
-	totals runTotals
 	// known is what the series shown at 0 from the start follow
-	// (metrics_known.go).
+	// (known.go).
 	known knownSeries
 }
 
-var _ transport.PublishHooks = (*sendMetrics)(nil)
-
-// newSendMetrics creates send's metrics and registers them with reg:
-// per deployment (perApp) or as totals (see sendMetrics.apps). It panics
+// NewSend creates send's metrics and registers them with reg:
+// per deployment (perApp) or as totals (see Send.apps). It panics
 // if they are registered already (a programming error, as with
 // prometheus.MustRegister).
-func newSendMetrics(reg prometheus.Registerer, perApp bool) *sendMetrics {
-	m := &sendMetrics{
+func NewSend(reg prometheus.Registerer, perApp bool) *Send {
+	m := &Send{
 		publishErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "metricsender_publish_errors_total",
 			Help: "Failed publish attempts (a failed message may be retried), by reason.",
@@ -124,8 +119,7 @@ var publishFailReasons = []string{"closed", "timeout", "nack", "error", "unrouta
 func appOf(topic string) string { return strings.TrimPrefix(topic, codec.TopicPrefix) }
 
 // Published implements transport.PublishHooks.
-func (m *sendMetrics) Published(topic string, n int) {
-	m.totals.addPublished(n)
+func (m *Send) Published(topic string, n int) {
 	if m.apps == nil {
 		m.publishedAll.Add(float64(n))
 		return
@@ -136,12 +130,14 @@ func (m *sendMetrics) Published(topic string, n int) {
 // PublishFailed implements transport.PublishHooks. A reason that is not a short
 // word of [a-z0-9_] is counted as "other": a label must not carry an error
 // text (which could hold a URI) nor grow without bound.
-func (m *sendMetrics) PublishFailed(reason string) {
-	m.publishErrors.WithLabelValues(reasonLabel(reason)).Inc()
+func (m *Send) PublishFailed(reason string) {
+	m.publishErrors.WithLabelValues(ReasonLabel(reason)).Inc()
 }
 
-// reasonLabel keeps reason when it is a short stable word, else "other".
-func reasonLabel(reason string) string {
+// ReasonLabel keeps reason when it is a short stable word of [a-z0-9_],
+// else it is "other": the value of every reason label this process
+// exports goes through it.
+func ReasonLabel(reason string) string {
 	if reason == "" || len(reason) > 32 {
 		return "other"
 	}
@@ -155,17 +151,15 @@ func reasonLabel(reason string) string {
 }
 
 // PublishDuration implements transport.PublishHooks.
-func (m *sendMetrics) PublishDuration(d time.Duration) { m.publishDuration.Observe(d.Seconds()) }
+func (m *Send) PublishDuration(d time.Duration) { m.publishDuration.Observe(d.Seconds()) }
 
 // Dropped implements transport.PublishHooks.
-func (m *sendMetrics) Dropped(n int, reason string) {
-	m.totals.addDropped(n, reason)
+func (m *Send) Dropped(n int, reason string) {
 	m.dropped.Add(float64(n))
 }
 
 // Unroutable implements transport.PublishHooks.
-func (m *sendMetrics) Unroutable(topic string) {
-	m.totals.addUnroutable(1)
+func (m *Send) Unroutable(topic string) {
 	if m.apps == nil {
 		m.unroutableAll.Inc()
 		return
@@ -174,7 +168,7 @@ func (m *sendMetrics) Unroutable(topic string) {
 }
 
 // Connection implements transport.PublishHooks.
-func (m *sendMetrics) Connection(up bool) {
+func (m *Send) Connection(up bool) {
 	m.isConnected.Store(up)
 	if up {
 		m.connected.Set(1)
@@ -185,21 +179,21 @@ func (m *sendMetrics) Connection(up bool) {
 
 // BrokerConnected reports what the last Connection call said (false before
 // any), for a readiness check.
-func (m *sendMetrics) BrokerConnected() bool { return m.isConnected.Load() }
+func (m *Send) BrokerConnected() bool { return m.isConnected.Load() }
 
 // ObserveTick records a tick that started lag after its grid time and the
 // values of its events (the last value of each numeric metric). A metric a
 // deployment no longer has (after a reload) loses its last_value series the
 // next time the deployment ticks. events may be reused by the caller once
 // it returns. Allocation-free once every deployment has been seen.
-func (m *sendMetrics) ObserveTick(lag time.Duration, events []generator.Event) {
+func (m *Send) ObserveTick(lag time.Duration, events []generator.Event) {
 	m.tickLag.Observe(max(lag, 0).Seconds())
 	m.ObserveValues(events)
 }
 
 // ObserveValues records the values of events, a later part of a tick
 // whose first part went to ObserveTick.
-func (m *sendMetrics) ObserveValues(events []generator.Event) {
+func (m *Send) ObserveValues(events []generator.Event) {
 	if m.apps != nil {
 		m.apps.observe(events)
 	}
@@ -207,8 +201,8 @@ func (m *sendMetrics) ObserveValues(events []generator.Event) {
 
 // Forget takes the series of apps (deployments a reload removed) off the
 // scrape: published, unroutable and last_value, so it stops showing a
-// deployment nobody sends any more. The run's totals keep what they sent.
-func (m *sendMetrics) Forget(apps []string) {
+// deployment nobody sends any more.
+func (m *Send) Forget(apps []string) {
 	if m.apps != nil && len(apps) > 0 {
 		m.apps.forget(apps)
 	}
@@ -217,17 +211,17 @@ func (m *sendMetrics) Forget(apps []string) {
 // WatchState makes states (the schedule's ObservedStates) the source of
 // the observed_replicas and observed_allocation series; a no-op while
 // per-deployment series are off.
-func (m *sendMetrics) WatchState(states func() []generator.AppState) {
+func (m *Send) WatchState(states func() []generator.AppState) {
 	if m.state != nil {
 		m.state.watch(states)
 	}
 }
 
 // ExprError counts an expression that failed at run time.
-func (m *sendMetrics) ExprError() { m.exprErrors.Inc() }
+func (m *Send) ExprError() { m.exprErrors.Inc() }
 
 // Reload counts a config reload: ok is success, else failure.
-func (m *sendMetrics) Reload(ok bool) {
+func (m *Send) Reload(ok bool) {
 	if ok {
 		m.reloads.WithLabelValues("success").Inc()
 	} else {

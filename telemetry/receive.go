@@ -1,4 +1,4 @@
-package app
+package telemetry
 
 import (
 	"log/slog"
@@ -11,9 +11,9 @@ import (
 	"github.com/labsea/metricsender/generator"
 )
 
-// receiveMetrics holds the Prometheus metrics of receive. All methods are
-// safe for concurrent use.
-type receiveMetrics struct {
+// Receive holds the Prometheus metrics of receive; it is the delivery
+// checker's checker.Metrics. All methods are safe for concurrent use.
+type Receive struct {
 	received     *prometheus.CounterVec
 	decodeErrors prometheus.Counter
 	mismatches   prometheus.Counter
@@ -30,16 +30,16 @@ type receiveMetrics struct {
 	logger *slog.Logger
 }
 
-// newReceiveMetrics creates receive's metrics (the check_* ones stay at 0
+// NewReceive creates receive's metrics (the check_* ones stay at 0
 // without --check) and registers them with reg. At most limit apps get a
 // received series of their own; messages of further ones count in one
 // series with an empty app label (that is, none), and logger says so once.
 // It panics if the metrics are registered already.
-func newReceiveMetrics(reg prometheus.Registerer, limit int, logger *slog.Logger) *receiveMetrics {
+func NewReceive(reg prometheus.Registerer, limit int, logger *slog.Logger) *Receive {
 	counter := func(name, help string) prometheus.Counter {
 		return prometheus.NewCounter(prometheus.CounterOpts{Name: name, Help: help})
 	}
-	m := &receiveMetrics{
+	m := &Receive{
 		received: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "metricsender_messages_received_total",
 			Help: "Messages received and decoded, by deployment.",
@@ -62,7 +62,7 @@ func newReceiveMetrics(reg prometheus.Registerer, limit int, logger *slog.Logger
 // Received counts one decoded message of app. The name comes from the
 // wire: one that is not UTF-8 is counted under its valid form (a label
 // value must be UTF-8, and client_golang panics on one that is not).
-func (m *receiveMetrics) Received(app string) {
+func (m *Receive) Received(app string) {
 	if !utf8.ValidString(app) {
 		app = strings.ToValidUTF8(app, "\uFFFD")
 	}
@@ -77,7 +77,7 @@ func (m *receiveMetrics) Received(app string) {
 
 // add returns the counter of an app not seen yet: its own while fewer
 // than limit apps have one, else the shared one.
-func (m *receiveMetrics) add(app string) prometheus.Counter {
+func (m *Receive) add(app string) prometheus.Counter {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if c, ok := m.apps[app]; ok {
@@ -99,12 +99,12 @@ func (m *receiveMetrics) add(app string) prometheus.Counter {
 	return m.others
 }
 
-// known shows the received series of cfg's deployments (--config) at 0
+// Known shows the received series of cfg's deployments (--config) at 0
 // from the start, so rate() sees a deployment's first message: the first
 // limit of them in the config's order, and, when there are more, the one
 // without the app label that their messages will count in. A nil cfg
 // knows none: without a config, names come only from the wire.
-func (m *receiveMetrics) known(cfg *generator.Config) {
+func (m *Receive) Known(cfg *generator.Config) {
 	if cfg == nil {
 		return
 	}
@@ -122,19 +122,19 @@ func (m *receiveMetrics) known(cfg *generator.Config) {
 }
 
 // DecodeError counts one message that could not be decoded.
-func (m *receiveMetrics) DecodeError() { m.decodeErrors.Inc() }
+func (m *Receive) DecodeError() { m.decodeErrors.Inc() }
 
 // EnvelopeMismatch counts one message whose envelope disagrees with its headers.
-func (m *receiveMetrics) EnvelopeMismatch() { m.mismatches.Inc() }
+func (m *Receive) EnvelopeMismatch() { m.mismatches.Inc() }
 
 // CheckMissing counts n messages --check found missing.
-func (m *receiveMetrics) CheckMissing(n int) { m.missing.Add(float64(n)) }
+func (m *Receive) CheckMissing(n int) { m.missing.Add(float64(n)) }
 
 // CheckDuplicate counts one duplicate --check found.
-func (m *receiveMetrics) CheckDuplicate() { m.duplicates.Inc() }
+func (m *Receive) CheckDuplicate() { m.duplicates.Inc() }
 
 // CheckOutOfOrder counts one message --check found out of order.
-func (m *receiveMetrics) CheckOutOfOrder() { m.outOfOrder.Inc() }
+func (m *Receive) CheckOutOfOrder() { m.outOfOrder.Inc() }
 
 // CheckOutOfBounds counts one value --check found outside the config.
-func (m *receiveMetrics) CheckOutOfBounds() { m.outOfBounds.Inc() }
+func (m *Receive) CheckOutOfBounds() { m.outOfBounds.Inc() }
