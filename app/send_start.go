@@ -175,16 +175,13 @@ func rebindOption(d time.Duration) time.Duration {
 	return d
 }
 
-// newSendRouter wires source -> codec middleware -> publisher and, for the
-// in-process transport, a receive handler that prints what arrives.
+// newSendRouter is codec's publish path to the pair's publisher and, for
+// the in-process transport, a receive handler that prints what arrives.
 func newSendRouter(opts sendOptions, pair transport.Pair, source *codec.Source, stdout io.Writer, logger *slog.Logger) (*message.Router, error) {
-	router, err := message.NewRouter(message.RouterConfig{CloseTimeout: opts.shutdownTimeout}, wmlog.Quiet(logger))
+	router, err := codec.NewRouter(source, pair.Publisher, opts.shutdownTimeout, wmlog.Quiet(logger))
 	if err != nil {
-		return nil, fmt.Errorf("router: %w", err)
+		return nil, err
 	}
-	router.AddMiddleware(codec.PublishMiddleware(pair.Publisher), codec.Middleware())
-	router.AddHandler("publish", "events", source, codec.TopicPrefix+"*", routerPublisher{pair.Publisher},
-		func(msg *message.Message) ([]*message.Message, error) { return []*message.Message{msg}, nil })
 	if opts.conn.transport == "gochannel" {
 		// The in-process demo: print what the subscriber receives.
 		rcv := receiver.New(receiver.Config{Output: opts.output}, stdout, logger)
@@ -192,12 +189,3 @@ func newSendRouter(opts sendOptions, pair transport.Pair, source *codec.Source, 
 	}
 	return router, nil
 }
-
-// routerPublisher hands the router the publisher without letting it close
-// it: the router closes a handler's publisher with no deadline of ours
-// (the AMQP one then waits up to its publish timeout for a reconnect), so
-// during an outage CloseTimeout ran out first, send exited 1 and the
-// buffered messages vanished unlogged. runSend shuts it down itself.
-type routerPublisher struct{ message.Publisher }
-
-func (routerPublisher) Close() error { return nil }
