@@ -8,6 +8,7 @@ import (
 
 	"github.com/labsea/metricsender/control"
 	"github.com/labsea/metricsender/generator"
+	"github.com/labsea/metricsender/internal/promtest"
 )
 
 // A reload keeps the observed state of deployments that remain (their new
@@ -48,24 +49,7 @@ func TestReloadKeepsObservedState(t *testing.T) {
 			t.Errorf("%s after reload: replicas %v from %q, want %v from %q", app, st.Replicas, st.Sources.Replicas.Name, want.replicas, want.source)
 		}
 	}
-	if v := nextValues(t, sched); v["web"]["cpu"] != "1" {
+	if v := promtest.NextValues(t, sched); v["web"]["cpu"] != "1" {
 		t.Errorf("web's cpu after reload = %q, want 1: the new expression over the kept replicas 4", v["web"]["cpu"])
 	}
-}
-
-// nextValues is the next batch as app -> metric -> text.
-func nextValues(t *testing.T, s *generator.Schedule) map[string]map[string]string {
-	t.Helper()
-	b, ok := s.Next()
-	if !ok {
-		t.Fatal("schedule ended")
-	}
-	out := map[string]map[string]string{}
-	for _, ev := range b.Events {
-		out[ev.App] = map[string]string{}
-		for _, m := range ev.Metrics {
-			out[ev.App][m.Name] = m.Value.Text
-		}
-	}
-	return out
 }
