@@ -29,14 +29,7 @@ func TestSendMetricsFollowReloads(t *testing.T) {
 	swapped := "interval: 1h\ndeployments:\n  - name: app1\n    metrics: {cpu: [1]}\n  - name: app3\n    metrics: {replicas: [3]}\n"
 	path := filepath.Join(t.TempDir(), "metricsender.yaml")
 	writeFile(t, path, two)
-	cfg, err := generator.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sched, err := generator.NewSchedule(cfg, generator.ScheduleOptions{Seed: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg, sched := loadSchedule(t, path, generator.ScheduleOptions{Seed: 1})
 	reg := newRegistry()
 	m := newSendMetrics(reg, true)
 	m.Configured(cfg, generator.Shard{})

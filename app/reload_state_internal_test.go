@@ -22,14 +22,7 @@ func TestReloadKeepsObservedState(t *testing.T) {
 		}
 	}
 	write("deployments:\n  - name: web\n    state: {replicas: 2}\n    metrics:\n      cpu: {expr: \"2.0 / replicas\"}\n")
-	cfg, err := generator.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sched, err := generator.NewSchedule(cfg, generator.ScheduleOptions{Start: time.Unix(0, 0)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg, sched := loadSchedule(t, path, generator.ScheduleOptions{Start: time.Unix(0, 0)})
 	if err := sched.Observe("web", generator.Observation{Source: control.SourceAPI, Replicas: 4, HasReplicas: true}); err != nil {
 		t.Fatal(err)
 	}
@@ -52,4 +45,19 @@ func TestReloadKeepsObservedState(t *testing.T) {
 	if v := promtest.NextValues(t, sched); v["web"]["cpu"] != "1" {
 		t.Errorf("web's cpu after reload = %q, want 1: the new expression over the kept replicas 4", v["web"]["cpu"])
 	}
+}
+
+// loadSchedule loads the config at path and starts its schedule with opts,
+// as send does before a reload can happen.
+func loadSchedule(t *testing.T, path string, opts generator.ScheduleOptions) (*generator.Config, *generator.Schedule) {
+	t.Helper()
+	cfg, err := generator.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sched, err := generator.NewSchedule(cfg, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg, sched
 }
