@@ -2,7 +2,6 @@ package app_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"regexp"
 	"slices"
@@ -14,6 +13,7 @@ import (
 	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/labsea/metricsender/internal/brokertest"
+	"github.com/labsea/metricsender/internal/wiretest"
 )
 
 // plainConsumer binds an exclusive queue to exchange "is" with pattern, using
@@ -107,16 +107,8 @@ deployments:
 			if mem, ok := d.Headers["memory"].(string); !ok || mem != "128Mi" {
 				t.Errorf("header memory = %#v, want the string 128Mi", d.Headers["memory"])
 			}
-			var env struct {
-				App     string            `json:"app"`
-				Metrics map[string]string `json:"metrics"`
-				Seq     uint64            `json:"seq"`
-				Run     string            `json:"run"`
-				Time    string            `json:"time"`
-			}
-			dec := json.NewDecoder(strings.NewReader(string(d.Body)))
-			dec.DisallowUnknownFields()
-			if err := dec.Decode(&env); err != nil {
+			env, err := wiretest.DecodeEnvelope(d.Body)
+			if err != nil {
 				t.Fatalf("envelope %s: %v", d.Body, err)
 			}
 			if env.App != app || env.Seq != uint64(i) || env.Run == "" || env.Metrics["cpu"] != cpu || env.Metrics["memory"] != "128Mi" {

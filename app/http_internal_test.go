@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"errors"
-	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -11,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/labsea/metricsender/internal/promtest"
 )
 
 // readiness is a ready func a test can flip.
@@ -29,24 +30,6 @@ func (r *readiness) ready() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.err
-}
-
-func do(t *testing.T, method, url, body string) (*http.Response, string) {
-	t.Helper()
-	req, err := http.NewRequest(method, url, strings.NewReader(body))
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, url, err)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, url, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("%s %s: read body: %v", method, url, err)
-	}
-	return resp, string(b)
 }
 
 func TestHTTPServerRoutes(t *testing.T) {
@@ -86,7 +69,7 @@ func TestHTTPServerRoutes(t *testing.T) {
 			if tt.before != nil {
 				tt.before()
 			}
-			resp, body := do(t, tt.method, base+tt.path, "")
+			resp, body := promtest.Do(t, tt.method, base+tt.path, "")
 			if resp.StatusCode != tt.wantStatus {
 				t.Errorf("status %d, want %d (body %q)", resp.StatusCode, tt.wantStatus, body)
 			}
@@ -102,7 +85,7 @@ func TestHTTPServerRoutes(t *testing.T) {
 
 func TestHTTPServerNilReadyIsReady(t *testing.T) {
 	base := startServer(t, prometheus.NewRegistry(), nil, nil)
-	if status, body := get(t, base+"/readyz"); status != 200 || body != "ready\n" {
+	if status, body := promtest.Get(t, base+"/readyz"); status != 200 || body != "ready\n" {
 		t.Errorf("/readyz = %d %q, want 200 ready", status, body)
 	}
 }
@@ -153,7 +136,7 @@ func TestHTTPServerShutdown(t *testing.T) {
 	if strings.HasSuffix(addr, ":0") {
 		t.Errorf("Addr after Start = %q, want the bound port", addr)
 	}
-	if status, _ := get(t, "http://"+addr+"/healthz"); status != 200 {
+	if status, _ := promtest.Get(t, "http://"+addr+"/healthz"); status != 200 {
 		t.Fatalf("/healthz = %d", status)
 	}
 	if err := s.Shutdown(context.Background()); err != nil {

@@ -5,26 +5,9 @@ import (
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
-)
 
-// gaugeValue gathers reg and returns the value of the one series of name.
-func gaugeValue(t *testing.T, reg *prometheus.Registry, name string) float64 {
-	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() == name {
-			if n := len(mf.GetMetric()); n != 1 {
-				t.Fatalf("%s has %d series, want 1", name, n)
-			}
-			return mf.GetMetric()[0].GetGauge().GetValue()
-		}
-	}
-	t.Fatalf("%s not exported", name)
-	return 0
-}
+	"github.com/labsea/metricsender/internal/promtest"
+)
 
 func TestReadyGauge(t *testing.T) {
 	cases := []struct {
@@ -41,7 +24,7 @@ func TestReadyGauge(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			reg := prometheus.NewRegistry()
 			registerReady(reg, tc.ready)
-			if got := gaugeValue(t, reg, "metricsender_ready"); got != tc.want {
+			if got := promtest.GaugeValue(t, reg, "metricsender_ready"); got != tc.want {
 				t.Fatalf("metricsender_ready = %v, want %v", got, tc.want)
 			}
 		})
@@ -52,11 +35,11 @@ func TestReadyGaugeFollowsTheCheck(t *testing.T) {
 	var err error = errors.New("down")
 	reg := prometheus.NewRegistry()
 	registerReady(reg, func() error { return err })
-	if got := gaugeValue(t, reg, "metricsender_ready"); got != 0 {
+	if got := promtest.GaugeValue(t, reg, "metricsender_ready"); got != 0 {
 		t.Fatalf("while the check fails: %v, want 0", got)
 	}
 	err = nil
-	if got := gaugeValue(t, reg, "metricsender_ready"); got != 1 {
+	if got := promtest.GaugeValue(t, reg, "metricsender_ready"); got != 1 {
 		t.Fatalf("once the check passes: %v, want 1", got)
 	}
 }

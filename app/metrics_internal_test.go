@@ -10,11 +10,10 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 
 	"github.com/labsea/metricsender/generator"
 	"github.com/labsea/metricsender/internal/brokertest"
+	"github.com/labsea/metricsender/internal/promtest"
 )
 
 // startServer serves reg (and extra) on a free local port until the test ends.
@@ -30,67 +29,6 @@ func startServer(t *testing.T, reg *prometheus.Registry, ready func() error, ext
 		}
 	})
 	return "http://" + s.Addr()
-}
-
-// get fetches url and returns the status and body.
-func get(t *testing.T, url string) (int, string) {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatalf("GET %s: %v", url, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("GET %s: read body: %v", url, err)
-	}
-	return resp.StatusCode, string(body)
-}
-
-// scrape GETs /metrics and parses the text exposition.
-func scrape(t *testing.T, base string) (map[string]*dto.MetricFamily, string) {
-	t.Helper()
-	status, body := get(t, base+metricsPath)
-	if status != http.StatusOK {
-		t.Fatalf("GET /metrics: status %d: %s", status, body)
-	}
-	p := expfmt.NewTextParser(model.UTF8Validation)
-	fams, err := p.TextToMetricFamilies(strings.NewReader(body))
-	if err != nil {
-		t.Fatalf("parse /metrics: %v\n%s", err, body)
-	}
-	return fams, body
-}
-
-// sample finds the value of the series name{labels}; ok is false when absent.
-func sample(fams map[string]*dto.MetricFamily, name string, labels map[string]string) (v float64, ok bool) {
-	fam := fams[name]
-	if fam == nil {
-		return 0, false
-	}
-	for _, m := range fam.GetMetric() {
-		if len(m.GetLabel()) != len(labels) {
-			continue
-		}
-		match := true
-		for _, l := range m.GetLabel() {
-			if labels[l.GetName()] != l.GetValue() {
-				match = false
-			}
-		}
-		if !match {
-			continue
-		}
-		switch {
-		case m.Counter != nil:
-			return m.Counter.GetValue(), true
-		case m.Gauge != nil:
-			return m.Gauge.GetValue(), true
-		case m.Histogram != nil:
-			return float64(m.Histogram.GetSampleCount()), true
-		}
-	}
-	return 0, false
 }
 
 func num(text string, n float64) generator.Value {
@@ -118,7 +56,7 @@ func TestSendAppMetricsLimit(t *testing.T) {
 			for {
 				if resp, err := http.Get("http://" + addr + metricsPath); err == nil {
 					_ = resp.Body.Close()
-					if fams, _ = scrape(t, "http://"+addr); len(fams["metricsender_last_value"].GetMetric()) > 0 || !tc.perApp {
+					if fams, _ = promtest.Scrape(t, "http://"+addr); len(fams["metricsender_last_value"].GetMetric()) > 0 || !tc.perApp {
 						if sum(fams["metricsender_messages_published_total"]) >= 4 {
 							break
 						}

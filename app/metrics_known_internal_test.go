@@ -15,110 +15,9 @@ import (
 	"github.com/labsea/metricsender/feedback"
 	"github.com/labsea/metricsender/generator"
 	"github.com/labsea/metricsender/internal/brokertest"
+	"github.com/labsea/metricsender/internal/promtest"
 	"github.com/labsea/metricsender/telemetry"
 )
-
-// knownConfig has deployments on both shards of two, metrics whose
-// requests the judge tracks (replicas, cpu, memory) and one it never does
-// (tier: target none).
-const knownConfig = `interval: 1h
-deployments:
-  - name: web
-    metrics:
-      replicas: [2, 3]
-      cpu: [1, 2]
-  - name: db
-    targets: {tier: none}
-    metrics:
-      memory: [1Gi]
-      tier: [gold]
-  - name: cache
-    metrics:
-      cpu: [1]
-  - name: queue
-    metrics:
-      cpu: [1]
-  - name: api
-    metrics:
-      cpu: [1]
-`
-
-// The names of the counters that are per deployment or totals, as
-// telemetry exports them.
-const (
-	publishedName  = "metricsender_messages_published_total"
-	unroutableName = "metricsender_unroutable_total"
-)
-
-func parseConfig(t *testing.T, content string) *generator.Config {
-	t.Helper()
-	cfg, err := generator.Parse("metricsender.yaml", []byte(content))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cfg
-}
-
-// seriesOf is name's series: each one's labels, "k=v,..." in label order,
-// and its value (a histogram's sample count).
-func seriesOf(fams map[string]*dto.MetricFamily, name string) map[string]float64 {
-	out := map[string]float64{}
-	for _, m := range fams[name].GetMetric() {
-		var ls []string
-		for _, l := range m.GetLabel() {
-			ls = append(ls, l.GetName()+"="+l.GetValue())
-		}
-		v := m.GetCounter().GetValue() + m.GetGauge().GetValue() + float64(m.GetHistogram().GetSampleCount())
-		out[strings.Join(ls, ",")] = v
-	}
-	return out
-}
-
-// appZeros is the series app=name 0 of each of names.
-func appZeros(names ...string) map[string]float64 {
-	out := map[string]float64{}
-	for _, n := range names {
-		out["app="+n] = 0
-	}
-	return out
-}
-
-// requestZeros is operator_requests_total at 0 for each of metrics.
-func requestZeros(metrics ...string) map[string]float64 {
-	out := map[string]float64{}
-	for _, m := range metrics {
-		for _, r := range []string{"applied", "superseded"} {
-			out["metric="+m+",result="+r] = 0
-		}
-	}
-	return out
-}
-
-// metricZeros is operator_reaction_seconds with no sample for each of metrics.
-func metricZeros(metrics ...string) map[string]float64 {
-	out := map[string]float64{}
-	for _, m := range metrics {
-		out["metric="+m] = 0
-	}
-	return out
-}
-
-// ownedOf is the names of cfg's deployments that shard owns, asked of the
-// shard itself; it fails the test when shard owns none (then the config's
-// names test nothing).
-func ownedOf(t *testing.T, cfg *generator.Config, shard generator.Shard) []string {
-	t.Helper()
-	var names []string
-	for _, d := range cfg.Deployments {
-		if shard.Owns(d.Name) {
-			names = append(names, d.Name)
-		}
-	}
-	if len(names) == 0 || (shard.Sharded() && len(names) == len(cfg.Deployments)) {
-		t.Fatalf("shard %s owns %v of the config: pick names that split", shard, names)
-	}
-	return names
-}
 
 // A reload that adds a deployment shows it at 0; one it removes goes away
 // (counters and last values) and stays gone however late its messages are
@@ -130,14 +29,7 @@ func TestSendMetricsFollowReloads(t *testing.T) {
 	swapped := "interval: 1h\ndeployments:\n  - name: app1\n    metrics: {cpu: [1]}\n  - name: app3\n    metrics: {replicas: [3]}\n"
 	path := filepath.Join(t.TempDir(), "metricsender.yaml")
 	writeFile(t, path, two)
-	cfg, err := generator.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sched, err := generator.NewSchedule(cfg, generator.ScheduleOptions{Seed: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg, sched := loadSchedule(t, path, generator.ScheduleOptions{Seed: 1})
 	reg := newRegistry()
 	m := newSendMetrics(reg, true)
 	m.Configured(cfg, generator.Shard{})
@@ -152,18 +44,18 @@ func TestSendMetricsFollowReloads(t *testing.T) {
 
 	check := func(t *testing.T, published, unroutable map[string]float64, lastValues int, requests []string) {
 		t.Helper()
-		fams, _ := scrape(t, base)
-		if got := seriesOf(fams, publishedName); !maps.Equal(got, published) {
+		fams, _ := promtest.Scrape(t, base)
+		if got := promtest.SeriesOf(fams, promtest.PublishedName); !maps.Equal(got, published) {
 			t.Errorf("published = %v, want %v", got, published)
 		}
-		if got := seriesOf(fams, unroutableName); !maps.Equal(got, unroutable) {
+		if got := promtest.SeriesOf(fams, promtest.UnroutableName); !maps.Equal(got, unroutable) {
 			t.Errorf("unroutable = %v, want %v", got, unroutable)
 		}
-		if got := len(seriesOf(fams, "metricsender_last_value")); got != lastValues {
+		if got := len(promtest.SeriesOf(fams, "metricsender_last_value")); got != lastValues {
 			t.Errorf("%d last_value series, want %d", got, lastValues)
 		}
-		if got := seriesOf(fams, "metricsender_operator_requests_total"); !maps.Equal(got, requestZeros(requests...)) {
-			t.Errorf("operator_requests_total = %v, want %v", got, requestZeros(requests...))
+		if got := promtest.SeriesOf(fams, "metricsender_operator_requests_total"); !maps.Equal(got, promtest.RequestZeros(requests...)) {
+			t.Errorf("operator_requests_total = %v, want %v", got, promtest.RequestZeros(requests...))
 		}
 	}
 	check(t, map[string]float64{"app=app1": 1, "app=app2": 2}, map[string]float64{"app=app1": 0, "app=app2": 1}, 2, []string{"cpu"})
@@ -171,7 +63,7 @@ func TestSendMetricsFollowReloads(t *testing.T) {
 	writeFile(t, path, swapped)
 	rl.Reload()
 	t.Run("app3 added, app2 removed", func(t *testing.T) {
-		check(t, map[string]float64{"app=app1": 1, "app=app3": 0}, appZeros("app1", "app3"), 1, []string{"cpu", "replicas"})
+		check(t, map[string]float64{"app=app1": 1, "app=app3": 0}, promtest.AppZeros("app1", "app3"), 1, []string{"cpu", "replicas"})
 	})
 	// A message of app2 in flight during the reload, confirmed after it;
 	// and its tick, built before the reload, observed after.
@@ -179,7 +71,7 @@ func TestSendMetricsFollowReloads(t *testing.T) {
 	m.Unroutable("Metrics.app2")
 	m.ObserveTick(0, []generator.Event{{App: "app2", Metrics: []generator.Metric{{Name: "cpu", Value: num("2", 2)}}}})
 	t.Run("a late message of app2 does not bring it back", func(t *testing.T) {
-		check(t, map[string]float64{"app=app1": 1, "app=app3": 0}, appZeros("app1", "app3"), 1, []string{"cpu", "replicas"})
+		check(t, map[string]float64{"app=app1": 1, "app=app3": 0}, promtest.AppZeros("app1", "app3"), 1, []string{"cpu", "replicas"})
 	})
 
 	writeFile(t, path, two)
@@ -201,7 +93,7 @@ func scrapeRun(t *testing.T, addr string, done <-chan int, stderr *strings.Build
 	for {
 		if resp, err := http.Get("http://" + addr + metricsPath); err == nil {
 			_ = resp.Body.Close()
-			if fams, _ := scrape(t, "http://"+addr); ready(fams) {
+			if fams, _ := promtest.Scrape(t, "http://"+addr); ready(fams) {
 				return fams
 			}
 		}
@@ -233,16 +125,16 @@ func startRun(t *testing.T, addr string, stderr *strings.Builder, args ...string
 // totals.
 func TestSendZeroSeriesBeforeFirstTick(t *testing.T) {
 	cfgPath := filepath.Join(t.TempDir(), "metricsender.yaml")
-	writeFile(t, cfgPath, knownConfig)
-	cfg := parseConfig(t, knownConfig)
+	writeFile(t, cfgPath, promtest.KnownConfig)
+	cfg := promtest.ParseConfig(t, promtest.KnownConfig)
 	for _, tc := range []struct {
 		name string
 		args []string
 		want map[string]float64
 	}{
-		{"every deployment", nil, appZeros(ownedOf(t, cfg, generator.Shard{})...)},
-		{"shard 0/2", []string{"--shard", "0/2"}, appZeros(ownedOf(t, cfg, generator.Shard{Index: 0, Count: 2})...)},
-		{"shard 1/2", []string{"--shard", "1/2"}, appZeros(ownedOf(t, cfg, generator.Shard{Index: 1, Count: 2})...)},
+		{"every deployment", nil, promtest.AppZeros(promtest.OwnedOf(t, cfg, generator.Shard{})...)},
+		{"shard 0/2", []string{"--shard", "0/2"}, promtest.AppZeros(promtest.OwnedOf(t, cfg, generator.Shard{Index: 0, Count: 2})...)},
+		{"shard 1/2", []string{"--shard", "1/2"}, promtest.AppZeros(promtest.OwnedOf(t, cfg, generator.Shard{Index: 1, Count: 2})...)},
 		{"above --app-metrics-limit", []string{"--app-metrics-limit", "2"}, map[string]float64{"": 0}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -250,15 +142,15 @@ func TestSendZeroSeriesBeforeFirstTick(t *testing.T) {
 			var stderr strings.Builder
 			stop, done := startRun(t, addr, &stderr, append([]string{"send", "-c", cfgPath,
 				"--uri", "amqp://guest:guest@" + brokertest.FreeAddr(t) + "/", "--connect-timeout", "1m"}, tc.args...)...)
-			fams := scrapeRun(t, addr, done, &stderr, func(fams map[string]*dto.MetricFamily) bool { return fams[publishedName] != nil })
+			fams := scrapeRun(t, addr, done, &stderr, func(fams map[string]*dto.MetricFamily) bool { return fams[promtest.PublishedName] != nil })
 			if code := stop(); code != 0 {
 				t.Errorf("exit %d: %s", code, stderr.String())
 			}
-			if got, _ := sample(fams, "metricsender_ready", map[string]string{}); got != 0 {
+			if got, _ := promtest.Sample(fams, "metricsender_ready", map[string]string{}); got != 0 {
 				t.Fatalf("ready: the scrape came after the broker connection")
 			}
-			for _, name := range []string{publishedName, unroutableName} {
-				if got := seriesOf(fams, name); !maps.Equal(got, tc.want) {
+			for _, name := range []string{promtest.PublishedName, promtest.UnroutableName} {
+				if got := promtest.SeriesOf(fams, name); !maps.Equal(got, tc.want) {
 					t.Errorf("%s = %v, want %v", name, got, tc.want)
 				}
 			}
@@ -271,34 +163,34 @@ func TestSendZeroSeriesBeforeFirstTick(t *testing.T) {
 // interval, only the first tick has been sent and nothing answers it.
 func TestSendJudgeSeriesAtZero(t *testing.T) {
 	cfgPath := filepath.Join(t.TempDir(), "metricsender.yaml")
-	writeFile(t, cfgPath, knownConfig)
-	cfg := parseConfig(t, knownConfig)
+	writeFile(t, cfgPath, promtest.KnownConfig)
+	cfg := promtest.ParseConfig(t, promtest.KnownConfig)
 	addr := brokertest.FreeAddr(t)
 	var stderr strings.Builder
 	stop, done := startRun(t, addr, &stderr, "send", "-t", "gochannel", "-c", cfgPath, "--feedback", "bus")
 	fams := scrapeRun(t, addr, done, &stderr, func(fams map[string]*dto.MetricFamily) bool {
-		return sum(fams[publishedName]) >= float64(len(cfg.Deployments)) // the first tick went out
+		return sum(fams[promtest.PublishedName]) >= float64(len(cfg.Deployments)) // the first tick went out
 	})
 	if code := stop(); code != 0 {
 		t.Errorf("exit %d: %s", code, stderr.String())
 	}
-	if got, want := seriesOf(fams, unroutableName), appZeros(ownedOf(t, cfg, generator.Shard{})...); !maps.Equal(got, want) {
+	if got, want := promtest.SeriesOf(fams, promtest.UnroutableName), promtest.AppZeros(promtest.OwnedOf(t, cfg, generator.Shard{})...); !maps.Equal(got, want) {
 		t.Errorf("unroutable = %v, want %v", got, want)
 	}
-	if got, want := seriesOf(fams, "metricsender_operator_requests_total"), requestZeros("cpu", "memory", "replicas"); !maps.Equal(got, want) {
+	if got, want := promtest.SeriesOf(fams, "metricsender_operator_requests_total"), promtest.RequestZeros("cpu", "memory", "replicas"); !maps.Equal(got, want) {
 		t.Errorf("operator_requests_total = %v, want %v", got, want)
 	}
-	if got, want := seriesOf(fams, "metricsender_operator_reaction_seconds"), metricZeros("cpu", "memory", "replicas"); !maps.Equal(got, want) {
+	if got, want := promtest.SeriesOf(fams, "metricsender_operator_reaction_seconds"), promtest.MetricZeros("cpu", "memory", "replicas"); !maps.Equal(got, want) {
 		t.Errorf("operator_reaction_seconds = %v, want %v", got, want)
 	}
 	reasons := map[string]float64{}
 	for _, r := range feedback.Reasons {
 		reasons["reason="+string(r)] = 0
 	}
-	if got := seriesOf(fams, "metricsender_feedback_errors_total"); !maps.Equal(got, reasons) {
+	if got := promtest.SeriesOf(fams, "metricsender_feedback_errors_total"); !maps.Equal(got, reasons) {
 		t.Errorf("feedback_errors_total = %v, want %v", got, reasons)
 	}
-	if got, _ := sample(fams, "metricsender_operator_open_requests", map[string]string{}); got == 0 {
+	if got, _ := promtest.Sample(fams, "metricsender_operator_open_requests", map[string]string{}); got == 0 {
 		t.Errorf("no request open: the tick opened none, so the zeros above prove nothing")
 	}
 }
@@ -307,7 +199,7 @@ func TestSendJudgeSeriesAtZero(t *testing.T) {
 // broker that does not answer, already shows the config's deployments.
 func TestReceiveZeroSeriesBeforeFirstMessage(t *testing.T) {
 	cfgPath := filepath.Join(t.TempDir(), "metricsender.yaml")
-	writeFile(t, cfgPath, knownConfig)
+	writeFile(t, cfgPath, promtest.KnownConfig)
 	addr := brokertest.FreeAddr(t)
 	var stderr strings.Builder
 	stop, done := startRun(t, addr, &stderr, "receive", "-c", cfgPath,
@@ -315,7 +207,7 @@ func TestReceiveZeroSeriesBeforeFirstMessage(t *testing.T) {
 	const name = "metricsender_messages_received_total"
 	fams := scrapeRun(t, addr, done, &stderr, func(fams map[string]*dto.MetricFamily) bool { return fams[name] != nil })
 	stop()
-	if got, want := seriesOf(fams, name), appZeros("web", "db", "cache", "queue", "api"); !maps.Equal(got, want) {
+	if got, want := promtest.SeriesOf(fams, name), promtest.AppZeros("web", "db", "cache", "queue", "api"); !maps.Equal(got, want) {
 		t.Errorf("received = %v, want %v", got, want)
 	}
 }

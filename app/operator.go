@@ -165,19 +165,15 @@ func runOperator(ctx context.Context, opts operatorOptions, logger *slog.Logger)
 	}
 	defer shutdownHTTP(srv, 5*time.Second, logger)
 
-	pair, err := transport.New(ctx, opts.conn.transport, transport.Options{
-		URI:            opts.conn.uri,
-		Exchange:       opts.conn.exchange,
-		Confirm:        true,
-		Topics:         []string{cfg.Topic, codec.AllocationPrefix + "*"},
-		TLS:            opts.conn.tls,
-		ConnectTimeout: opts.conn.timeout,
+	pair, err := connectPair(ctx, opts.conn, transport.Options{
+		Confirm: true,
+		Topics:  []string{cfg.Topic, codec.AllocationPrefix + "*"},
 	}, logger)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil
 		}
-		return fmt.Errorf("connect: %w", err)
+		return err
 	}
 	defer pair.Close()
 
@@ -193,6 +189,18 @@ func runOperator(ctx context.Context, opts operatorOptions, logger *slog.Logger)
 	}
 	logger.Info("stopped", "requests", n.Requests, "answered", n.Answered, "missed", n.Missed)
 	return nil
+}
+
+// connectPair connects to conn's broker: conn gives the transport, URI,
+// exchange, TLS and connect timeout, o what the command adds (topics,
+// queue, confirms). receive and operator connect through it.
+func connectPair(ctx context.Context, conn connection, o transport.Options, logger *slog.Logger) (transport.Pair, error) {
+	o.URI, o.Exchange, o.TLS, o.ConnectTimeout = conn.uri, conn.exchange, conn.tls, conn.timeout
+	pair, err := transport.New(ctx, conn.transport, o, logger)
+	if err != nil {
+		return transport.Pair{}, fmt.Errorf("connect: %w", err)
+	}
+	return pair, nil
 }
 
 // parseTarget reads --target: a number or a quantity ("500m").

@@ -155,17 +155,13 @@ func runReceive(ctx context.Context, opts receiveOptions, stdout, stderr io.Writ
 	}
 	defer shutdownHTTP(srv, 5*time.Second, logger)
 
-	pair, err := transport.New(ctx, opts.conn.transport, transport.Options{
-		URI:            opts.conn.uri,
-		Exchange:       opts.conn.exchange,
-		Queue:          opts.queue,
-		Topics:         opts.topics,
-		TLS:            opts.conn.tls,
-		ConnectTimeout: opts.conn.timeout,
-		ReceiveOnly:    true,
+	pair, err := connectPair(ctx, opts.conn, transport.Options{
+		Queue:       opts.queue,
+		Topics:      opts.topics,
+		ReceiveOnly: true,
 	}, logger)
 	if err != nil {
-		return fmt.Errorf("connect: %w", err)
+		return err
 	}
 	defer pair.Close()
 	pairReady.set(readyWithNode(pair))

@@ -39,14 +39,7 @@ func labManifest(cpu, replicas string, names ...string) string {
 func TestReloadManifest(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "metricsender.yaml")
 	writeFile(t, path, labManifest("[1]", "1", "app1", "app2"))
-	cfg, err := generator.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sched, err := generator.NewSchedule(cfg, generator.ScheduleOptions{Seed: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg, sched := loadSchedule(t, path, generator.ScheduleOptions{Seed: 1})
 	var logs syncbuf.Buffer
 	reg := prometheus.NewRegistry()
 	m := newSendMetrics(reg, true)

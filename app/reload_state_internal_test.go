@@ -8,6 +8,7 @@ import (
 
 	"github.com/labsea/metricsender/control"
 	"github.com/labsea/metricsender/generator"
+	"github.com/labsea/metricsender/internal/promtest"
 )
 
 // A reload keeps the observed state of deployments that remain (their new
@@ -21,14 +22,7 @@ func TestReloadKeepsObservedState(t *testing.T) {
 		}
 	}
 	write("deployments:\n  - name: web\n    state: {replicas: 2}\n    metrics:\n      cpu: {expr: \"2.0 / replicas\"}\n")
-	cfg, err := generator.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sched, err := generator.NewSchedule(cfg, generator.ScheduleOptions{Start: time.Unix(0, 0)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg, sched := loadSchedule(t, path, generator.ScheduleOptions{Start: time.Unix(0, 0)})
 	if err := sched.Observe("web", generator.Observation{Source: control.SourceAPI, Replicas: 4, HasReplicas: true}); err != nil {
 		t.Fatal(err)
 	}
@@ -48,24 +42,22 @@ func TestReloadKeepsObservedState(t *testing.T) {
 			t.Errorf("%s after reload: replicas %v from %q, want %v from %q", app, st.Replicas, st.Sources.Replicas.Name, want.replicas, want.source)
 		}
 	}
-	if v := nextValues(t, sched); v["web"]["cpu"] != "1" {
+	if v := promtest.NextValues(t, sched); v["web"]["cpu"] != "1" {
 		t.Errorf("web's cpu after reload = %q, want 1: the new expression over the kept replicas 4", v["web"]["cpu"])
 	}
 }
 
-// nextValues is the next batch as app -> metric -> text.
-func nextValues(t *testing.T, s *generator.Schedule) map[string]map[string]string {
+// loadSchedule loads the config at path and starts its schedule with opts,
+// as send does before a reload can happen.
+func loadSchedule(t *testing.T, path string, opts generator.ScheduleOptions) (*generator.Config, *generator.Schedule) {
 	t.Helper()
-	b, ok := s.Next()
-	if !ok {
-		t.Fatal("schedule ended")
+	cfg, err := generator.Load(path)
+	if err != nil {
+		t.Fatal(err)
 	}
-	out := map[string]map[string]string{}
-	for _, ev := range b.Events {
-		out[ev.App] = map[string]string{}
-		for _, m := range ev.Metrics {
-			out[ev.App][m.Name] = m.Value.Text
-		}
+	sched, err := generator.NewSchedule(cfg, opts)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return out
+	return cfg, sched
 }

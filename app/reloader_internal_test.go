@@ -14,13 +14,14 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/labsea/metricsender/generator"
+	"github.com/labsea/metricsender/internal/promtest"
 	"github.com/labsea/metricsender/internal/syncbuf"
 )
 
 // reloadsOf is metricsender_config_reloads_total{result=result} in reg.
 func reloadsOf(t *testing.T, reg prometheus.Gatherer, result string) float64 {
 	t.Helper()
-	return seriesOf(gathered(t, reg), "metricsender_config_reloads_total")["result="+result]
+	return promtest.SeriesOf(gathered(t, reg), "metricsender_config_reloads_total")["result="+result]
 }
 
 // gathered is what reg exports, by family name.
@@ -225,5 +226,5 @@ func TestReloadEndToEnd(t *testing.T) {
 // lastValueSeries counts the last_value series reg exports.
 func lastValueSeries(t *testing.T, reg prometheus.Gatherer) int {
 	t.Helper()
-	return len(seriesOf(gathered(t, reg), "metricsender_last_value"))
+	return len(promtest.SeriesOf(gathered(t, reg), "metricsender_last_value"))
 }

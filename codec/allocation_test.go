@@ -11,17 +11,8 @@ import (
 
 	"github.com/labsea/metricsender/codec"
 	"github.com/labsea/metricsender/generator"
+	"github.com/labsea/metricsender/internal/wiretest"
 )
-
-// allocation builds an Allocation message: headers as name, text pairs.
-func allocation(app string, kv ...string) *message.Message {
-	msg := message.NewMessage("id", nil)
-	msg.Metadata.Set(codec.KeyTopic, "Allocation."+app)
-	for i := 0; i+1 < len(kv); i += 2 {
-		msg.Metadata.Set(codec.MetricPrefix+kv[i], kv[i+1])
-	}
-	return msg
-}
 
 // feedback is an Allocation as the bus feedback source records it (the
 // shape these cases were first written against, in package feedback).
@@ -45,30 +36,30 @@ func TestDecodeAllocation(t *testing.T) {
 		wantErr error
 		errText string // a substring of the error
 	}{
-		{name: "replicas alone", msg: allocation("web", "replicas", "4"),
+		{name: "replicas alone", msg: wiretest.Allocation("web", "replicas", "4"),
 			want: feedback{App: "web", Observation: generator.Observation{Source: "bus", Replicas: 4, HasReplicas: true}}},
-		{name: "replicas and ready", msg: allocation("web", "replicas", "4", "ready", "3"),
+		{name: "replicas and ready", msg: wiretest.Allocation("web", "replicas", "4", "ready", "3"),
 			want: feedback{App: "web", Observation: generator.Observation{Source: "bus", Replicas: 4, HasReplicas: true, Ready: 3, HasReady: true}}},
-		{name: "any other header is an allocation, quantities in base units", msg: allocation("web", "cpu", "750m", "memory", "1Gi", "gpu", "1"),
+		{name: "any other header is an allocation, quantities in base units", msg: wiretest.Allocation("web", "cpu", "750m", "memory", "1Gi", "gpu", "1"),
 			want: feedback{App: "web", Observation: generator.Observation{Source: "bus",
 				Allocation: map[string]float64{"cpu": 0.75, "memory": 1 << 30, "gpu": 1}}}},
 		{name: "reply_to names the app; correlation id and timestamp kept", msg: func() *message.Message {
-			m := allocation("routing-key", "cpu", "2")
+			m := wiretest.Allocation("routing-key", "cpu", "2")
 			m.Metadata.Set(codec.KeyReplyTo, "web")
 			m.Metadata.Set(codec.KeyCorrelationID, "9F3A0C11D2E4B577")
 			m.Metadata.Set(codec.KeyTimestamp, "1795627800123")
 			return m
 		}(), want: feedback{App: "web", CorrelationID: "9F3A0C11D2E4B577", Sent: sent,
 			Observation: generator.Observation{Source: "bus", Allocation: map[string]float64{"cpu": 2}, CorrelationID: "9F3A0C11D2E4B577"}}},
-		{name: "an integer header as Python prints it", msg: allocation("web", "replicas", "10"),
+		{name: "an integer header as Python prints it", msg: wiretest.Allocation("web", "replicas", "10"),
 			want: feedback{App: "web", Observation: generator.Observation{Source: "bus", Replicas: 10, HasReplicas: true}}},
-		{name: "no header", msg: allocation("web"), wantErr: codec.ErrNoField},
-		{name: "not a number", msg: allocation("web", "replicas", "four", "cpu", "1"), wantErr: codec.ErrBadValue,
+		{name: "no header", msg: wiretest.Allocation("web"), wantErr: codec.ErrNoField},
+		{name: "not a number", msg: wiretest.Allocation("web", "replicas", "four", "cpu", "1"), wantErr: codec.ErrBadValue,
 			errText: `header "replicas": not a number or Kubernetes quantity: "four"`},
-		{name: "every bad header is named", msg: allocation("web", "cpu", "lots", "ready", ""), wantErr: codec.ErrBadValue,
+		{name: "every bad header is named", msg: wiretest.Allocation("web", "cpu", "lots", "ready", ""), wantErr: codec.ErrBadValue,
 			errText: `header "cpu": not a number or Kubernetes quantity: "lots"` + "\n" + `header "ready": empty`},
-		{name: "finer than 1m", msg: allocation("web", "cpu", "1u"), wantErr: codec.ErrBadValue, errText: "finer than 1m"},
-		{name: "a long value is not quoted", msg: allocation("web", "cpu", strings.Repeat("9", 300)), wantErr: codec.ErrBadValue,
+		{name: "finer than 1m", msg: wiretest.Allocation("web", "cpu", "1u"), wantErr: codec.ErrBadValue, errText: "finer than 1m"},
+		{name: "a long value is not quoted", msg: wiretest.Allocation("web", "cpu", strings.Repeat("9", 300)), wantErr: codec.ErrBadValue,
 			errText: `header "cpu": 300 bytes, too long for a number`},
 	}
 	for _, tc := range cases {

@@ -1,7 +1,6 @@
 package codec_test
 
 import (
-	"encoding/json"
 	"errors"
 	"maps"
 	"strings"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/labsea/metricsender/codec"
 	"github.com/labsea/metricsender/generator"
+	"github.com/labsea/metricsender/internal/wiretest"
 )
 
 // FuzzDecode feeds Decode arbitrary deliveries. Seeds: f.Add below and
@@ -60,16 +60,8 @@ func FuzzDecode(f *testing.F) {
 
 func checkWithEncodingJSON(t *testing.T, body []byte, got codec.Received) {
 	t.Helper()
-	var env struct {
-		App     string            `json:"app"`
-		Metrics map[string]string `json:"metrics"`
-		Seq     uint64            `json:"seq"`
-		Run     string            `json:"run"`
-		Time    string            `json:"time"`
-	}
-	dec := json.NewDecoder(strings.NewReader(string(body)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&env); err != nil {
+	env, err := wiretest.DecodeEnvelope(body)
+	if err != nil {
 		t.Fatalf("accepted an envelope encoding/json refuses: %v", err)
 	}
 	want := map[string]string{}

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/labsea/metricsender/generator"
+	"github.com/labsea/metricsender/internal/promtest"
 )
 
 // startFaultControl serves the control API over a schedule and an
@@ -91,11 +92,11 @@ func TestControlFaults(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s, inj, base := startFaultControl(t, !tt.readOnly)
 			for _, c := range tt.prep {
-				if resp, body := do(t, c.method, base+c.path, c.body); resp.StatusCode/100 != 2 {
+				if resp, body := promtest.Do(t, c.method, base+c.path, c.body); resp.StatusCode/100 != 2 {
 					t.Fatalf("prep %v: %d %s", c, resp.StatusCode, body)
 				}
 			}
-			resp, body := do(t, tt.call.method, base+tt.call.path, tt.call.body)
+			resp, body := promtest.Do(t, tt.call.method, base+tt.call.path, tt.call.body)
 			if resp.StatusCode != tt.wantStatus || !strings.Contains(body, tt.wantBody) {
 				t.Fatalf("%s %s: %d %s, want %d with %q", tt.call.method, tt.call.path, resp.StatusCode, body, tt.wantStatus, tt.wantBody)
 			}

@@ -2,7 +2,6 @@ package control
 
 import (
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/labsea/metricsender/generator"
+	"github.com/labsea/metricsender/internal/promtest"
 )
 
 // controlConfig is two deployments whose choices have one value each, so
@@ -55,23 +55,6 @@ func serve(t *testing.T, routes func(*http.ServeMux)) string {
 	return srv.URL
 }
 
-// nextValues is the next batch as app -> metric -> text.
-func nextValues(t *testing.T, s *generator.Schedule) map[string]map[string]string {
-	t.Helper()
-	b, ok := s.Next()
-	if !ok {
-		t.Fatal("schedule ended")
-	}
-	out := map[string]map[string]string{}
-	for _, ev := range b.Events {
-		out[ev.App] = map[string]string{}
-		for _, m := range ev.Metrics {
-			out[ev.App][m.Name] = m.Value.Text
-		}
-	}
-	return out
-}
-
 func metricState(t *testing.T, s *generator.Schedule, app, metric string) generator.MetricState {
 	t.Helper()
 	for _, d := range s.Snapshot() {
@@ -87,25 +70,6 @@ func metricState(t *testing.T, s *generator.Schedule, app, metric string) genera
 
 type call struct{ method, path, body string }
 
-// do makes one request and returns its response and body.
-func do(t *testing.T, method, url, body string) (*http.Response, string) {
-	t.Helper()
-	req, err := http.NewRequest(method, url, strings.NewReader(body))
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, url, err)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, url, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("%s %s: read body: %v", method, url, err)
-	}
-	return resp, string(b)
-}
-
 func num(text string, n float64) generator.Value {
 	return generator.Value{Text: text, Num: n, HasNum: true}
 }
@@ -116,11 +80,11 @@ func num(text string, n float64) generator.Value {
 func checkControlCall(t *testing.T, sched *generator.Schedule, base string, prep []call, c call, wantStatus int, wantBody string, check func(*testing.T, *generator.Schedule)) {
 	t.Helper()
 	for _, p := range prep {
-		if resp, body := do(t, p.method, base+p.path, p.body); resp.StatusCode/100 != 2 {
+		if resp, body := promtest.Do(t, p.method, base+p.path, p.body); resp.StatusCode/100 != 2 {
 			t.Fatalf("prep %s %s: %d %s", p.method, p.path, resp.StatusCode, body)
 		}
 	}
-	resp, body := do(t, c.method, base+c.path, c.body)
+	resp, body := promtest.Do(t, c.method, base+c.path, c.body)
 	if resp.StatusCode != wantStatus {
 		t.Errorf("status %d, want %d (body %s)", resp.StatusCode, wantStatus, body)
 	}
@@ -165,46 +129,46 @@ func TestControlAPI(t *testing.T) {
 				if got := metricState(t, s, "web-0", "cpu").Override; got == nil {
 					t.Errorf("Snapshot shows no override")
 				}
-				v := nextValues(t, s)
+				v := promtest.NextValues(t, s)
 				if v["web-0"]["cpu"] != "2" || v["web-1"]["cpu"] != "100m" || v["web-0"]["memory"] != "128Mi" {
 					t.Errorf("next batch %v, want web-0 cpu=2 and the rest as configured", v)
 				}
 			}},
 		{name: "override with a model", call: call{"PUT", cpu, `{"choice": ["7", "8"], "weights": [1, 0]}`}, wantStatus: 204,
 			check: func(t *testing.T, s *generator.Schedule) {
-				if v := nextValues(t, s); v["web-0"]["cpu"] != "7" {
+				if v := promtest.NextValues(t, s); v["web-0"]["cpu"] != "7" {
 					t.Errorf("next batch %v, want web-0 cpu=7", v)
 				}
 			}},
 		{name: "override with a replay relative to the config", call: call{"PUT", cpu, `{"replay": {"file": "trace.csv", "column": "cpu"}}`},
 			wantStatus: 204, check: func(t *testing.T, s *generator.Schedule) {
-				if v := nextValues(t, s); v["web-0"]["cpu"] != "1" {
+				if v := promtest.NextValues(t, s); v["web-0"]["cpu"] != "1" {
 					t.Errorf("next batch %v, want web-0 cpu=1", v)
 				}
 			}},
 		{name: "override shows in GET", prep: []call{{"PUT", cpu, `{"value":"2"}`}}, call: call{"GET", "/v1/deployments/web-0", ""},
 			wantStatus: 200, wantBody: `{"name":"cpu","model":["100m"],"override":`},
-		{name: "last value in GET", check: func(t *testing.T, s *generator.Schedule) { nextValues(t, s) },
+		{name: "last value in GET", check: func(t *testing.T, s *generator.Schedule) { promtest.NextValues(t, s) },
 			call: call{"GET", "/v1/deployments/web-0", ""}, wantStatus: 200},
 		{name: "clear", prep: []call{{"PUT", cpu, `{"value":"2"}`}}, call: call{"DELETE", cpu, ""}, wantStatus: 204,
 			check: func(t *testing.T, s *generator.Schedule) {
 				if got := metricState(t, s, "web-0", "cpu").Override; got != nil {
 					t.Errorf("Snapshot still shows override %v", got)
 				}
-				if v := nextValues(t, s); v["web-0"]["cpu"] != "100m" {
+				if v := promtest.NextValues(t, s); v["web-0"]["cpu"] != "100m" {
 					t.Errorf("next batch %v, want web-0 cpu back to 100m", v)
 				}
 			}},
 		{name: "clear without override", call: call{"DELETE", cpu, ""}, wantStatus: 204},
 		{name: "pause", call: call{"POST", "/v1/deployments/web-0/pause", ""}, wantStatus: 204,
 			check: func(t *testing.T, s *generator.Schedule) {
-				if v := nextValues(t, s); v["web-0"] != nil || v["web-1"] == nil {
+				if v := promtest.NextValues(t, s); v["web-0"] != nil || v["web-1"] == nil {
 					t.Errorf("next batch %v, want web-1 only", v)
 				}
 			}},
 		{name: "resume", prep: []call{{"POST", "/v1/deployments/web-0/pause", ""}}, call: call{"POST", "/v1/deployments/web-0/resume", ""},
 			wantStatus: 204, check: func(t *testing.T, s *generator.Schedule) {
-				if v := nextValues(t, s); v["web-0"] == nil {
+				if v := promtest.NextValues(t, s); v["web-0"] == nil {
 					t.Errorf("next batch %v, want web-0 in it", v)
 				}
 			}},
@@ -243,7 +207,7 @@ func TestControlAPI(t *testing.T) {
 		{name: "read-only: DELETE refused", readOnly: true, call: call{"DELETE", cpu, ""}, wantStatus: 403, wantBody: `--enable-control`},
 		{name: "read-only: pause refused", readOnly: true, call: call{"POST", "/v1/deployments/web-0/pause", ""}, wantStatus: 403,
 			check: func(t *testing.T, s *generator.Schedule) {
-				if v := nextValues(t, s); v["web-0"] == nil {
+				if v := promtest.NextValues(t, s); v["web-0"] == nil {
 					t.Errorf("read-only API paused web-0")
 				}
 			}},
@@ -261,8 +225,8 @@ func TestControlAPI(t *testing.T) {
 // with its text and its number.
 func TestControlLastValue(t *testing.T) {
 	sched, base := startControl(t, false, t.TempDir())
-	nextValues(t, sched)
-	resp, body := do(t, "GET", base+"/v1/deployments/web-0", "")
+	promtest.NextValues(t, sched)
+	resp, body := promtest.Do(t, "GET", base+"/v1/deployments/web-0", "")
 	if resp.StatusCode != 200 {
 		t.Fatalf("status %d: %s", resp.StatusCode, body)
 	}
@@ -291,12 +255,12 @@ func TestControlLater(t *testing.T) {
 	base := serve(t, Routes(&later, Access{Mutations: true, StateFeedback: true}, t.TempDir()))
 	const cpu = "/v1/deployments/web-0/metrics/cpu"
 
-	if resp, body := do(t, "GET", base+"/v1/deployments", ""); resp.StatusCode != 200 || body != "[]\n" {
+	if resp, body := promtest.Do(t, "GET", base+"/v1/deployments", ""); resp.StatusCode != 200 || body != "[]\n" {
 		t.Errorf("GET before Set = %d %q, want 200 and an empty list", resp.StatusCode, body)
 	}
 	for _, c := range []call{{"PUT", cpu, `{"value":"2"}`}, {"DELETE", cpu, ""}, {"POST", "/v1/deployments/web-0/pause", ""},
 		{"POST", "/v1/deployments/web-0/resume", ""}, {"PUT", "/v1/deployments/web-0/state", `{"replicas": 2}`}} {
-		if resp, body := do(t, c.method, base+c.path, c.body); resp.StatusCode != 503 || !strings.Contains(body, "not started") {
+		if resp, body := promtest.Do(t, c.method, base+c.path, c.body); resp.StatusCode != 503 || !strings.Contains(body, "not started") {
 			t.Errorf("%s %s before Set = %d %s, want 503", c.method, c.path, resp.StatusCode, body)
 		}
 	}
@@ -306,13 +270,13 @@ func TestControlLater(t *testing.T) {
 		t.Fatal(err)
 	}
 	later.Set(sched)
-	if resp, body := do(t, "PUT", base+cpu, `{"value":"2"}`); resp.StatusCode != 204 {
+	if resp, body := promtest.Do(t, "PUT", base+cpu, `{"value":"2"}`); resp.StatusCode != 204 {
 		t.Fatalf("PUT after Set = %d %s, want 204", resp.StatusCode, body)
 	}
-	if v := nextValues(t, sched); v["web-0"]["cpu"] != "2" {
+	if v := promtest.NextValues(t, sched); v["web-0"]["cpu"] != "2" {
 		t.Errorf("next batch %v, want web-0 cpu=2", v)
 	}
-	if resp, body := do(t, "GET", base+"/v1/deployments", ""); resp.StatusCode != 200 || !strings.Contains(body, `"override":"2"`) {
+	if resp, body := promtest.Do(t, "GET", base+"/v1/deployments", ""); resp.StatusCode != 200 || !strings.Contains(body, `"override":"2"`) {
 		t.Errorf("GET after Set = %d %s, want the override", resp.StatusCode, body)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/labsea/metricsender/generator"
+	"github.com/labsea/metricsender/internal/promtest"
 )
 
 func TestControlState(t *testing.T) {
@@ -99,7 +100,7 @@ func TestControlState(t *testing.T) {
 				if err := s.Override("web-0", "cpu", m, spec); err != nil {
 					t.Fatal(err)
 				}
-				if v := nextValues(t, s); v["web-0"]["cpu"] != "0.5" {
+				if v := promtest.NextValues(t, s); v["web-0"]["cpu"] != "0.5" {
 					t.Errorf("next batch %v, want web-0 cpu=0.5 (1 / the replicas put)", v)
 				}
 			}},

@@ -15,6 +15,7 @@ import (
 	"github.com/labsea/metricsender/feedback"
 	"github.com/labsea/metricsender/generator"
 	"github.com/labsea/metricsender/internal/syncbuf"
+	"github.com/labsea/metricsender/internal/wiretest"
 	"github.com/labsea/metricsender/transport"
 )
 
@@ -138,7 +139,7 @@ func TestBusClosedLoop(t *testing.T) {
 		t.Fatalf("cpu %q before feedback, want 1", v)
 	}
 	publish(t, pair, codec.Encode(generator.Event{App: "web", Metrics: []generator.Metric{{Name: "cpu", Value: generator.Value{Text: "1"}}}}, 1)) // a Metrics message: not feedback
-	publish(t, pair, allocation("web", "replicas", "4"))
+	publish(t, pair, wiretest.Allocation("web", "replicas", "4"))
 	if v := nextCPU(t, sched); v != "0.5" {
 		t.Errorf("cpu %q after replicas 4, want 0.5", v)
 	}
@@ -167,23 +168,23 @@ func TestBusIgnores(t *testing.T) {
 		want feedback.Reason
 		log  string // a substring of the warning
 	}{
-		{name: "unknown app", msg: allocation("nope", "replicas", "3"), want: feedback.ReasonUnknownApp,
+		{name: "unknown app", msg: wiretest.Allocation("nope", "replicas", "3"), want: feedback.ReasonUnknownApp,
 			log: `msg="feedback for a deployment the config does not have, ignored" feedback=bus pattern=Allocation.* reason=unknown_app topic=Allocation.nope app=nope`},
-		{name: "reply_to names an unknown app", msg: withReplyTo(allocation("web", "replicas", "3"), "other"), want: feedback.ReasonUnknownApp,
+		{name: "reply_to names an unknown app", msg: withReplyTo(wiretest.Allocation("web", "replicas", "3"), "other"), want: feedback.ReasonUnknownApp,
 			log: `app=other`},
-		{name: "not a number", msg: allocation("web", "replicas", "many"), want: feedback.ReasonBadValue,
+		{name: "not a number", msg: wiretest.Allocation("web", "replicas", "many"), want: feedback.ReasonBadValue,
 			log: `reason=bad_value topic=Allocation.web app=web error="bad value: header \"replicas\": not a number`},
-		{name: "negative", msg: allocation("web", "replicas", "-1"), want: feedback.ReasonBadValue,
+		{name: "negative", msg: wiretest.Allocation("web", "replicas", "-1"), want: feedback.ReasonBadValue,
 			log: `replicas: must be >= 0, got -1`},
-		{name: "bad allocation name", msg: allocation("web", "iswire.cpu", "1"), want: feedback.ReasonBadValue,
+		{name: "bad allocation name", msg: wiretest.Allocation("web", "iswire.cpu", "1"), want: feedback.ReasonBadValue,
 			log: `reserved for the codec`},
-		{name: "no header", msg: allocation("web"), want: feedback.ReasonEmpty, log: `reason=empty`},
+		{name: "no header", msg: wiretest.Allocation("web"), want: feedback.ReasonEmpty, log: `reason=empty`},
 		{name: "content type is-wire refuses", msg: func() *message.Message {
-			m := allocation("web", "replicas", "3")
+			m := wiretest.Allocation("web", "replicas", "3")
 			m.Metadata.Set(codec.KeyContentType, "text/plain")
 			return m
 		}(), want: feedback.ReasonDecode, log: `reason=decode topic=Allocation.web app="" error="decode: content type`},
-		{name: "no app", msg: allocation("", "replicas", "3"), want: feedback.ReasonDecode, log: `is not Allocation.{app}`},
+		{name: "no app", msg: wiretest.Allocation("", "replicas", "3"), want: feedback.ReasonDecode, log: `is not Allocation.{app}`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -192,7 +193,7 @@ func TestBusIgnores(t *testing.T) {
 			var logs syncbuf.Buffer
 			pair := startBus(t, sched, &c, &logs)
 			publish(t, pair, tc.msg)
-			publish(t, pair, allocation("web", "replicas", "5")) // the Bus goes on
+			publish(t, pair, wiretest.Allocation("web", "replicas", "5")) // the Bus goes on
 			if n, ig := c.get(); n != 2 || ig[tc.want] != 1 || len(ig) != 1 {
 				t.Errorf("received %d, ignored %v; want 2 received and one %s", n, ig, tc.want)
 			}
@@ -229,7 +230,7 @@ func TestBusWarningsThrottled(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	for i := range 50 {
-		publish(t, pair, allocation("ghost"+string(rune('a'+i%26)), "replicas", "1"))
+		publish(t, pair, wiretest.Allocation("ghost"+string(rune('a'+i%26)), "replicas", "1"))
 	}
 	cancel()
 	<-done
@@ -344,14 +345,4 @@ func TestTopicPrefix(t *testing.T) {
 			}
 		})
 	}
-}
-
-// allocation builds an Allocation message: headers as name, text pairs.
-func allocation(app string, kv ...string) *message.Message {
-	msg := message.NewMessage("id", nil)
-	msg.Metadata.Set(codec.KeyTopic, "Allocation."+app)
-	for i := 0; i+1 < len(kv); i += 2 {
-		msg.Metadata.Set(codec.MetricPrefix+kv[i], kv[i+1])
-	}
-	return msg
 }

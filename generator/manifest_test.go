@@ -43,6 +43,16 @@ func fixture(t *testing.T, name string) (path, text string) {
 	return path, string(data)
 }
 
+// manifestInput is a table case's input: the fixture file when the case
+// names one, else text as m.yaml.
+func manifestInput(t *testing.T, file, text string) (string, string) {
+	t.Helper()
+	if file != "" {
+		return fixture(t, file)
+	}
+	return "m.yaml", text
+}
+
 func TestParseManifest(t *testing.T) {
 	const keep = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: k}\ndata:\n  metricsender.yaml: |+\n    deployments:\n      - name: kept\n        metrics: {cpu: [1]}\n\n\n"
 	const indicator = "kind: ConfigMap\nmetadata:\n  name: i\ndata:\n  metricsender.yaml: |2\n      # indented more than the first key\n    deployments:\n      - name: ind\n        metrics: {cpu: [1]}\n"
@@ -68,10 +78,7 @@ func TestParseManifest(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			path, text := "m.yaml", tt.text
-			if tt.file != "" {
-				path, text = fixture(t, tt.file)
-			}
+			path, text := manifestInput(t, tt.file, tt.text)
 			parseManifest(t, path, text, func(t *testing.T, cfg *generator.Config, err error) {
 				if err != nil {
 					t.Fatalf("Parse: %v", err)
@@ -168,10 +175,7 @@ func TestParseManifestErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			path, text := "m.yaml", tt.text
-			if tt.file != "" {
-				path, text = fixture(t, tt.file)
-			}
+			path, text := manifestInput(t, tt.file, tt.text)
 			parseManifest(t, path, text, func(t *testing.T, cfg *generator.Config, err error) {
 				if cfg != nil || err == nil {
 					t.Fatalf("Parse gave a config, want %d problems", len(tt.want))

@@ -5,26 +5,9 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-)
 
-// gaugeValue gathers reg and returns the value of the one series of name.
-func gaugeValue(t *testing.T, reg *prometheus.Registry, name string) float64 {
-	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() == name {
-			if n := len(mf.GetMetric()); n != 1 {
-				t.Fatalf("%s has %d series, want 1", name, n)
-			}
-			return mf.GetMetric()[0].GetGauge().GetValue()
-		}
-	}
-	t.Fatalf("%s not exported", name)
-	return 0
-}
+	"github.com/labsea/metricsender/internal/promtest"
+)
 
 // The app's readiness verdict decides the gauge, asked at each scrape
 // (app's TestReadyGauge covers the verdict itself).
@@ -32,11 +15,11 @@ func TestReadyGaugeAsksEachScrape(t *testing.T) {
 	ready := false
 	reg := prometheus.NewRegistry()
 	RegisterReady(reg, func() bool { return ready })
-	if got := gaugeValue(t, reg, "metricsender_ready"); got != 0 {
+	if got := promtest.GaugeValue(t, reg, "metricsender_ready"); got != 0 {
 		t.Fatalf("while not ready: %v, want 0", got)
 	}
 	ready = true
-	if got := gaugeValue(t, reg, "metricsender_ready"); got != 1 {
+	if got := promtest.GaugeValue(t, reg, "metricsender_ready"); got != 1 {
 		t.Fatalf("once ready: %v, want 1", got)
 	}
 }
@@ -45,11 +28,11 @@ func TestTickIntervalGauge(t *testing.T) {
 	iv := 10 * time.Second
 	reg := prometheus.NewRegistry()
 	RegisterTickInterval(reg, func() time.Duration { return iv })
-	if got := gaugeValue(t, reg, "metricsender_tick_interval_seconds"); got != 10 {
+	if got := promtest.GaugeValue(t, reg, "metricsender_tick_interval_seconds"); got != 10 {
 		t.Fatalf("got %v, want 10", got)
 	}
 	iv = 250 * time.Millisecond // a reload
-	if got := gaugeValue(t, reg, "metricsender_tick_interval_seconds"); got != 0.25 {
+	if got := promtest.GaugeValue(t, reg, "metricsender_tick_interval_seconds"); got != 0.25 {
 		t.Fatalf("after a change: got %v, want 0.25", got)
 	}
 }
@@ -70,7 +53,7 @@ func TestOldestOpenGauge(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			reg := prometheus.NewRegistry()
 			RegisterOldestOpen(reg, func() (time.Time, bool) { return tc.at, tc.open }, func() time.Time { return now })
-			if got := gaugeValue(t, reg, "metricsender_operator_oldest_open_request_seconds"); got != tc.want {
+			if got := promtest.GaugeValue(t, reg, "metricsender_operator_oldest_open_request_seconds"); got != tc.want {
 				t.Fatalf("got %v, want %v", got, tc.want)
 			}
 		})

@@ -11,119 +11,25 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/labsea/metricsender/generator"
+	"github.com/labsea/metricsender/internal/promtest"
 )
-
-// knownConfig has deployments on both shards of two, metrics whose
-// requests the judge tracks (replicas, cpu, memory) and one it never does
-// (tier: target none).
-const knownConfig = `interval: 1h
-deployments:
-  - name: web
-    metrics:
-      replicas: [2, 3]
-      cpu: [1, 2]
-  - name: db
-    targets: {tier: none}
-    metrics:
-      memory: [1Gi]
-      tier: [gold]
-  - name: cache
-    metrics:
-      cpu: [1]
-  - name: queue
-    metrics:
-      cpu: [1]
-  - name: api
-    metrics:
-      cpu: [1]
-`
-
-func parseConfig(t *testing.T, content string) *generator.Config {
-	t.Helper()
-	cfg, err := generator.Parse("metricsender.yaml", []byte(content))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cfg
-}
-
-// seriesOf is name's series: each one's labels, "k=v,..." in label order,
-// and its value (a histogram's sample count).
-func seriesOf(fams map[string]*dto.MetricFamily, name string) map[string]float64 {
-	out := map[string]float64{}
-	for _, m := range fams[name].GetMetric() {
-		var ls []string
-		for _, l := range m.GetLabel() {
-			ls = append(ls, l.GetName()+"="+l.GetValue())
-		}
-		v := m.GetCounter().GetValue() + m.GetGauge().GetValue() + float64(m.GetHistogram().GetSampleCount())
-		out[strings.Join(ls, ",")] = v
-	}
-	return out
-}
-
-// appZeros is the series app=name 0 of each of names.
-func appZeros(names ...string) map[string]float64 {
-	out := map[string]float64{}
-	for _, n := range names {
-		out["app="+n] = 0
-	}
-	return out
-}
-
-// requestZeros is operator_requests_total at 0 for each of metrics.
-func requestZeros(metrics ...string) map[string]float64 {
-	out := map[string]float64{}
-	for _, m := range metrics {
-		for _, r := range []string{"applied", "superseded"} {
-			out["metric="+m+",result="+r] = 0
-		}
-	}
-	return out
-}
-
-// metricZeros is operator_reaction_seconds with no sample for each of metrics.
-func metricZeros(metrics ...string) map[string]float64 {
-	out := map[string]float64{}
-	for _, m := range metrics {
-		out["metric="+m] = 0
-	}
-	return out
-}
-
-// ownedOf is the names of cfg's deployments that shard owns, asked of the
-// shard itself; it fails the test when shard owns none (then the config's
-// names test nothing).
-func ownedOf(t *testing.T, cfg *generator.Config, shard generator.Shard) []string {
-	t.Helper()
-	var names []string
-	for _, d := range cfg.Deployments {
-		if shard.Owns(d.Name) {
-			names = append(names, d.Name)
-		}
-	}
-	if len(names) == 0 || (shard.Sharded() && len(names) == len(cfg.Deployments)) {
-		t.Fatalf("shard %s owns %v of the config: pick names that split", shard, names)
-	}
-	return names
-}
 
 // A fresh scrape, before any message: every deployment the sender sends
 // has published and unroutable at 0, and every metric that can open a
 // request its operator series; a sharded sender only its own.
 func TestSendMetricsKnownAtZero(t *testing.T) {
-	cfg := parseConfig(t, knownConfig)
+	cfg := promtest.ParseConfig(t, promtest.KnownConfig)
 	for _, shard := range []generator.Shard{{}, {Index: 0, Count: 2}, {Index: 1, Count: 2}} {
 		t.Run("shard "+shard.String(), func(t *testing.T) {
 			reg := NewRegistry()
 			m := NewSend(reg, true)
 			m.Configured(cfg, shard)
 			m.Judged(NewReaction(reg))
-			fams, _ := scrape(t, startServer(t, reg))
+			fams, _ := promtest.Scrape(t, startServer(t, reg))
 
-			own := ownedOf(t, cfg, shard)
+			own := promtest.OwnedOf(t, cfg, shard)
 			for _, name := range []string{publishedName, unroutableName} {
-				if got, want := seriesOf(fams, name), appZeros(own...); !maps.Equal(got, want) {
+				if got, want := promtest.SeriesOf(fams, name), promtest.AppZeros(own...); !maps.Equal(got, want) {
 					t.Errorf("%s = %v, want %v", name, got, want)
 				}
 			}
@@ -139,11 +45,11 @@ func TestSendMetricsKnownAtZero(t *testing.T) {
 					}
 				}
 			}
-			if got := seriesOf(fams, "metricsender_operator_requests_total"); !maps.Equal(got, requestZeros(want...)) {
-				t.Errorf("operator_requests_total = %v, want %v", got, requestZeros(want...))
+			if got := promtest.SeriesOf(fams, "metricsender_operator_requests_total"); !maps.Equal(got, promtest.RequestZeros(want...)) {
+				t.Errorf("operator_requests_total = %v, want %v", got, promtest.RequestZeros(want...))
 			}
-			if got := seriesOf(fams, "metricsender_operator_reaction_seconds"); !maps.Equal(got, metricZeros(want...)) {
-				t.Errorf("operator_reaction_seconds = %v, want %v", got, metricZeros(want...))
+			if got := promtest.SeriesOf(fams, "metricsender_operator_reaction_seconds"); !maps.Equal(got, promtest.MetricZeros(want...)) {
+				t.Errorf("operator_reaction_seconds = %v, want %v", got, promtest.MetricZeros(want...))
 			}
 		})
 	}
@@ -151,9 +57,9 @@ func TestSendMetricsKnownAtZero(t *testing.T) {
 		reg := NewRegistry()
 		m := NewSend(reg, false)
 		m.Configured(cfg, generator.Shard{})
-		fams, _ := scrape(t, startServer(t, reg))
+		fams, _ := promtest.Scrape(t, startServer(t, reg))
 		for _, name := range []string{publishedName, unroutableName} {
-			if got, want := seriesOf(fams, name), map[string]float64{"": 0}; !maps.Equal(got, want) {
+			if got, want := promtest.SeriesOf(fams, name), map[string]float64{"": 0}; !maps.Equal(got, want) {
 				t.Errorf("%s = %v, want the total at 0, no app label", name, got)
 			}
 		}
@@ -161,13 +67,13 @@ func TestSendMetricsKnownAtZero(t *testing.T) {
 }
 
 func TestRequestMetrics(t *testing.T) {
-	cfg := parseConfig(t, knownConfig)
+	cfg := promtest.ParseConfig(t, promtest.KnownConfig)
 	for _, tc := range []struct {
 		name string
 		cfg  string
 		want []string
 	}{
-		{"every metric whose target is not none", knownConfig, []string{"cpu", "memory", "replicas"}},
+		{"every metric whose target is not none", promtest.KnownConfig, []string{"cpu", "memory", "replicas"}},
 		{"targets: a metric compared with replicas, one with another's allocation", `deployments:
   - name: web
     targets: {load: replicas, cpu_ms: allocation.cpu, tier: none}
@@ -176,7 +82,7 @@ func TestRequestMetrics(t *testing.T) {
 		{"none at all", "deployments:\n  - name: web\n    targets: {tier: none}\n    metrics: {tier: [gold]}\n", []string{}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := requestMetrics(parseConfig(t, tc.cfg), generator.Shard{}); !slices.Equal(got, tc.want) {
+			if got := requestMetrics(promtest.ParseConfig(t, tc.cfg), generator.Shard{}); !slices.Equal(got, tc.want) {
 				t.Errorf("requestMetrics = %v, want %v", got, tc.want)
 			}
 		})
@@ -197,7 +103,7 @@ func TestRequestMetrics(t *testing.T) {
 // deployments at 0 from the start, within --app-metrics-limit; past it,
 // the series without the app label, where the others will count.
 func TestReceiveMetricsKnownAtZero(t *testing.T) {
-	cfg := parseConfig(t, knownConfig)
+	cfg := promtest.ParseConfig(t, promtest.KnownConfig)
 	for _, tc := range []struct {
 		name  string
 		cfg   *generator.Config
@@ -205,8 +111,8 @@ func TestReceiveMetricsKnownAtZero(t *testing.T) {
 		want  map[string]float64
 	}{
 		{"no config", nil, 10, map[string]float64{}},
-		{"within the limit", cfg, 10, appZeros("web", "db", "cache", "queue", "api")},
-		{"past the limit", cfg, 2, appZeros("web", "db", "")},
+		{"within the limit", cfg, 10, promtest.AppZeros("web", "db", "cache", "queue", "api")},
+		{"past the limit", cfg, 2, promtest.AppZeros("web", "db", "")},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			reg := prometheus.NewRegistry()
@@ -221,7 +127,7 @@ func TestReceiveMetricsKnownAtZero(t *testing.T) {
 			for _, f := range fams {
 				byName[f.GetName()] = f
 			}
-			if got := seriesOf(byName, "metricsender_messages_received_total"); !maps.Equal(got, tc.want) {
+			if got := promtest.SeriesOf(byName, "metricsender_messages_received_total"); !maps.Equal(got, tc.want) {
 				t.Errorf("received = %v, want %v", got, tc.want)
 			}
 			// The warning waits for a message that really goes unlabelled.

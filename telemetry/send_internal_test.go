@@ -2,7 +2,6 @@ package telemetry
 
 import (
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -13,11 +12,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 
 	"github.com/labsea/metricsender/generator"
+	"github.com/labsea/metricsender/internal/promtest"
 	"github.com/labsea/metricsender/transport"
 )
 
@@ -37,67 +34,6 @@ func startServer(t *testing.T, reg *prometheus.Registry) string {
 	s := httptest.NewServer(mux)
 	t.Cleanup(s.Close)
 	return s.URL
-}
-
-// get fetches url and returns the status and body.
-func get(t *testing.T, url string) (int, string) {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatalf("GET %s: %v", url, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("GET %s: read body: %v", url, err)
-	}
-	return resp.StatusCode, string(body)
-}
-
-// scrape GETs /metrics and parses the text exposition.
-func scrape(t *testing.T, base string) (map[string]*dto.MetricFamily, string) {
-	t.Helper()
-	status, body := get(t, base+metricsPath)
-	if status != http.StatusOK {
-		t.Fatalf("GET /metrics: status %d: %s", status, body)
-	}
-	p := expfmt.NewTextParser(model.UTF8Validation)
-	fams, err := p.TextToMetricFamilies(strings.NewReader(body))
-	if err != nil {
-		t.Fatalf("parse /metrics: %v\n%s", err, body)
-	}
-	return fams, body
-}
-
-// sample finds the value of the series name{labels}; ok is false when absent.
-func sample(fams map[string]*dto.MetricFamily, name string, labels map[string]string) (v float64, ok bool) {
-	fam := fams[name]
-	if fam == nil {
-		return 0, false
-	}
-	for _, m := range fam.GetMetric() {
-		if len(m.GetLabel()) != len(labels) {
-			continue
-		}
-		match := true
-		for _, l := range m.GetLabel() {
-			if labels[l.GetName()] != l.GetValue() {
-				match = false
-			}
-		}
-		if !match {
-			continue
-		}
-		switch {
-		case m.Counter != nil:
-			return m.Counter.GetValue(), true
-		case m.Gauge != nil:
-			return m.Gauge.GetValue(), true
-		case m.Histogram != nil:
-			return float64(m.Histogram.GetSampleCount()), true
-		}
-	}
-	return 0, false
 }
 
 func num(text string, n float64) generator.Value {
@@ -139,7 +75,7 @@ func TestSendMetricsExposition(t *testing.T) {
 		{App: "web-1", Metrics: []generator.Metric{{Name: "cpu", Value: num("1.5", 1.5)}}},
 	})
 
-	fams, body := scrape(t, base)
+	fams, body := promtest.Scrape(t, base)
 	tests := []struct {
 		name   string
 		labels map[string]string
@@ -166,7 +102,7 @@ func TestSendMetricsExposition(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%s%v", tt.name, tt.labels), func(t *testing.T) {
-			got, ok := sample(fams, tt.name, tt.labels)
+			got, ok := promtest.Sample(fams, tt.name, tt.labels)
 			switch {
 			case tt.absent && ok:
 				t.Errorf("series present with %v, want none", got)
@@ -185,8 +121,8 @@ func TestSendMetricsExposition(t *testing.T) {
 	})
 	t.Run("disconnect", func(t *testing.T) {
 		m.Connection(false)
-		fams, _ := scrape(t, base)
-		if got, _ := sample(fams, "metricsender_broker_connected", map[string]string{}); got != 0 || m.BrokerConnected() {
+		fams, _ := promtest.Scrape(t, base)
+		if got, _ := promtest.Sample(fams, "metricsender_broker_connected", map[string]string{}); got != 0 || m.BrokerConnected() {
 			t.Errorf("broker_connected = %v (BrokerConnected %v), want 0", got, m.BrokerConnected())
 		}
 	})
@@ -201,36 +137,36 @@ func TestSendMetricsForget(t *testing.T) {
 		{App: "b", Metrics: []generator.Metric{{Name: "cpu", Value: num("2", 2)}}},
 	})
 	m.Forget([]string{"a"})
-	fams, _ := scrape(t, base)
-	if _, ok := sample(fams, publishedName, map[string]string{"app": "a"}); ok {
+	fams, _ := promtest.Scrape(t, base)
+	if _, ok := promtest.Sample(fams, publishedName, map[string]string{"app": "a"}); ok {
 		t.Errorf("forgotten app a still has a published series")
 	}
-	if v, ok := sample(fams, "metricsender_last_value", map[string]string{"app": "a", "metric": "cpu"}); ok {
+	if v, ok := promtest.Sample(fams, "metricsender_last_value", map[string]string{"app": "a", "metric": "cpu"}); ok {
 		t.Errorf("forgotten app a still has last_value %v", v)
 	}
-	if v, _ := sample(fams, "metricsender_last_value", map[string]string{"app": "b", "metric": "cpu"}); v != 2 {
+	if v, _ := promtest.Sample(fams, "metricsender_last_value", map[string]string{"app": "b", "metric": "cpu"}); v != 2 {
 		t.Errorf("app b last_value = %v, want 2", v)
 	}
 	// A forgotten app that a reload brings back gets its series again;
 	// its ticks before that do not (a tick on its way during the reload).
 	m.ObserveTick(0, []generator.Event{{App: "a", Metrics: []generator.Metric{{Name: "cpu", Value: num("9", 9)}}}})
-	fams, _ = scrape(t, base)
-	if v, ok := sample(fams, "metricsender_last_value", map[string]string{"app": "a", "metric": "cpu"}); ok {
+	fams, _ = promtest.Scrape(t, base)
+	if v, ok := promtest.Sample(fams, "metricsender_last_value", map[string]string{"app": "a", "metric": "cpu"}); ok {
 		t.Errorf("forgotten app a got last_value %v back from a tick alone", v)
 	}
 	m.apps.show([]string{"a"})
 	m.ObserveTick(0, []generator.Event{{App: "a", Metrics: []generator.Metric{{Name: "cpu", Value: num("3", 3)}}}})
-	fams, _ = scrape(t, base)
-	if v, _ := sample(fams, "metricsender_last_value", map[string]string{"app": "a", "metric": "cpu"}); v != 3 {
+	fams, _ = promtest.Scrape(t, base)
+	if v, _ := promtest.Sample(fams, "metricsender_last_value", map[string]string{"app": "a", "metric": "cpu"}); v != 3 {
 		t.Errorf("app a back: last_value = %v, want 3", v)
 	}
 	// A reload took cpu from b and gave it mem: cpu's series goes at b's next tick.
 	m.ObserveTick(0, []generator.Event{{App: "b", Metrics: []generator.Metric{{Name: "mem", Value: num("4", 4)}}}})
-	fams, _ = scrape(t, base)
-	if v, ok := sample(fams, "metricsender_last_value", map[string]string{"app": "b", "metric": "cpu"}); ok {
+	fams, _ = promtest.Scrape(t, base)
+	if v, ok := promtest.Sample(fams, "metricsender_last_value", map[string]string{"app": "b", "metric": "cpu"}); ok {
 		t.Errorf("metric cpu removed from b still has last_value %v", v)
 	}
-	if v, _ := sample(fams, "metricsender_last_value", map[string]string{"app": "b", "metric": "mem"}); v != 4 {
+	if v, _ := promtest.Sample(fams, "metricsender_last_value", map[string]string{"app": "b", "metric": "mem"}); v != 4 {
 		t.Errorf("b mem last_value = %v, want 4", v)
 	}
 }
@@ -250,7 +186,7 @@ func TestReceiveMetricsExposition(t *testing.T) {
 	m.CheckDuplicate()
 	m.CheckOutOfOrder()
 	m.CheckOutOfBounds()
-	fams, _ := scrape(t, base)
+	fams, _ := promtest.Scrape(t, base)
 	tests := []struct {
 		name   string
 		labels map[string]string
@@ -268,7 +204,7 @@ func TestReceiveMetricsExposition(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("%s%v", tt.name, tt.labels), func(t *testing.T) {
-			if got, ok := sample(fams, tt.name, tt.labels); !ok || got != tt.want {
+			if got, ok := promtest.Sample(fams, tt.name, tt.labels); !ok || got != tt.want {
 				t.Errorf("= %v (present %v), want %v", got, ok, tt.want)
 			}
 		})
@@ -381,7 +317,7 @@ func TestSendMetricsTotalsOnly(t *testing.T) {
 	})
 	m.Forget([]string{"web-0"})
 
-	fams, _ := scrape(t, base)
+	fams, _ := promtest.Scrape(t, base)
 	for _, tc := range []struct {
 		name string
 		want float64
@@ -393,7 +329,7 @@ func TestSendMetricsTotalsOnly(t *testing.T) {
 		if n := len(fams[tc.name].GetMetric()); n != 1 {
 			t.Errorf("%s: %d series, want 1 (a total)", tc.name, n)
 		}
-		if got, ok := sample(fams, tc.name, map[string]string{}); !ok || got != tc.want {
+		if got, ok := promtest.Sample(fams, tc.name, map[string]string{}); !ok || got != tc.want {
 			t.Errorf("%s = %v (present %v), want %v without labels", tc.name, got, ok, tc.want)
 		}
 	}
@@ -413,7 +349,7 @@ func TestReceiveMetricsAppLimit(t *testing.T) {
 		m.Received(app)
 	}
 	m.Received("x\xff") // not UTF-8, from a hostile peer: counted, no panic
-	fams, _ := scrape(t, base)
+	fams, _ := promtest.Scrape(t, base)
 	for _, tc := range []struct {
 		labels map[string]string
 		want   float64
@@ -422,7 +358,7 @@ func TestReceiveMetricsAppLimit(t *testing.T) {
 		{map[string]string{"app": "b"}, 2},
 		{map[string]string{"app": ""}, 4}, // c, d, c, x: no app label (Prometheus reads an empty value as none)
 	} {
-		if got, ok := sample(fams, "metricsender_messages_received_total", tc.labels); !ok || got != tc.want {
+		if got, ok := promtest.Sample(fams, "metricsender_messages_received_total", tc.labels); !ok || got != tc.want {
 			t.Errorf("received%v = %v (present %v), want %v", tc.labels, got, ok, tc.want)
 		}
 	}

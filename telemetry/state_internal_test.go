@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/labsea/metricsender/generator"
+	"github.com/labsea/metricsender/internal/promtest"
 )
 
 func TestSendMetricsObservedState(t *testing.T) {
@@ -21,7 +22,7 @@ func TestSendMetricsObservedState(t *testing.T) {
 		reg := NewRegistry()
 		m := NewSend(reg, perApp)
 		base := startServer(t, reg)
-		if fams, _ := scrape(t, base); fams["metricsender_observed_replicas"] != nil {
+		if fams, _ := promtest.Scrape(t, base); fams["metricsender_observed_replicas"] != nil {
 			t.Errorf("perApp %v: observed_replicas before the schedule exists", perApp)
 		}
 		m.WatchState(sched.ObservedStates)
@@ -31,7 +32,7 @@ func TestSendMetricsObservedState(t *testing.T) {
 			Allocation: map[string]float64{"memory": 1024}}); err != nil {
 			t.Fatal(err)
 		}
-		fams, _ := scrape(t, base)
+		fams, _ := promtest.Scrape(t, base)
 		tests := []struct {
 			name   string
 			labels map[string]string
@@ -43,7 +44,7 @@ func TestSendMetricsObservedState(t *testing.T) {
 			{"metricsender_observed_allocation", map[string]string{"app": "db", "metric": "memory"}, 1024},
 		}
 		for _, tc := range tests {
-			got, ok := sample(fams, tc.name, tc.labels)
+			got, ok := promtest.Sample(fams, tc.name, tc.labels)
 			switch {
 			case perApp && (!ok || got != tc.want):
 				t.Errorf("%s%v = %v (present %v), want %v", tc.name, tc.labels, got, ok, tc.want)
@@ -51,7 +52,7 @@ func TestSendMetricsObservedState(t *testing.T) {
 				t.Errorf("%s%v exported with per-deployment series off", tc.name, tc.labels)
 			}
 		}
-		if got, ok := sample(fams, "metricsender_expr_errors_total", map[string]string{}); !ok || got != 2 {
+		if got, ok := promtest.Sample(fams, "metricsender_expr_errors_total", map[string]string{}); !ok || got != 2 {
 			t.Errorf("perApp %v: expr_errors_total = %v (present %v), want 2", perApp, got, ok)
 		}
 	}

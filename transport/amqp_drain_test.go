@@ -140,12 +140,7 @@ func TestDrain(t *testing.T) {
 // the broker is unreachable; Drain cannot wait that away: it returns the
 // permanent error and counts the buffer as dropped (DropFailed).
 func TestDrainExchangeRefused(t *testing.T) {
-	name := "metricsender-test-" + uniqueApp(t)
-	e := newTestEnv(t, nil, func(c *AMQPConfig) { c.Exchange = name })
-	q := bindQueue(t, e.uri, name, false)
-	t.Cleanup(func() { _ = q.ch.ExchangeDelete(name, false, false) })
-	e.dialer.refuse.Store(true)
-	e.dropConnection(t)
+	e, q, name := ownExchangeDown(t)
 	if err := e.pub.Publish("Metrics.x", numbered("x", 0, 7)...); err != nil {
 		t.Fatal(err)
 	}

@@ -123,6 +123,12 @@ func silentNode(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return acceptEach(t, ln, func(c net.Conn) { t.Cleanup(func() { _ = c.Close() }) })
+}
+
+// acceptEach hands each connection ln accepts to handle, until the test
+// ends and closes ln; it returns ln's address.
+func acceptEach(t *testing.T, ln net.Listener, handle func(net.Conn)) string {
 	t.Cleanup(func() { _ = ln.Close() })
 	go func() {
 		for {
@@ -130,7 +136,7 @@ func silentNode(t *testing.T) string {
 			if err != nil {
 				return
 			}
-			t.Cleanup(func() { _ = c.Close() })
+			handle(c)
 		}
 	}()
 	return ln.Addr().String()

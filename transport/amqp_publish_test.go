@@ -440,15 +440,24 @@ func redeclareDurable(t *testing.T, ch *amqp091.Channel, name string) {
 	}
 }
 
-// TestPublishExchangeChangedWhileDown: when the exchange comes back with
-// other flags after an outage, Publish reports the permanent error.
-func TestPublishExchangeChangedWhileDown(t *testing.T) {
-	name := "metricsender-test-" + uniqueApp(t)
-	e := newTestEnv(t, nil, func(c *AMQPConfig) { c.Exchange = name })
-	q := bindQueue(t, e.uri, name, false)
+// ownExchangeDown is a test env publishing to an exchange of its own
+// (name), bound to q, whose broker connection is dropped and whose redials
+// are refused until the test lets them through.
+func ownExchangeDown(t *testing.T) (e *testEnv, q testQueue, name string) {
+	t.Helper()
+	name = "metricsender-test-" + uniqueApp(t)
+	e = newTestEnv(t, nil, func(c *AMQPConfig) { c.Exchange = name })
+	q = bindQueue(t, e.uri, name, false)
 	t.Cleanup(func() { _ = q.ch.ExchangeDelete(name, false, false) })
 	e.dialer.refuse.Store(true)
 	e.dropConnection(t)
+	return e, q, name
+}
+
+// TestPublishExchangeChangedWhileDown: when the exchange comes back with
+// other flags after an outage, Publish reports the permanent error.
+func TestPublishExchangeChangedWhileDown(t *testing.T) {
+	e, q, name := ownExchangeDown(t)
 	redeclareDurable(t, q.ch, name)
 	e.dialer.refuse.Store(false)
 	var err error

@@ -43,18 +43,10 @@ func selfSignedTLSServer(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			_ = c.(*tls.Conn).Handshake()
-			_ = c.Close()
-		}
-	}()
-	return ln.Addr().String()
+	return acceptEach(t, ln, func(c net.Conn) {
+		_ = c.(*tls.Conn).Handshake()
+		_ = c.Close()
+	})
 }
 
 func TestAMQPUntrustedCertificateIsPermanent(t *testing.T) {
