@@ -11,6 +11,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/labsea/metricsender/internal/httpserver"
 	"github.com/labsea/metricsender/internal/promtest"
 )
 
@@ -37,7 +38,7 @@ func TestHTTPServerRoutes(t *testing.T) {
 	newSendMetrics(reg, true)
 	rd := &readiness{err: errors.New("broker not connected")}
 	base := startServer(t, reg, rd.ready, func(mux *http.ServeMux) {
-		mux.HandleFunc("GET /extra", func(w http.ResponseWriter, _ *http.Request) { writeText(w, http.StatusOK, "extra") })
+		mux.HandleFunc("GET /extra", func(w http.ResponseWriter, _ *http.Request) { httpserver.WriteText(w, http.StatusOK, "extra") })
 	})
 	tests := []struct {
 		name       string
@@ -54,7 +55,7 @@ func TestHTTPServerRoutes(t *testing.T) {
 			wantBody: "not ready: broker not connected", wantType: "text/plain"},
 		{name: "healthz while not ready", method: "GET", path: "/healthz", wantStatus: 200, wantBody: "ok"},
 		{name: "ready", before: func() { rd.set(nil) }, method: "GET", path: "/readyz", wantStatus: 200, wantBody: "ready\n"},
-		{name: "ready names the node", before: func() { rd.set(readyNote("broker node 127.0.0.1:5673")) }, method: "GET", path: "/readyz",
+		{name: "ready names the node", before: func() { rd.set(httpserver.ReadyNote("broker node 127.0.0.1:5673")) }, method: "GET", path: "/readyz",
 			wantStatus: 200, wantBody: "ready: broker node 127.0.0.1:5673\n"},
 		{name: "not ready again", before: func() { rd.set(errors.New("config not loaded")) },
 			method: "GET", path: "/readyz", wantStatus: 503, wantBody: "config not loaded"},
@@ -107,7 +108,7 @@ func TestHTTPServerStartErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := newHTTPServer(tt.addr, prometheus.NewRegistry(), nil, nil, nil)
+			s := httpserver.New(tt.addr, prometheus.NewRegistry(), nil, nil, nil)
 			err := s.Start()
 			if err == nil {
 				_ = s.Shutdown(context.Background())
@@ -125,7 +126,7 @@ func TestHTTPServerStartErrors(t *testing.T) {
 }
 
 func TestHTTPServerShutdown(t *testing.T) {
-	s := newHTTPServer("127.0.0.1:0", prometheus.NewRegistry(), nil, nil, nil)
+	s := httpserver.New("127.0.0.1:0", prometheus.NewRegistry(), nil, nil, nil)
 	if got := s.Addr(); got != "127.0.0.1:0" {
 		t.Errorf("Addr before Start = %q, want the given address", got)
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/labsea/metricsender/internal/httpserver"
 	"github.com/labsea/metricsender/internal/promtest"
 )
 
@@ -17,7 +18,7 @@ func TestReadyGauge(t *testing.T) {
 	}{
 		{"no check", nil, 1},
 		{"ready", func() error { return nil }, 1},
-		{"ready with a note", func() error { return readyNote("broker node h:5672") }, 1},
+		{"ready with a note", func() error { return httpserver.ReadyNote("broker node h:5672") }, 1},
 		{"not ready", func() error { return errors.New("connecting to the broker") }, 0},
 	}
 	for _, tc := range cases {

@@ -13,13 +13,14 @@ import (
 
 	"github.com/labsea/metricsender/generator"
 	"github.com/labsea/metricsender/internal/brokertest"
+	"github.com/labsea/metricsender/internal/httpserver"
 	"github.com/labsea/metricsender/internal/promtest"
 )
 
 // startServer serves reg (and extra) on a free local port until the test ends.
 func startServer(t *testing.T, reg *prometheus.Registry, ready func() error, extra func(*http.ServeMux)) string {
 	t.Helper()
-	s := newHTTPServer("127.0.0.1:0", reg, ready, extra, nil)
+	s := httpserver.New("127.0.0.1:0", reg, ready, extra, nil)
 	if err := s.Start(); err != nil {
 		t.Fatalf("start: %v", err)
 	}
@@ -54,7 +55,7 @@ func TestSendAppMetricsLimit(t *testing.T) {
 			}()
 			var fams map[string]*dto.MetricFamily
 			for {
-				if resp, err := http.Get("http://" + addr + metricsPath); err == nil {
+				if resp, err := http.Get("http://" + addr + httpserver.MetricsPath); err == nil {
 					_ = resp.Body.Close()
 					if fams, _ = promtest.Scrape(t, "http://"+addr); len(fams["metricsender_last_value"].GetMetric()) > 0 || !tc.perApp {
 						if sum(fams["metricsender_messages_published_total"]) >= 4 {

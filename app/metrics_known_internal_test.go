@@ -15,6 +15,7 @@ import (
 	"github.com/labsea/metricsender/feedback"
 	"github.com/labsea/metricsender/generator"
 	"github.com/labsea/metricsender/internal/brokertest"
+	"github.com/labsea/metricsender/internal/httpserver"
 	"github.com/labsea/metricsender/internal/promtest"
 	"github.com/labsea/metricsender/telemetry"
 )
@@ -91,7 +92,7 @@ func TestSendMetricsFollowReloads(t *testing.T) {
 func scrapeRun(t *testing.T, addr string, done <-chan int, stderr *strings.Builder, ready func(map[string]*dto.MetricFamily) bool) map[string]*dto.MetricFamily {
 	t.Helper()
 	for {
-		if resp, err := http.Get("http://" + addr + metricsPath); err == nil {
+		if resp, err := http.Get("http://" + addr + httpserver.MetricsPath); err == nil {
 			_ = resp.Body.Close()
 			if fams, _ := promtest.Scrape(t, "http://"+addr); ready(fams) {
 				return fams

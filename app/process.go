@@ -10,18 +10,19 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/labsea/metricsender/internal/httpserver"
 	"github.com/labsea/metricsender/telemetry"
 )
 
 // startHTTP starts the health, readiness and metrics server on addr, and
 // registers metricsender_ready (ready's verdict) with reg; an empty addr
 // turns it off (nil server, nil error, extra never called, no gauge).
-func startHTTP(addr string, reg *prometheus.Registry, ready func() error, extra func(*http.ServeMux), logger *slog.Logger) (*httpServer, error) {
+func startHTTP(addr string, reg *prometheus.Registry, ready func() error, extra func(*http.ServeMux), logger *slog.Logger) (*httpserver.Server, error) {
 	if addr == "" {
 		return nil, nil
 	}
 	registerReady(reg, ready)
-	srv := newHTTPServer(addr, reg, ready, extra, logger)
+	srv := httpserver.New(addr, reg, ready, extra, logger)
 	if err := srv.Start(); err != nil {
 		return nil, &usageError{err}
 	}
@@ -29,7 +30,7 @@ func startHTTP(addr string, reg *prometheus.Registry, ready func() error, extra 
 }
 
 // shutdownHTTP stops srv (nil is fine), giving requests in progress up to timeout.
-func shutdownHTTP(srv *httpServer, timeout time.Duration, logger *slog.Logger) {
+func shutdownHTTP(srv *httpserver.Server, timeout time.Duration, logger *slog.Logger) {
 	if srv == nil {
 		return
 	}
@@ -47,14 +48,7 @@ func newRegistry() *prometheus.Registry { return telemetry.NewRegistry() }
 // registerReady exports metricsender_ready from /readyz's own verdict (a
 // nil ready is always ready).
 func registerReady(reg prometheus.Registerer, ready func() error) {
-	telemetry.RegisterReady(reg, func() bool { return ready == nil || isReady(ready()) })
-}
-
-// isReady tells /readyz's verdict from ready's answer: nil or a readyNote
-// is 200, anything else 503.
-func isReady(err error) bool {
-	var note readyNote
-	return err == nil || errors.As(err, &note)
+	telemetry.RegisterReady(reg, func() bool { return ready == nil || httpserver.IsReady(ready()) })
 }
 
 // laterReady is /readyz's answer for a process whose broker pair comes

@@ -17,6 +17,7 @@ import (
 	"github.com/labsea/metricsender/control"
 	"github.com/labsea/metricsender/feedback/kube"
 	"github.com/labsea/metricsender/generator"
+	"github.com/labsea/metricsender/internal/httpserver"
 	"github.com/labsea/metricsender/internal/throttle"
 	"github.com/labsea/metricsender/internal/wmlog"
 	"github.com/labsea/metricsender/receiver"
@@ -81,7 +82,7 @@ func newSendRun(opts sendOptions, logger *slog.Logger) *sendRun {
 // serve brings up health, metrics and the control API first: /readyz says
 // why we are not ready while the broker is still being dialled. The
 // server is nil without --http-addr.
-func (r *sendRun) serve() (*httpServer, error) {
+func (r *sendRun) serve() (*httpserver.Server, error) {
 	opts, logger, deployments := r.opts, r.logger, r.deployments
 	reg := newRegistry()
 	perApp := deployments <= opts.appMetricsLimit

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/labsea/metricsender/generator"
+	"github.com/labsea/metricsender/internal/httpserver"
 	"github.com/labsea/metricsender/transport"
 )
 
@@ -44,13 +45,7 @@ func uriScheme(raw string) (string, error) {
 	return scheme, nil
 }
 
-// readyNote is what a readiness func returns for "ready", with a note
-// that /readyz prints after it (the broker node). errors.As finds it.
-type readyNote string
-
-func (n readyNote) Error() string { return string(n) }
-
-// readyWithNode is pair.Ready, and when it is ready, a readyNote naming
+// readyWithNode is pair.Ready, and when it is ready, an httpserver.ReadyNote naming
 // the broker node the connection went to (host:port, no credentials).
 func readyWithNode(pair transport.Pair) *func() error {
 	ready := func() error {
@@ -59,7 +54,7 @@ func readyWithNode(pair transport.Pair) *func() error {
 		}
 		if pair.Node != nil {
 			if node := pair.Node(); node != "" {
-				return readyNote("broker node " + node)
+				return httpserver.ReadyNote("broker node " + node)
 			}
 		}
 		return nil

@@ -1,4 +1,4 @@
-package app
+package httpserver
 
 import (
 	"context"
@@ -13,16 +13,16 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// Paths the HTTP server serves; the Kubernetes manifests' probes use them.
+// Paths the server serves; the Kubernetes manifests' probes use them.
 const (
-	healthzPath = "/healthz"
-	readyzPath  = "/readyz"
-	metricsPath = "/metrics"
+	HealthzPath = "/healthz"
+	ReadyzPath  = "/readyz"
+	MetricsPath = "/metrics"
 )
 
-// httpServer serves /healthz, /readyz, /metrics and any extra routes (the
+// Server serves /healthz, /readyz, /metrics and any extra routes (the
 // control API) on one address.
-type httpServer struct {
+type Server struct {
 	addr   string
 	srv    *http.Server
 	logger *slog.Logger
@@ -30,37 +30,37 @@ type httpServer struct {
 	done   chan struct{} // closed when Serve has returned
 }
 
-// newHTTPServer prepares a server on addr (host:port; ":0" picks a free
+// New prepares a server on addr (host:port; ":0" picks a free
 // port). /healthz answers 200 "ok" while the process runs; /readyz 200
-// "ready" when ready returns nil (or a readyNote: "ready: NOTE"), else
+// "ready" when ready returns nil (or a ReadyNote: "ready: NOTE"), else
 // 503 with ready's error as the text
 // (ready nil means always ready); /metrics exposes reg. extra, when not nil,
 // adds routes to the same mux. Nothing listens until Start. A nil logger
 // discards.
-func newHTTPServer(addr string, reg *prometheus.Registry, ready func() error, extra func(mux *http.ServeMux), logger *slog.Logger) *httpServer {
+func New(addr string, reg *prometheus.Registry, ready func() error, extra func(mux *http.ServeMux), logger *slog.Logger) *Server {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	logger = logger.With("component", "http")
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET "+healthzPath, func(w http.ResponseWriter, _ *http.Request) {
-		writeText(w, http.StatusOK, "ok")
+	mux.HandleFunc("GET "+HealthzPath, func(w http.ResponseWriter, _ *http.Request) {
+		WriteText(w, http.StatusOK, "ok")
 	})
-	mux.HandleFunc("GET "+readyzPath, func(w http.ResponseWriter, _ *http.Request) {
+	mux.HandleFunc("GET "+ReadyzPath, func(w http.ResponseWriter, _ *http.Request) {
 		if ready != nil {
 			if err := ready(); err != nil {
-				var note readyNote
+				var note ReadyNote
 				if errors.As(err, &note) {
-					writeText(w, http.StatusOK, "ready: "+string(note))
+					WriteText(w, http.StatusOK, "ready: "+string(note))
 					return
 				}
-				writeText(w, http.StatusServiceUnavailable, "not ready: "+err.Error())
+				WriteText(w, http.StatusServiceUnavailable, "not ready: "+err.Error())
 				return
 			}
 		}
-		writeText(w, http.StatusOK, "ready")
+		WriteText(w, http.StatusOK, "ready")
 	})
-	mux.Handle("GET "+metricsPath, promhttp.HandlerFor(reg, promhttp.HandlerOpts{
+	mux.Handle("GET "+MetricsPath, promhttp.HandlerFor(reg, promhttp.HandlerOpts{
 		ErrorLog: promLogger{logger},
 		Registry: reg, // counts its own errors in promhttp_metric_handler_errors_total
 		Timeout:  30 * time.Second,
@@ -68,7 +68,7 @@ func newHTTPServer(addr string, reg *prometheus.Registry, ready func() error, ex
 	if extra != nil {
 		extra(mux)
 	}
-	return &httpServer{
+	return &Server{
 		addr:   addr,
 		logger: logger,
 		srv: &http.Server{
@@ -85,14 +85,14 @@ func newHTTPServer(addr string, reg *prometheus.Registry, ready func() error, ex
 // Start listens on the address now, so a bad or busy address fails here,
 // with an error naming --http-addr, and serves in the background until
 // Shutdown. Call it once.
-func (s *httpServer) Start() error {
+func (s *Server) Start() error {
 	ln, err := net.Listen("tcp", s.addr)
 	if err != nil {
 		return fmt.Errorf("--http-addr %q: listen: %w", s.addr, err)
 	}
 	s.ln = ln
 	s.logger.Info("serving", "addr", ln.Addr().String(),
-		"paths", []string{healthzPath, readyzPath, metricsPath})
+		"paths", []string{HealthzPath, ReadyzPath, MetricsPath})
 	go func() {
 		defer close(s.done)
 		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -104,7 +104,7 @@ func (s *httpServer) Start() error {
 
 // Addr is the address the server listens on (the real port when started
 // with ":0"); before Start, the address it was given.
-func (s *httpServer) Addr() string {
+func (s *Server) Addr() string {
 	if s.ln == nil {
 		return s.addr
 	}
@@ -114,7 +114,7 @@ func (s *httpServer) Addr() string {
 // Shutdown stops accepting connections and waits, until ctx is done, for
 // the requests in progress; then it closes what is left. Calling it without
 // Start, or more than once, is harmless.
-func (s *httpServer) Shutdown(ctx context.Context) error {
+func (s *Server) Shutdown(ctx context.Context) error {
 	if s.ln == nil {
 		return nil
 	}
@@ -127,7 +127,9 @@ func (s *httpServer) Shutdown(ctx context.Context) error {
 	return err
 }
 
-func writeText(w http.ResponseWriter, status int, text string) {
+// WriteText answers status with text and a newline, as plain text that
+// is never cached.
+func WriteText(w http.ResponseWriter, status int, text string) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
@@ -138,3 +140,16 @@ func writeText(w http.ResponseWriter, status int, text string) {
 type promLogger struct{ logger *slog.Logger }
 
 func (l promLogger) Println(v ...any) { l.logger.Error("metrics: " + fmt.Sprint(v...)) }
+
+// ReadyNote is what a readiness func returns for "ready", with a note
+// that /readyz prints after it (the broker node). errors.As finds it.
+type ReadyNote string
+
+func (n ReadyNote) Error() string { return string(n) }
+
+// IsReady tells /readyz's verdict from a readiness func's answer: nil or a
+// ReadyNote is 200, anything else 503.
+func IsReady(err error) bool {
+	var note ReadyNote
+	return err == nil || errors.As(err, &note)
+}
