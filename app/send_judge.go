@@ -21,7 +21,7 @@ func judgeFlags() []cli.Flag {
 		&cli.DurationFlag{Name: "max-reaction", EnvVars: env("max-reaction"),
 			Usage: "with --feedback: exit 1 when a request took longer than this or is still open at the end (a --count run waits up to this for the last ones)"},
 		&cli.DurationFlag{Name: "oscillation-window", Value: 5 * time.Minute, EnvVars: env("oscillation-window"),
-			Usage: "with --feedback: observed replicas that change direction within this window count as an oscillation"},
+			Usage: "with --feedback: a turn of the observed replicas within this window counts as an oscillation, unless the requested replicas turned the same way first (obedience)"},
 	}
 }
 

@@ -33,7 +33,7 @@ func NewReaction(reg prometheus.Registerer) *Reaction {
 			Help: "Requests that ended, by metric and result (applied, superseded).",
 		}, []string{"metric", "result"}),
 		open:         prometheus.NewGauge(prometheus.GaugeOpts{Name: "metricsender_operator_open_requests", Help: "Requests the operator has not applied yet."}),
-		oscillations: prometheus.NewCounter(prometheus.CounterOpts{Name: "metricsender_operator_oscillations_total", Help: "Observed replicas that changed direction within --oscillation-window."}),
+		oscillations: prometheus.NewCounter(prometheus.CounterOpts{Name: "metricsender_operator_oscillations_total", Help: "Turns of the observed replicas within --oscillation-window that the requested replicas did not turn first (flapping, not obedience)."}),
 	}
 	reg.MustRegister(m.reaction, m.requests, m.open, m.oscillations)
 	return m
