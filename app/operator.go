@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"time"
 
@@ -189,18 +188,6 @@ func runOperator(ctx context.Context, opts operatorOptions, logger *slog.Logger)
 	}
 	logger.Info("stopped", "requests", n.Requests, "answered", n.Answered, "missed", n.Missed)
 	return nil
-}
-
-// connectPair connects to conn's broker: conn gives the transport, URI,
-// exchange, TLS and connect timeout, o what the command adds (topics,
-// queue, confirms). receive and operator connect through it.
-func connectPair(ctx context.Context, conn connection, o transport.Options, logger *slog.Logger) (transport.Pair, error) {
-	o.URI, o.Exchange, o.TLS, o.ConnectTimeout = conn.uri, conn.exchange, conn.tls, conn.timeout
-	pair, err := transport.New(ctx, conn.transport, o, logger)
-	if err != nil {
-		return transport.Pair{}, fmt.Errorf("connect: %w", err)
-	}
-	return pair, nil
 }
 
 // parseTarget reads --target: a number or a quantity ("500m").

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"sync/atomic"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/labsea/metricsender/internal/httpserver"
 	"github.com/labsea/metricsender/telemetry"
+	"github.com/labsea/metricsender/transport"
 )
 
 // startHTTP starts the health, readiness and metrics server on addr, and
@@ -64,4 +66,16 @@ func (l *laterReady) ready() error {
 		return (*ready)()
 	}
 	return errors.New("connecting to the broker")
+}
+
+// connectPair connects to conn's broker: conn gives the transport, URI,
+// exchange, TLS and connect timeout, o what the command adds (topics,
+// queue, confirms). send, receive and operator connect through it.
+func connectPair(ctx context.Context, conn connection, o transport.Options, logger *slog.Logger) (transport.Pair, error) {
+	o.URI, o.Exchange, o.TLS, o.ConnectTimeout = conn.uri, conn.exchange, conn.tls, conn.timeout
+	pair, err := transport.New(ctx, conn.transport, o, logger)
+	if err != nil {
+		return transport.Pair{}, fmt.Errorf("connect: %w", err)
+	}
+	return pair, nil
 }

@@ -172,10 +172,14 @@ func runSend(ctx context.Context, opts sendOptions, stdout, stderr io.Writer, lo
 		return err
 	}
 	defer shutdownHTTP(srv, opts.shutdownTimeout, r.logger)
-	if err := r.connect(ctx, stdout); err != nil {
+	err = r.connect(ctx, stdout)
+	if r.pair.Close != nil {
+		defer r.pair.Close()
+	}
+	if err != nil {
 		return stoppedEarly(err)
 	}
-	defer r.pair.Close()
+	defer func() { _ = r.stop() }() // when a phase below fails; finish stopped it otherwise
 	stopKube, err := r.startKube(ctx)
 	if err != nil {
 		return stoppedEarly(err)

@@ -18,9 +18,7 @@ import (
 func (r *sendRun) finish(ctx context.Context, runErr error, emitted int, stderr io.Writer) error {
 	opts, logger := r.opts, r.logger
 	// Stop taking new work. Every Emit returned, so no publish is in flight.
-	r.source.Close()
-	closeErr := r.router.Close()
-	<-r.routerDone
+	closeErr := r.stop()
 	if runErr == nil && ctx.Err() == nil {
 		// The natural end of a --count run is not a shutdown: wait until
 		// every buffered message is confirmed, through an outage too.

@@ -126,28 +126,26 @@ func (r *sendRun) ready() error {
 
 // connect dials the transport and starts the router that takes the
 // schedule's events to the publisher (errStopped when a signal comes
-// first). The caller closes the pair; finish closes the router.
+// first). It sets r.pair as soon as there is one, also when starting the
+// router fails after it: the caller closes the pair. finish, or stop when
+// a later phase fails, closes the router.
 func (r *sendRun) connect(ctx context.Context, stdout io.Writer) error {
 	opts, logger := r.opts, r.logger
 	// No Options.Topics: each Subscribe binds its own topic (the gochannel
 	// demo's receiver Metrics.*, the bus feedback its pattern), and only
 	// the feedback subscribes over a broker.
-	pair, err := transport.New(ctx, opts.conn.transport, transport.Options{
-		URI:            opts.conn.uri,
-		Exchange:       opts.conn.exchange,
-		Confirm:        opts.confirm,
-		TLS:            opts.conn.tls,
-		ConnectTimeout: opts.conn.timeout,
-		Buffer:         opts.buffer,
-		RebindWindow:   rebindOption(opts.rebindWindow),
-		Hooks:          r.metrics,
+	pair, err := connectPair(ctx, opts.conn, transport.Options{
+		Confirm:      opts.confirm,
+		Buffer:       opts.buffer,
+		RebindWindow: rebindOption(opts.rebindWindow),
+		Hooks:        r.metrics,
 	}, logger)
 	if err != nil {
 		if ctx.Err() != nil {
 			logger.Info("stopped before the broker answered")
 			return errStopped
 		}
-		return fmt.Errorf("connect: %w", err)
+		return err
 	}
 	r.pair = pair
 	r.pairReady.Store(readyWithNode(pair))
@@ -162,9 +160,27 @@ func (r *sendRun) connect(ctx context.Context, stdout io.Writer) error {
 	select {
 	case <-router.Running():
 	case err := <-r.routerDone:
+		r.router = nil // it has stopped already
+		r.source.Close()
 		return fmt.Errorf("start router: %w", err)
 	}
 	return nil
+}
+
+// stop closes the source and then the router, waits for the router to
+// return, and reports the router's Close error. finish calls it at the end
+// of a run, and runSend's defer when a phase after connect fails; only the
+// first call does anything.
+func (r *sendRun) stop() error {
+	if r.router == nil {
+		return nil
+	}
+	router := r.router
+	r.router = nil
+	r.source.Close()
+	err := router.Close()
+	<-r.routerDone
+	return err
 }
 
 // rebindOption maps --rebind-window to transport.Options, where 0 means
