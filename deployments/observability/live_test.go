@@ -12,7 +12,6 @@ import (
 
 	"github.com/prometheus/prometheus/promql"
 	"github.com/prometheus/prometheus/storage"
-	"github.com/prometheus/prometheus/util/teststorage"
 
 	"github.com/labsea/metricsender/internal/brokertest"
 	"github.com/labsea/metricsender/internal/proctest"
@@ -107,8 +106,8 @@ func TestLive(t *testing.T) {
 	waitReady(t, "send", send.addr, 30*time.Second)
 	waitReady(t, "send-totals", totals.addr, 30*time.Second)
 
-	all := teststorage.New(t)    // every process
-	noApps := teststorage.New(t) // all but the sender with per-app series
+	all := newMemStorage()    // every process
+	noApps := newMemStorage() // all but the sender with per-app series
 	exported := map[string]bool{}
 	start := time.Now()
 	ctx := context.Background()
