@@ -2,9 +2,9 @@
 #
 #   docker build -t labsea/metricsender --build-arg VERSION=$(git describe --tags --always) .
 #
-# deployments/manifests_test.go runs the `go build` line below verbatim (on a
-# copy of the build context filtered by .dockerignore), so keep it on one RUN
-# line and keep `-o /out/metricsender`.
+# deployments/program_binary_test.go (once, from .ci/run) runs the `go build`
+# line below verbatim (on a copy of the build context filtered by
+# .dockerignore), so keep it on one RUN line and keep `-o /out/metricsender`.
 
 FROM golang:1.26-bookworm AS build
 WORKDIR /src

@@ -1,3 +1,5 @@
+//go:build kubeapiserver
+
 package app_test
 
 import (

@@ -231,19 +231,17 @@ func copyFile(src, dst string) error {
 
 // buildLikeDockerfile runs the Dockerfile's `go build` line verbatim with sh,
 // in a copy of the build context, with VERSION set as `--build-arg` would,
-// and returns the path of the binary.
-func buildLikeDockerfile(t *testing.T, ins []instruction, version string) string {
+// writing the binary to bin (an absolute path).
+func buildLikeDockerfile(t *testing.T, ins []instruction, version, bin string) {
 	t.Helper()
 	line := goBuildLine(t, ins)
 	if strings.Count(line, "-o "+builderOut+" ") != 1 {
 		t.Fatalf("the go build line must write -o %s: %s", builderOut, line)
 	}
-	bin := filepath.Join(t.TempDir(), "metricsender")
 	cmd := exec.Command("sh", "-c", strings.Replace(line, "-o "+builderOut+" ", "-o "+bin+" ", 1))
 	cmd.Dir = buildContext(t)
 	cmd.Env = append(os.Environ(), "VERSION="+version)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("the Dockerfile's go build failed in the .dockerignore-filtered context: %v\n%s\n%s", err, line, out)
 	}
-	return bin
 }

@@ -81,14 +81,13 @@ func runBinary(t *testing.T, bin string, args ...string) string {
 	return string(out)
 }
 
-// TestProgram builds the binary with the Dockerfile's own build line and
-// checks the artifacts against what it really does: its version stamp, its
-// flags and environment variables, its default config path and HTTP port,
-// and (serve_test.go) the endpoints the probes and Prometheus use.
+// TestProgram checks the binary of the Dockerfile's own build line (see
+// programBinary) against the artifacts: its version stamp, its flags and
+// environment variables, its default config path and HTTP port, and
+// (serve_test.go) the endpoints the probes and Prometheus use.
 func TestProgram(t *testing.T) {
-	const version = "test-1.2.3"
 	ins := parseDockerfile(t, "../Dockerfile")
-	bin := buildLikeDockerfile(t, ins, version)
+	bin, dockerfileBuilt := programBinary(t)
 	base, receiver := render(t, "."), render(t, "receiver")
 	sender := object[*appsv1.Deployment](t, base, senderName)
 	receiverDeployment := object[*appsv1.Deployment](t, receiver, receiverName)
@@ -101,11 +100,13 @@ func TestProgram(t *testing.T) {
 	}
 
 	t.Run("version is the stamped one", func(t *testing.T) {
-		if got := strings.TrimSpace(runBinary(t, bin, "version")); !strings.Contains(got, version) {
-			t.Errorf("version prints %q, want it to contain %q", got, version)
+		needDockerfileBinary(t, dockerfileBuilt)
+		if got := strings.TrimSpace(runBinary(t, bin, "version")); !strings.Contains(got, dockerfileTestVersion) {
+			t.Errorf("version prints %q, want it to contain %q", got, dockerfileTestVersion)
 		}
 	})
 	t.Run("binary is static and trimmed", func(t *testing.T) {
+		needDockerfileBinary(t, dockerfileBuilt)
 		checkStaticBinary(t, bin)
 	})
 	t.Run("image CMD is a command", func(t *testing.T) {

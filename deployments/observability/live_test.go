@@ -12,7 +12,6 @@ import (
 
 	"github.com/prometheus/prometheus/promql"
 	"github.com/prometheus/prometheus/storage"
-	"github.com/prometheus/prometheus/util/teststorage"
 
 	"github.com/labsea/metricsender/internal/brokertest"
 	"github.com/labsea/metricsender/internal/proctest"
@@ -68,7 +67,7 @@ deployments:
 // stand-in operator, an expression metric, per-app series), a second
 // sender with per-app series off (--app-metrics-limit 0), a receiver and
 // the stand-in operator against RabbitMQ, and scrapes them every second
-// into Prometheus' own TSDB. Then: every metric the rules and the
+// into memory (memstorage_test.go). Then: every metric the rules and the
 // dashboard read must be one they export; every panel query, evaluated by
 // Prometheus' engine over the run, must return data; the totals row must
 // return data from the processes without per-app series alone; and the
@@ -77,7 +76,7 @@ deployments:
 // It needs the broker: run it under flock /tmp/metricsender-broker.lock.
 func TestLive(t *testing.T) {
 	uri := brokertest.AMQPURI(t)
-	bin, remove, err := proctest.Build("metricsender-observability")
+	bin, remove, err := proctest.BuildLikeTest("metricsender-observability")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,8 +106,8 @@ func TestLive(t *testing.T) {
 	waitReady(t, "send", send.addr, 30*time.Second)
 	waitReady(t, "send-totals", totals.addr, 30*time.Second)
 
-	all := teststorage.New(t)    // every process
-	noApps := teststorage.New(t) // all but the sender with per-app series
+	all := newMemStorage()    // every process
+	noApps := newMemStorage() // all but the sender with per-app series
 	exported := map[string]bool{}
 	start := time.Now()
 	ctx := context.Background()

@@ -16,12 +16,14 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/runtime/serializer"
 	"k8s.io/apimachinery/pkg/watch"
-	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/labsea/metricsender/feedback/kube"
@@ -94,37 +96,92 @@ func parse(t *testing.T, yaml string) []generator.Deployment {
 	return cfg.Deployments
 }
 
-// fakeClient is a kube.Client over client-go's fake clientset (its
-// IsWatchListSemanticsUnSupported comes along).
-type fakeClient struct{ *fake.Clientset }
-
-func (f fakeClient) List(ctx context.Context, gvr schema.GroupVersionResource, ns string, o metav1.ListOptions) (runtime.Object, error) {
-	switch gvr.Resource {
-	case "deployments":
-		return f.AppsV1().Deployments(ns).List(ctx, o)
-	case "statefulsets":
-		return f.AppsV1().StatefulSets(ns).List(ctx, o)
-	}
-	return nil, fmt.Errorf("fakeClient: no %s", gvr)
+// fakeClient is a kube.Client over client-go's object tracker with a
+// scheme of apps/v1 only. client-go's fake clientset would compile every API
+// group and typed client into this test (most of a fresh `go test ./...`,
+// issue 21); this does what the tests used of it: lists filtered by label
+// selector, watches, reactors, and no watch-list.
+type fakeClient struct {
+	*k8stesting.Fake
+	tracker k8stesting.ObjectTracker
 }
 
-func (f fakeClient) Watch(ctx context.Context, gvr schema.GroupVersionResource, ns string, o metav1.ListOptions) (watch.Interface, error) {
-	switch gvr.Resource {
-	case "deployments":
-		return f.AppsV1().Deployments(ns).Watch(ctx, o)
-	case "statefulsets":
-		return f.AppsV1().StatefulSets(ns).Watch(ctx, o)
-	}
-	return nil, fmt.Errorf("fakeClient: no %s", gvr)
+var fakeKinds = map[string]schema.GroupVersionKind{
+	"deployments":  appsv1.SchemeGroupVersion.WithKind("Deployment"),
+	"statefulsets": appsv1.SchemeGroupVersion.WithKind("StatefulSet"),
 }
 
-// start runs a Source over a fake clientset holding objs until the test
+func newFakeClient(objs ...runtime.Object) fakeClient {
+	scheme := runtime.NewScheme()
+	metav1.AddToGroupVersion(scheme, schema.GroupVersion{Version: "v1"})
+	if err := appsv1.AddToScheme(scheme); err != nil {
+		panic(err)
+	}
+	f := fakeClient{Fake: &k8stesting.Fake{}, tracker: k8stesting.NewObjectTracker(scheme, serializer.NewCodecFactory(scheme).UniversalDecoder())}
+	for _, o := range objs {
+		if err := f.tracker.Add(o); err != nil {
+			panic(err)
+		}
+	}
+	f.AddReactor("*", "*", k8stesting.ObjectReaction(f.tracker))
+	f.AddWatchReactor("*", func(action k8stesting.Action) (bool, watch.Interface, error) {
+		var opts metav1.ListOptions
+		if wa, ok := action.(k8stesting.WatchActionImpl); ok {
+			opts = wa.ListOptions
+		}
+		w, err := f.tracker.Watch(action.GetResource(), action.GetNamespace(), opts)
+		if err != nil {
+			return false, nil, err
+		}
+		return true, w, nil
+	})
+	return f
+}
+
+// IsWatchListSemanticsUnSupported: as client-go's fake clientset, the
+// tracker cannot watch-list.
+func (f fakeClient) IsWatchListSemanticsUnSupported() bool { return true }
+
+func (f fakeClient) List(_ context.Context, gvr schema.GroupVersionResource, ns string, o metav1.ListOptions) (runtime.Object, error) {
+	kind, ok := fakeKinds[gvr.Resource]
+	if !ok {
+		return nil, fmt.Errorf("fakeClient: no %s", gvr)
+	}
+	obj, err := f.Invokes(k8stesting.NewListActionWithOptions(gvr, kind, ns, o), nil)
+	if obj == nil || err != nil {
+		return obj, err
+	}
+	label, _, _ := k8stesting.ExtractFromListOptions(o)
+	if label == nil {
+		return obj, nil
+	}
+	items, err := meta.ExtractList(obj)
+	if err != nil {
+		return nil, err
+	}
+	var kept []runtime.Object
+	for _, it := range items {
+		if m, err := meta.Accessor(it); err == nil && label.Matches(labels.Set(m.GetLabels())) {
+			kept = append(kept, it)
+		}
+	}
+	return obj, meta.SetList(obj, kept)
+}
+
+func (f fakeClient) Watch(_ context.Context, gvr schema.GroupVersionResource, ns string, o metav1.ListOptions) (watch.Interface, error) {
+	if _, ok := fakeKinds[gvr.Resource]; !ok {
+		return nil, fmt.Errorf("fakeClient: no %s", gvr)
+	}
+	return f.InvokesWatch(k8stesting.NewWatchActionWithOptions(gvr, ns, o))
+}
+
+// start runs a Source over a fakeClient holding objs until the test
 // ends, and waits for its first sync.
-func start(t *testing.T, cfg kube.Config, obs generator.Recorder, objs ...runtime.Object) (*kube.Source, *fake.Clientset, *syncbuf.Buffer) {
+func start(t *testing.T, cfg kube.Config, obs generator.Recorder, objs ...runtime.Object) (*kube.Source, fakeClient, *syncbuf.Buffer) {
 	t.Helper()
-	client := fake.NewClientset(objs...)
+	client := newFakeClient(objs...)
 	if cfg.Client == nil {
-		cfg.Client = fakeClient{client}
+		cfg.Client = client
 	}
 	if cfg.Namespace == "" {
 		cfg.Namespace = ns
@@ -237,12 +294,14 @@ func TestChangesAreObserved(t *testing.T) {
 	waitSynced(t, src)
 	update := func(change func(d *appsv1.Deployment)) {
 		t.Helper()
-		d, err := client.AppsV1().Deployments(ns).Get(context.Background(), "web", metav1.GetOptions{})
+		gvr := appsv1.SchemeGroupVersion.WithResource("deployments")
+		obj, err := client.tracker.Get(gvr, ns, "web")
 		if err != nil {
 			t.Fatal(err)
 		}
+		d := obj.(*appsv1.Deployment)
 		change(d)
-		if _, err := client.AppsV1().Deployments(ns).Update(context.Background(), d, metav1.UpdateOptions{}); err != nil {
+		if err := client.tracker.Update(gvr, d, ns); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -286,12 +345,12 @@ func TestChangesAreObserved(t *testing.T) {
 
 func TestForbiddenWatch(t *testing.T) {
 	rec := &recorder{}
-	client := fake.NewClientset(deployment("web", 3, 3, nil))
+	client := newFakeClient(deployment("web", 3, 3, nil))
 	client.PrependWatchReactor("deployments", func(k8stesting.Action) (bool, watch.Interface, error) {
 		return true, nil, apierrors.NewForbidden(schema.GroupResource{Group: "apps", Resource: "deployments"}, "",
 			errors.New(`User "system:serviceaccount:lab:metricsender" cannot watch resource "deployments"`))
 	})
-	src, _, logs := start(t, kube.Config{Client: fakeClient{client}, Deployments: parse(t, "deployments:\n  - name: web\n    metrics:\n      cpu: [1]\n")}, rec)
+	src, _, logs := start(t, kube.Config{Client: client, Deployments: parse(t, "deployments:\n  - name: web\n    metrics:\n      cpu: [1]\n")}, rec)
 	eventually(t, "Ready reports the refused watch", func() bool { return src.Ready() != nil && strings.Contains(src.Ready().Error(), "forbidden") })
 	const wantReady = `kubernetes feedback: watch deployments in namespace "lab": deployments.apps is forbidden: User "system:serviceaccount:lab:metricsender" cannot watch resource "deployments"`
 	if got := src.Ready().Error(); got != wantReady {
@@ -349,7 +408,7 @@ func TestNewErrors(t *testing.T) {
 		env  map[string]string
 		want string
 	}{
-		{"bad selector and namespace", kube.Config{Client: fakeClient{fake.NewClientset()}, Selector: "a in (", Namespace: "Lab"},
+		{"bad selector and namespace", kube.Config{Client: newFakeClient(), Selector: "a in (", Namespace: "Lab"},
 			nil, "kubernetes feedback config: namespace \"Lab\": not a namespace name (lowercase letters, digits and '-', at most 63)\nselector \"a in (\":"},
 		{"no kubeconfig anywhere", kube.Config{}, map[string]string{"KUBECONFIG": "/nonexistent/config", "HOME": "/nonexistent"},
 			"kubernetes feedback: not in a cluster and no kubeconfig (--kubeconfig, KUBECONFIG or ~/.kube/config)"},

@@ -1,10 +1,5 @@
-// Package kubetest starts a real kube-apiserver and etcd for tests,
-// through controller-runtime's envtest, gated like the fault tests:
-// METRICSENDER_KUBE_TESTS=1 turns them on and METRICSENDER_KUBE_ASSETS
-// names the directory holding both binaries (.ci/kube-apiserver builds it
-// and prints it). Without the gate a test skips; with the gate but no
-// binaries it skips too, loudly, or fails when METRICSENDER_REQUIRE_BROKER=1
-// (CI) asks for every integration test.
+//go:build kubeapiserver
+
 package kubetest
 
 import (
@@ -17,9 +12,6 @@ import (
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 )
-
-// How says how to run the gated tests.
-const How = "METRICSENDER_KUBE_TESTS=1 METRICSENDER_KUBE_ASSETS=$(.ci/kube-apiserver) go test ./feedback/kube/ ./app/"
 
 // Assets returns the directory holding kube-apiserver and etcd, or skips
 // (or fails) t as the package doc says.

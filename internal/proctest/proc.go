@@ -23,6 +23,18 @@ import (
 // returns the binary's path and a function that removes it. prefix names
 // the directory.
 func Build(prefix string) (binary string, remove func(), err error) {
+	return build(prefix, true)
+}
+
+// BuildLikeTest is Build with -race only when the calling test binary has
+// it (go test -race, as in .ci/run): the binary then shares the test
+// binaries' build cache. Plain -race under a plain `go test` compiled every
+// dependency a second time, instrumented, on a fresh clone (issue 21).
+func BuildLikeTest(prefix string) (binary string, remove func(), err error) {
+	return build(prefix, raceEnabled)
+}
+
+func build(prefix string, race bool) (binary string, remove func(), err error) {
 	dir, err := os.MkdirTemp("", prefix)
 	if err != nil {
 		return "", nil, err
@@ -35,7 +47,11 @@ func Build(prefix string) (binary string, remove func(), err error) {
 		_ = os.RemoveAll(dir)
 		return "", nil, fmt.Errorf("find the main module: %w", err)
 	}
-	build := exec.Command("go", "build", "-race", "-o", binary, ".")
+	args := []string{"build", "-o", binary}
+	if race {
+		args = append(args, "-race")
+	}
+	build := exec.Command("go", append(args, ".")...)
 	build.Dir = strings.TrimSpace(string(root))
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
