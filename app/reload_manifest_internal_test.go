@@ -14,6 +14,7 @@ import (
 
 	"github.com/labsea/metricsender/generator"
 	"github.com/labsea/metricsender/internal/syncbuf"
+	"github.com/labsea/metricsender/internal/watchfile/watchfiletest"
 )
 
 // labManifest is a lab's manifest: the config's deployments (one per name)
@@ -45,7 +46,7 @@ func TestReloadManifest(t *testing.T) {
 	m := newSendMetrics(reg, true)
 	rl := newReloader(path, cfg, sched, m, slog.New(slog.NewTextHandler(&logs, nil)))
 	reloads := 0
-	settled := startWatcher(t, path, func() { rl.Reload(); reloads++ })
+	settled := watchfiletest.Start(t, path, func() { rl.Reload(); reloads++ })
 
 	steps := []struct {
 		name, content string
@@ -83,7 +84,7 @@ func TestReloadManifest(t *testing.T) {
 				case changed := <-settled:
 					// A burst may settle in parts; the change is in one of them.
 					done = changed || !st.wantReload
-				case <-time.After(waitLimit):
+				case <-time.After(watchfiletest.WaitLimit):
 					t.Fatal("the change was never looked at")
 				}
 			}

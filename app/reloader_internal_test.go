@@ -16,6 +16,7 @@ import (
 	"github.com/labsea/metricsender/generator"
 	"github.com/labsea/metricsender/internal/promtest"
 	"github.com/labsea/metricsender/internal/syncbuf"
+	"github.com/labsea/metricsender/internal/watchfile/watchfiletest"
 )
 
 // reloadsOf is metricsender_config_reloads_total{result=result} in reg.
@@ -169,8 +170,8 @@ func TestFirstNames(t *testing.T) {
 // TestReloadEndToEnd: a kubelet swap reaches a running Schedule; an invalid
 // file then changes nothing; a removed deployment loses its last_value.
 func TestReloadEndToEnd(t *testing.T) {
-	cm := newConfigMapDir(t, reloadBase+"  - name: app2\n    metrics:\n      cpu: [1]\n")
-	cfg, err := generator.Load(cm.path())
+	cm := watchfiletest.NewConfigMapDir(t, reloadBase+"  - name: app2\n    metrics:\n      cpu: [1]\n")
+	cfg, err := generator.Load(cm.Path())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,9 +183,9 @@ func TestReloadEndToEnd(t *testing.T) {
 	m := newSendMetrics(reg, true)
 	b, _ := sched.Next()
 	m.ObserveTick(0, b.Events)
-	rl := newReloader(cm.path(), cfg, sched, m, nil)
+	rl := newReloader(cm.Path(), cfg, sched, m, nil)
 	reloaded := make(chan struct{}, 10)
-	startWatcher(t, cm.path(), func() {
+	watchfiletest.Start(t, cm.Path(), func() {
 		rl.Reload()
 		reloaded <- struct{}{}
 	})
@@ -192,7 +193,7 @@ func TestReloadEndToEnd(t *testing.T) {
 		t.Helper()
 		select {
 		case <-reloaded:
-		case <-time.After(waitLimit):
+		case <-time.After(watchfiletest.WaitLimit):
 			t.Fatal("no reload")
 		}
 	}
@@ -204,7 +205,7 @@ func TestReloadEndToEnd(t *testing.T) {
 		return out
 	}
 
-	cm.update(reloadBase + "  - name: app3\n    metrics:\n      cpu: [2]\n")
+	cm.Update(reloadBase + "  - name: app3\n    metrics:\n      cpu: [2]\n")
 	wait()
 	if got := names(); !slices.Equal(got, []string{"app1", "app3"}) {
 		t.Errorf("after the swap the schedule runs %v, want [app1 app3]", got)
@@ -213,7 +214,7 @@ func TestReloadEndToEnd(t *testing.T) {
 		t.Errorf("%d last_value series, want 1 (app1's; app2 was removed)", n)
 	}
 
-	cm.update("deployments: []\nbogus: 1\n")
+	cm.Update("deployments: []\nbogus: 1\n")
 	wait()
 	if got := names(); !slices.Equal(got, []string{"app1", "app3"}) {
 		t.Errorf("an invalid file changed the schedule to %v", got)
