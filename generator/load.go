@@ -172,23 +172,29 @@ func (p *parser) connection(e entry, c *Connection) {
 		}
 	}
 	if u, ok := keys["uri"]; ok {
-		if s, ok := p.scalar(u.key, u.val, "connection.uri"); ok {
-			if msg := uriProblem(s); msg != "" {
-				p.fail(u.key, "connection.uri", "%s", msg)
-			} else {
-				c.URI = s
-			}
+		if s, ok := p.checked(u, "connection.uri", uriProblem); ok {
+			c.URI = s
 		}
 	}
 	if x, ok := keys["exchange"]; ok {
-		if s, ok := p.scalar(x.key, x.val, "connection.exchange"); ok {
-			if msg := exchangeProblem(s); msg != "" {
-				p.fail(x.key, "connection.exchange", "%s", msg)
-			} else {
-				c.Exchange = s
-			}
+		if s, ok := p.checked(x, "connection.exchange", exchangeProblem); ok {
+			c.Exchange = s
 		}
 	}
+}
+
+// checked reads kv's value as a scalar and reports what problem finds
+// wrong with it at kv's key; ok only when there is nothing to report.
+func (p *parser) checked(kv entry, path string, problem func(string) string) (string, bool) {
+	s, ok := p.scalar(kv.key, kv.val, path)
+	if !ok {
+		return "", false
+	}
+	if msg := problem(s); msg != "" {
+		p.fail(kv.key, path, "%s", msg)
+		return "", false
+	}
+	return s, true
 }
 
 // interval parses a tick interval: a Go duration > 0.

@@ -18,14 +18,7 @@ type trend struct {
 	requested bool
 }
 
-func (t *Tracker) trendOf(app string) *trend {
-	tr := t.trends[app]
-	if tr == nil {
-		tr = &trend{}
-		t.trends[app] = tr
-	}
-	return tr
-}
+func (t *Tracker) trendOf(app string) *trend { return entry(t.trends, app) }
 
 // asked follows the replicas requested of app: v sent at at, while
 // observed replicas were observed (the first request's direction is

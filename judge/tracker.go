@@ -232,13 +232,16 @@ func (t *Tracker) Sent(ev generator.Event, id string, at time.Time) {
 	}
 }
 
-func (t *Tracker) statsOf(k reqKey) *reqStats {
-	s := t.stats[k]
-	if s == nil {
-		s = &reqStats{}
-		t.stats[k] = s
+func (t *Tracker) statsOf(k reqKey) *reqStats { return entry(t.stats, k) }
+
+// entry is m[k], made (zero) and stored first when missing.
+func entry[K comparable, V any](m map[K]*V, k K) *V {
+	v := m[k]
+	if v == nil {
+		v = new(V)
+		m[k] = v
 	}
-	return s
+	return v
 }
 
 // supersede ends an open request as superseded; t.mu is held.

@@ -78,10 +78,7 @@ func testClosedLoop(t *testing.T, admin *rest.Config, cs kubernetes.Interface) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	runCtx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() { defer close(done); _ = src.Run(runCtx) }()
-	t.Cleanup(func() { cancel(); <-done })
+	runUntilCleanup(t, ctx, src)
 	syncCtx, syncCancel := context.WithTimeout(ctx, 30*time.Second)
 	defer syncCancel()
 	if err := src.WaitSynced(syncCtx); err != nil {
@@ -203,10 +200,7 @@ func testRoleWithoutWatch(t *testing.T, env *envtest.Environment, admin *rest.Co
 	if err != nil {
 		t.Fatal(err)
 	}
-	runCtx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() { defer close(done); _ = src.Run(runCtx) }()
-	t.Cleanup(func() { cancel(); <-done })
+	runUntilCleanup(t, ctx, src)
 
 	eventually(t, "Ready reports the refused watch", func() bool {
 		err := src.Ready()
@@ -248,4 +242,14 @@ func testRoleWithoutWatch(t *testing.T, env *envtest.Environment, admin *rest.Co
 	if !strings.Contains(logs.String(), `msg="kubernetes feedback: reading the cluster again"`) {
 		t.Errorf("no recovery line:\n%s", logs.String())
 	}
+}
+
+// runUntilCleanup runs src until the test ends, then waits for Run to
+// return.
+func runUntilCleanup(t *testing.T, ctx context.Context, src *kube.Source) {
+	t.Helper()
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); _ = src.Run(runCtx) }()
+	t.Cleanup(func() { cancel(); <-done })
 }
