@@ -37,6 +37,13 @@
 //   - shards: the same 150,000 deployments as 4 processes `send --shard
 //     i/4` at once through one broker: the same totals, each shard's lag
 //     and peak RSS.
+//   - live: the CLI side of send-confirm with --http-addr, once with a
+//     headless Chromium (internal/chromium) on its live page following
+//     app-1 and once with none, alternating, the page connected before the
+//     first tick (the sender reaches the broker through a proxy held until
+//     then): the ratio of their rates (target >= 0.95). Then the bytes per
+//     tick of the page's event stream at 10,000 deployments, following 1
+//     and 16. Without Chromium the first part says so and is skipped.
 //
 // The queues are bound with Metrics.* (as the receiver binds): anything
 // else publishing Metrics.* on the exchange meanwhile breaks the exact
@@ -122,7 +129,7 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.exchange, "exchange", "is", "exchange every side publishes to")
 	fs.StringVar(&o.bin, "bin", "", "metricsender binary (empty: go build the module into a temp dir)")
 	fs.IntVar(&o.rounds, "rounds", 5, "A/B rounds per comparison")
-	fs.StringVar(&rows, "rows", "send-off,send-confirm,receive,scale20k,scale100k,scale100k-expr,scale150k,shards", "rows to measure")
+	fs.StringVar(&rows, "rows", "send-off,send-confirm,receive,scale20k,scale100k,scale100k-expr,scale150k,shards,live", "rows to measure")
 	fs.IntVar(&o.ticks100k, "ticks100k", 6, "ticks of the 100k-deployment row (10 s each)")
 	fs.IntVar(&o.ticks150k, "ticks150k", 4, "ticks of the 150k-deployment rows (scale150k, shards)")
 	fs.DurationVar(&o.interval150k, "interval150k", 20*time.Second, "interval of the 150k-deployment rows")
@@ -150,7 +157,7 @@ func parseFlags(args []string) (options, error) {
 	o.rows = map[string]bool{}
 	for _, r := range strings.Split(rows, ",") {
 		switch r = strings.TrimSpace(r); r {
-		case "send-off", "send-confirm", "receive", "scale20k", "scale100k", "scale100k-expr", "scale150k", "shards":
+		case "send-off", "send-confirm", "receive", "scale20k", "scale100k", "scale100k-expr", "scale150k", "shards", "live":
 			o.rows[r] = true
 		case "":
 		default:
@@ -257,6 +264,14 @@ func run(ctx context.Context, opts options, logger *slog.Logger) error {
 			t.addFailure(fmt.Sprintf("%d shards of 150,000 deployments", shardsN), err)
 		} else {
 			t.addShards(runs, scale150k, opts.interval150k)
+		}
+	}
+	if opts.rows["live"] {
+		r, err := b.liveRow(ctx)
+		if err != nil {
+			t.addFailure("live page", err)
+		} else {
+			t.addLive(r)
 		}
 	}
 	fmt.Print(t.markdown(opts, br))
