@@ -17,11 +17,10 @@ import (
 type Info struct {
 	Run         string
 	Seed        int64
-	Shard       string // "i/N", "" when not sharded
+	Shard       generator.Shard
 	Interval    time.Duration
 	Deployments int
 	Control     bool // --enable-control: the page shows its buttons
-	Judged      bool // --feedback: the judge runs
 }
 
 // Totals are the run's message counts, as the stopped line reports them.
@@ -51,19 +50,13 @@ type Injector interface {
 	Faults(app string) (*generator.Faults, string)
 }
 
-// Reporter is the operator judge as the page reads it; *judge.Tracker
-// is one.
-type Reporter interface {
-	Report(now time.Time, maxReaction time.Duration) judge.Report
-}
-
 // Run is the running schedule and what goes with it, given to Start once
 // they exist (the HTTP server starts before the broker is reached).
 type Run struct {
 	Start    time.Time
 	Schedule Schedule
-	Injector Injector // nil: no faults
-	Judge    Reporter // nil: not judged (no --feedback)
+	Injector Injector       // nil: no faults
+	Judge    *judge.Tracker // nil: not judged (no --feedback)
 }
 
 // Config configures a Hub.
@@ -115,7 +108,7 @@ func (c Config) Validate() error {
 
 // Hub is the live page's state: what the streams read, and rings of
 // points kept only for the deployments some connected stream follows.
-// Its hooks (Sent, Faulted, Fate, Ticked) are called by the send loop and
+// Its hooks (Sent, Faulted, Fate, TickHook) are called by the send loop and
 // the judge; they never block on a browser and do nothing but count
 // ticks while no stream follows anything. Safe for concurrent use.
 type Hub struct {
@@ -177,14 +170,25 @@ func (h *Hub) Start(r Run) {
 // server shuts down. Calling it again does nothing.
 func (h *Hub) Close() { h.once.Do(func() { close(h.done) }) }
 
-// Ticked counts a tick; with next, it returns a send-loop Tick hook that
-// counts and then calls next.
-func (h *Hub) Ticked(next func(lag time.Duration, events []generator.Event)) func(time.Duration, []generator.Event) {
+// TickHook returns the send loop's Tick hook: it counts the tick, then
+// calls next (when not nil).
+func (h *Hub) TickHook(next func(lag time.Duration, events []generator.Event)) func(time.Duration, []generator.Event) {
 	return func(lag time.Duration, events []generator.Event) {
 		h.ticks.Add(1)
 		if next != nil {
 			next(lag, events)
 		}
+	}
+}
+
+// SentHook returns the send loop's Sent hook: next (when not nil), then
+// Sent.
+func (h *Hub) SentHook(next func(events []generator.Event, at time.Time)) func([]generator.Event, time.Time) {
+	return func(events []generator.Event, at time.Time) {
+		if next != nil {
+			next(events, at)
+		}
+		h.Sent(events, at)
 	}
 }
 

@@ -133,11 +133,14 @@ func (s *stream) choose(sched Schedule) {
 
 func (s *stream) hello(run *Run) helloDoc {
 	info := s.h.cfg.Info
-	d := helloDoc{header: head(TypeHello), Run: info.Run, Seed: info.Seed, Interval: info.Interval.Seconds(), Shard: info.Shard,
-		Deployments: info.Deployments, Control: info.Control, Judged: info.Judged, Points: s.points,
+	d := helloDoc{header: head(TypeHello), Run: info.Run, Seed: info.Seed, Interval: info.Interval.Seconds(),
+		Deployments: info.Deployments, Control: info.Control, Points: s.points,
 		Selected: append([]string{}, s.selected...), Refused: append([]refusal{}, s.refused...)}
+	if info.Shard.Sharded() {
+		d.Shard = info.Shard.String()
+	}
 	if run != nil {
-		d.Started, d.StartMS = true, run.Start.UnixMilli()
+		d.Started, d.StartMS, d.Judged = true, run.Start.UnixMilli(), run.Judge != nil
 	}
 	return d
 }
