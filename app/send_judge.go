@@ -53,10 +53,10 @@ type runningSchedule struct {
 }
 
 // addJudge gives a send with feedback its judge, with its correlation
-// ids and its metrics registered with reg.
-func (r *runningSchedule) addJudge(opts sendOptions, reg prometheus.Registerer, metrics *sendMetrics) error {
+// ids, its metrics registered with reg and its fates told to fates.
+func (r *runningSchedule) addJudge(opts sendOptions, reg prometheus.Registerer, metrics *sendMetrics, fates judge.Fates) error {
 	t, err := judge.NewTracker(r.Schedule, judge.TrackerConfig{Config: opts.cfg,
-		OscillationWindow: opts.judge.oscillationWindow, Hooks: metrics.Judged(telemetry.NewReaction(reg))})
+		OscillationWindow: opts.judge.oscillationWindow, Hooks: metrics.Judged(telemetry.NewReaction(reg)), Fates: fates})
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/labsea/metricsender/live"
 	"github.com/labsea/metricsender/telemetry"
 	"github.com/labsea/metricsender/transport"
 )
@@ -92,6 +93,12 @@ func (t *runTotals) report() runReport {
 		r.Dropped += n
 	}
 	return r
+}
+
+// live is the totals as the live page reads them.
+func (t *runTotals) live() live.Totals {
+	r := t.report()
+	return live.Totals{Published: r.Published, Dropped: r.Dropped, Unroutable: r.Unroutable}
 }
 
 // dropWhy explains each transport.Drop* reason by the flag behind it.

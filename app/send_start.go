@@ -1,11 +1,13 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"path/filepath"
 	"sync/atomic"
 	"time"
@@ -20,6 +22,7 @@ import (
 	"github.com/labsea/metricsender/internal/httpserver"
 	"github.com/labsea/metricsender/internal/throttle"
 	"github.com/labsea/metricsender/internal/wmlog"
+	"github.com/labsea/metricsender/live"
 	"github.com/labsea/metricsender/receiver"
 	"github.com/labsea/metricsender/telemetry"
 	"github.com/labsea/metricsender/transport"
@@ -35,6 +38,7 @@ type sendRun struct {
 	reg         *prometheus.Registry
 	metrics     *sendMetrics
 	later       control.Late // the control API answers 503 until the schedule exists
+	live        *live.Hub    // the live page, fed from the schedule once it exists
 
 	// /readyz's parts, each set when it comes up.
 	pairReady, busReady, kubeReady atomic.Pointer[func() error]
@@ -94,8 +98,20 @@ func (r *sendRun) serve() (*httpserver.Server, error) {
 	metrics.Configured(opts.cfg, opts.shard)
 	telemetry.RegisterShardInfo(reg, opts.shard)
 	r.reg, r.metrics = reg, metrics
-	return startHTTP(opts.httpAddr, reg, r.ready, control.Routes(&r.later, control.Access{Mutations: opts.enableControl, StateFeedback: opts.feedback.api},
-		filepath.Dir(opts.cfg.Path)), logger)
+	hub, err := live.New(live.Config{Info: live.Info{Run: r.run, Seed: opts.seed, Shard: opts.shard, Interval: cmp.Or(opts.interval, opts.cfg.Interval),
+		Deployments: deployments, Control: opts.enableControl}, Readings: live.Readings{Totals: metrics.totals.live,
+		Connected: metrics.BrokerConnected, TickLag: metrics.LastTickLag}}, logger)
+	if err != nil {
+		return nil, err
+	}
+	r.live = hub
+	controlRoutes := control.Routes(&r.later, control.Access{Mutations: opts.enableControl, StateFeedback: opts.feedback.api},
+		filepath.Dir(opts.cfg.Path))
+	srv, err := startHTTP(opts.httpAddr, reg, r.ready, func(mux *http.ServeMux) { controlRoutes(mux); hub.Routes(mux) }, logger)
+	if srv != nil {
+		srv.OnShutdown(hub.Close) // the page's streams end with the run
+	}
+	return srv, err
 }
 
 // ready is /readyz's answer: the broker, then each feedback source.

@@ -102,6 +102,11 @@ func (s *Server) Start() error {
 	return nil
 }
 
+// OnShutdown has Shutdown call f, in a goroutine of its own, as it
+// begins: a handler that never returns by itself (an event stream) ends
+// there. Call it before Shutdown.
+func (s *Server) OnShutdown(f func()) { s.srv.RegisterOnShutdown(f) }
+
 // Addr is the address the server listens on (the real port when started
 // with ":0"); before Start, the address it was given.
 func (s *Server) Addr() string {

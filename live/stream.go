@@ -1,0 +1,327 @@
+package live
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labsea/metricsender/generator"
+)
+
+// retryMS is what the stream tells EventSource to wait before it
+// reconnects (a sender restart).
+const retryMS = 2000
+
+// stream is one connected client of /v1/events.
+type stream struct {
+	h        *Hub
+	w        http.ResponseWriter
+	flush    func()
+	points   int
+	asked    []string
+	selected []string
+	refused  []refusal
+	cursors  map[string]*cursor
+	last     map[string][]byte // the last document sent per key, to send only changes
+}
+
+// cursor is where a stream is in one followed deployment's rings.
+type cursor struct {
+	points, states, fates uint64
+	sent                  bool // the first points document (reset) went out
+}
+
+// serveEvents is GET /v1/events (docs/events.md).
+func (h *Hub) serveEvents(w http.ResponseWriter, r *http.Request) {
+	flusher, ok := w.(http.Flusher)
+	if !ok {
+		http.Error(w, "streaming unsupported", http.StatusInternalServerError)
+		return
+	}
+	select {
+	case <-h.done:
+		http.Error(w, "the run has ended", http.StatusServiceUnavailable)
+		return
+	default:
+	}
+	q := r.URL.Query()
+	s := &stream{h: h, w: w, flush: flusher.Flush, points: h.cfg.Points, asked: q["select"],
+		cursors: map[string]*cursor{}, last: map[string][]byte{}}
+	if n, err := strconv.Atoi(q.Get("points")); err == nil && n > 0 && n <= h.cfg.MaxPoints {
+		s.points = n
+	}
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Accel-Buffering", "no") // a proxy in front must not hold events back
+	w.WriteHeader(http.StatusOK)
+	h.connect()
+	defer h.disconnect()
+	if _, err := fmt.Fprintf(w, "retry: %d\n\n", retryMS); err != nil {
+		return
+	}
+	if err := s.run(r); err != nil {
+		h.logger.Debug("event stream ended", "error", err)
+	}
+}
+
+// run sends the stream until the client leaves (nil) or the Hub closes
+// (the last numbers, then end); it returns a write error.
+func (s *stream) run(r *http.Request) error {
+	h := s.h
+	if h.run.Load() == nil {
+		if err := s.send(TypeHello, s.hello(nil)); err != nil {
+			return err
+		}
+		select {
+		case <-h.started:
+		case <-h.done:
+			return s.end()
+		case <-r.Context().Done():
+			return nil
+		}
+	}
+	run := h.run.Load()
+	s.choose(run.Schedule)
+	h.follow(s.selected, s.points)
+	defer h.unfollow(s.selected)
+	if err := s.send(TypeHello, s.hello(run)); err != nil {
+		return err
+	}
+	if err := s.update(run, false); err != nil {
+		return err
+	}
+	t := time.NewTicker(h.cfg.Every)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			if err := s.update(run, false); err != nil {
+				return err
+			}
+		case <-h.done:
+			if err := s.update(run, true); err != nil {
+				return err
+			}
+			return s.end()
+		case <-r.Context().Done():
+			return nil
+		}
+	}
+}
+
+// choose picks the deployments the stream follows from what it asked:
+// known, not repeated, at most MaxSelected.
+func (s *stream) choose(sched Schedule) {
+	seen := map[string]bool{}
+	for _, name := range s.asked {
+		switch _, known := sched.SnapshotOf(name); {
+		case seen[name]:
+			s.refused = append(s.refused, refusal{name, "repeated"})
+		case !known:
+			s.refused = append(s.refused, refusal{name, "unknown deployment"})
+		case len(s.selected) >= s.h.cfg.MaxSelected:
+			s.refused = append(s.refused, refusal{name, fmt.Sprintf("too many (at most %d)", s.h.cfg.MaxSelected)})
+		default:
+			s.selected = append(s.selected, name)
+		}
+		seen[name] = true
+	}
+}
+
+func (s *stream) hello(run *Run) helloDoc {
+	info := s.h.cfg.Info
+	d := helloDoc{header: head(TypeHello), Run: info.Run, Seed: info.Seed, Interval: info.Interval.Seconds(),
+		Deployments: info.Deployments, Control: info.Control, Points: s.points,
+		Selected: append([]string{}, s.selected...), Refused: append([]refusal{}, s.refused...)}
+	if info.Shard.Sharded() {
+		d.Shard = info.Shard.String()
+	}
+	if run != nil {
+		d.Started, d.StartMS, d.Judged = true, run.Start.UnixMilli(), run.Judge != nil
+	}
+	return d
+}
+
+// update sends the run's numbers, and what changed of the judge, the
+// faults and each followed deployment; final marks the last one.
+func (s *stream) update(run *Run, final bool) error {
+	h := s.h
+	now := time.Now()
+	if err := s.send(TypeRun, h.runDoc(run, now, final)); err != nil {
+		return err
+	}
+	if err := s.sendChanged(TypeJudge, TypeJudge, h.judgeDoc(run, now, final)); err != nil {
+		return err
+	}
+	if err := s.sendChanged(TypeFaults, TypeFaults, h.faultsDoc(run)); err != nil {
+		return err
+	}
+	for _, name := range s.selected {
+		d, ok := h.deploymentDoc(run, name, now)
+		if ok {
+			if err := s.sendChanged("deployment\x00"+name, TypeDeployment, d); err != nil {
+				return err
+			}
+		}
+		if err := s.sendPoints(name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sendPoints sends what the rings of name got since the last time (all
+// of them, the first time), when there is anything.
+func (s *stream) sendPoints(name string) error {
+	c := s.cursors[name]
+	if c == nil {
+		c = &cursor{}
+		s.cursors[name] = c
+	}
+	d := pointsDoc{header: head(TypePoints), Name: name, Reset: !c.sent}
+	h := s.h
+	h.mu.Lock()
+	if sr := h.series[name]; sr != nil {
+		d.Points, c.points = sr.points.since(c.points, s.points)
+		d.States, c.states = sr.states.since(c.states, s.points)
+		d.Fates, c.fates = sr.fates.since(c.fates, s.points)
+	}
+	h.mu.Unlock()
+	if c.sent && len(d.Points) == 0 && len(d.States) == 0 && len(d.Fates) == 0 {
+		return nil
+	}
+	c.sent = true
+	return s.send(TypePoints, d)
+}
+
+func (s *stream) end() error {
+	return s.send(TypeEnd, endDoc{header: head(TypeEnd), Reason: "stopped"})
+}
+
+// sendChanged sends doc unless it is what was last sent under key.
+func (s *stream) sendChanged(key, typ string, doc any) error {
+	b, err := json.Marshal(doc)
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", typ, err)
+	}
+	if bytes.Equal(s.last[key], b) {
+		return nil
+	}
+	s.last[key] = b
+	return s.write(typ, b)
+}
+
+func (s *stream) send(typ string, doc any) error {
+	b, err := json.Marshal(doc)
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", typ, err)
+	}
+	return s.write(typ, b)
+}
+
+// write sends one event: its type and one data line (JSON has no raw
+// newline).
+func (s *stream) write(typ string, data []byte) error {
+	if _, err := fmt.Fprintf(s.w, "event: %s\ndata: %s\n\n", typ, data); err != nil {
+		return err
+	}
+	s.flush()
+	return nil
+}
+
+// runDoc reads the run's numbers.
+func (h *Hub) runDoc(run *Run, now time.Time, final bool) runDoc {
+	r := h.cfg.Readings
+	d := runDoc{header: head(TypeRun), NowMS: now.UnixMilli(), Uptime: secs(now.Sub(run.Start)), Ticks: h.ticks.Load(), Ended: final}
+	if r.Totals != nil {
+		t := r.Totals()
+		d.Published, d.Dropped, d.Unroutable = t.Published, t.Dropped, t.Unroutable
+	}
+	if r.Connected != nil {
+		d.Connected = r.Connected()
+	}
+	if r.TickLag != nil {
+		d.TickLag = secs(r.TickLag())
+	}
+	return d
+}
+
+// judgeDoc is the judge's report, taken at most every Every/2 for all
+// streams (a report sorts every reaction of the run), and anew for the
+// final one. It takes no lock of the Hub's: the judge calls Fate with its
+// own lock held.
+func (h *Hub) judgeDoc(run *Run, now time.Time, final bool) judgeDoc {
+	if run.Judge == nil {
+		return judgeDoc{header: head(TypeJudge)}
+	}
+	h.judgeMu.Lock()
+	defer h.judgeMu.Unlock()
+	if final || h.judgeAt.IsZero() || now.Sub(h.judgeAt) >= h.cfg.Every/2 {
+		h.judgeLast, h.judgeAt = judgeOf(run.Judge.Report(now, 0)), now
+	}
+	return h.judgeLast
+}
+
+// faultsDoc is the count of every kind and the recent hits.
+func (h *Hub) faultsDoc(run *Run) faultsDoc {
+	d := faultsDoc{header: head(TypeFaults), Counts: make(map[string]uint64, len(generator.FaultKinds)), Recent: []faultHit{}}
+	for _, k := range generator.FaultKinds {
+		if run.Injector != nil {
+			d.Counts[string(k)] = run.Injector.Count(k)
+		} else {
+			d.Counts[string(k)] = 0
+		}
+	}
+	h.mu.Lock()
+	if h.recent != nil {
+		d.Recent, _ = h.recent.since(0, -1)
+	}
+	h.mu.Unlock()
+	return d
+}
+
+// deploymentDoc reads one followed deployment now, and samples its
+// observed state into its series when it changed.
+func (h *Hub) deploymentDoc(run *Run, name string, now time.Time) (deploymentDoc, bool) {
+	ds, ok := run.Schedule.SnapshotOf(name)
+	if !ok {
+		return deploymentDoc{}, false // a reload removed it
+	}
+	d := deploymentDoc{header: head(TypeDeployment), Name: name, Paused: ds.Paused, Interval: ds.Interval.Seconds(), Seq: ds.Seq,
+		Metrics: make([]metricDoc, len(ds.Metrics)), State: stateOf(ds.State.State)}
+	for i, m := range ds.Metrics {
+		d.Metrics[i] = metricDoc{Name: m.Name, Override: m.Override}
+		if m.HasLast {
+			text := m.Last.Text
+			d.Metrics[i].Last = &text
+		}
+	}
+	if run.Injector != nil {
+		if f, from := run.Injector.Faults(name); f != nil {
+			d.Faults, d.FaultsFrom = f.Spec, from
+		}
+	}
+	h.mu.Lock()
+	if s := h.series[name]; s != nil && (s.lastState == nil || !sameState(*s.lastState, d.State)) {
+		st := d.State
+		s.lastState = &st
+		s.states.push(stateSample{TMS: now.UnixMilli(), stateDoc: st})
+	}
+	h.mu.Unlock()
+	return d, true
+}
+
+func sameState(a, b stateDoc) bool {
+	if a.Replicas != b.Replicas || a.Ready != b.Ready || len(a.Allocation) != len(b.Allocation) {
+		return false
+	}
+	for k, v := range a.Allocation {
+		if w, ok := b.Allocation[k]; !ok || w != v {
+			return false
+		}
+	}
+	return true
+}
