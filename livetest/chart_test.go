@@ -53,7 +53,7 @@ func TestChartEqualsTheWire(t *testing.T) {
   - name: api
     count: 2
     metrics:
-      cpu: {sine: {min: 1, max: 6, period: 3s}, decimals: 3}
+      cpu: {sine: {min: 1, max: 6, period: 3s}}
       memory: [128Mi, 256Mi, 1Gi]
       replicas: {walk: {start: 3, min: 1, max: 9, step: 1}}
 `)

@@ -40,7 +40,7 @@ func TestTenThousandDeployments(t *testing.T) {
   - name: web
     count: 10000
     metrics:
-      cpu: {sine: {min: 1, max: 6, period: 30s}, decimals: 2}
+      cpu: {sine: {min: 1, max: 6, period: 30s}}
 `)
 	s := startSend(t, "", "-c", cfg, "--uri", uri, "--exchange", exchange, "--interval", "2s")
 	b := openPage(t, s)
