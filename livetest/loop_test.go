@@ -2,6 +2,7 @@ package livetest_test
 
 import (
 	"fmt"
+	"github.com/chromedp/chromedp"
 	"os"
 	"regexp"
 	"strconv"
@@ -90,6 +91,8 @@ func TestScreenshot(t *testing.T) {
 			browsertest.GateEnv + "=1 METRICSENDER_SCREENSHOT=$PWD/docs/live.png go test -count=1 -run TestScreenshot ./livetest/")
 	}
 	_, b := closedLoop(t, "../examples/live.yaml", "1s", "web-0", "api-0")
+	// Tall enough for both charts' first metric.
+	b.Do(t, "size the viewport", chromedp.EmulateViewport(1280, 1280))
 	b.WaitTrue(t, "20 ticks", `+document.querySelector(`+js(sel("run-ticks"))+`)?.textContent >= 20`, hang)
 	b.Screenshot(t, path)
 	b.NoErrors(t)

@@ -189,7 +189,13 @@ func waitCount(t *testing.T, b *browsertest.Browser, what, css string, n int) {
 // waitText waits until the first element css selects has text want.
 func waitText(t *testing.T, b *browsertest.Browser, what, css, want string) {
 	t.Helper()
-	b.WaitTrue(t, what, fmt.Sprintf(`document.querySelector(%s)?.textContent.trim() === %s`, js(css), js(want)), hang)
+	if err := b.Poll(fmt.Sprintf(`document.querySelector(%s)?.textContent.trim() === %s`, js(css), js(want)), hang); err != nil {
+		got, ok := text(t, b, css)
+		if !ok {
+			got = "(no such element)"
+		}
+		t.Fatalf("the page never showed %s (%s: %q) in %s: %v; it shows %q\nconsole errors: %v", what, css, want, hang, err, got, b.Errors())
+	}
 }
 
 // containsAny reports whether s contains any of subs.

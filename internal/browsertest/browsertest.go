@@ -195,12 +195,19 @@ func Eval[T any](t testing.TB, b *Browser, js string) T {
 // naming what it waited for, with the console's errors.
 func (b *Browser) WaitTrue(t testing.TB, what, js string, limit time.Duration) {
 	t.Helper()
+	if err := b.Poll(js, limit); err != nil {
+		t.Fatalf("the page never showed %s (%s) in %s: %v\nconsole errors:\n%s", what, js, limit, err, describe(b.Errors()))
+	}
+}
+
+// Poll is WaitTrue returning the failure, for a caller that says more
+// about it (what the page shows instead).
+func (b *Browser) Poll(js string, limit time.Duration) error {
 	ctx, cancel := b.limit(limit + 10*time.Second)
 	defer cancel()
 	poll := chromedp.Poll[chromedp.Void](js, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(limit))
-	if _, err := chromedp.Run(ctx, poll); err != nil {
-		t.Fatalf("the page never showed %s (%s) in %s: %v\nconsole errors:\n%s", what, js, limit, err, describe(b.Errors()))
-	}
+	_, err := chromedp.Run(ctx, poll)
+	return err
 }
 
 // Screenshot writes a PNG of the tab's viewport to path.
