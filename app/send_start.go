@@ -105,6 +105,7 @@ func (r *sendRun) serve() (*httpserver.Server, error) {
 		return nil, err
 	}
 	r.live = hub
+	telemetry.RegisterLiveStreams(reg, hub.Streams)
 	controlRoutes := control.Routes(&r.later, control.Access{Mutations: opts.enableControl, StateFeedback: opts.feedback.api},
 		filepath.Dir(opts.cfg.Path))
 	srv, err := startHTTP(opts.httpAddr, reg, r.ready, func(mux *http.ServeMux) { controlRoutes(mux); hub.Routes(mux) }, logger)

@@ -57,6 +57,9 @@ func TestPageLoadsWithoutErrors(t *testing.T) {
 			t.Errorf("%d %s controls without --enable-control, want none", n, id)
 		}
 	}
+	if _, metrics := s.get("/metrics"); !containsAny(metrics, "\nmetricsender_live_streams 1\n") {
+		t.Errorf("/metrics does not count the page's stream (metricsender_live_streams 1)")
+	}
 	b.NoErrors(t)
 }
 

@@ -61,6 +61,9 @@
 // schedule's grid), metricsender_operator_oldest_open_request_seconds
 // (RegisterOldestOpen, 0 when none is open).
 //
+// RegisterLiveStreams: metricsender_live_streams, the live page's event
+// streams connected now (read at scrape time from the page's Hub).
+//
 // RegisterShardInfo: metricsender_shard_info{shard,shards}, always 1 (0
 // and 1 when not sharded). RegisterFaults:
 // metricsender_faults_injected_total{kind}, one series per
