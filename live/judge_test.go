@@ -27,10 +27,10 @@ func TestJudgeEventsEqualTheSummaryLine(t *testing.T) {
 	}
 	h.Start(live.Run{Start: time.Now(), Schedule: sched, Judge: tr})
 	c := openStream(t, srv.URL, "select=web-0")
-	if hello := c.next(t, live.TypeHello); hello.doc["judged"] != true {
-		t.Errorf("hello: %s, want judged", hello.raw)
+	if hello := c.Next(t, live.TypeHello); hello.Doc["judged"] != true {
+		t.Errorf("hello: %s, want judged", hello.Raw)
 	}
-	c.next(t, live.TypePoints) // following from here on
+	c.Next(t, live.TypePoints) // following from here on
 
 	t0 := time.Now()
 	tr.Sent(replicas("web-0", 3), "1", t0)
@@ -43,19 +43,19 @@ func TestJudgeEventsEqualTheSummaryLine(t *testing.T) {
 
 	h.Close()
 	var last event
-	for ev := range c.events {
-		if ev.typ == live.TypeJudge {
+	for ev := range c.Events {
+		if ev.Type == live.TypeJudge {
 			last = ev
 		}
 	}
 	rep := tr.End(context.Background(), 0, false)
-	if last.doc["line"] != rep.Line() {
-		t.Errorf("the last judge event's line:\n%v\nthe summary line:\n%s", last.doc["line"], rep.Line())
+	if last.Doc["line"] != rep.Line() {
+		t.Errorf("the last judge event's line:\n%v\nthe summary line:\n%s", last.Doc["line"], rep.Line())
 	}
 	for field, want := range map[string]any{"requests": rep.Requests, "applied": rep.Applied, "superseded": rep.Superseded, "open": rep.Open,
 		"oscillations": rep.Oscillations, "reaction_p50_seconds": *rep.ReactionP50, "reaction_max_seconds": *rep.ReactionMax} {
-		if got, ok := last.doc[field].(float64); !ok || got != toFloat(want) {
-			t.Errorf("judge %s: %v, want %v (as the summary line)", field, last.doc[field], want)
+		if got, ok := last.Doc[field].(float64); !ok || got != toFloat(want) {
+			t.Errorf("judge %s: %v, want %v (as the summary line)", field, last.Doc[field], want)
 		}
 	}
 	if rep.Requests != 4 || rep.Applied != 1 || rep.Superseded != 1 || rep.Open != 2 {
@@ -84,7 +84,7 @@ func TestPointsCarryFates(t *testing.T) {
 	}
 	h.Start(live.Run{Start: time.Now(), Schedule: sched, Judge: tr})
 	c := openStream(t, srv.URL, "select=web-0")
-	c.next(t, live.TypePoints)
+	c.Next(t, live.TypePoints)
 
 	t0 := time.UnixMilli(1_000_000)
 	tr.Sent(replicas("web-0", 3), "1", t0)
@@ -94,8 +94,8 @@ func TestPointsCarryFates(t *testing.T) {
 	}
 	var fates []any
 	for len(fates) < 2 {
-		p := c.until(t, live.TypePoints, func(e event) bool { return len(e.doc["fates"].([]any)) > 0 })
-		fates = append(fates, p.doc["fates"].([]any)...)
+		p := c.Until(t, live.TypePoints, func(e event) bool { return len(e.Doc["fates"].([]any)) > 0 })
+		fates = append(fates, p.Doc["fates"].([]any)...)
 	}
 	open, applied := fates[0].(map[string]any), fates[1].(map[string]any)
 	if open["fate"] != "open" || open["opened_ms"] != 1_000_000.0 || open["ended_ms"] != nil || open["value"] != 3.0 {

@@ -50,7 +50,7 @@ func TestOperatorPage(t *testing.T) {
 		Allocation: map[string]float64{"cpu": 0.5}, Due: at.Add(time.Second)})
 
 	c := openStream(t, srv.URL, "")
-	d := c.until(t, live.TypeOperator, func(e event) bool { return e.doc["requests"] == 3.0 }).doc
+	d := c.Until(t, live.TypeOperator, func(e event) bool { return e.Doc["requests"] == 3.0 }).Doc
 	if d["policy"] != "follow" || d["answered"] != 1.0 || d["missed"] != 1.0 || len(d["decisions"].([]any)) != 3 {
 		t.Errorf("operator event %v: want follow, 3 requests, 1 answered, 1 missed, 3 decisions", d)
 	}
@@ -62,6 +62,6 @@ func TestOperatorPage(t *testing.T) {
 		t.Errorf("%d requests passed on to the operator's counter, want 3", next.requests)
 	}
 	v.Close()
-	for range c.events { // the stream ends with the view
+	for range c.Events { // the stream ends with the view
 	}
 }

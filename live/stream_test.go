@@ -22,37 +22,37 @@ func TestStreamDocuments(t *testing.T) {
 	})
 	c := openStream(t, srv.URL, "select=web-0&select=nope&select=web-0")
 
-	early := c.next(t, live.TypeHello)
-	if early.doc["started"] != false || early.doc["seed"] != fmt.Sprint(int64(1)<<62) || early.doc["control"] != true {
-		t.Errorf("hello before the start: %s; want started false, the seed as a string, control true", early.raw)
+	early := c.Next(t, live.TypeHello)
+	if early.Doc["started"] != false || early.Doc["seed"] != fmt.Sprint(int64(1)<<62) || early.Doc["control"] != true {
+		t.Errorf("hello before the start: %s; want started false, the seed as a string, control true", early.Raw)
 	}
 	h.Sent([]generator.Event{sent("web-0", 1, "cpu", "500m", "replicas", "2"), sent("web-1", 1, "cpu", "500m")}, time.UnixMilli(1000))
 	h.Start(live.Run{Start: time.Now(), Schedule: sched, Injector: inj})
 
-	hello := c.next(t, live.TypeHello)
-	if hello.doc["started"] != true || !reflect.DeepEqual(hello.doc["selected"], []any{"web-0"}) || hello.doc["judged"] != false {
-		t.Errorf("hello: %s; want started, web-0 selected, not judged", hello.raw)
+	hello := c.Next(t, live.TypeHello)
+	if hello.Doc["started"] != true || !reflect.DeepEqual(hello.Doc["selected"], []any{"web-0"}) || hello.Doc["judged"] != false {
+		t.Errorf("hello: %s; want started, web-0 selected, not judged", hello.Raw)
 	}
 	wantRefused := []any{map[string]any{"name": "nope", "reason": "unknown deployment"}, map[string]any{"name": "web-0", "reason": "repeated"}}
-	if !reflect.DeepEqual(hello.doc["refused"], wantRefused) {
-		t.Errorf("refused: %v, want %v", hello.doc["refused"], wantRefused)
+	if !reflect.DeepEqual(hello.Doc["refused"], wantRefused) {
+		t.Errorf("refused: %v, want %v", hello.Doc["refused"], wantRefused)
 	}
-	if run := c.next(t, live.TypeRun); run.doc["published"] != 7.0 || run.doc["dropped"] != 1.0 || run.doc["broker_connected"] != true {
-		t.Errorf("run: %s; want the readings' totals and connection", run.raw)
+	if run := c.Next(t, live.TypeRun); run.Doc["published"] != 7.0 || run.Doc["dropped"] != 1.0 || run.Doc["broker_connected"] != true {
+		t.Errorf("run: %s; want the readings' totals and connection", run.Raw)
 	}
-	if j := c.next(t, live.TypeJudge); j.doc["judged"] != false {
-		t.Errorf("judge without a judge: %s", j.raw)
+	if j := c.Next(t, live.TypeJudge); j.Doc["judged"] != false {
+		t.Errorf("judge without a judge: %s", j.Raw)
 	}
-	if f := c.next(t, live.TypeFaults); len(f.doc["counts"].(map[string]any)) != len(generator.FaultKinds) {
-		t.Errorf("faults: %s; want a count of every kind", f.raw)
+	if f := c.Next(t, live.TypeFaults); len(f.Doc["counts"].(map[string]any)) != len(generator.FaultKinds) {
+		t.Errorf("faults: %s; want a count of every kind", f.Raw)
 	}
-	if d := c.next(t, live.TypeDeployment); d.doc["name"] != "web-0" || len(d.doc["metrics"].([]any)) != 2 {
-		t.Errorf("deployment: %s; want web-0 with its two metrics", d.raw)
+	if d := c.Next(t, live.TypeDeployment); d.Doc["name"] != "web-0" || len(d.Doc["metrics"].([]any)) != 2 {
+		t.Errorf("deployment: %s; want web-0 with its two metrics", d.Raw)
 	}
-	p := c.next(t, live.TypePoints)
+	p := c.Next(t, live.TypePoints)
 	want := []any{map[string]any{"seq": 1.0, "t_ms": 1000.0, "values": map[string]any{"cpu": "500m", "replicas": "2"}, "fault": ""}}
-	if p.doc["name"] != "web-0" || p.doc["reset"] != true || !reflect.DeepEqual(p.doc["points"], want) {
-		t.Errorf("first points: %s; want web-0's message sent before the start, reset", p.raw)
+	if p.Doc["name"] != "web-0" || p.Doc["reset"] != true || !reflect.DeepEqual(p.Doc["points"], want) {
+		t.Errorf("first points: %s; want web-0's message sent before the start, reset", p.Raw)
 	}
 
 	// A suppressed message is a point without values; a copy is none.
@@ -63,13 +63,13 @@ func TestStreamDocuments(t *testing.T) {
 	copied.Fault = "duplicate"
 	h.Sent([]generator.Event{sent("web-0", 3, "cpu", "1"), copied}, time.UnixMilli(3000))
 	// Each update sends faults before points: the hit comes first.
-	if f := c.until(t, live.TypeFaults, func(e event) bool { return len(e.doc["recent"].([]any)) > 0 }); f.doc["recent"].([]any)[0].(map[string]any)["kinds"] != "drop" {
-		t.Errorf("faults: %s; want the drop among the recent hits", f.raw)
+	if f := c.Until(t, live.TypeFaults, func(e event) bool { return len(e.Doc["recent"].([]any)) > 0 }); f.Doc["recent"].([]any)[0].(map[string]any)["kinds"] != "drop" {
+		t.Errorf("faults: %s; want the drop among the recent hits", f.Raw)
 	}
-	p = c.until(t, live.TypePoints, func(e event) bool { return len(e.doc["points"].([]any)) > 0 })
-	got := p.doc["points"].([]any)
+	p = c.Until(t, live.TypePoints, func(e event) bool { return len(e.Doc["points"].([]any)) > 0 })
+	got := p.Doc["points"].([]any)
 	for len(got) < 2 {
-		got = append(got, c.until(t, live.TypePoints, func(e event) bool { return len(e.doc["points"].([]any)) > 0 }).doc["points"].([]any)...)
+		got = append(got, c.Until(t, live.TypePoints, func(e event) bool { return len(e.Doc["points"].([]any)) > 0 }).Doc["points"].([]any)...)
 	}
 	want = []any{
 		map[string]any{"seq": 2.0, "t_ms": got[0].(map[string]any)["t_ms"], "values": nil, "fault": "drop"},
@@ -80,10 +80,10 @@ func TestStreamDocuments(t *testing.T) {
 	}
 
 	h.Close()
-	if run := c.next(t, live.TypeRun); run.doc["ended"] != true {
-		t.Errorf("the last run: %s, want ended", run.raw)
+	if run := c.Next(t, live.TypeRun); run.Doc["ended"] != true {
+		t.Errorf("the last run: %s, want ended", run.Raw)
 	}
-	c.next(t, live.TypeEnd)
+	c.Next(t, live.TypeEnd)
 }
 
 // What a stream follows is bounded: at most MaxSelected deployments, each
@@ -100,12 +100,12 @@ func TestStreamBounds(t *testing.T) {
 	}
 
 	c := openStream(t, srv.URL, "select=web-0&select=web-1&select=web-2&points=9")
-	hello := c.next(t, live.TypeHello)
-	if hello.doc["points"] != 5.0 || !reflect.DeepEqual(hello.doc["selected"], []any{"web-0", "web-1"}) ||
-		!reflect.DeepEqual(hello.doc["refused"], []any{map[string]any{"name": "web-2", "reason": "too many (at most 2)"}}) {
-		t.Errorf("hello: %s; want 5 points (9 is over the maximum), web-0 and web-1, web-2 refused", hello.raw)
+	hello := c.Next(t, live.TypeHello)
+	if hello.Doc["points"] != 5.0 || !reflect.DeepEqual(hello.Doc["selected"], []any{"web-0", "web-1"}) ||
+		!reflect.DeepEqual(hello.Doc["refused"], []any{map[string]any{"name": "web-2", "reason": "too many (at most 2)"}}) {
+		t.Errorf("hello: %s; want 5 points (9 is over the maximum), web-0 and web-1, web-2 refused", hello.Raw)
 	}
-	c.until(t, live.TypePoints, func(e event) bool { return e.doc["name"] == "web-1" })
+	c.Until(t, live.TypePoints, func(e event) bool { return e.Doc["name"] == "web-1" })
 	for seq := range uint64(20) {
 		h.Sent([]generator.Event{sent("web-0", seq+1, "cpu", "1"), sent("web-2", seq+1, "cpu", "1")}, time.Now())
 	}
@@ -114,15 +114,15 @@ func TestStreamBounds(t *testing.T) {
 	}
 	last := 0.0
 	for last < 20 {
-		p := c.until(t, live.TypePoints, func(e event) bool { return e.doc["name"] == "web-0" && len(e.doc["points"].([]any)) > 0 })
-		pts := p.doc["points"].([]any)
+		p := c.Until(t, live.TypePoints, func(e event) bool { return e.Doc["name"] == "web-0" && len(e.Doc["points"].([]any)) > 0 })
+		pts := p.Doc["points"].([]any)
 		if len(pts) > 5 {
 			t.Fatalf("%d points in one document, want at most 5", len(pts))
 		}
 		last = pts[len(pts)-1].(map[string]any)["seq"].(float64)
 	}
 
-	c.cancel()
+	c.Cancel()
 	deadline := time.Now().Add(10 * time.Second)
 	for n, _ := h.Following(); n != 0; n, _ = h.Following() {
 		if time.Now().After(deadline) {
