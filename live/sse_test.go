@@ -12,7 +12,7 @@ import (
 )
 
 // testConfig has web-0..web-2 (replicas and a listed cpu, state replicas 2).
-func testConfig(t *testing.T) (*generator.Config, *generator.Schedule) {
+func testConfig(t testing.TB) (*generator.Config, *generator.Schedule) {
 	t.Helper()
 	cfg, err := generator.Parse("live.yaml", []byte(`interval: 2s
 deployments:
@@ -34,7 +34,7 @@ deployments:
 }
 
 // newHub returns a Hub that streams every 10 ms and a server of its routes.
-func newHub(t *testing.T, cfg live.Config) (*live.Hub, *httptest.Server) {
+func newHub(t testing.TB, cfg live.Config) (*live.Hub, *httptest.Server) {
 	t.Helper()
 	cfg.Every = 10 * time.Millisecond
 	h, err := live.New(cfg, nil)
@@ -61,6 +61,6 @@ func sent(app string, seq uint64, kv ...string) generator.Event {
 type event = livetest.Event
 
 // openStream opens srv's event stream (livetest.Open).
-func openStream(t *testing.T, url, query string) *livetest.Stream {
+func openStream(t testing.TB, url, query string) *livetest.Stream {
 	return livetest.Open(t, url, query)
 }
