@@ -41,7 +41,7 @@ type refusal struct {
 type helloDoc struct {
 	header
 	Run         string    `json:"run"`
-	Seed        int64     `json:"seed"`
+	Seed        int64     `json:"seed,string"`
 	Interval    float64   `json:"interval_seconds"`
 	Shard       string    `json:"shard"`
 	Deployments int       `json:"deployments"`

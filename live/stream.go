@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -71,21 +72,28 @@ func (h *Hub) serveEvents(w http.ResponseWriter, r *http.Request) {
 // (the last numbers, then end); it returns a write error.
 func (s *stream) run(r *http.Request) error {
 	h := s.h
+	var early []string // followed before the start, so the first tick's points are kept
 	if h.run.Load() == nil {
+		early = s.early()
+		h.follow(early, s.points)
 		if err := s.send(TypeHello, s.hello(nil)); err != nil {
+			h.unfollow(early)
 			return err
 		}
 		select {
 		case <-h.started:
 		case <-h.done:
+			h.unfollow(early)
 			return s.end()
 		case <-r.Context().Done():
+			h.unfollow(early)
 			return nil
 		}
 	}
 	run := h.run.Load()
 	s.choose(run.Schedule)
 	h.follow(s.selected, s.points)
+	h.unfollow(early) // after following the chosen ones: their series live on
 	defer h.unfollow(s.selected)
 	if err := s.send(TypeHello, s.hello(run)); err != nil {
 		return err
@@ -110,6 +118,19 @@ func (s *stream) run(r *http.Request) error {
 			return nil
 		}
 	}
+}
+
+// early is what the stream asked for, without repeats, at most
+// MaxSelected: what it follows until the schedule exists to tell which
+// names are known.
+func (s *stream) early() []string {
+	var out []string
+	for _, name := range s.asked {
+		if len(out) < s.h.cfg.MaxSelected && !slices.Contains(out, name) {
+			out = append(out, name)
+		}
+	}
+	return out
 }
 
 // choose picks the deployments the stream follows from what it asked:

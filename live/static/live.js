@@ -32,7 +32,11 @@ function connect() {
   setConn("connecting");
   source = new EventSource("/v1/events?" + q.toString());
   source.onopen = () => setConn("connected");
-  source.onerror = () => setConn("disconnected"); // EventSource retries by itself
+  source.onerror = () => {
+    setConn("disconnected"); // EventSource retries by itself after a network error,
+    const failed = source;   // but gives up on an HTTP error (a proxy's 502): retry then
+    if (failed.readyState === EventSource.CLOSED) setTimeout(() => { if (source === failed) connect(); }, 2000);
+  };
   const on = (type, f) => source.addEventListener(type, e => f(JSON.parse(e.data)));
   on("hello", hello);
   on("run", run);

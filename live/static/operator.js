@@ -7,10 +7,17 @@
   const setConn = s => { conn.textContent = s; conn.setAttribute("data-state", s); };
   const set = (id, v) => { document.querySelector(`[data-testid="${id}"]`).textContent = String(v); };
   const time = ms => ms == null ? "" : new Date(ms).toLocaleTimeString();
-  const es = new EventSource("/v1/events");
-  es.onopen = () => setConn("connected");
-  es.onerror = () => setConn("disconnected");
-  es.addEventListener("operator", e => {
+  function connect() {
+    const es = new EventSource("/v1/events");
+    es.onopen = () => setConn("connected");
+    es.onerror = () => {
+      setConn("disconnected"); // EventSource retries after a network error, not after an HTTP error
+      if (es.readyState === EventSource.CLOSED) setTimeout(connect, 2000);
+    };
+    es.addEventListener("operator", show);
+  }
+  connect();
+  function show(e) {
     const d = JSON.parse(e.data);
     setConn("connected");
     set("op-policy", d.policy);
@@ -33,5 +40,5 @@
       return tr;
     });
     document.getElementById("decisions").replaceChildren(...rows);
-  });
+  }
 })();
