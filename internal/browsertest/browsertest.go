@@ -20,7 +20,7 @@ import (
 const GateEnv = "METRICSENDER_BROWSER_TESTS"
 
 // How says how to run the gated tests.
-const How = GateEnv + "=1 go test -count=1 -p 1 ./internal/browsertest/ ./livetest/ (the browser: " + chromium.Install + ")"
+const How = GateEnv + "=1 go test -count=1 -p 1 ./internal/browsertest/ ./pagetest/ (the browser: " + chromium.Install + ")"
 
 // Chromium returns the browser's path, or skips (or fails) t as the package
 // doc says.

@@ -1,6 +1,6 @@
 // Package browsertest drives a real headless Chromium from Go tests over
 // the DevTools protocol (chromedp), for the tests of the live page
-// (livetest). It is for tests only.
+// (pagetest). It is for tests only.
 //
 // The tests are gated like the fault and kube tests:
 // METRICSENDER_BROWSER_TESTS=1 turns them on, and the browser is Debian's

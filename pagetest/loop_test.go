@@ -1,4 +1,4 @@
-package livetest_test
+package pagetest_test
 
 import (
 	"fmt"
@@ -88,7 +88,7 @@ func TestScreenshot(t *testing.T) {
 	path := os.Getenv("METRICSENDER_SCREENSHOT")
 	if path == "" {
 		t.Skip("METRICSENDER_SCREENSHOT names no file; write docs/live.png with: " +
-			browsertest.GateEnv + "=1 METRICSENDER_SCREENSHOT=$PWD/docs/live.png go test -count=1 -run TestScreenshot ./livetest/")
+			browsertest.GateEnv + "=1 METRICSENDER_SCREENSHOT=$PWD/docs/live.png go test -count=1 -run TestScreenshot ./pagetest/")
 	}
 	_, b := closedLoop(t, "../examples/live.yaml", "1s", "web-0", "api-0")
 	// Tall enough for both charts' first metric.

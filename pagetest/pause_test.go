@@ -1,4 +1,4 @@
-package livetest_test
+package pagetest_test
 
 import (
 	"testing"

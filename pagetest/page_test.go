@@ -1,4 +1,4 @@
-package livetest_test
+package pagetest_test
 
 import (
 	"fmt"
@@ -76,7 +76,7 @@ func TestSenderRestart(t *testing.T) {
 	waitCount(t, b, "cpu points of the first run", points, 2)
 	firstRun := mustText(t, b, sel("run-id"))
 	// A reload would lose this.
-	b.Do(t, "mark the page", chromedp.Evaluate[chromedp.Void](`window.livetestMark = "no reload"`))
+	b.Do(t, "mark the page", chromedp.Evaluate[chromedp.Void](`window.pagetestMark = "no reload"`))
 
 	first.Terminate(t)
 	if code := first.Wait(t, hang); code != 0 {
@@ -92,7 +92,7 @@ func TestSenderRestart(t *testing.T) {
 	b.WaitTrue(t, "the second run's id", fmt.Sprintf(`(document.querySelector(%s)?.textContent.trim() ?? %s) !== %s`, js(sel("run-id")), js(firstRun), js(firstRun)), hang)
 	waitText(t, b, "the second run's seed", sel("run-seed"), "2")
 	waitCount(t, b, "cpu points of the second run", points, 2)
-	if mark := browsertest.Eval[string](t, b, `window.livetestMark ?? "reloaded"`); mark != "no reload" {
+	if mark := browsertest.Eval[string](t, b, `window.pagetestMark ?? "reloaded"`); mark != "no reload" {
 		t.Errorf("the page was reloaded (mark %q)", mark)
 	}
 	// The browser logs each refused reconnect of the stream; nothing else

@@ -1,4 +1,4 @@
-package livetest_test
+package pagetest_test
 
 import (
 	"encoding/json"
@@ -21,16 +21,16 @@ import (
 var binary string
 
 // how says how to run this package's tests.
-const how = browsertest.GateEnv + "=1 go test -count=1 -p 1 ./livetest/"
+const how = browsertest.GateEnv + "=1 go test -count=1 -p 1 ./pagetest/"
 
 func TestMain(m *testing.M) {
 	if os.Getenv(browsertest.GateEnv) != "1" {
-		fmt.Fprintln(os.Stderr, "livetest: SKIPPED: the live page's tests run in a real Chromium; run them with: "+how)
+		fmt.Fprintln(os.Stderr, "pagetest: SKIPPED: the live page's tests run in a real Chromium; run them with: "+how)
 		os.Exit(m.Run())
 	}
-	bin, remove, err := proctest.BuildLikeTest("metricsender-livetest-")
+	bin, remove, err := proctest.BuildLikeTest("metricsender-pagetest-")
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "livetest:", err)
+		fmt.Fprintln(os.Stderr, "pagetest:", err)
 		os.Exit(1)
 	}
 	binary = bin

@@ -1,4 +1,4 @@
-// Package livetest tests send's live page (GET / on --http-addr, package
+// Package pagetest tests send's live page (GET / on --http-addr, package
 // live) the way a person uses it: in a real headless Chromium (Debian's
 // chromium, driven by internal/browsertest), against the real
 // metricsender binary and, where the wire is asserted, the real RabbitMQ
@@ -27,8 +27,8 @@
 //
 // # How to run
 //
-//	METRICSENDER_BROWSER_TESTS=1 go test -count=1 -p 1 ./livetest/
-//	METRICSENDER_BROWSER_TESTS=1 METRICSENDER_SCREENSHOT=$PWD/docs/live.png go test -count=1 -run TestScreenshot ./livetest/
+//	METRICSENDER_BROWSER_TESTS=1 go test -count=1 -p 1 ./pagetest/
+//	METRICSENDER_BROWSER_TESTS=1 METRICSENDER_SCREENSHOT=$PWD/docs/live.png go test -count=1 -run TestScreenshot ./pagetest/
 //
 // Without METRICSENDER_BROWSER_TESTS=1 every test skips and says how to
 // run it. They need /usr/bin/chromium (or METRICSENDER_CHROMIUM; install:
@@ -38,4 +38,4 @@
 // exchange of its own, so other tests on the broker do not disturb its
 // counts. Assertions are on what the page shows and what the wire
 // carried, never on durations; the time limits only catch hangs.
-package livetest
+package pagetest

@@ -1,4 +1,4 @@
-package livetest_test
+package pagetest_test
 
 import (
 	"fmt"
@@ -32,7 +32,7 @@ type wire struct {
 // test's messages cannot reach its consumer nor its sender's feedback.
 func exchangeFor(t *testing.T, uri string) string {
 	t.Helper()
-	name := fmt.Sprintf("livetest-%s-%d", strings.ToLower(strings.ReplaceAll(t.Name(), "/", "-")), time.Now().UnixNano())
+	name := fmt.Sprintf("pagetest-%s-%d", strings.ToLower(strings.ReplaceAll(t.Name(), "/", "-")), time.Now().UnixNano())
 	admin := brokertest.Channel(t, uri)
 	t.Cleanup(func() { _ = admin.ExchangeDelete(name, false, false) })
 	return name
