@@ -1,16 +1,14 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -21,62 +19,73 @@ import (
 
 // Issue 25's cost of the live page.
 const (
-	liveFollowed    = "app-1" // the deployment the browser follows
+	liveFollowed    = "app-1" // the deployment the page follows
 	liveDeployments = 10_000  // the bytes-per-tick run's size
 	liveTicks       = 12      // its ticks, 1 s apart
-	liveStreamsGone = "metricsender_live_streams 0"
 )
 
-// liveResult is the live row: the send row's CLI run with one browser on
-// its page against none, and what the page's stream costs per tick.
+// The sides of the live row: nobody on the page, its event stream read
+// by a plain HTTP client (the sender's own cost), a headless Chromium on
+// the page (the issue's case: what the sender pays, plus the browser's
+// share of this machine's two cores).
+var liveSides = []string{"none", "stream", "browser"}
+
+// liveResult is the live row: the send row's CLI run per side, and what
+// the page's stream costs per tick.
 type liveResult struct {
-	browser     error  // why there is no browser side, nil when there is
-	with, none  series // CLI send --count 100, 100,000 msgs
-	perTick     float64
-	perTick16   float64
-	pageBytes   int
-	streamTicks int
+	browser      error // why there is no browser side, nil when there is
+	none, stream series
+	with         series          // the browser side
+	chromiumCPU  []time.Duration // the browser's CPU during each timed run
+	perTick      float64
+	perTick16    float64
+	pageBytes    int
+	streamTicks  int
 }
 
-// liveRow measures, in alternating order each round, `send --count 100`
-// of the send row (confirms on) with a headless Chromium on its live page
-// following one deployment and with none, the browser connected before
-// the first tick (the sender dials the broker through a proxy held until
-// then); then the event stream's bytes per tick at 10,000 deployments.
-// Without a browser the first part is left out and says why.
+// liveRow measures `send --count 100` of the send row (confirms on) per
+// side, the sides' order rotating each round, the page's stream connected
+// before the first tick (the sender dials the broker through a proxy held
+// until then); then the event stream's bytes per tick at 10,000
+// deployments. Without a browser its side is left out and says why.
 func (b *bench) liveRow(ctx context.Context) (liveResult, error) {
 	var res liveResult
+	sides := liveSides
 	if _, err := chromium.Find(); err != nil {
-		res.browser = err
-	} else {
-		queue := "bench.live." + strconv.Itoa(os.Getpid())
-		if err := b.br.declareQueue(queue, []string{"Metrics.*"}, nil); err != nil {
-			return res, err
-		}
-		defer func() { _ = b.br.deleteQueue(queue) }()
-		for r := range b.opts.rounds {
-			for i := range 2 {
-				withBrowser := (i == 0) == (r%2 == 0)
-				s, err := b.liveSend(ctx, withBrowser)
-				if err != nil {
-					return res, fmt.Errorf("live round %d (browser %t): %w", r+1, withBrowser, err)
-				}
-				n, err := b.br.settle(queue, len(b.msgs))
-				if err != nil {
-					return res, err
-				}
-				if err := b.br.purge(queue); err != nil {
-					return res, err
-				}
-				b.log.Info("live", "round", r+1, "browser", withBrowser, "rate", fmtRate(s.rate()), "took", s.dur.Round(time.Millisecond), "in_queue", n)
-				if n != len(b.msgs) {
-					return res, fmt.Errorf("live round %d (browser %t): queue holds %d messages, want exactly %d", r+1, withBrowser, n, len(b.msgs))
-				}
-				if withBrowser {
-					res.with = append(res.with, s)
-				} else {
-					res.none = append(res.none, s)
-				}
+		res.browser, sides = err, sides[:2]
+	}
+	queue := "bench.live." + strconv.Itoa(os.Getpid())
+	if err := b.br.declareQueue(queue, []string{"Metrics.*"}, nil); err != nil {
+		return res, err
+	}
+	defer func() { _ = b.br.deleteQueue(queue) }()
+	for r := range b.opts.rounds {
+		for i := range sides {
+			side := sides[(i+r)%len(sides)]
+			s, browserCPU, err := b.liveSend(ctx, side)
+			if err != nil {
+				return res, fmt.Errorf("live round %d %s: %w", r+1, side, err)
+			}
+			n, err := b.br.settle(queue, len(b.msgs))
+			if err != nil {
+				return res, err
+			}
+			if err := b.br.purge(queue); err != nil {
+				return res, err
+			}
+			b.log.Info("live", "round", r+1, "side", side, "rate", fmtRate(s.rate()), "took", s.dur.Round(time.Millisecond),
+				"in_queue", n, "chromium_cpu", browserCPU)
+			if n != len(b.msgs) {
+				return res, fmt.Errorf("live round %d %s: queue holds %d messages, want exactly %d", r+1, side, n, len(b.msgs))
+			}
+			switch side {
+			case "none":
+				res.none = append(res.none, s)
+			case "stream":
+				res.stream = append(res.stream, s)
+			case "browser":
+				res.with = append(res.with, s)
+				res.chromiumCPU = append(res.chromiumCPU, browserCPU)
 			}
 		}
 	}
@@ -89,13 +98,14 @@ func (b *bench) liveRow(ctx context.Context) (liveResult, error) {
 }
 
 // liveSend runs the send row's CLI side once (confirms on) with
-// --http-addr, through a held proxy, and with a browser on the page
-// following liveFollowed when withBrowser: the proxy lets the sender reach
-// the broker only once the page's stream is connected.
-func (b *bench) liveSend(ctx context.Context, withBrowser bool) (sample, error) {
+// --http-addr, through a held proxy, with side's client on the page
+// following liveFollowed: the proxy lets the sender reach the broker only
+// once that client's stream is connected (and a browser has settled). It
+// returns the sample and the browser's CPU during the run.
+func (b *bench) liveSend(ctx context.Context, side string) (sample, time.Duration, error) {
 	u, err := url.Parse(b.opts.uri)
 	if err != nil {
-		return sample{}, fmt.Errorf("-uri: %w", err)
+		return sample{}, 0, fmt.Errorf("-uri: %w", err)
 	}
 	port := u.Port()
 	if port == "" {
@@ -103,13 +113,13 @@ func (b *bench) liveSend(ctx context.Context, withBrowser bool) (sample, error) 
 	}
 	proxy, err := newHeldProxy(net.JoinHostPort(u.Hostname(), port))
 	if err != nil {
-		return sample{}, err
+		return sample{}, 0, err
 	}
 	defer proxy.close()
 	u.Host = proxy.addr()
 	addr, err := freeAddr()
 	if err != nil {
-		return sample{}, err
+		return sample{}, 0, err
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -126,79 +136,149 @@ func (b *bench) liveSend(ctx context.Context, withBrowser bool) (sample, error) 
 		done <- result{r, err}
 	}()
 	if err := waitMetric(ctx, addr, "", done); err != nil {
-		return sample{}, err
+		return sample{}, 0, err
 	}
-	if withBrowser {
-		stop, err := openBrowser(ctx, b.dir, "http://"+addr+"/?select="+liveFollowed)
+	page := "http://" + addr + "/?select=" + liveFollowed
+	browserCPU := func() time.Duration { return 0 }
+	switch side {
+	case "stream":
+		go readStream(ctx, "http://"+addr+"/v1/events?select="+liveFollowed)
+	case "browser":
+		pid, stop, err := openBrowser(ctx, b.dir, page)
 		if err != nil {
-			return sample{}, err
+			return sample{}, 0, err
 		}
 		defer stop()
+		browserCPU = func() time.Duration { return treeCPU(pid) }
+	}
+	if side != "none" {
 		if err := waitMetric(ctx, addr, "metricsender_live_streams 1", done); err != nil {
-			return sample{}, fmt.Errorf("the browser's page never connected its stream: %w", err)
+			return sample{}, 0, fmt.Errorf("the page's stream never connected: %w", err)
 		}
 	}
+	if side == "browser" {
+		settle(browserCPU)
+	}
+	cpu0 := browserCPU()
 	proxy.release()
 	r := <-done
 	if r.err != nil {
-		return sample{}, r.err
+		return sample{}, 0, r.err
 	}
 	start, span, n := r.r.tickSpan()
-	return sample{msgs: n, start: start, dur: span, wall: r.r.wall, cpu: r.r.cpu, broker: b.br.cpu() - br0, rss: r.r.maxRSS}, nil
+	return sample{msgs: n, start: start, dur: span, wall: r.r.wall, cpu: r.r.cpu, broker: b.br.cpu() - br0, rss: r.r.maxRSS},
+		browserCPU() - cpu0, nil
+}
+
+// settle waits, up to 15 s, until a browser uses less than a tenth of a
+// core over half a second: the page loaded and drawn, the steady state of
+// a person watching, not the browser's start.
+func settle(cpu func() time.Duration) {
+	const window = 500 * time.Millisecond
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); {
+		before := cpu()
+		time.Sleep(window)
+		if cpu()-before < window/10 {
+			return
+		}
+	}
+}
+
+// readStream reads an event stream to nowhere until ctx ends: a client
+// of the page's data that draws nothing.
+func readStream(ctx context.Context, u string) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, resp.Body)
 }
 
 // openBrowser starts a headless Chromium on pageURL with a fresh profile
 // under dir; stop kills it and removes the profile.
-func openBrowser(ctx context.Context, dir, pageURL string) (stop func(), err error) {
+func openBrowser(ctx context.Context, dir, pageURL string) (pid int, stop func(), err error) {
 	profile, err := os.MkdirTemp(dir, "chromium-")
 	if err != nil {
-		return nil, err
+		return 0, nil, err
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	cmd, err := chromium.Command(ctx, profile, pageURL)
 	if err != nil {
 		cancel()
-		return nil, err
+		return 0, nil, err
 	}
 	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
 	cmd.WaitDelay = 5 * time.Second
 	if err := cmd.Start(); err != nil {
 		cancel()
-		return nil, fmt.Errorf("start chromium: %w", err)
+		return 0, nil, fmt.Errorf("start chromium: %w", err)
 	}
-	return func() {
+	return cmd.Process.Pid, func() {
 		cancel()
 		_ = cmd.Wait()
 		_ = os.RemoveAll(profile)
 	}, nil
 }
 
-// waitMetric polls addr's /metrics until a line equals want ("" : until it
+// treeCPU is the CPU time so far of pid and every process below it (a
+// browser's renderer, GPU and utility processes), 0 for what cannot be
+// read.
+func treeCPU(pid int) time.Duration {
+	parent := map[int]int{}
+	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+	for _, f := range stats {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		i := strings.LastIndexByte(string(raw), ')')
+		fields := strings.Fields(string(raw[i+1:]))
+		if i < 0 || len(fields) < 2 {
+			continue
+		}
+		p, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(f, "/proc/"), "/stat"))
+		parent[p], _ = strconv.Atoi(fields[1])
+	}
+	var total time.Duration
+	for p := range parent {
+		for q := p; q > 1; q = parent[q] {
+			if q == pid {
+				d, _ := procCPU(p)
+				total += d
+				break
+			}
+		}
+	}
+	return total
+}
+
+// waitMetric polls addr's /metrics until a line equals want ("": until it
 // answers at all), or the process behind it ends (done).
 func waitMetric[T any](ctx context.Context, addr, want string, done <-chan T) error {
-	deadline := time.Now().Add(2 * time.Minute)
-	for {
+	what := want
+	if what == "" {
+		what = "answer"
+	}
+	for deadline := time.Now().Add(2 * time.Minute); ; {
 		if body, err := get(ctx, "http://"+addr+"/metrics"); err == nil && (want == "" || slices.Contains(strings.Split(body, "\n"), want)) {
 			return nil
 		}
 		select {
 		case r := <-done:
-			return fmt.Errorf("send ended before %s: %v", cmpText(want, "/metrics answered"), r)
+			return fmt.Errorf("send ended before its /metrics showed %s: %v", what, r)
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-time.After(50 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("no %s on http://%s/metrics after 2 min", cmpText(want, "answer"), addr)
+			return fmt.Errorf("no %s on http://%s/metrics after 2 min", what, addr)
 		}
 	}
-}
-
-func cmpText(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }
 
 func get(ctx context.Context, u string) (string, error) {
@@ -226,156 +306,4 @@ func freeAddr() (string, error) {
 	}
 	defer ln.Close()
 	return ln.Addr().String(), nil
-}
-
-// liveBytes runs `send` with liveDeployments deployments, one tick a
-// second, and reads its event stream as a page following the first
-// follow deployments would, counting bytes; it returns the bytes per tick
-// between the second run event and the last before the end (the first
-// points document replays the ring), how many ticks that covered, and
-// what the page itself costs to load once (HTML, script, style, the list).
-func (b *bench) liveBytes(ctx context.Context, follow int) (perTick float64, ticks, page int, err error) {
-	path, err := writeConfig(b.dir, liveDeployments)
-	if err != nil {
-		return 0, 0, 0, err
-	}
-	cleanup, err := b.scaleQueue()
-	if err != nil {
-		return 0, 0, 0, err
-	}
-	defer cleanup()
-	addr, err := freeAddr()
-	if err != nil {
-		return 0, 0, 0, err
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	done := make(chan error, 1)
-	go func() {
-		_, err := runCLI(ctx, []string{b.opts.bin}, []string{"send", "--config", path, "--interval", "1s",
-			"--count", strconv.Itoa(liveTicks), "--http-addr", addr, "--uri", b.opts.uri, "--exchange", b.opts.exchange,
-			"--seed", "1", "--log-format", "json"}, nil, b.opts.cliEnv...)
-		done <- err
-	}()
-	if err := waitMetric(ctx, addr, "", done); err != nil {
-		return 0, 0, 0, err
-	}
-	q := url.Values{}
-	for i := range follow {
-		q.Add("select", appName(i+1))
-	}
-	if page, err = pageBytes(ctx, addr); err != nil {
-		return 0, 0, 0, err
-	}
-	perTick, ticks, err = streamBytes(ctx, "http://"+addr+"/v1/events?"+q.Encode())
-	if err != nil {
-		return 0, 0, 0, err
-	}
-	if err := <-done; err != nil {
-		return 0, 0, 0, err
-	}
-	return perTick, ticks, page, nil
-}
-
-// pageBytes is what a browser fetches once to show the page: the HTML,
-// every /assets/ file it names, and the list's first 200 names.
-func pageBytes(ctx context.Context, addr string) (int, error) {
-	html, err := get(ctx, "http://"+addr+"/")
-	if err != nil {
-		return 0, err
-	}
-	n := len(html)
-	for _, part := range strings.Split(html, `"/assets/`)[1:] {
-		name, _, _ := strings.Cut(part, `"`)
-		body, err := get(ctx, "http://"+addr+"/assets/"+name)
-		if err != nil {
-			return 0, err
-		}
-		n += len(body)
-	}
-	list, err := get(ctx, "http://"+addr+"/v1/live/deployments")
-	if err != nil {
-		return 0, err
-	}
-	return n + len(list), nil
-}
-
-// streamBytes reads an event stream until its end event and returns the
-// bytes per tick between its second run event and its last one before
-// the end, and the ticks between them.
-func streamBytes(ctx context.Context, u string) (float64, int, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return 0, 0, err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, 0, fmt.Errorf("GET %s: %w", u, err)
-	}
-	defer resp.Body.Close()
-	var runs []runMark
-	total := 0
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 0, 64<<10), 16<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		total += len(line) + 1
-		data, ok := strings.CutPrefix(line, "data: ")
-		if !ok {
-			continue
-		}
-		var doc struct {
-			Type  string `json:"type"`
-			Ticks int    `json:"ticks"`
-			Ended bool   `json:"ended"`
-		}
-		if err := json.Unmarshal([]byte(data), &doc); err != nil {
-			return 0, 0, fmt.Errorf("event stream: %w: %s", err, data)
-		}
-		switch {
-		case doc.Type == "end":
-			return bytesPerTick(runs)
-		case doc.Type == "run" && !doc.Ended:
-			runs = append(runs, runMark{total, doc.Ticks})
-		}
-	}
-	if err := sc.Err(); err != nil && !errors.Is(err, context.Canceled) {
-		return 0, 0, fmt.Errorf("event stream: %w", err)
-	}
-	return 0, 0, errors.New("event stream: ended without an end event")
-}
-
-// runMark is where a run event ended in a stream: the bytes read so far
-// and the ticks it reported.
-type runMark struct{ bytes, ticks int }
-
-// bytesPerTick is the bytes per tick from the second run event to the
-// last: the first one's share holds the hello and the rings' replay.
-func bytesPerTick(runs []runMark) (float64, int, error) {
-	if len(runs) < 3 {
-		return 0, 0, fmt.Errorf("event stream: %d run events, want at least 3", len(runs))
-	}
-	first, last := runs[1], runs[len(runs)-1]
-	ticks := last.ticks - first.ticks
-	if ticks <= 0 {
-		return 0, 0, fmt.Errorf("event stream: no tick between the run events %d and %d", 2, len(runs))
-	}
-	return float64(last.bytes-first.bytes) / float64(ticks), ticks, nil
-}
-
-// addLive: the live page's cost. The first row is the send row's CLI
-// side with a browser on the page against none (target: within 5%); the
-// second what the page's stream sends per tick at 10,000 deployments.
-func (t *table) addLive(r liveResult) {
-	what := "live page: CLI `send --count 100`, confirms on, one headless Chromium following " + liveFollowed + " vs none (the ratio's baseline)"
-	if r.browser != nil {
-		t.rows = append(t.rows, fmt.Sprintf("| %s | >= 0.95x | not measured: no browser (%v) | - | - | - |", what, r.browser))
-	} else {
-		t.compare(what, 0.95, r.with, r.none, "")
-		t.cpuRow("send confirm: CLI, browser on the live page", r.with)
-		t.cpuRow("send confirm: CLI, no browser", r.none)
-	}
-	perDeployment := (r.perTick16 - r.perTick) / 15
-	t.rows = append(t.rows, fmt.Sprintf("| live page at %d deployments, 1 s ticks: bytes per tick of its event stream | bounded by the selection, not the deployments | %.0f B/tick following 1, %.0f B/tick following 16 (the most; about %.0f B per followed deployment), over %d ticks; the page itself %d B once | - | - | %s |",
-		liveDeployments, r.perTick, r.perTick16, perDeployment, r.streamTicks, r.pageBytes, verdict(r.perTick16 < 64<<10)))
 }
