@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strconv"
@@ -16,11 +17,15 @@ import (
 // reconnects (a sender restart).
 const retryMS = 2000
 
+// writeTimeout bounds each write to a stream: a browser that stopped
+// reading is dropped (its selection freed) instead of holding a
+// goroutine and its rings until the run ends.
+const writeTimeout = 10 * time.Second
+
 // stream is one connected client of /v1/events.
 type stream struct {
 	h        *Hub
-	w        http.ResponseWriter
-	flush    func()
+	out      sse
 	points   int
 	asked    []string
 	selected []string
@@ -37,11 +42,6 @@ type cursor struct {
 
 // serveEvents is GET /v1/events (docs/events.md).
 func (h *Hub) serveEvents(w http.ResponseWriter, r *http.Request) {
-	flusher, ok := w.(http.Flusher)
-	if !ok {
-		http.Error(w, "streaming unsupported", http.StatusInternalServerError)
-		return
-	}
 	select {
 	case <-h.done:
 		http.Error(w, "the run has ended", http.StatusServiceUnavailable)
@@ -49,7 +49,7 @@ func (h *Hub) serveEvents(w http.ResponseWriter, r *http.Request) {
 	default:
 	}
 	q := r.URL.Query()
-	s := &stream{h: h, w: w, flush: flusher.Flush, points: h.cfg.Points, asked: q["select"],
+	s := &stream{h: h, out: newSSE(w), points: h.cfg.Points, asked: q["select"],
 		cursors: map[string]*cursor{}, last: map[string][]byte{}}
 	if n, err := strconv.Atoi(q.Get("points")); err == nil && n > 0 && n <= h.cfg.MaxPoints {
 		s.points = n
@@ -60,7 +60,7 @@ func (h *Hub) serveEvents(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 	h.connect()
 	defer h.disconnect()
-	if _, err := fmt.Fprintf(w, "retry: %d\n\n", retryMS); err != nil {
+	if err := s.out.raw(fmt.Sprintf("retry: %d\n\n", retryMS)); err != nil {
 		return
 	}
 	if err := s.run(r); err != nil {
@@ -243,14 +243,30 @@ func (s *stream) send(typ string, doc any) error {
 	return s.write(typ, b)
 }
 
-// write sends one event: its type and one data line (JSON has no raw
+// write sends one event.
+func (s *stream) write(typ string, data []byte) error { return s.out.event(typ, data) }
+
+// sse writes server-sent events to one response.
+type sse struct {
+	w  http.ResponseWriter
+	rc *http.ResponseController
+}
+
+func newSSE(w http.ResponseWriter) sse { return sse{w: w, rc: http.NewResponseController(w)} }
+
+// event sends one event: its type and one data line (JSON has no raw
 // newline).
-func (s *stream) write(typ string, data []byte) error {
-	if _, err := fmt.Fprintf(s.w, "event: %s\ndata: %s\n\n", typ, data); err != nil {
+func (s sse) event(typ string, data []byte) error {
+	return s.raw("event: " + typ + "\ndata: " + string(data) + "\n\n")
+}
+
+// raw sends text and flushes it, within writeTimeout.
+func (s sse) raw(text string) error {
+	_ = s.rc.SetWriteDeadline(time.Now().Add(writeTimeout)) // not every ResponseWriter can; then no bound
+	if _, err := io.WriteString(s.w, text); err != nil {
 		return err
 	}
-	s.flush()
-	return nil
+	return s.rc.Flush()
 }
 
 // runDoc reads the run's numbers.
