@@ -90,8 +90,13 @@ func (s *stream) run(r *http.Request) error {
 	}
 	run := h.run.Load()
 	s.choose(run.Schedule)
-	h.follow(s.selected, s.points)
+	made := h.follow(s.selected, s.points)
 	h.unfollow(early) // after following the chosen ones: their series live on
+	if run.Judge != nil {
+		for _, name := range made { // outside the Hub's lock: the judge calls Fate with its own held
+			h.openBefore(name, run.Judge.OpenOf(name))
+		}
+	}
 	defer h.unfollow(s.selected)
 	if err := s.send(TypeHello, s.hello(run)); err != nil {
 		return err
