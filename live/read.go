@@ -26,9 +26,9 @@ func (h *Hub) runDoc(run *Run, now time.Time, final bool) runDoc {
 	return d
 }
 
-// judgeDoc is the judge's report, taken at most every Every/2 for all
-// streams (a report sorts every reaction of the run), and anew for the
-// final one. It takes no lock of the Hub's: the judge calls Fate with its
+// judgeDoc is the judge's summary (the report's totals), taken at most
+// every Every/2 for all streams (it sorts every reaction of the run), and
+// anew for the final one. It takes no lock of the Hub's: the judge calls Fate with its
 // own lock held.
 func (h *Hub) judgeDoc(run *Run, now time.Time, final bool) judgeDoc {
 	if run.Judge == nil {
@@ -37,7 +37,7 @@ func (h *Hub) judgeDoc(run *Run, now time.Time, final bool) judgeDoc {
 	h.judgeMu.Lock()
 	defer h.judgeMu.Unlock()
 	if final || h.judgeAt.IsZero() || now.Sub(h.judgeAt) >= h.cfg.Every/2 {
-		h.judgeLast, h.judgeAt = judgeOf(run.Judge.Report(now, 0)), now
+		h.judgeLast, h.judgeAt = judgeOf(run.Judge.Summary()), now
 	}
 	return h.judgeLast
 }
