@@ -1,6 +1,10 @@
 package judge
 
-import "time"
+import (
+	"slices"
+	"strings"
+	"time"
+)
 
 // FateKind is where a request stands: open, or how it ended.
 type FateKind string
@@ -44,4 +48,20 @@ func (t *Tracker) fate(k reqKey, r *request, kind FateKind, ended time.Time) {
 		f.Reaction = max(ended.Sub(r.at), 0)
 	}
 	t.cfg.Fates.Fate(f)
+}
+
+// OpenOf returns app's requests still open, as FateOpen fates sorted by
+// metric: what a page that starts following app marks as open. Safe for
+// concurrent use.
+func (t *Tracker) OpenOf(app string) []Fate {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var out []Fate
+	for k, r := range t.open {
+		if k.app == app {
+			out = append(out, Fate{App: app, Metric: k.metric, Value: r.value, Opened: r.at, Kind: FateOpen})
+		}
+	}
+	slices.SortFunc(out, func(a, b Fate) int { return strings.Compare(a.Metric, b.Metric) })
+	return out
 }

@@ -43,6 +43,15 @@ func TestTrackerTellsFates(t *testing.T) {
 		{App: "web", Metric: "cpu", Value: 0.75, Opened: at(0), Kind: judge.FateSuperseded, Ended: at(10)},
 		{App: "web", Metric: "cpu", Value: 1, Opened: at(10), Kind: judge.FateOpen},
 	}
+	if sum, rep := tr.Summary(), tr.Report(at(10), 0); sum.Line() != rep.Line() || sum.Unsolicited != rep.Unsolicited {
+		t.Errorf("Summary %s, want Report's %s", sum.Line(), rep.Line())
+	}
+	if open := tr.OpenOf("web"); len(open) != 1 || open[0] != want[4] {
+		t.Errorf("OpenOf(web) = %+v, want the cpu request for 1", open)
+	}
+	if open := tr.OpenOf("nope"); len(open) != 0 {
+		t.Errorf("OpenOf(nope) = %+v, want none", open)
+	}
 	if len(log.fates) != len(want) {
 		t.Fatalf("fates:\n%+v\nwant\n%+v", log.fates, want)
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -262,8 +263,9 @@ func (h *Hub) Fate(f judge.Fate) {
 var _ judge.Fates = (*Hub)(nil)
 
 // follow makes sure names have series of at least n points, counting a
-// reference each; unfollow drops them.
-func (h *Hub) follow(names []string, n int) {
+// reference each, and returns the names whose series it made; unfollow
+// drops them.
+func (h *Hub) follow(names []string, n int) (made []string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for _, name := range names {
@@ -271,11 +273,32 @@ func (h *Hub) follow(names []string, n int) {
 		if s == nil {
 			s = &series{points: newRing[point](n), states: newRing[stateSample](n), fates: newRing[fateDoc](n)}
 			h.series[name] = s
+			made = append(made, name)
 		}
 		s.refs++
 		s.points, s.states, s.fates = s.points.grown(n), s.states.grown(n), s.fates.grown(n)
 	}
 	h.watching.Store(int32(len(h.series)))
+	return made
+}
+
+// openBefore records, for a deployment just followed, the requests the
+// judge has open (opened before it was followed), unless their fate came
+// in meanwhile.
+func (h *Hub) openBefore(name string, open []judge.Fate) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	s := h.series[name]
+	if s == nil {
+		return
+	}
+	held, _ := s.fates.since(0, -1)
+	for _, f := range open {
+		d := fateOf(f)
+		if !slices.ContainsFunc(held, func(h fateDoc) bool { return h.Metric == d.Metric && h.OpenedMS == d.OpenedMS }) {
+			s.fates.push(d)
+		}
+	}
 }
 
 func (h *Hub) unfollow(names []string) {

@@ -2,6 +2,7 @@ package live_test
 
 import (
 	"context"
+	"reflect"
 	"testing"
 	"time"
 
@@ -106,5 +107,25 @@ func TestPointsCarryFates(t *testing.T) {
 	}
 	if len(fates) != 2 {
 		t.Errorf("fates %v: web-1's are not followed", fates)
+	}
+}
+
+// A page that starts following a deployment mid-run sees the requests
+// already open.
+func TestFollowShowsRequestsAlreadyOpen(t *testing.T) {
+	cfg, sched := testConfig(t)
+	h, srv := newHub(t, live.Config{})
+	tr, err := judge.NewTracker(sched, judge.TrackerConfig{Config: cfg, Fates: h})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.Start(live.Run{Start: time.Now(), Schedule: sched, Judge: tr})
+	tr.Sent(replicas("web-2", 5), "1", time.UnixMilli(2_000_000)) // nobody follows web-2 yet
+
+	c := openStream(t, srv.URL, "select=web-2")
+	p := c.Next(t, live.TypePoints)
+	want := []any{map[string]any{"metric": "replicas", "value": 5.0, "opened_ms": 2_000_000.0, "fate": "open", "ended_ms": nil, "reaction_seconds": nil}}
+	if !reflect.DeepEqual(p.Doc["fates"], want) {
+		t.Errorf("first points' fates: %v, want %v", p.Doc["fates"], want)
 	}
 }

@@ -144,23 +144,15 @@ func (v *OperatorView) Routes(mux *http.ServeMux) {
 }
 
 func (v *OperatorView) serveEvents(w http.ResponseWriter, r *http.Request) {
-	flusher, ok := w.(http.Flusher)
-	if !ok {
-		http.Error(w, "streaming unsupported", http.StatusInternalServerError)
-		return
-	}
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)
+	out := newSSE(w)
 	send := func() bool {
 		b, err := json.Marshal(v.doc())
-		if err == nil {
-			_, err = fmt.Fprintf(w, "event: %s\ndata: %s\n\n", TypeOperator, b)
-		}
-		flusher.Flush()
-		return err == nil
+		return err == nil && out.event(TypeOperator, b) == nil
 	}
-	if _, err := fmt.Fprintf(w, "retry: %d\n\n", retryMS); err != nil || !send() {
+	if out.raw(fmt.Sprintf("retry: %d\n\n", retryMS)) != nil || !send() {
 		return
 	}
 	t := time.NewTicker(v.every)

@@ -4,23 +4,26 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strconv"
 	"time"
-
-	"github.com/labsea/metricsender/generator"
 )
 
 // retryMS is what the stream tells EventSource to wait before it
 // reconnects (a sender restart).
 const retryMS = 2000
 
+// writeTimeout bounds each write to a stream: a browser that stopped
+// reading is dropped (its selection freed) instead of holding a
+// goroutine and its rings until the run ends.
+const writeTimeout = 10 * time.Second
+
 // stream is one connected client of /v1/events.
 type stream struct {
 	h        *Hub
-	w        http.ResponseWriter
-	flush    func()
+	out      sse
 	points   int
 	asked    []string
 	selected []string
@@ -37,11 +40,6 @@ type cursor struct {
 
 // serveEvents is GET /v1/events (docs/events.md).
 func (h *Hub) serveEvents(w http.ResponseWriter, r *http.Request) {
-	flusher, ok := w.(http.Flusher)
-	if !ok {
-		http.Error(w, "streaming unsupported", http.StatusInternalServerError)
-		return
-	}
 	select {
 	case <-h.done:
 		http.Error(w, "the run has ended", http.StatusServiceUnavailable)
@@ -49,7 +47,7 @@ func (h *Hub) serveEvents(w http.ResponseWriter, r *http.Request) {
 	default:
 	}
 	q := r.URL.Query()
-	s := &stream{h: h, w: w, flush: flusher.Flush, points: h.cfg.Points, asked: q["select"],
+	s := &stream{h: h, out: newSSE(w), points: h.cfg.Points, asked: q["select"],
 		cursors: map[string]*cursor{}, last: map[string][]byte{}}
 	if n, err := strconv.Atoi(q.Get("points")); err == nil && n > 0 && n <= h.cfg.MaxPoints {
 		s.points = n
@@ -60,7 +58,7 @@ func (h *Hub) serveEvents(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 	h.connect()
 	defer h.disconnect()
-	if _, err := fmt.Fprintf(w, "retry: %d\n\n", retryMS); err != nil {
+	if err := s.out.raw(fmt.Sprintf("retry: %d\n\n", retryMS)); err != nil {
 		return
 	}
 	if err := s.run(r); err != nil {
@@ -92,8 +90,13 @@ func (s *stream) run(r *http.Request) error {
 	}
 	run := h.run.Load()
 	s.choose(run.Schedule)
-	h.follow(s.selected, s.points)
+	made := h.follow(s.selected, s.points)
 	h.unfollow(early) // after following the chosen ones: their series live on
+	if run.Judge != nil {
+		for _, name := range made { // outside the Hub's lock: the judge calls Fate with its own held
+			h.openBefore(name, run.Judge.OpenOf(name))
+		}
+	}
 	defer h.unfollow(s.selected)
 	if err := s.send(TypeHello, s.hello(run)); err != nil {
 		return err
@@ -243,106 +246,28 @@ func (s *stream) send(typ string, doc any) error {
 	return s.write(typ, b)
 }
 
-// write sends one event: its type and one data line (JSON has no raw
+// write sends one event.
+func (s *stream) write(typ string, data []byte) error { return s.out.event(typ, data) }
+
+// sse writes server-sent events to one response.
+type sse struct {
+	w  http.ResponseWriter
+	rc *http.ResponseController
+}
+
+func newSSE(w http.ResponseWriter) sse { return sse{w: w, rc: http.NewResponseController(w)} }
+
+// event sends one event: its type and one data line (JSON has no raw
 // newline).
-func (s *stream) write(typ string, data []byte) error {
-	if _, err := fmt.Fprintf(s.w, "event: %s\ndata: %s\n\n", typ, data); err != nil {
+func (s sse) event(typ string, data []byte) error {
+	return s.raw("event: " + typ + "\ndata: " + string(data) + "\n\n")
+}
+
+// raw sends text and flushes it, within writeTimeout.
+func (s sse) raw(text string) error {
+	_ = s.rc.SetWriteDeadline(time.Now().Add(writeTimeout)) // not every ResponseWriter can; then no bound
+	if _, err := io.WriteString(s.w, text); err != nil {
 		return err
 	}
-	s.flush()
-	return nil
-}
-
-// runDoc reads the run's numbers.
-func (h *Hub) runDoc(run *Run, now time.Time, final bool) runDoc {
-	r := h.cfg.Readings
-	d := runDoc{header: head(TypeRun), NowMS: now.UnixMilli(), Uptime: secs(now.Sub(run.Start)), Ticks: h.ticks.Load(), Ended: final}
-	if r.Totals != nil {
-		t := r.Totals()
-		d.Published, d.Dropped, d.Unroutable = t.Published, t.Dropped, t.Unroutable
-	}
-	if r.Connected != nil {
-		d.Connected = r.Connected()
-	}
-	if r.TickLag != nil {
-		d.TickLag = secs(r.TickLag())
-	}
-	return d
-}
-
-// judgeDoc is the judge's report, taken at most every Every/2 for all
-// streams (a report sorts every reaction of the run), and anew for the
-// final one. It takes no lock of the Hub's: the judge calls Fate with its
-// own lock held.
-func (h *Hub) judgeDoc(run *Run, now time.Time, final bool) judgeDoc {
-	if run.Judge == nil {
-		return judgeDoc{header: head(TypeJudge)}
-	}
-	h.judgeMu.Lock()
-	defer h.judgeMu.Unlock()
-	if final || h.judgeAt.IsZero() || now.Sub(h.judgeAt) >= h.cfg.Every/2 {
-		h.judgeLast, h.judgeAt = judgeOf(run.Judge.Report(now, 0)), now
-	}
-	return h.judgeLast
-}
-
-// faultsDoc is the count of every kind and the recent hits.
-func (h *Hub) faultsDoc(run *Run) faultsDoc {
-	d := faultsDoc{header: head(TypeFaults), Counts: make(map[string]uint64, len(generator.FaultKinds)), Recent: []faultHit{}}
-	for _, k := range generator.FaultKinds {
-		if run.Injector != nil {
-			d.Counts[string(k)] = run.Injector.Count(k)
-		} else {
-			d.Counts[string(k)] = 0
-		}
-	}
-	h.mu.Lock()
-	if h.recent != nil {
-		d.Recent, _ = h.recent.since(0, -1)
-	}
-	h.mu.Unlock()
-	return d
-}
-
-// deploymentDoc reads one followed deployment now, and samples its
-// observed state into its series when it changed.
-func (h *Hub) deploymentDoc(run *Run, name string, now time.Time) (deploymentDoc, bool) {
-	ds, ok := run.Schedule.SnapshotOf(name)
-	if !ok {
-		return deploymentDoc{}, false // a reload removed it
-	}
-	d := deploymentDoc{header: head(TypeDeployment), Name: name, Paused: ds.Paused, Interval: ds.Interval.Seconds(), Seq: ds.Seq,
-		Metrics: make([]metricDoc, len(ds.Metrics)), State: stateOf(ds.State.State)}
-	for i, m := range ds.Metrics {
-		d.Metrics[i] = metricDoc{Name: m.Name, Override: m.Override}
-		if m.HasLast {
-			text := m.Last.Text
-			d.Metrics[i].Last = &text
-		}
-	}
-	if run.Injector != nil {
-		if f, from := run.Injector.Faults(name); f != nil {
-			d.Faults, d.FaultsFrom = f.Spec, from
-		}
-	}
-	h.mu.Lock()
-	if s := h.series[name]; s != nil && (s.lastState == nil || !sameState(*s.lastState, d.State)) {
-		st := d.State
-		s.lastState = &st
-		s.states.push(stateSample{TMS: now.UnixMilli(), stateDoc: st})
-	}
-	h.mu.Unlock()
-	return d, true
-}
-
-func sameState(a, b stateDoc) bool {
-	if a.Replicas != b.Replicas || a.Ready != b.Ready || len(a.Allocation) != len(b.Allocation) {
-		return false
-	}
-	for k, v := range a.Allocation {
-		if w, ok := b.Allocation[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
+	return s.rc.Flush()
 }
