@@ -178,16 +178,24 @@ func (b *Browser) Do(t testing.TB, what string, actions ...chromedp.Action[chrom
 }
 
 // Eval evaluates the JavaScript expression js in the tab's page and
-// decodes its value (JSON) into T.
+// decodes its value (JSON) into T. A call that reaches the page just as a load
+// replaces its JavaScript context is tried again in the new one.
 func Eval[T any](t testing.TB, b *Browser, js string) T {
 	t.Helper()
-	ctx, cancel := b.limit(time.Minute)
-	defer cancel()
-	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](js))
-	if err != nil {
-		t.Fatalf("evaluate %s: %v", js, err)
+	deadline := time.Now().Add(time.Minute)
+	for {
+		ctx, cancel := b.limit(time.Until(deadline))
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[T](js))
+		cancel()
+		switch {
+		case err == nil:
+			return v
+		case !contextGone(err) || time.Now().After(deadline):
+			t.Fatalf("evaluate %s: %v", js, err)
+			return v
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
-	return v
 }
 
 // WaitTrue waits until the JavaScript expression js is truthy in the page,
@@ -203,11 +211,27 @@ func (b *Browser) WaitTrue(t testing.TB, what, js string, limit time.Duration) {
 // Poll is WaitTrue returning the failure, for a caller that says more
 // about it (what the page shows instead).
 func (b *Browser) Poll(js string, limit time.Duration) error {
-	ctx, cancel := b.limit(limit + 10*time.Second)
-	defer cancel()
-	poll := chromedp.Poll[chromedp.Void](js, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(limit))
-	_, err := chromedp.Run(ctx, poll)
-	return err
+	deadline := time.Now().Add(limit)
+	for {
+		ctx, cancel := b.limit(time.Until(deadline) + 10*time.Second)
+		poll := chromedp.Poll[chromedp.Void](js, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(time.Until(deadline)))
+		_, err := chromedp.Run(ctx, poll)
+		cancel()
+		if err == nil || !contextGone(err) || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// contextGone reports whether err says the page's JavaScript context the
+// call was sent to went away: a navigation or a load replaced it just
+// then. The call is then tried again in the new one.
+func contextGone(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "Cannot find context with specified id") ||
+		strings.Contains(msg, "Execution context was destroyed") ||
+		strings.Contains(msg, "Inspected target navigated or closed")
 }
 
 // Screenshot writes a PNG of the tab's viewport to path.
