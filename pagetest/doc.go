@@ -21,6 +21,8 @@
 //     without a reload.
 //   - With 10,000 deployments the list stays bounded and the filter finds
 //     one by name, whose chart then fills.
+//   - The stand-in operator's own page shows its policy, counts and
+//     decisions, and after it stops the account of its stopped line.
 //
 // With METRICSENDER_SCREENSHOT=FILE, TestScreenshot writes a PNG of a
 // closed-loop run there (the README's docs/live.png).
