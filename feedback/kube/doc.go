@@ -60,10 +60,10 @@
 //	err = src.WaitSynced(connectCtx) // the first tick waits for the first lists
 //	// readiness: src.Ready(); after a reload: schedule.Apply(...), then src.SetDeployments(newCfg.Deployments)
 //
-// The client (Client) is client-go's REST client with a scheme of apps/v1
-// only, not the clientset, whose scheme compiles every API group into the
-// binary: apps/v1 and autoscaling/v2. To read another group, add it to
-// groups and addGroups in client.go.
+// The client (Client) is client-go's REST client with a scheme of the
+// groups read only (apps/v1 and autoscaling/v2), not the clientset, whose
+// scheme compiles every API group into the binary. To read another group,
+// add it to groups and addGroups in client.go.
 //
 // The ServiceAccount needs get, list and watch on deployments and
 // statefulsets (apps) and, to judge HPAs, horizontalpodautoscalers
