@@ -2,8 +2,8 @@ package judge
 
 import (
 	"encoding/json"
-	"maps"
 	"fmt"
+	"maps"
 	"os"
 	"slices"
 	"strings"
