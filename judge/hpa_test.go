@@ -58,7 +58,7 @@ func (h *hpaHooks) HPASuperseded() { h.mu.Lock(); h.supersede++; h.mu.Unlock() }
 
 // hpaConfig has web, scaled by an HPA on its cpu (no replicas metric), and
 // ops, whose replicas are requested.
-func hpaConfig(t *testing.T) (*generator.Config, *generator.Schedule) {
+func hpaConfig(t testing.TB) (*generator.Config, *generator.Schedule) {
 	t.Helper()
 	cfg, err := generator.Parse("hpa.yaml", []byte(`deployments:
   - name: web
