@@ -98,7 +98,7 @@ func TestSenderRestart(t *testing.T) {
 	// The browser logs each refused reconnect of the stream; nothing else
 	// may be an error.
 	for _, m := range b.Errors() {
-		if !strings.Contains(m.URL+" "+m.Text, "/v1/events") {
+		if !isStreamError(m) {
 			t.Errorf("console error other than the stream's refused reconnects: %s (%s)", m, m.URL)
 		}
 	}
