@@ -53,10 +53,9 @@ type runningSchedule struct {
 	inj *generator.Injector
 }
 
-// addJudge gives a send with feedback its judge, with its correlation
-// ids, its metrics registered with reg and its fates told to fates. hpa,
-// when not nil (--feedback kubernetes), is the cluster's HPAs, whose
-// reactions are judged too.
+// addJudge gives a send with feedback its judge: correlation ids, metrics
+// on reg, fates told to fates and, with hpa (--feedback kubernetes), the
+// cluster's HPAs, whose reactions are judged too.
 func (r *runningSchedule) addJudge(opts sendOptions, reg prometheus.Registerer, metrics *sendMetrics, hpa judge.Autoscaler, fates judge.Fates) error {
 	cfg := judge.TrackerConfig{Config: opts.cfg,
 		OscillationWindow: opts.judge.oscillationWindow, Hooks: metrics.Judged(telemetry.NewReaction(reg)), Fates: fates}
