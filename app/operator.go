@@ -163,9 +163,7 @@ func runOperator(ctx context.Context, opts operatorOptions, logger *slog.Logger)
 	if err != nil {
 		return err
 	}
-	if srv != nil {
-		srv.OnShutdown(view.Close)
-	}
+	srv.OnShutdown(view.Close)
 	defer shutdownHTTP(srv, 5*time.Second, logger)
 
 	pair, err := connectPair(ctx, opts.conn, transport.Options{

@@ -95,9 +95,9 @@ func (t *runTotals) report() runReport {
 	return r
 }
 
-// live is the totals as the live page reads them.
-func (t *runTotals) live() live.Totals {
-	r := t.report()
+// Totals implements live.Readings: the stopped line's numbers so far.
+func (m *sendMetrics) Totals() live.Totals {
+	r := m.totals.report()
 	return live.Totals{Published: r.Published, Dropped: r.Dropped, Unroutable: r.Unroutable}
 }
 

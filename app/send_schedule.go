@@ -86,7 +86,7 @@ func (r *sendRun) build() error {
 	}
 	r.later.Set(running)
 	r.later.SetInjector(inj)
-	r.live.Start(live.Run{Start: r.start, Schedule: sched, Injector: inj, Judge: running.Tracker})
+	r.live.Start(live.Run{Start: r.start, Schedule: sched, Injector: inj, Judge: running.Tracker, MaxReaction: opts.judge.maxReaction})
 	r.sched, r.inj, r.running = sched, inj, running
 	return nil
 }

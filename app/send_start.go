@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"path/filepath"
 	"sync/atomic"
 	"time"
@@ -99,19 +98,14 @@ func (r *sendRun) serve() (*httpserver.Server, error) {
 	telemetry.RegisterShardInfo(reg, opts.shard)
 	r.reg, r.metrics = reg, metrics
 	hub, err := live.New(live.Config{Info: live.Info{Run: r.run, Seed: opts.seed, Shard: opts.shard, Interval: cmp.Or(opts.interval, opts.cfg.Interval),
-		Deployments: deployments, Control: opts.enableControl}, Readings: live.Readings{Totals: metrics.totals.live,
-		Connected: metrics.BrokerConnected, TickLag: metrics.LastTickLag}}, logger)
-	if err != nil {
+		Deployments: deployments, Control: opts.enableControl}, Readings: metrics}, logger)
+	if r.live = hub; err != nil {
 		return nil, err
 	}
-	r.live = hub
 	telemetry.RegisterLiveStreams(reg, hub.Streams)
-	controlRoutes := control.Routes(&r.later, control.Access{Mutations: opts.enableControl, StateFeedback: opts.feedback.api},
-		filepath.Dir(opts.cfg.Path))
-	srv, err := startHTTP(opts.httpAddr, reg, r.ready, func(mux *http.ServeMux) { controlRoutes(mux); hub.Routes(mux) }, logger)
-	if srv != nil {
-		srv.OnShutdown(hub.Close) // the page's streams end with the run
-	}
+	srv, err := startHTTP(opts.httpAddr, reg, r.ready, httpserver.Routes(control.Routes(&r.later, control.Access{Mutations: opts.enableControl,
+		StateFeedback: opts.feedback.api}, filepath.Dir(opts.cfg.Path)), hub.Routes), logger)
+	srv.OnShutdown(hub.Close) // the page's streams end with the run
 	return srv, err
 }
 

@@ -43,7 +43,7 @@ func TestTrackerTellsFates(t *testing.T) {
 		{App: "web", Metric: "cpu", Value: 0.75, Opened: at(0), Kind: judge.FateSuperseded, Ended: at(10)},
 		{App: "web", Metric: "cpu", Value: 1, Opened: at(10), Kind: judge.FateOpen},
 	}
-	if sum, rep := tr.Summary(), tr.Report(at(10), 0); sum.Line() != rep.Line() || sum.Unsolicited != rep.Unsolicited {
+	if sum, rep := tr.Summary(at(10), 0), tr.Report(at(10), 0); sum.Line() != rep.Line() || sum.Unsolicited != rep.Unsolicited {
 		t.Errorf("Summary %s, want Report's %s", sum.Line(), rep.Line())
 	}
 	if open := tr.OpenOf("web"); len(open) != 1 || open[0] != want[4] {

@@ -35,12 +35,12 @@ func BenchmarkSummary(b *testing.B) {
 	}
 	b.Run("Summary", func(b *testing.B) {
 		for range b.N {
-			_ = tr.Summary()
+			_ = tr.Summary(t0, time.Minute)
 		}
 	})
 	b.Run("Report", func(b *testing.B) {
 		for range b.N {
-			_ = tr.Report(t0, 0)
+			_ = tr.Report(t0, time.Minute)
 		}
 	})
 }

@@ -80,6 +80,20 @@ type judgeDoc struct {
 	P99          *float64 `json:"reaction_p99_seconds,omitempty"`
 	Max          *float64 `json:"reaction_max_seconds,omitempty"`
 	Line         string   `json:"line,omitempty"`
+	HPA          *hpaDoc  `json:"hpa,omitempty"`
+}
+
+// hpaDoc is the real HPA's part of the summary (--feedback kubernetes).
+type hpaDoc struct {
+	Requests   int      `json:"requests"`
+	Applied    int      `json:"applied"`
+	Superseded int      `json:"superseded"`
+	Open       int      `json:"open"`
+	P50        *float64 `json:"reaction_p50_seconds"`
+	P99        *float64 `json:"reaction_p99_seconds"`
+	Max        *float64 `json:"reaction_max_seconds"`
+	Late       int      `json:"late"`
+	Unjudged   int      `json:"unjudged"`
 }
 
 // judgeOf is the judge document of rep: the numbers of its summary line
@@ -88,7 +102,15 @@ func judgeOf(rep judge.Report) judgeDoc {
 	return judgeDoc{header: head(TypeJudge), Judged: true,
 		Requests: &rep.Requests, Applied: &rep.Applied, Superseded: &rep.Superseded, Open: &rep.Open,
 		Unsolicited: &rep.Unsolicited, Oscillations: &rep.Oscillations,
-		P50: rep.ReactionP50, P99: rep.ReactionP99, Max: rep.ReactionMax, Line: rep.Line()}
+		P50: rep.ReactionP50, P99: rep.ReactionP99, Max: rep.ReactionMax, Line: rep.Line(), HPA: hpaOf(rep.HPA)}
+}
+
+func hpaOf(h *judge.HPAReport) *hpaDoc {
+	if h == nil {
+		return nil
+	}
+	return &hpaDoc{Requests: h.Requests, Applied: h.Applied, Superseded: h.Superseded, Open: h.Open,
+		P50: h.ReactionP50, P99: h.ReactionP99, Max: h.ReactionMax, Late: h.Late, Unjudged: len(h.Unjudged)}
 }
 
 // faultHit is one message a fault hit.

@@ -30,11 +30,11 @@ type Totals struct {
 }
 
 // Readings are the process's own counters the page shows, read where
-// /metrics reads them; each may be nil (then 0, false).
-type Readings struct {
-	Totals    func() Totals
-	Connected func() bool
-	TickLag   func() time.Duration
+// /metrics reads them. Methods must be safe for concurrent use.
+type Readings interface {
+	Totals() Totals
+	BrokerConnected() bool
+	LastTickLag() time.Duration
 }
 
 // Schedule is what the page reads of the running schedule;
@@ -58,11 +58,15 @@ type Run struct {
 	Schedule Schedule
 	Injector Injector       // nil: no faults
 	Judge    *judge.Tracker // nil: not judged (no --feedback)
+	// MaxReaction is --max-reaction, which the summary line's hpa_late
+	// counts against (0: none).
+	MaxReaction time.Duration
 }
 
 // Config configures a Hub.
 type Config struct {
-	Info     Info
+	Info Info
+	// Readings may be nil: the page then shows 0 and disconnected.
 	Readings Readings
 	// Every is how often a stream sends the run's numbers and new points.
 	// Default 1s.
@@ -130,9 +134,10 @@ type Hub struct {
 	series map[string]*series
 	recent *ring[faultHit] // nil while no stream is connected
 
-	judgeMu   sync.Mutex
-	judgeAt   time.Time
-	judgeLast judgeDoc
+	judgeMu    sync.Mutex
+	judgeAt    time.Time
+	judgeLast  judgeDoc
+	judgeFinal *judge.Report // the report the run ended with (Ended)
 }
 
 // series is what the Hub keeps of one followed deployment.
@@ -164,6 +169,14 @@ func (h *Hub) Start(r Run) {
 		h.run.Store(&r)
 		close(h.started)
 	})
+}
+
+// Ended gives the Hub the report send judged the run with (its summary
+// line): the last judge event shows exactly it.
+func (h *Hub) Ended(rep judge.Report) {
+	h.judgeMu.Lock()
+	h.judgeFinal = &rep
+	h.judgeMu.Unlock()
 }
 
 // Close ends every stream (each sends its last numbers and an end event)

@@ -42,6 +42,8 @@ func TestJudgeEventsEqualTheSummaryLine(t *testing.T) {
 	tr.Sent(replicas("web-1", 1), "3", t0.Add(2*time.Second)) // supersedes 4
 	tr.Sent(replicas("web-0", 1), "4", t0.Add(2*time.Second)) // stays open
 
+	rep := tr.End(context.Background(), 0, false) // as send ends: the line, then the page
+	h.Ended(rep)
 	h.Close()
 	var last event
 	for ev := range c.Events {
@@ -49,7 +51,6 @@ func TestJudgeEventsEqualTheSummaryLine(t *testing.T) {
 			last = ev
 		}
 	}
-	rep := tr.End(context.Background(), 0, false)
 	if last.Doc["line"] != rep.Line() {
 		t.Errorf("the last judge event's line:\n%v\nthe summary line:\n%s", last.Doc["line"], rep.Line())
 	}

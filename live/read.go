@@ -11,33 +11,30 @@ import (
 
 // runDoc reads the run's numbers.
 func (h *Hub) runDoc(run *Run, now time.Time, final bool) runDoc {
-	r := h.cfg.Readings
 	d := runDoc{header: head(TypeRun), NowMS: now.UnixMilli(), Uptime: secs(now.Sub(run.Start)), Ticks: h.ticks.Load(), Ended: final}
-	if r.Totals != nil {
+	if r := h.cfg.Readings; r != nil {
 		t := r.Totals()
 		d.Published, d.Dropped, d.Unroutable = t.Published, t.Dropped, t.Unroutable
-	}
-	if r.Connected != nil {
-		d.Connected = r.Connected()
-	}
-	if r.TickLag != nil {
-		d.TickLag = secs(r.TickLag())
+		d.Connected, d.TickLag = r.BrokerConnected(), secs(r.LastTickLag())
 	}
 	return d
 }
 
 // judgeDoc is the judge's summary (the report's totals), taken at most
-// every Every/2 for all streams (it sorts every reaction of the run), and
-// anew for the final one. It takes no lock of the Hub's: the judge calls Fate with its
-// own lock held.
+// every Every/2 for all streams (it sorts every reaction of the run); the
+// final one is the report the run ended with (Ended), else taken anew.
+// It takes no lock of the Hub's: the judge calls Fate with its own held.
 func (h *Hub) judgeDoc(run *Run, now time.Time, final bool) judgeDoc {
 	if run.Judge == nil {
 		return judgeDoc{header: head(TypeJudge)}
 	}
 	h.judgeMu.Lock()
 	defer h.judgeMu.Unlock()
-	if final || h.judgeAt.IsZero() || now.Sub(h.judgeAt) >= h.cfg.Every/2 {
-		h.judgeLast, h.judgeAt = judgeOf(run.Judge.Summary()), now
+	switch {
+	case final && h.judgeFinal != nil:
+		h.judgeLast = judgeOf(*h.judgeFinal)
+	case final || h.judgeAt.IsZero() || now.Sub(h.judgeAt) >= h.cfg.Every/2:
+		h.judgeLast, h.judgeAt = judgeOf(run.Judge.Summary(now, run.MaxReaction)), now
 	}
 	return h.judgeLast
 }

@@ -18,7 +18,7 @@ func TestStreamDocuments(t *testing.T) {
 	inj := generator.NewInjector(cfg, 1, 0)
 	h, srv := newHub(t, live.Config{
 		Info:     live.Info{Run: "r1", Seed: 1 << 62, Interval: 2 * time.Second, Deployments: 3, Control: true},
-		Readings: live.Readings{Totals: func() live.Totals { return live.Totals{Published: 7, Dropped: 1} }, Connected: func() bool { return true }},
+		Readings: readings{live.Totals{Published: 7, Dropped: 1}},
 	})
 	c := openStream(t, srv.URL, "select=web-0&select=nope&select=web-0")
 
@@ -155,3 +155,10 @@ func TestDeploymentNames(t *testing.T) {
 		})
 	}
 }
+
+// readings are fixed live.Readings: totals, connected, no lag.
+type readings struct{ totals live.Totals }
+
+func (r readings) Totals() live.Totals        { return r.totals }
+func (r readings) BrokerConnected() bool      { return true }
+func (r readings) LastTickLag() time.Duration { return 0 }
