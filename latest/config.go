@@ -49,11 +49,12 @@ type mapping struct {
 	namespace map[string]string        // app -> its only namespace
 	interval  map[string]time.Duration // app -> its configured interval
 	objects   map[objectKey]string     // workload -> app
+	workload  map[string]objectKey     // app -> its workload, when mapped
 	metrics   []string                 // every metric name of the config
 }
 
 func newMapping(run *generator.Config) mapping {
-	m := mapping{namespace: map[string]string{}, interval: map[string]time.Duration{}, objects: map[objectKey]string{}}
+	m := mapping{namespace: map[string]string{}, interval: map[string]time.Duration{}, objects: map[objectKey]string{}, workload: map[string]objectKey{}}
 	if run == nil {
 		return m
 	}
@@ -82,6 +83,7 @@ func newMapping(run *generator.Config) mapping {
 			name = d.Name
 		}
 		m.objects[objectKey{k.Namespace, kind, name}] = d.Name
+		m.workload[d.Name] = objectKey{k.Namespace, kind, name}
 	}
 	return m
 }

@@ -177,6 +177,16 @@ func (s *Store) Object(namespace, kind, name string) (app string, ok bool) {
 	return "", false
 }
 
+// Workload is the workload whose values app's are: the one Config.Run maps
+// it to, else the Deployment named like the app. Object(ns, kind, name)
+// finds app again in any namespace app is served in.
+func (s *Store) Workload(app string) (kind, name string) {
+	if w, ok := s.m.workload[app]; ok {
+		return w.kind, w.name
+	}
+	return generator.KindDeployment, app
+}
+
 // Stats counts what the store holds.
 type Stats struct {
 	Apps    int // apps seen

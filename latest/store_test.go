@@ -271,6 +271,11 @@ func TestStoreObject(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.ns+"/"+tt.kind+"/"+tt.name, func(t *testing.T) {
+			if tt.want != "" {
+				if kind, name := s.Workload(tt.want); kind != tt.kind || name != tt.name {
+					t.Errorf("Workload(%s) = %s %s, want %s %s", tt.want, kind, name, tt.kind, tt.name)
+				}
+			}
 			app, ok := s.Object(tt.ns, tt.kind, tt.name)
 			if app != tt.want || ok != (tt.want != "") {
 				t.Errorf("Object(%s, %s, %s) = %q, %v, want %q", tt.ns, tt.kind, tt.name, app, ok, tt.want)
