@@ -163,7 +163,8 @@ func (s *Store) Each(metric, namespace string, fn func(Value) bool) {
 // Object is the app whose values a workload of kind (generator.KindDeployment
 // or KindStatefulSet) named name in namespace carries: the one Config.Run
 // maps there, else, for a Deployment, the app of that name if it is served
-// in namespace. False when there is none.
+// in namespace and the config maps it to no workload. False when there is
+// none.
 func (s *Store) Object(namespace, kind, name string) (app string, ok bool) {
 	if app, ok := s.m.objects[objectKey{namespace, kind, name}]; ok {
 		return app, true
@@ -171,7 +172,7 @@ func (s *Store) Object(namespace, kind, name string) (app string, ok bool) {
 	if app, ok := s.m.objects[objectKey{"", kind, name}]; ok {
 		return app, true
 	}
-	if kind == generator.KindDeployment && s.inNamespace(name, namespace) {
+	if _, mapped := s.m.workload[name]; !mapped && kind == generator.KindDeployment && s.inNamespace(name, namespace) {
 		return name, true
 	}
 	return "", false

@@ -267,7 +267,8 @@ func TestStoreObject(t *testing.T) {
 		{"any", generator.KindStatefulSet, "redis", "cache"},    // mapped, every namespace
 		{"any", generator.KindDeployment, "db", "db"},           // by its own name
 		{"any", generator.KindDeployment, "unknown", "unknown"}, // a name is an app's, whether it sent yet or not
-		{"any", generator.KindStatefulSet, "db", ""},            // by name only as a Deployment
+		{"any", generator.KindStatefulSet, "db", ""},
+		{"any", generator.KindDeployment, "cache", ""}, // mapped to a StatefulSet only            // by name only as a Deployment
 	}
 	for _, tt := range tests {
 		t.Run(tt.ns+"/"+tt.kind+"/"+tt.name, func(t *testing.T) {
