@@ -11,7 +11,8 @@ import (
 // Config configures a Store.
 type Config struct {
 	// MaxAge, when > 0, is the age past which every value is absent.
-	// 0 means three times the interval each app is seen at.
+	// 0 means three times the interval each app is seen at, and at least
+	// MinDefaultMaxAge.
 	MaxAge time.Duration
 	// Run is the sender's config; nil for none. It gives each app its
 	// namespace and workload (`kubernetes:`), its interval until one is
@@ -40,6 +41,11 @@ func (c Config) Validate() error {
 // ageFactor times the interval an app is seen at is its default max age:
 // one lost message is not an outage, three in a row are.
 const ageFactor = 3
+
+// MinDefaultMaxAge is the least default max age: a sender publishing
+// faster than every third of a second (a test's or a benchmark's) would
+// otherwise have its values age out between two reads of a poller.
+const MinDefaultMaxAge = time.Second
 
 // objectKey names a workload in a namespace ("" for any namespace).
 type objectKey struct{ namespace, kind, name string }

@@ -16,9 +16,10 @@
 // the Store received it. The max age is Config.MaxAge when set, else three
 // times the interval the app is seen at: the advance of the newest message
 // timestamp from one message of the app to the next (duplicates and stale
-// copies, whose timestamps do not advance, leave it as it is). Until an
-// app has been seen advance once, its interval is the one its deployment
-// has in Config.Run, else generator.DefaultInterval.
+// copies, whose timestamps do not advance, leave it as it is), and at
+// least MinDefaultMaxAge. Until an app has been seen advance once, its
+// interval is the one its deployment has in Config.Run, else
+// generator.DefaultInterval.
 //
 // So the faults of a sender reach a consumer of the store as a real outage
 // would: a drop or a silence ages the value out (an empty answer, which the

@@ -226,7 +226,7 @@ func (s *Store) maxAgeOf(app string) time.Duration {
 	} else if configured, ok := s.m.interval[app]; ok && configured > 0 {
 		interval = configured
 	}
-	return ageFactor * interval
+	return max(ageFactor*interval, MinDefaultMaxAge)
 }
 
 func (c *cell) value(app, metric string) Value {

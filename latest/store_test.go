@@ -89,6 +89,12 @@ func TestStoreGet(t *testing.T) {
 				{at: 20 * time.Second, rcv: put(msg("web", t0.Add(20*time.Second), "cpu=2"))},
 				{at: 80 * time.Second, metric: "cpu", app: "web", want: "2", wantAt: t0.Add(20 * time.Second)},
 			}},
+		{"never less than a second by default", 0, "", []step{
+			{at: 0, rcv: put(msg("web", t0, "cpu=0.5"))},
+			{at: 100 * time.Millisecond, rcv: put(msg("web", t0.Add(100*time.Millisecond), "cpu=2"))},
+			{at: 1100 * time.Millisecond, metric: "cpu", app: "web", want: "2", wantAt: t0.Add(100 * time.Millisecond)},
+			{at: 1101 * time.Millisecond, metric: "cpu", app: "web"},
+		}},
 		{"--max-age fixes the age for every app", 4 * time.Second, "", []step{
 			{at: 0, rcv: put(msg("web", t0, "cpu=0.5"))},
 			{at: 10 * time.Second, rcv: put(msg("web", t0.Add(10*time.Second), "cpu=2"))},

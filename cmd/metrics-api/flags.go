@@ -91,7 +91,7 @@ func parseFlags(args []string, getenv func(string) string, stdout io.Writer) (*o
 	fs.DurationVar(&o.connectTimeout, "connect-timeout", 0, "give up (exit 1) when the broker cannot be reached within this time; 0 retries until stopped")
 	fs.StringSliceVar(&o.topics, "topic", []string{codec.TopicPrefix + "*"}, "binding pattern (* one word, # zero or more); repeatable")
 	fs.StringVarP(&config, "config", "c", "", "optional: the sender's config file (or a manifest holding its ConfigMap): its kubernetes: sections put apps in a namespace and on a workload, its metric names are known from the start")
-	fs.DurationVar(&o.maxAge, "max-age", 0, "a value older than this (since it was received) is absent; 0 means three times the interval each app is seen at")
+	fs.DurationVar(&o.maxAge, "max-age", 0, "a value older than this (since it was received) is absent; 0 means three times the interval each app is seen at, at least 1s")
 	fs.StringVar(&o.listen, "listen", ":6443", "serve the metrics APIs over HTTPS on this address (port 0: any free port, printed)")
 	fs.StringVar(&o.kubeconfig, "kubeconfig", "", "kubeconfig of the cluster the aggregator's requests are authenticated and authorized with (delegation); default: the in-cluster config")
 	fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")

@@ -44,66 +44,83 @@ var servingAddr = regexp.MustCompile(`msg="serving on ([^"]+)"`)
 // 127.0.0.1, reading a gochannel bus it returns the publisher of. Its
 // delegated authentication and authorization are off (no cluster here):
 // options only a test can set. It stops at the test's end.
-func startBridge(t *testing.T, args ...string) (addr string, publish func(...generator.Event)) {
-	t.Helper()
-	o, err := parseFlags(append([]string{"--listen", "127.0.0.1:0", "--transport", "gochannel"}, args...), func(string) string { return "" }, io.Discard)
+func startBridge(tb testing.TB, args ...string) (addr string, publish func(...generator.Event)) {
+	tb.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	tb.Cleanup(cancel)
+	pair, err := transport.NewGoChannel(ctx, transport.Options{Topics: []string{codec.TopicPrefix + "*"}}, nil)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
+	}
+	addr = serveBridge(tb, &pair, append([]string{"--transport", "gochannel"}, args...)...)
+	return addr, func(evs ...generator.Event) {
+		tb.Helper()
+		for _, ev := range evs {
+			if err := pair.Publisher.Publish(codec.Topic(ev.App), codec.Encode(ev, 1)); err != nil {
+				tb.Fatal(err)
+			}
+		}
+	}
+}
+
+// serveBridge serves the bridge with args in-process on a free port of
+// 127.0.0.1, without delegated authentication and authorization, reading
+// pair (nil: the bus its flags name), and returns its address once it
+// serves and consumes. It stops at the test's end.
+func serveBridge(tb testing.TB, pair *transport.Pair, args ...string) string {
+	tb.Helper()
+	o, err := parseFlags(append([]string{"--listen", "127.0.0.1:0"}, args...), func(string) string { return "" }, io.Discard)
+	if err != nil {
+		tb.Fatal(err)
 	}
 	o.server.Authentication, o.server.Authorization = nil, nil
-	ctx, cancel := context.WithCancel(context.Background())
-	pair, err := transport.NewGoChannel(ctx, transport.Options{Topics: o.topics}, nil)
-	if err != nil {
-		t.Fatal(err)
+	if pair != nil {
+		o.connect = func(context.Context, *slog.Logger) (transport.Pair, error) { return *pair, nil }
 	}
-	o.connect = func(context.Context, *slog.Logger) (transport.Pair, error) { return pair, nil }
+	ctx, cancel := context.WithCancel(context.Background())
 	var logs lockedBuffer
 	done := make(chan error, 1)
 	go func() { done <- serve(ctx, o, slog.New(slog.NewTextHandler(&logs, nil))) }()
-	t.Cleanup(func() {
+	tb.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
-			t.Errorf("serve after the stop: %v", err)
+			tb.Errorf("serve after the stop: %v", err)
 		}
 		if !strings.Contains(logs.String(), "msg=stopped") {
-			t.Errorf("no stopped line in the log:\n%s", logs.String())
+			tb.Errorf("no stopped line in the log:\n%s", logs.String())
 		}
 	})
 	deadline := time.Now().Add(time.Minute)
 	for {
 		m := servingAddr.FindStringSubmatch(logs.String())
 		if m != nil && strings.Contains(logs.String(), "msg=consuming") {
-			addr = m[1]
-			break
+			return m[1]
 		}
 		select {
 		case err := <-done:
-			t.Fatalf("serve ended: %v\n%s", err, logs.String())
+			tb.Fatalf("serve ended: %v\n%s", err, logs.String())
 		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no serving and consuming lines after a minute:\n%s", logs.String())
+			tb.Fatalf("no serving and consuming lines after a minute:\n%s", logs.String())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	return addr, func(evs ...generator.Event) {
-		t.Helper()
-		for _, ev := range evs {
-			if err := pair.Publisher.Publish(codec.Topic(ev.App), codec.Encode(ev, 1)); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+}
+
+// newClient is an HTTPS client of the bridge, keeping its connection.
+func newClient() *http.Client {
+	return &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
+		TLSClientConfig:   &tls.Config{InsecureSkipVerify: true}, // the bridge's self-signed certificate
+		ForceAttemptHTTP2: true,                                  // as the aggregator talks to it
+	}}
 }
 
 // get GETs path from the bridge and decodes its JSON answer into v; it
 // returns the status.
-func get(t *testing.T, addr, path string, v any) int {
+func get(t testing.TB, addr, path string, v any) int {
 	t.Helper()
-	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
-		TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, // the bridge's self-signed certificate
-	}}
-	resp, err := client.Get("https://" + addr + path)
+	resp, err := newClient().Get("https://" + addr + path)
 	if err != nil {
 		t.Fatal(err)
 	}
