@@ -145,7 +145,8 @@ func (s *Store) Get(metric, namespace, app string) (Value, bool) {
 
 // Each calls fn with every fresh value of metric served in namespace, in
 // no particular order, until fn returns false. It holds the read lock
-// meanwhile: fn must not call the store.
+// meanwhile: fn may call Workload and Object (they take no lock), no
+// other method of the store.
 func (s *Store) Each(metric, namespace string, fn func(Value) bool) {
 	now := s.now().UnixNano()
 	s.mu.RLock()
