@@ -22,6 +22,11 @@
 //   - receive: the queue prefilled with those 100,000 messages is drained by
 //     a plain consumer (prefetch 1000, one ack per message) or by
 //     `metricsender receive --queue Q --output json --count 100000`.
+//   - bridge: the send path (in-process, confirms on) with 10,000
+//     deployments x 10 ticks, alone and with the metrics API bridge's
+//     store (package latest) consuming the same stream from its own queue
+//     while a poller reads every app at the HPA's 15 s rate: the cost of
+//     the bridge to the sender on one machine (bridge.go).
 //   - scale20k: `send` with 20,000 deployments, 1 s interval, confirms on,
 //     5 ticks: process wall time against the ideal 5 s, and peak RSS.
 //   - scale100k: 100,000 deployments, 10 s interval (-ticks100k ticks):
@@ -129,7 +134,7 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.exchange, "exchange", "is", "exchange every side publishes to")
 	fs.StringVar(&o.bin, "bin", "", "metricsender binary (empty: go build the module into a temp dir)")
 	fs.IntVar(&o.rounds, "rounds", 5, "A/B rounds per comparison")
-	fs.StringVar(&rows, "rows", "send-off,send-confirm,receive,scale20k,scale100k,scale100k-expr,scale150k,shards,live", "rows to measure")
+	fs.StringVar(&rows, "rows", "send-off,send-confirm,receive,bridge,scale20k,scale100k,scale100k-expr,scale150k,shards,live", "rows to measure")
 	fs.IntVar(&o.ticks100k, "ticks100k", 6, "ticks of the 100k-deployment row (10 s each)")
 	fs.IntVar(&o.ticks150k, "ticks150k", 4, "ticks of the 150k-deployment rows (scale150k, shards)")
 	fs.DurationVar(&o.interval150k, "interval150k", 20*time.Second, "interval of the 150k-deployment rows")
@@ -157,7 +162,7 @@ func parseFlags(args []string) (options, error) {
 	o.rows = map[string]bool{}
 	for _, r := range strings.Split(rows, ",") {
 		switch r = strings.TrimSpace(r); r {
-		case "send-off", "send-confirm", "receive", "scale20k", "scale100k", "scale100k-expr", "scale150k", "shards", "live":
+		case "send-off", "send-confirm", "receive", "bridge", "scale20k", "scale100k", "scale100k-expr", "scale150k", "shards", "live":
 			o.rows[r] = true
 		case "":
 		default:
@@ -215,6 +220,14 @@ func run(ctx context.Context, opts options, logger *slog.Logger) error {
 			return err
 		}
 		t.addReceive(plain, cli)
+	}
+	if opts.rows["bridge"] {
+		with, without, err := b.bridgeRow(ctx)
+		if err != nil {
+			t.addFailure("send path with the metrics API bridge consuming", err)
+		} else {
+			t.addBridge(with, without)
+		}
 	}
 	// A big-cluster run that fails (a config the loader refuses, say) is a
 	// result too: it goes in the table and the other rows still run.

@@ -26,7 +26,7 @@ func (t *table) compare(what string, want float64, ours, base series, note strin
 	if note != "" {
 		ourText += " " + note
 	}
-	t.rows = append(t.rows, fmt.Sprintf("| %s | >= %.1fx | %s | %s | **%.2fx** (%s) | %s |",
+	t.rows = append(t.rows, fmt.Sprintf("| %s | >= %gx | %s | %s | **%.2fx** (%s) | %s |",
 		what, want, ourText, fmtRate(base.medianRate()), m, fmtRatios(r), verdict(m >= want)))
 }
 
