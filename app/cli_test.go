@@ -64,6 +64,7 @@ func TestExitCodes(t *testing.T) {
 		{"expect without config", []string{"receive", "--check", "--expect", "3"}, 2, "--expect needs --config", ""},
 		{"negative expect", []string{"receive", "--check", "-c", example, "--expect", "-1"}, 2, "--expect -1: must be >= 0", ""},
 		{"feedback kubernetes: a bad selector", []string{"send", "-c", example, "--feedback", "bus", "--feedback", "kubernetes", "--kube-selector", "a in ("}, 2, "--kube-namespace, --kube-selector: selector \"a in (\": ", ""},
+		{"feedback kubernetes: an HPA tolerance out of range", []string{"send", "-c", example, "--feedback", "kubernetes", "--hpa-tolerance", "1.5"}, 2, "--hpa-tolerance 1.5: must be in [0, 1)", ""},
 		{"feedback kubernetes: a bad namespace", []string{"send", "-c", example, "--feedback", "kubernetes", "--kube-namespace", "Lab"}, 2, "--kube-namespace, --kube-selector: namespace \"Lab\": not a namespace name (lowercase letters, digits and '-', at most 63)", ""},
 		{"unknown feedback source", []string{"send", "-c", example, "--feedback", "api,kafka"}, 2, `--feedback "kafka": unknown source (one of api, bus, kubernetes)`, ""},
 		{"feedback topic without a wildcard", []string{"send", "-c", example, "--feedback", "bus", "--feedback-topic", "Allocation.web"}, 2, `--feedback-topic: "Allocation.web": the last word must be * or #`, ""},

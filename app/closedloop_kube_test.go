@@ -6,6 +6,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -24,7 +25,10 @@ import (
 // gochannel against a real kube-apiserver: web's Deployment has 2
 // replicas and a CPU limit of 1, so cpu = allocation.cpu / replicas sends
 // 0.5 from the first tick (the file alone would say 1); scaling the
-// Deployment to 4 makes it send 0.25.
+// Deployment to 4 makes it send 0.25. api's Deployment has an HPA on the
+// bridge's external cpu (AverageValue 500m): its total 2 calls for 4
+// replicas; the test, playing the HPA controller, scales it to 4, and the
+// summary line, the report and /metrics say the HPA reacted once.
 func TestClosedLoopKubernetes(t *testing.T) {
 	env, admin := kubetest.Start(t)
 	user, err := env.AddUser(envtest.User{Name: "sender", Groups: []string{"system:masters"}}, admin)
@@ -57,11 +61,14 @@ func TestClosedLoopKubernetes(t *testing.T) {
 	if _, err := cs.AppsV1().Deployments("loop").Create(ctx, dep, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
+	createHPA(t, ctx, cs)
 
-	cfg := writeFile(t, "loop.yaml", "deployments:\n  - name: web\n    metrics:\n      cpu: {expr: \"allocation.cpu / replicas\"}\n    state: {allocation: {cpu: 1}}\n")
+	cfg := writeFile(t, "loop.yaml", "deployments:\n  - name: web\n    metrics:\n      cpu: {expr: \"allocation.cpu / replicas\"}\n    state: {allocation: {cpu: 1}}\n"+
+		"  - name: api\n    metrics:\n      cpu: [2]\n")
 	kc := writeFile(t, "kubeconfig", string(kubeconfig))
 	addr := brokertest.FreeAddr(t)
-	run := startLoop(ctx, "-c", cfg, "--http-addr", addr, "--feedback", "kubernetes", "--kubeconfig", kc, "--kube-namespace", "loop")
+	report := filepath.Join(t.TempDir(), "report.json")
+	run := startLoop(ctx, "-c", cfg, "--http-addr", addr, "--feedback", "kubernetes", "--kubeconfig", kc, "--kube-namespace", "loop", "--report", report)
 	values := func() []string { _, cpu := run.web(); return cpu }
 	waitFor := func(what string, ok func() bool) { t.Helper(); run.waitFor(t, ctx, what, ok) }
 	waitFor("first message", func() bool { return len(values()) > 0 })
@@ -88,8 +95,10 @@ func TestClosedLoopKubernetes(t *testing.T) {
 	}
 	waitFor("cpu 0.25 after scaling to 4", func() bool { v := values(); return v[len(v)-1] == "0.25" })
 
+	playHPA(t, ctx, cs, addr, run)
 	cancel()
 	if code := <-run.done; code != 0 {
 		t.Errorf("send exited %d after the signal, want 0:\n%s", code, run.stderr.String())
 	}
+	checkHPAReport(t, run.stderr.String(), report)
 }

@@ -45,6 +45,10 @@ func feedbackFlags() []cli.Flag {
 			Usage: "with --feedback kubernetes: a label selector narrowing the workloads read (team=web,tier!=db)"},
 		&cli.StringFlag{Name: "kubeconfig", EnvVars: env("kubeconfig"), DefaultText: "in a pod the in-cluster config, else KUBECONFIG, else ~/.kube/config",
 			Usage: "with --feedback kubernetes: the kubeconfig file of the cluster to read"},
+		&cli.Float64Flag{Name: "hpa-tolerance", Value: kube.DefaultHPATolerance, EnvVars: env("hpa-tolerance"),
+			Usage: "with --feedback kubernetes: the cluster's --horizontal-pod-autoscaler-tolerance, for judging its HPAs"},
+		&cli.DurationFlag{Name: "hpa-downscale-stabilization", Value: kube.DefaultHPADownscaleStabilization, EnvVars: env("hpa-downscale-stabilization"),
+			Usage: "with --feedback kubernetes: the cluster's --horizontal-pod-autoscaler-downscale-stabilization, for judging its HPAs"},
 	}
 }
 
@@ -91,6 +95,14 @@ func feedbackOptionsFrom(c *cli.Context) (feedbackOptions, error) {
 	}
 	if opts.kube != nil {
 		opts.kube.Namespace, opts.kube.Selector, opts.kube.Kubeconfig = c.String("kube-namespace"), c.String("kube-selector"), c.String("kubeconfig")
+		tol, stab := c.Float64("hpa-tolerance"), c.Duration("hpa-downscale-stabilization")
+		switch {
+		case tol < 0 || tol >= 1:
+			return feedbackOptions{}, usagef("--hpa-tolerance %g: must be in [0, 1)", tol)
+		case stab < 0:
+			return feedbackOptions{}, usagef("--hpa-downscale-stabilization %s: must be >= 0", stab)
+		}
+		opts.kube.HPATolerance, opts.kube.HPADownscaleStabilization = &tol, &stab
 		if err := opts.kube.Validate(); err != nil {
 			return feedbackOptions{}, usagef("--kube-namespace, --kube-selector: %w", err)
 		}

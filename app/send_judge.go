@@ -53,10 +53,16 @@ type runningSchedule struct {
 }
 
 // addJudge gives a send with feedback its judge, with its correlation
-// ids and its metrics registered with reg.
-func (r *runningSchedule) addJudge(opts sendOptions, reg prometheus.Registerer, metrics *sendMetrics) error {
-	t, err := judge.NewTracker(r.Schedule, judge.TrackerConfig{Config: opts.cfg,
-		OscillationWindow: opts.judge.oscillationWindow, Hooks: metrics.Judged(telemetry.NewReaction(reg))})
+// ids and its metrics registered with reg. hpa, when not nil (--feedback
+// kubernetes), is the cluster's HPAs, whose reactions are judged too.
+func (r *runningSchedule) addJudge(opts sendOptions, reg prometheus.Registerer, metrics *sendMetrics, hpa judge.Autoscaler) error {
+	cfg := judge.TrackerConfig{Config: opts.cfg,
+		OscillationWindow: opts.judge.oscillationWindow, Hooks: metrics.Judged(telemetry.NewReaction(reg))}
+	if hpa != nil {
+		cfg.Autoscaler = hpa
+		cfg.HPAHooks = telemetry.NewHPAReaction(reg, func() int { return len(hpa.Unjudged()) })
+	}
+	t, err := judge.NewTracker(r.Schedule, cfg)
 	if err != nil {
 		return err
 	}
@@ -87,7 +93,10 @@ func judgeRun(ctx context.Context, t *judge.Tracker, opts judgeOptions, natural 
 			return fmt.Errorf("--report %s: %w", opts.report, err)
 		}
 	}
-	if opts.maxReaction > 0 && rep.Late > 0 {
+	if opts.maxReaction > 0 && rep.AllLate() > 0 {
+		if rep.HPA != nil && rep.HPA.Late > 0 {
+			return fmt.Errorf("the operator was late: %d requests and %d HPA requests took longer than --max-reaction %s or are still open", rep.Late, rep.HPA.Late, opts.maxReaction)
+		}
 		return fmt.Errorf("the operator was late: %d requests took longer than --max-reaction %s or are still open", rep.Late, opts.maxReaction)
 	}
 	return nil

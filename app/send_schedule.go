@@ -75,7 +75,11 @@ func (r *sendRun) build() error {
 	telemetry.RegisterFaults(reg, inj)
 	running := runningSchedule{Judged: judge.NewJudged(sched, nil), inj: inj}
 	if opts.feedback.bus || opts.feedback.api || opts.feedback.kube != nil {
-		if err := running.addJudge(opts, reg, metrics); err != nil {
+		var hpa judge.Autoscaler
+		if r.kubeSrc != nil {
+			hpa = r.kubeSrc
+		}
+		if err := running.addJudge(opts, reg, metrics, hpa); err != nil {
 			return err
 		}
 	}

@@ -19,9 +19,12 @@ const (
 
 func TestFeedbackKubernetesComponent(t *testing.T) {
 	objs := render(t, ".", feedbackDir)
-	t.Run("the Role reads Deployments and StatefulSets, nothing else", func(t *testing.T) {
+	t.Run("the Role reads Deployments, StatefulSets and HPAs, nothing else", func(t *testing.T) {
 		role := object[*rbacv1.Role](t, objs, feedbackRole)
-		want := []rbacv1.PolicyRule{{APIGroups: []string{"apps"}, Resources: []string{"deployments", "statefulsets"}, Verbs: []string{"get", "list", "watch"}}}
+		want := []rbacv1.PolicyRule{
+			{APIGroups: []string{"apps"}, Resources: []string{"deployments", "statefulsets"}, Verbs: []string{"get", "list", "watch"}},
+			{APIGroups: []string{"autoscaling"}, Resources: []string{"horizontalpodautoscalers"}, Verbs: []string{"get", "list", "watch"}},
+		}
 		if !equalRules(role.Rules, want) {
 			t.Errorf("role %s rules %+v, want %+v", role.Name, role.Rules, want)
 		}

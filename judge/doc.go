@@ -21,6 +21,22 @@
 //
 // Otherwise it is still open when the run is judged.
 //
+// # The real HPA
+//
+// A deployment whose replicas nobody requests (no message of it carries
+// a value for the replicas target) may be scaled by a real autoscaler.
+// With an Autoscaler (TrackerConfig), each message of such a deployment
+// asks it what replica count the values call for, the observed replicas
+// being current; a count that differs from the observed one opens an HPA
+// request, under the rules of a replicas request compared exactly (at
+// most one open per deployment, the same count again is the same
+// request, another count or the observed one supersedes it). An
+// observation of that many replicas applies it: the HPA's reaction time
+// is from the message whose value called for the count to the
+// observation. HPA requests are judged as requests are (Late, End's
+// wait) but reported apart (Report.HPA, the line's hpa_ fields), with the
+// deployments whose autoscaler is not followed (Autoscaler.Unjudged).
+//
 // # Late
 //
 // Against a maximum D (--max-reaction), a request is late when it was

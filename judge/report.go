@@ -3,6 +3,7 @@ package judge
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -43,6 +44,35 @@ type Report struct {
 	MaxReaction  float64        `json:"max_reaction_seconds,omitempty"`
 	Late         int            `json:"late"`
 	Metrics      []MetricReport `json:"metrics"`
+	// HPA is the real autoscaler's reactions, apart from the requests
+	// above; nil when the run judges none (no Autoscaler).
+	HPA *HPAReport `json:"hpa,omitempty"`
+}
+
+// HPAReport is what the real HPA did with the replica counts its own
+// rules called for (Autoscaler), in all and per deployment, counted and
+// judged as the requests are.
+type HPAReport struct {
+	Requests    int      `json:"requests"`
+	Applied     int      `json:"applied"`
+	Superseded  int      `json:"superseded"`
+	Open        int      `json:"open"`
+	ReactionP50 *float64 `json:"reaction_p50_seconds"`
+	ReactionP99 *float64 `json:"reaction_p99_seconds"`
+	ReactionMax *float64 `json:"reaction_max_seconds"`
+	Late        int      `json:"late"`
+	// Apps has one entry per deployment with an HPA request, metric
+	// "replicas", sorted by app.
+	Apps []MetricReport `json:"apps"`
+	// Unjudged are the deployments an HPA scales that the judge does not
+	// follow (app "*": the HPAs could not be read), sorted by app.
+	Unjudged []UnjudgedApp `json:"unjudged"`
+}
+
+// UnjudgedApp is a deployment whose HPA is not judged, and why.
+type UnjudgedApp struct {
+	App    string `json:"app"`
+	Reason string `json:"reason"`
 }
 
 // Report sums the run up at now. With maxReaction D > 0, Late counts the
@@ -55,7 +85,8 @@ func (t *Tracker) Report(now time.Time, maxReaction time.Duration) Report {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	rep := Report{Unsolicited: t.unsolicited, Oscillations: t.oscillations, MaxReaction: maxReaction.Seconds()}
-	var all []time.Duration
+	var all, hpaAll []time.Duration
+	var hpa HPAReport
 	keys := make([]reqKey, 0, len(t.stats))
 	for k := range t.stats {
 		keys = append(keys, k)
@@ -73,6 +104,16 @@ func (t *Tracker) Report(now time.Time, maxReaction time.Duration) Report {
 		if maxReaction > 0 {
 			m.Late = lateCount(s, m.Open > 0, openFor, maxReaction)
 		}
+		if k.hpa {
+			hpaAll = append(hpaAll, s.reactions...)
+			hpa.Requests += m.Requests
+			hpa.Applied += m.Applied
+			hpa.Superseded += m.Superseded
+			hpa.Open += m.Open
+			hpa.Late += m.Late
+			hpa.Apps = append(hpa.Apps, m)
+			continue
+		}
 		all = append(all, s.reactions...)
 		rep.Requests += m.Requests
 		rep.Applied += m.Applied
@@ -82,6 +123,18 @@ func (t *Tracker) Report(now time.Time, maxReaction time.Duration) Report {
 		rep.Metrics = append(rep.Metrics, m)
 	}
 	rep.ReactionP50, rep.ReactionP99, rep.ReactionMax = quantiles(all)
+	if t.cfg.Autoscaler != nil {
+		hpa.ReactionP50, hpa.ReactionP99, hpa.ReactionMax = quantiles(hpaAll)
+		if hpa.Apps == nil {
+			hpa.Apps = []MetricReport{}
+		}
+		un := t.cfg.Autoscaler.Unjudged()
+		hpa.Unjudged = []UnjudgedApp{}
+		for _, app := range slices.Sorted(maps.Keys(un)) {
+			hpa.Unjudged = append(hpa.Unjudged, UnjudgedApp{App: app, Reason: un[app]})
+		}
+		rep.HPA = &hpa
+	}
 	return rep
 }
 
@@ -109,10 +162,26 @@ func lateCount(s *reqStats, open bool, openFor, d time.Duration) int {
 
 // Line is the report's one summary line:
 // requests=N applied=A superseded=S open=O reaction_p50=… reaction_p99=… reaction_max=… oscillations=K
-// (seconds with 3 decimals, "-" without an applied request).
+// (seconds with 3 decimals, "-" without an applied request), and with an
+// HPA report
+// hpa_requests=N hpa_applied=A hpa_superseded=S hpa_open=O hpa_reaction_p50=… hpa_reaction_p99=… hpa_reaction_max=… hpa_late=L hpa_unjudged=U
+// after it (U: the entries of HPA.Unjudged).
 func (r Report) Line() string {
-	return fmt.Sprintf("requests=%d applied=%d superseded=%d open=%d reaction_p50=%s reaction_p99=%s reaction_max=%s oscillations=%d",
+	line := fmt.Sprintf("requests=%d applied=%d superseded=%d open=%d reaction_p50=%s reaction_p99=%s reaction_max=%s oscillations=%d",
 		r.Requests, r.Applied, r.Superseded, r.Open, seconds(r.ReactionP50), seconds(r.ReactionP99), seconds(r.ReactionMax), r.Oscillations)
+	if h := r.HPA; h != nil {
+		line += fmt.Sprintf(" hpa_requests=%d hpa_applied=%d hpa_superseded=%d hpa_open=%d hpa_reaction_p50=%s hpa_reaction_p99=%s hpa_reaction_max=%s hpa_late=%d hpa_unjudged=%d",
+			h.Requests, h.Applied, h.Superseded, h.Open, seconds(h.ReactionP50), seconds(h.ReactionP99), seconds(h.ReactionMax), h.Late, len(h.Unjudged))
+	}
+	return line
+}
+
+// AllLate is how many requests were late, the HPA's included.
+func (r Report) AllLate() int {
+	if r.HPA != nil {
+		return r.Late + r.HPA.Late
+	}
+	return r.Late
 }
 
 // WriteFile writes r as indented JSON (the --report file), ending in a

@@ -39,6 +39,13 @@ type TrackerConfig struct {
 	// same way within it before (obedience). Default 5m.
 	OscillationWindow time.Duration
 	Hooks             Hooks
+	// Autoscaler, when set, is the real autoscaler of the deployments
+	// whose replicas nobody requests: each message of such a deployment
+	// that the autoscaler's rules say calls for another replica count
+	// opens an HPA request (see the package doc). HPAHooks is told of
+	// their fates.
+	Autoscaler Autoscaler
+	HPAHooks   HPAHooks
 	// Clock reads the time of an observation without one and of the end
 	// of a run, and times the end's wait. Default: the system clock.
 	Clock Clock
@@ -84,7 +91,12 @@ type Tracker struct {
 	changed      chan struct{} // closed and replaced when a request ends
 }
 
-type reqKey struct{ app, metric string }
+// reqKey names a request's (deployment, metric); hpa marks one the
+// Autoscaler called for (metric "replicas").
+type reqKey struct {
+	app, metric string
+	hpa         bool
+}
 
 type request struct {
 	value float64
@@ -199,8 +211,17 @@ func (t *Tracker) Sent(ev generator.Event, id string, at time.Time) {
 	if err != nil {
 		return
 	}
+	var calls float64
+	judged := false
+	if t.cfg.Autoscaler != nil && !t.requestsReplicas(ev) {
+		// Outside t.mu: the autoscaler's lock is never taken inside it.
+		calls, judged = t.cfg.Autoscaler.Calls(ev, st.Replicas, at)
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if judged {
+		t.hpaCall(ev.App, calls, st.Replicas, at, id)
+	}
 	r := t.rules[ev.App]
 	for _, m := range ev.Metrics {
 		if !m.Value.HasNum {
@@ -214,7 +235,7 @@ func (t *Tracker) Sent(ev generator.Event, id string, at time.Time) {
 		if target == "replicas" {
 			t.asked(ev.App, m.Value.Num, observed, at)
 		}
-		k := reqKey{ev.App, m.Name}
+		k := reqKey{app: ev.App, metric: m.Name}
 		if open := t.open[k]; open != nil {
 			if r.tolerance.Match(m.Value.Num, open.value) {
 				continue // the same request, still waiting
@@ -226,9 +247,7 @@ func (t *Tracker) Sent(ev generator.Event, id string, at time.Time) {
 		}
 		t.open[k] = &request{value: m.Value.Num, at: at, id: id}
 		t.statsOf(k).requests++
-		if t.cfg.Hooks != nil {
-			t.cfg.Hooks.Opened(m.Name)
-		}
+		t.opened(k)
 	}
 }
 
@@ -250,9 +269,7 @@ func (t *Tracker) supersede(k reqKey, r *request, at time.Time) {
 	s.superseded++
 	s.supersededAfter = append(s.supersededAfter, max(at.Sub(r.at), 0))
 	delete(t.open, k)
-	if t.cfg.Hooks != nil {
-		t.cfg.Hooks.Superseded(k.metric)
-	}
+	t.superseded(k)
 	t.notify()
 }
 
@@ -283,8 +300,11 @@ func (t *Tracker) Observe(app string, ob generator.Observation) error {
 		if k.app != app {
 			continue
 		}
-		v, ok := observedOf(ob, r.target(k.metric))
-		if !ok || !r.tolerance.Match(open.value, v) {
+		if k.hpa {
+			if !ob.HasReplicas || ob.Replicas != open.value {
+				continue
+			}
+		} else if v, ok := observedOf(ob, r.target(k.metric)); !ok || !r.tolerance.Match(open.value, v) {
 			continue
 		}
 		reaction := max(ob.At.Sub(open.at), 0)
@@ -293,9 +313,7 @@ func (t *Tracker) Observe(app string, ob generator.Observation) error {
 		s.reactions = append(s.reactions, reaction)
 		delete(t.open, k)
 		matched = true
-		if t.cfg.Hooks != nil {
-			t.cfg.Hooks.Applied(k.metric, reaction)
-		}
+		t.applied(k, reaction)
 	}
 	switch {
 	case matched:

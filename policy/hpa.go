@@ -179,6 +179,30 @@ func milli(v float64) float64 {
 // unless replicas are outside [Min, Max], which the controller fixes
 // without a metric. At 0 replicas scaling is disabled: it keeps 0.
 func (h *HPA) Decide(req Request, replicas float64) Decision {
+	return h.decide(req, replicas, true)
+}
+
+// Recommend is Decide for a caller that follows a real controller rather
+// than standing in for one (the judge of a real HPA): the same sync, its
+// recommendation remembered for the stabilization windows, but no scale
+// event stored. The caller reports the changes the controller made with
+// Scaled, so that a decision not yet applied does not use up the
+// behavior policies' room twice.
+func (h *HPA) Recommend(req Request, replicas float64) Decision {
+	return h.decide(req, replicas, false)
+}
+
+// Scaled records that app's replicas changed from prev to next at at: a
+// scale event of the behavior policies' periods, as the controller stores
+// one when it rescales. An HPA without behavior keeps none.
+func (h *HPA) Scaled(app string, at time.Time, prev, next float64) {
+	if prev != next {
+		h.storeScaleEvent(h.state(app), at, prev, next)
+	}
+}
+
+// decide is one sync; store says whether a change is a scale event.
+func (h *HPA) decide(req Request, replicas float64, store bool) Decision {
 	st := h.state(req.App)
 	now := req.At
 	current := replicas
@@ -206,7 +230,7 @@ func (h *HPA) Decide(req Request, replicas float64) Decision {
 			desired = h.normalizeWithBehavior(st, now, current, proposal)
 		}
 	}
-	if desired != current {
+	if store && desired != current {
 		h.storeScaleEvent(st, now, current, desired)
 	}
 	return Decision{Replicas: desired, HasReplicas: true}

@@ -55,6 +55,16 @@
 //   - metricsender_operator_open_requests: gauge;
 //     metricsender_operator_oscillations_total: counter.
 //
+// NewHPAReaction (the judge's judge.HPAHooks; send --feedback kubernetes,
+// which judges the real HPA):
+//
+//   - metricsender_operator_hpa_requests_total{result} (applied, superseded,
+//     both at 0 from the start), metricsender_operator_hpa_reaction_seconds
+//     (histogram), metricsender_operator_hpa_open_requests (gauge): the
+//     report's hpa part, counted by the same calls;
+//   - metricsender_operator_hpa_unjudged: gauge read at scrape time, the
+//     report's hpa.unjudged entries.
+//
 // Gauges read at scrape time from the state that decides them, so they
 // cannot disagree with it: metricsender_ready (RegisterReady, /readyz's
 // verdict), metricsender_tick_interval_seconds (RegisterTickInterval, the

@@ -30,7 +30,7 @@ func TestKubeAPIServer(t *testing.T) {
 	env, admin := kubetest.Start(t)
 	cs := kubernetes.NewForConfigOrDie(admin)
 	ctx := context.Background()
-	for _, n := range []string{"loop", "limited"} {
+	for _, n := range []string{"loop", "limited", "hpa"} {
 		if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: n}}, metav1.CreateOptions{}); err != nil {
 			t.Fatal(err)
 		}
@@ -42,7 +42,54 @@ func TestKubeAPIServer(t *testing.T) {
 	t.Run("a Role without watch: a clear warning and a 503 reason", func(t *testing.T) {
 		testRoleWithoutWatch(t, env, admin, cs)
 	})
+	t.Run("the HPA on a Deployment is read and followed, its changes from the next call", func(t *testing.T) {
+		testHPA(t, admin, cs)
+	})
 }
+
+func testHPA(t *testing.T, admin *rest.Config, cs kubernetes.Interface) {
+	ctx := context.Background()
+	dep := deployment("web", 2, 2, nil, container("app", "", ""))
+	dep.Namespace = "hpa"
+	dep.Spec.Selector = &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}}
+	dep.Spec.Template.Labels = map[string]string{"app": "web"}
+	dep.Spec.Template.Spec.Containers[0].Image = "metricsender:test"
+	if _, err := cs.AppsV1().Deployments("hpa").Create(ctx, dep, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	h := hpa("web", "web", "500m", 10)
+	h.Namespace = "hpa"
+	created, err := cs.AutoscalingV2().HorizontalPodAutoscalers("hpa").Create(ctx, h, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &recorder{}
+	var logs syncbuf.Buffer
+	src, err := kube.New(kube.Config{REST: admin, Namespace: "hpa", Deployments: parse(t, webCPU)}, rec, slog.New(slog.NewTextHandler(&logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	runUntilCleanup(t, ctx, src)
+	syncCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := src.WaitSynced(syncCtx); err != nil {
+		t.Fatalf("WaitSynced: %v\nlog:\n%s", err, logs.String())
+	}
+	// The API server filled in the defaults (minReplicas 1, no behavior).
+	if got, judged := src.Calls(cpuEvent(2), 2, time.Now()); got != 4 || !judged {
+		t.Fatalf("Calls(cpu 2 at 2 replicas) = %g, %v; want 4 (2 / 500m)\nlog:\n%s", got, judged, logs.String())
+	}
+	created.Spec.Metrics[0].External.Target.AverageValue = ptrQuantity("250m")
+	if _, err := cs.AutoscalingV2().HorizontalPodAutoscalers("hpa").Update(ctx, created, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the new target followed", func() bool { got, _ := src.Calls(cpuEvent(2), 4, time.Now()); return got == 8 })
+	if u := src.Unjudged(); len(u) != 0 {
+		t.Errorf("Unjudged = %v, want none", u)
+	}
+}
+
+func ptrQuantity(s string) *resource.Quantity { q := resource.MustParse(s); return &q }
 
 func testClosedLoop(t *testing.T, admin *rest.Config, cs kubernetes.Interface) {
 	ctx := context.Background()

@@ -2,10 +2,12 @@ package kube
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -30,14 +32,15 @@ type Client interface {
 var (
 	deploymentsResource  = appsv1.SchemeGroupVersion.WithResource("deployments")
 	statefulSetsResource = appsv1.SchemeGroupVersion.WithResource("statefulsets")
-	groups               = []schema.GroupVersion{appsv1.SchemeGroupVersion}
+	hpaResource          = autoscalingv2.SchemeGroupVersion.WithResource("horizontalpodautoscalers")
+	groups               = []schema.GroupVersion{appsv1.SchemeGroupVersion, autoscalingv2.SchemeGroupVersion}
 )
 
 func addGroups(s *runtime.Scheme) error {
 	// ListOptions and the other meta types go in every group, as in
 	// client-go's own scheme.
 	metav1.AddToGroupVersion(s, schema.GroupVersion{Version: "v1"})
-	return appsv1.AddToScheme(s)
+	return errors.Join(appsv1.AddToScheme(s), autoscalingv2.AddToScheme(s))
 }
 
 // restClient is a Client over the API server: one REST client per group

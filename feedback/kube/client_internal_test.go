@@ -9,6 +9,7 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/watch"
@@ -23,6 +24,10 @@ func TestRESTClient(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		switch {
+		case r.URL.Path == "/apis/autoscaling/v2/namespaces/lab/horizontalpodautoscalers":
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprint(w, `{"kind":"HorizontalPodAutoscalerList","apiVersion":"autoscaling/v2","metadata":{"resourceVersion":"9"},`+
+				`"items":[{"metadata":{"name":"web","namespace":"lab"},"spec":{"scaleTargetRef":{"kind":"Deployment","name":"web"},"maxReplicas":7}}]}`)
 		case r.URL.Path == "/apis/apps/v1/namespaces/lab/statefulsets":
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(http.StatusForbidden)
@@ -65,6 +70,11 @@ func TestRESTClient(t *testing.T) {
 	ev := <-w.ResultChan()
 	if d, ok := ev.Object.(*appsv1.Deployment); ev.Type != watch.Added || !ok || d.Name != "api" || *d.Spec.Replicas != 4 {
 		t.Errorf("watch event = %v %#v, want ADDED of Deployment api with 4 replicas", ev.Type, ev.Object)
+	}
+
+	obj, err = c.List(ctx, hpaResource, "lab", metav1.ListOptions{})
+	if hpas, ok := obj.(*autoscalingv2.HorizontalPodAutoscalerList); err != nil || !ok || len(hpas.Items) != 1 || hpas.Items[0].Spec.MaxReplicas != 7 {
+		t.Errorf("List of HPAs = %#v, %v; want a HorizontalPodAutoscalerList of web with max 7", obj, err)
 	}
 
 	if _, err := c.List(ctx, statefulSetsResource, "lab", opts); !apierrors.IsForbidden(err) {

@@ -48,6 +48,24 @@ type Config struct {
 	// Resync re-delivers every workload this often (0: never); nothing is
 	// observed again unless a value changed.
 	Resync time.Duration
+	// HPATolerance and HPADownscaleStabilization are the settings of the
+	// cluster's kube-controller-manager that an HPA's spec does not carry
+	// (--horizontal-pod-autoscaler-tolerance, -downscale-stabilization),
+	// for judging HPAs; nil: the controller's defaults,
+	// DefaultHPATolerance and DefaultHPADownscaleStabilization.
+	HPATolerance              *float64
+	HPADownscaleStabilization *time.Duration
+}
+
+func (c Config) hpaDefaults() hpaDefaults {
+	d := hpaDefaults{tolerance: DefaultHPATolerance, stabilization: DefaultHPADownscaleStabilization}
+	if c.HPATolerance != nil {
+		d.tolerance = *c.HPATolerance
+	}
+	if c.HPADownscaleStabilization != nil {
+		d.stabilization = *c.HPADownscaleStabilization
+	}
+	return d
 }
 
 // Validate reports every problem of c, each naming its field.
@@ -63,6 +81,12 @@ func (c Config) Validate() error {
 	}
 	if c.Resync < 0 {
 		errs = append(errs, fmt.Errorf("resync %s: must be >= 0", c.Resync))
+	}
+	if t := c.HPATolerance; t != nil && (*t < 0 || *t >= 1) {
+		errs = append(errs, fmt.Errorf("hpa tolerance %g: must be in [0, 1)", *t))
+	}
+	if d := c.HPADownscaleStabilization; d != nil && *d < 0 {
+		errs = append(errs, fmt.Errorf("hpa downscale stabilization %s: must be >= 0", *d))
 	}
 	return errors.Join(errs...)
 }

@@ -28,6 +28,23 @@
 // until the workload's own value moves. A resource that disappears from
 // the container, and a workload that is deleted, leave the last value.
 //
+// # The HPA
+//
+// The source also watches the namespace's autoscaling/v2
+// HorizontalPodAutoscalers (not narrowed by the selector), so that the
+// judge can hold a real HPA to its own spec: Calls answers what replica
+// count a message's values call for, by the stand-in's code
+// (policy.HPA.Recommend) on the spec of the HPA whose scaleTargetRef is
+// the app's workload, converted by hpaConfig (External AverageValue on the
+// bridge's series app=<name>, Object AverageValue on deployments/<name>,
+// Pods AverageValue, Resource AverageValue or Utilization; min, max,
+// behavior). A spec it cannot follow is logged once with the reason,
+// listed by Unjudged, and not judged. A spec change applies from the next
+// call. A change of the workload's replicas that the source observes is
+// the controller's scale event (policy.HPA.Scaled). Reading the HPAs is
+// not needed for the workloads: refused (a Role without them), it is
+// logged with a hint and Unjudged says why, but Ready stays nil.
+//
 // # Failure
 //
 // When the API server is unreachable, or refuses a list or watch (a Role
@@ -43,11 +60,12 @@
 //	err = src.WaitSynced(connectCtx) // the first tick waits for the first lists
 //	// readiness: src.Ready(); after a reload: schedule.Apply(...), then src.SetDeployments(newCfg.Deployments)
 //
-// The client (Client) is client-go's REST client with a scheme of apps/v1
-// only, not the clientset, whose scheme compiles every API group into the
-// binary. To read another group (autoscaling/v2, say), add it to groups and
-// addGroups in client.go.
+// The client (Client) is client-go's REST client with a scheme of the
+// groups read only (apps/v1 and autoscaling/v2), not the clientset, whose
+// scheme compiles every API group into the binary. To read another group,
+// add it to groups and addGroups in client.go.
 //
 // The ServiceAccount needs get, list and watch on deployments and
-// statefulsets of the namespace: deployments/feedback-kubernetes.
+// statefulsets (apps) and, to judge HPAs, horizontalpodautoscalers
+// (autoscaling) of the namespace: deployments/feedback-kubernetes.
 package kube

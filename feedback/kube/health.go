@@ -22,3 +22,11 @@ func hint(err error) string {
 	}
 	return "retrying with backoff"
 }
+
+// hpaHint is hint for the HPAs, which only the judge needs.
+func hpaHint(err error) string {
+	if apierrors.IsForbidden(err) {
+		return "to judge the HPA's reactions the sender's ServiceAccount needs get, list and watch on horizontalpodautoscalers (group autoscaling) in this namespace (deployments/feedback-kubernetes grants them); the workloads are read without it"
+	}
+	return "the HPA's reactions are not judged until it can be read; " + hint(err)
+}

@@ -23,11 +23,15 @@ type target struct {
 	container  string            // "": the first
 	allocation string            // "", generator.AllocationRequests or generator.AllocationLimits
 	resources  map[string]string // metric -> resource name, the defaults included
+	metrics    []string          // the metrics the app sends, for its HPA
 }
 
 // targetOf is where d is read.
 func targetOf(d generator.Deployment) target {
 	t := target{app: d.Name, key: objKey{kind: generator.KindDeployment, name: d.Name}, resources: generator.DefaultResources}
+	for _, m := range d.Metrics {
+		t.metrics = append(t.metrics, m.Name)
+	}
 	k := d.Kubernetes
 	if k == nil {
 		return t

@@ -11,11 +11,6 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
-	appsv1 "k8s.io/api/apps/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/klog/v2"
 
@@ -55,6 +50,16 @@ type Source struct {
 	informers map[string]*informer
 	ctx       context.Context  // Run's; nil before
 	faults    map[string]error // by "kind verb": the last list or watch error
+
+	// The HPAs (hpa.go): read to judge their reactions, never needed for
+	// the workloads; a failure to read them is logged, kept in hpaFaults
+	// (not in faults: /readyz does not wait for them) and reported by
+	// Unjudged.
+	hpaInf      *informer
+	hpaDefaults hpaDefaults
+	hpaFaults   map[string]error // as faults, of the HPAs
+	hpaMu       sync.Mutex
+	hpaApps     map[string]*appHPA // by app; guarded by hpaMu
 }
 
 // informer watches one kind.
@@ -93,10 +98,14 @@ func New(cfg Config, obs generator.Recorder, logger *slog.Logger) (*Source, erro
 			Message:  "kubernetes feedback: cannot read a workload for a deployment",
 			CountKey: "problems", KeysKey: "deployments",
 		}),
-		last:      map[string]values{},
-		informers: map[string]*informer{},
-		faults:    map[string]error{},
+		last:        map[string]values{},
+		informers:   map[string]*informer{},
+		faults:      map[string]error{},
+		hpaFaults:   map[string]error{},
+		hpaApps:     map[string]*appHPA{},
+		hpaDefaults: cfg.hpaDefaults(),
 	}
+	s.hpaInf = s.newInformer(kindHPA)
 	s.setTargets(cfg.Deployments)
 	return s, nil
 }
@@ -117,6 +126,7 @@ func (s *Source) Run(ctx context.Context) error {
 	for _, in := range s.informers {
 		go in.inf.RunWithContext(ctx)
 	}
+	go s.hpaInf.inf.RunWithContext(ctx)
 	s.mu.Unlock()
 	s.logger.Info("kubernetes feedback: watching", "kinds", s.kinds(), "selector", s.selector)
 	<-ctx.Done()
@@ -126,7 +136,8 @@ func (s *Source) Run(ctx context.Context) error {
 }
 
 // WaitSynced blocks until every informer has delivered its first list (so
-// the first tick's values reflect the cluster), or ctx ends: then it
+// the first tick's values reflect the cluster; the HPAs' too, unless
+// reading them failed), or ctx ends: then it
 // returns an error wrapping ErrNotSynced and saying why. Run must be
 // running.
 func (s *Source) WaitSynced(ctx context.Context) error {
@@ -173,7 +184,7 @@ func (s *Source) synced() bool {
 			return false
 		}
 	}
-	return true
+	return s.hpaInf.reg.HasSynced() || len(s.hpaFaults) > 0
 }
 
 // SetDeployments replaces the deployments mapped (after a reload: call it
@@ -197,6 +208,7 @@ func (s *Source) SetDeployments(ds []generator.Deployment) {
 		}
 	}
 	s.mu.Unlock()
+	s.resolveHPAs()
 	for _, t := range fresh {
 		in := s.informer(t.key.kind)
 		if in == nil {
@@ -241,76 +253,6 @@ func (s *Source) kinds() []string {
 
 func (s *Source) kindsLocked() []string { return slices.Sorted(maps.Keys(s.informers)) }
 
-// newInformer makes the informer of kind, its list and watch calls noted
-// for Ready.
-func (s *Source) newInformer(kind string) *informer {
-	in := &informer{kind: kind}
-	var example runtime.Object
-	var gvr schema.GroupVersionResource
-	switch kind {
-	case generator.KindStatefulSet:
-		in.resource, example, gvr = "statefulsets", &appsv1.StatefulSet{}, statefulSetsResource
-	default:
-		in.resource, example, gvr = "deployments", &appsv1.Deployment{}, deploymentsResource
-	}
-	list := func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-		return s.client.List(ctx, gvr, s.namespace, o)
-	}
-	watchFn := func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
-		return s.client.Watch(ctx, gvr, s.namespace, o)
-	}
-	lw := &cache.ListWatch{
-		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-			o.LabelSelector = s.selector
-			obj, err := list(ctx, o)
-			s.note(ctx, in.resource, "list", err)
-			return obj, err
-		},
-		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
-			o.LabelSelector = s.selector
-			w, err := watchFn(ctx, o)
-			s.note(ctx, in.resource, "watch", err)
-			return w, err
-		},
-	}
-	in.inf = cache.NewSharedIndexInformerWithOptions(cache.ToListWatcherWithWatchListSemantics(lw, s.client), example,
-		cache.SharedIndexInformerOptions{ResyncPeriod: s.resync})
-	// Our note() reports list and watch failures; the default handler
-	// would log each one again through klog.
-	_ = in.inf.SetWatchErrorHandlerWithContext(func(ctx context.Context, _ *cache.Reflector, err error) {
-		s.logger.Debug("kubernetes feedback: reflector error", "resource", in.resource, "error", err)
-	})
-	in.reg, _ = in.inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    s.seen,
-		UpdateFunc: func(_, obj any) { s.seen(obj) },
-		DeleteFunc: s.deleted,
-	})
-	return in
-}
-
-// note records the outcome of a list or watch call of resource.
-func (s *Source) note(ctx context.Context, resource, verb string, err error) {
-	if err != nil && ctx.Err() != nil {
-		return // stopping
-	}
-	key := resource + " " + verb
-	s.mu.Lock()
-	prev := s.faults[key]
-	if err == nil {
-		delete(s.faults, key)
-	} else {
-		s.faults[key] = fmt.Errorf("kubernetes feedback: %s %s in namespace %q: %w", verb, resource, s.namespace, err)
-	}
-	healthy := len(s.faults) == 0
-	s.mu.Unlock()
-	switch {
-	case err != nil:
-		s.warn.Warn(key, "verb", verb, "resource", resource, "error", err, "hint", hint(err))
-	case prev != nil && healthy:
-		s.logger.Info("kubernetes feedback: reading the cluster again", "verb", verb, "resource", resource)
-	}
-}
-
 // seen observes what changed in the workload obj for the deployments
 // mapped to it.
 func (s *Source) seen(obj any) {
@@ -321,9 +263,10 @@ func (s *Source) seen(obj any) {
 	s.mu.Lock()
 	targets := s.targets[w.key]
 	type pending struct {
-		app string
-		ob  generator.Observation
-		now values
+		app  string
+		ob   generator.Observation
+		now  values
+		last *values
 	}
 	var todo []pending
 	for _, t := range targets {
@@ -336,11 +279,22 @@ func (s *Source) seen(obj any) {
 			last = &l
 		}
 		if ob, changed := v.observation(last); changed {
-			todo = append(todo, pending{t.app, ob, v.merge(last)})
+			todo = append(todo, pending{t.app, ob, v.merge(last), last})
 		}
 	}
 	s.mu.Unlock()
+	hpa := false
+	for _, t := range targets {
+		hpa = hpa || s.hasHPA(t.app)
+	}
+	if hpa {
+		s.resolveHPAs() // a Utilization target follows the requests
+	}
+	now := time.Now()
 	for _, p := range todo {
+		if p.last != nil && p.ob.HasReplicas && p.last.replicas != p.ob.Replicas {
+			s.hpaScaled(p.app, now, p.last.replicas, p.ob.Replicas)
+		}
 		err := s.obs.Observe(p.app, p.ob)
 		switch {
 		case errors.Is(err, generator.ErrUnknownDeployment):

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -97,7 +98,7 @@ func parse(t *testing.T, yaml string) []generator.Deployment {
 }
 
 // fakeClient is a kube.Client over client-go's object tracker with a
-// scheme of apps/v1 only. client-go's fake clientset would compile every API
+// scheme of apps/v1 and autoscaling/v2 only. client-go's fake clientset would compile every API
 // group and typed client into this test (most of a fresh `go test ./...`,
 // issue 21); this does what the tests used of it: lists filtered by label
 // selector, watches, reactors, and no watch-list.
@@ -107,14 +108,15 @@ type fakeClient struct {
 }
 
 var fakeKinds = map[string]schema.GroupVersionKind{
-	"deployments":  appsv1.SchemeGroupVersion.WithKind("Deployment"),
-	"statefulsets": appsv1.SchemeGroupVersion.WithKind("StatefulSet"),
+	"deployments":              appsv1.SchemeGroupVersion.WithKind("Deployment"),
+	"statefulsets":             appsv1.SchemeGroupVersion.WithKind("StatefulSet"),
+	"horizontalpodautoscalers": autoscalingv2.SchemeGroupVersion.WithKind("HorizontalPodAutoscaler"),
 }
 
 func newFakeClient(objs ...runtime.Object) fakeClient {
 	scheme := runtime.NewScheme()
 	metav1.AddToGroupVersion(scheme, schema.GroupVersion{Version: "v1"})
-	if err := appsv1.AddToScheme(scheme); err != nil {
+	if err := errors.Join(appsv1.AddToScheme(scheme), autoscalingv2.AddToScheme(scheme)); err != nil {
 		panic(err)
 	}
 	f := fakeClient{Fake: &k8stesting.Fake{}, tracker: k8stesting.NewObjectTracker(scheme, serializer.NewCodecFactory(scheme).UniversalDecoder())}
