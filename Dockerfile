@@ -15,6 +15,28 @@ COPY . .
 ARG VERSION=dev
 RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X github.com/labsea/metricsender/app.Version=${VERSION}" -o /out/metricsender .
 
+# The metrics API bridge (cmd/metrics-api, a Go module of its own: the
+# Kubernetes API server library it is built on takes minutes to compile,
+# so it stays out of the default image's build). Its own target:
+#
+#   docker build --target metrics-api -t labsea/metricsender-metrics-api .
+#
+# These stages come before the default image's, which stays the last one
+# (what a plain `docker build` builds).
+FROM golang:1.26-bookworm AS metrics-api-build
+WORKDIR /src
+COPY go.mod go.sum ./
+COPY cmd/metrics-api/go.mod cmd/metrics-api/go.sum ./cmd/metrics-api/
+RUN cd cmd/metrics-api && go mod download
+COPY . .
+RUN CGO_ENABLED=0 go build -C cmd/metrics-api -trimpath -ldflags "-s -w" -o /out/metricsender-metrics-api .
+
+FROM gcr.io/distroless/static-debian12:nonroot AS metrics-api
+COPY --from=metrics-api-build /out/metricsender-metrics-api /usr/local/bin/metricsender-metrics-api
+USER 65532:65532
+EXPOSE 6443
+ENTRYPOINT ["metricsender-metrics-api"]
+
 # static-debian12 has CA certificates (amqps) and tzdata, no shell; the
 # nonroot tag runs as 65532, which the Kubernetes manifests pin with runAsUser.
 FROM gcr.io/distroless/static-debian12:nonroot

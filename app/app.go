@@ -74,6 +74,10 @@ func RunContext(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		// The check already printed its summary.
 		return exitFailure
 	}
+	var child *childExit
+	if errors.As(err, &child) {
+		return child.code // the child printed its error
+	}
 	fmt.Fprintf(stderr, "metricsender: %v\n", err)
 	return code
 }
@@ -95,6 +99,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			previewCommand(),
 			checkCommand(),
 			operatorCommand(),
+			metricsAPICommand(),
 			versionCommand(),
 		},
 		// Exit codes are decided by RunContext, never by os.Exit inside cli.

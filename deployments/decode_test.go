@@ -16,6 +16,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	kjson "k8s.io/apimachinery/pkg/runtime/serializer/json"
+	apiregistrationv1 "k8s.io/kube-aggregator/pkg/apis/apiregistration/v1"
 )
 
 // repoRoot is the module root, seen from this package's directory (go test
@@ -26,7 +27,8 @@ const repoRoot = ".."
 const deploymentsDir = "."
 
 // newStrictDecoder decodes YAML into the typed core/v1, apps/v1, policy/v1,
-// rbac/v1 and the Prometheus Operator's monitoring.coreos.com/v1 objects
+// rbac/v1, apiregistration.k8s.io/v1 (the metrics API bridge's
+// APIServices) and the Prometheus Operator's monitoring.coreos.com/v1 objects
 // the way the API server's strict field validation does: an unknown or
 // duplicate field, or a kind outside those groups, is an error.
 func newStrictDecoder(t *testing.T) runtime.Decoder {
@@ -34,7 +36,7 @@ func newStrictDecoder(t *testing.T) runtime.Decoder {
 	scheme := runtime.NewScheme()
 	for _, add := range []func(*runtime.Scheme) error{
 		corev1.AddToScheme, appsv1.AddToScheme, policyv1.AddToScheme, rbacv1.AddToScheme,
-		monitoringv1.AddToScheme,
+		monitoringv1.AddToScheme, apiregistrationv1.AddToScheme,
 	} {
 		if err := add(scheme); err != nil {
 			t.Fatalf("register kubernetes types: %v", err)

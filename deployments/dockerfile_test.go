@@ -22,9 +22,39 @@ type instruction struct {
 	line int
 }
 
-// parseDockerfile reads the instructions of a Dockerfile: comments and blank
-// lines dropped, backslash continuations joined.
+// parseDockerfile reads the instructions of the default image of a
+// Dockerfile (the stages of its other targets, named metrics-api*, left
+// out): comments and blank lines dropped, backslash continuations joined.
 func parseDockerfile(t *testing.T, path string) []instruction {
+	t.Helper()
+	var out []instruction
+	other := false
+	for _, in := range parseDockerfileAll(t, path) {
+		if in.cmd == "FROM" {
+			other = strings.HasPrefix(stageName(in), otherTargets)
+		}
+		if !other {
+			out = append(out, in)
+		}
+	}
+	return out
+}
+
+// otherTargets prefixes the names of the stages that build images other
+// than the default one (the metrics API bridge's).
+const otherTargets = "metrics-api"
+
+// stageName is the name of the stage a FROM starts ("" for none).
+func stageName(from instruction) string {
+	f := strings.Fields(from.args)
+	if len(f) == 3 && strings.EqualFold(f[1], "AS") {
+		return f[2]
+	}
+	return ""
+}
+
+// parseDockerfileAll reads the instructions of every stage of a Dockerfile.
+func parseDockerfileAll(t *testing.T, path string) []instruction {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {

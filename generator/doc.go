@@ -134,6 +134,7 @@
 //	kubernetes:
 //	  kind: StatefulSet          # or Deployment (the default)
 //	  name: web-db               # default: the deployment's name; not at the top level
+//	  namespace: shop            # read by the metrics API bridge only (default: every namespace)
 //	  container: main            # default: the pod template's first container
 //	  allocation: limits         # or requests; default: the limit when set, else the request
 //	  resources: {gpu: amd.com/gpu}  # metric -> resource; cpu, memory and gpu (nvidia.com/gpu) by default

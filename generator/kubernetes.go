@@ -31,6 +31,11 @@ type Kubernetes struct {
 	// (each copy's own name, web-0 .. web-49, under `count`). Only a
 	// deployment's section has one.
 	Name string
+	// Namespace is the workload's namespace; "" means not set. Only the
+	// metrics API bridge (package latest) reads it: it serves the
+	// deployment's values in that namespace alone instead of in every
+	// one. The kubernetes feedback source watches --kube-namespace.
+	Namespace string
 	// Container names the container whose resources are read; "" means
 	// the first of the pod template.
 	Container string
@@ -58,6 +63,7 @@ func (k *Kubernetes) merged(base *Kubernetes) *Kubernetes {
 	}
 	out := *k
 	out.Kind = cmpOr(k.Kind, base.Kind)
+	out.Namespace = cmpOr(k.Namespace, base.Namespace)
 	out.Container = cmpOr(k.Container, base.Container)
 	out.Allocation = cmpOr(k.Allocation, base.Allocation)
 	if len(base.Resources) > 0 {
@@ -71,7 +77,7 @@ func (k *Kubernetes) merged(base *Kubernetes) *Kubernetes {
 // deployment's. nil when a problem was recorded.
 func (p *parser) kubernetes(e entry, field string, top bool) *Kubernetes {
 	before := len(p.errs)
-	_, keys, ok := p.mapping(e.key, e.val, field, "kind", "name", "container", "allocation", "resources")
+	_, keys, ok := p.mapping(e.key, e.val, field, "kind", "name", "namespace", "container", "allocation", "resources")
 	if !ok {
 		return nil
 	}
@@ -112,6 +118,8 @@ func (p *parser) kubernetes(e entry, field string, top bool) *Kubernetes {
 	oneOf("kind", &k.Kind, KindDeployment, KindStatefulSet)
 	objectName("name", &k.Name, validation.IsDNS1123Subdomain,
 		"Kubernetes object name (lowercase letters, digits, '-' and '.', at most 253, starting and ending with a letter or digit)")
+	objectName("namespace", &k.Namespace, validation.IsDNS1123Label,
+		"namespace name (lowercase letters, digits and '-', at most 63, starting and ending with a letter or digit)")
 	objectName("container", &k.Container, validation.IsDNS1123Label,
 		"container name (lowercase letters, digits and '-', at most 63, starting and ending with a letter or digit)")
 	oneOf("allocation", &k.Allocation, AllocationRequests, AllocationLimits)

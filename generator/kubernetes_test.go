@@ -41,6 +41,8 @@ var badKubes = []struct {
 			`bad.yaml:5:30: deployments[0].kubernetes.resources.gpu: not a resource name (like memory or amd.com/gpu): "amd.com/gpu/x"`,
 			`bad.yaml:5:50: deployments[0].kubernetes.resources.iswire.y: metric name may not start with "iswire." (reserved for the codec)`,
 		}},
+	{"namespace not a label", kubeYAML("{namespace: Shop.eu}"),
+		[]string{`bad.yaml:5:18: deployments[0].kubernetes.namespace: not a namespace name (lowercase letters, digits and '-', at most 63, starting and ending with a letter or digit): "Shop.eu"`}},
 	{"kubernetes not a mapping", kubeYAML("web"),
 		[]string{"bad.yaml:5:5: deployments[0].kubernetes: want a mapping, got a scalar"}},
 	{"a name at the top level", "kubernetes: {name: web}\n" + okDeployments,
@@ -54,8 +56,8 @@ func TestParseKubernetes(t *testing.T) {
 	}{
 		{"none", "deployments:\n  - name: a\n    metrics:\n      m: [1]\n",
 			map[string]*generator.Kubernetes{"a": nil}},
-		{"every field", kubeYAML("{kind: StatefulSet, name: web-db, container: main, allocation: limits, resources: {gpu: amd.com/gpu, ssd: example.com/ssd}}"),
-			map[string]*generator.Kubernetes{"a": {Kind: "StatefulSet", Name: "web-db", Container: "main", Allocation: "limits",
+		{"every field", kubeYAML("{kind: StatefulSet, name: web-db, namespace: shop, container: main, allocation: limits, resources: {gpu: amd.com/gpu, ssd: example.com/ssd}}"),
+			map[string]*generator.Kubernetes{"a": {Kind: "StatefulSet", Name: "web-db", Namespace: "shop", Container: "main", Allocation: "limits",
 				Resources: map[string]string{"gpu": "amd.com/gpu", "ssd": "example.com/ssd"}}}},
 		{"empty section", kubeYAML("{}"), map[string]*generator.Kubernetes{"a": {}}},
 		{"top level only: every deployment shares it",
@@ -66,13 +68,13 @@ func TestParseKubernetes(t *testing.T) {
 				"b-1": {Allocation: "requests", Resources: map[string]string{"gpu": "amd.com/gpu"}},
 			}},
 		{"a deployment's own over the top level, field by field and key by key",
-			"kubernetes: {kind: StatefulSet, container: app, allocation: limits, resources: {gpu: amd.com/gpu, ssd: x.io/ssd}}\n" +
+			"kubernetes: {kind: StatefulSet, namespace: shop, container: app, allocation: limits, resources: {gpu: amd.com/gpu, ssd: x.io/ssd}}\n" +
 				"deployments:\n  - name: a\n    kubernetes:\n      kind: Deployment\n      name: other\n      resources: {ssd: y.io/ssd}\n    metrics:\n      m: [1]\n" +
 				"  - name: b\n    metrics:\n      m: [1]\n",
 			map[string]*generator.Kubernetes{
-				"a": {Kind: "Deployment", Name: "other", Container: "app", Allocation: "limits",
+				"a": {Kind: "Deployment", Name: "other", Namespace: "shop", Container: "app", Allocation: "limits",
 					Resources: map[string]string{"gpu": "amd.com/gpu", "ssd": "y.io/ssd"}},
-				"b": {Kind: "StatefulSet", Container: "app", Allocation: "limits",
+				"b": {Kind: "StatefulSet", Namespace: "shop", Container: "app", Allocation: "limits",
 					Resources: map[string]string{"gpu": "amd.com/gpu", "ssd": "x.io/ssd"}},
 			}},
 		{"through an alias (the whole-document parse)",
