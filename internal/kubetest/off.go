@@ -11,7 +11,7 @@ const How = "METRICSENDER_KUBE_TESTS=1 METRICSENDER_KUBE_ASSETS=$(.ci/kube-apise
 // HowCluster says how to run the gated tests against the test cluster
 // (StartCluster: kube-apiserver with the aggregation layer and
 // kube-controller-manager).
-const HowCluster = "METRICSENDER_KUBE_TESTS=1 METRICSENDER_KUBE_ASSETS=$(.ci/kube-cluster) go test -tags kubeapiserver ./internal/kubetest/"
+const HowCluster = "export METRICSENDER_KUBE_TESTS=1 METRICSENDER_KUBE_ASSETS=$(.ci/kube-cluster); go test -tags kubeapiserver ./internal/kubetest/; go test -C cmd/metrics-api -tags kubeapiserver ./realhpa/"
 
 // Off is the test body when built without -tags kubeapiserver: it skips,
 // saying how to run it, or fails when METRICSENDER_KUBE_TESTS=1 asked for

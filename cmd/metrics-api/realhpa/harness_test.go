@@ -55,12 +55,12 @@ func startBridge(t *testing.T, c *kubetest.Cluster, uri, config string) *proctes
 	addr := brokertest.FreeAddr(t)
 	p := proctest.Start(t, bridge, "metricsender-metrics-api",
 		"--uri", uri, "--listen", addr, "--kubeconfig", c.Kubeconfig, "--config", config)
-	healthz := "https://" + addr + "/healthz"
+	readyz := "https://" + addr + "/readyz" // 503 until it consumes the bus
 	client := &http.Client{Timeout: 2 * time.Second,
 		Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
 	deadline := time.Now().Add(time.Minute)
 	for {
-		resp, err := client.Get(healthz)
+		resp, err := client.Get(readyz)
 		if err == nil {
 			_ = resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
@@ -69,7 +69,7 @@ func startBridge(t *testing.T, c *kubetest.Cluster, uri, config string) *proctes
 			err = fmt.Errorf("status %d", resp.StatusCode)
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("bridge %s: %v; stderr:\n%s", healthz, err, p.Stderr.String())
+			t.Fatalf("bridge %s: %v; stderr:\n%s", readyz, err, p.Stderr.String())
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
