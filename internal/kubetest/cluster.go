@@ -127,7 +127,7 @@ func StartCluster(t testing.TB, cfg ClusterConfig) *Cluster {
 		"--initial-cluster=default="+peerURL)
 	c.start(t, "kube-apiserver", filepath.Join(bin, "kube-apiserver"),
 		"--etcd-servers="+etcdURL,
-		"--bind-address=127.0.0.1", "--advertise-address=127.0.0.1",
+		"--bind-address=127.0.0.1",
 		"--secure-port="+strconv.Itoa(apiPort),
 		"--cert-dir="+filepath.Join(c.Dir, "apiserver-certs"),
 		"--service-account-issuer=https://kubernetes.default.svc",
