@@ -141,7 +141,7 @@ func TestDifferential(t *testing.T) {
 	}
 	first := firstMessage(t, uri, id+"-"+ss[0].name)
 	count := int(duration / interval)
-	send := proctest.Start(t, sender, "send", "-c", cfg, "--uri", uri, "--count", strconv.Itoa(count), "--http-addr", "")
+	send := proctest.Start(t, sender, "send", "send", "-c", cfg, "--uri", uri, "--count", strconv.Itoa(count), "--http-addr", "")
 	start := first()
 	if code := send.Wait(t, duration+2*time.Minute); code != 0 {
 		t.Fatalf("send exited %d:\n%s", code, send.Stderr.String())

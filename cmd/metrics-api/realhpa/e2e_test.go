@@ -63,7 +63,7 @@ deployments:
 	addr := brokertest.FreeAddr(t)
 	report := writeFile(t, "report.json", "")
 	first := firstMessage(t, uri, app)
-	send := proctest.Start(t, sender, "send", "-c", cfg, "--uri", uri, "--http-addr", addr,
+	send := proctest.Start(t, sender, "send", "send", "-c", cfg, "--uri", uri, "--http-addr", addr,
 		"--feedback", "kubernetes", "--kubeconfig", c.Kubeconfig, "--kube-namespace", ns, "--report", report)
 	start := first()
 	waitReplicas := func(want int32, after time.Duration) {
