@@ -90,6 +90,11 @@ func checkHPAReport(t *testing.T, stderr, path string) {
 	if !strings.Contains(stderr, want) || !strings.Contains(stderr, " hpa_late=0 hpa_unjudged=0") {
 		t.Errorf("summary lacks%s... hpa_late=0 hpa_unjudged=0:\n%s", want, stderr)
 	}
+	for _, l := range strings.Split(stderr, "\n") {
+		if strings.Contains(l, "hpa_requests=") {
+			t.Logf("summary: %s", l)
+		}
+	}
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -103,4 +108,6 @@ func checkHPAReport(t *testing.T, stderr, path string) {
 		h.ReactionMax == nil || len(h.Unjudged) != 0 {
 		t.Errorf("report's hpa: %s", b)
 	}
+	hb, _ := json.Marshal(h)
+	t.Logf("report's hpa: %s", hb)
 }

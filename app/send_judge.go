@@ -39,7 +39,7 @@ func judgeOptionsFrom(c *cli.Context, fb feedbackOptions) (judgeOptions, error) 
 		return o, usagef("--max-reaction %s: must be > 0", o.maxReaction)
 	case o.oscillationWindow <= 0:
 		return o, usagef("--oscillation-window %s: must be > 0", o.oscillationWindow)
-	case !fb.bus && !fb.api && (o.report != "" || o.maxReaction > 0):
+	case !fb.bus && !fb.api && fb.kube == nil && (o.report != "" || o.maxReaction > 0):
 		return o, usagef("--report and --max-reaction judge the operator: they need --feedback")
 	}
 	return o, nil

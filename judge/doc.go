@@ -59,7 +59,10 @@
 // an oscillation (against the requests, or beyond them: an overshoot and
 // the way back count one). The first observation turns from the state
 // the config gives. A deployment whose replicas nobody requests (an HPA
-// scaling on cpu) counts every turn within the window.
+// scaling on cpu) counts every turn within the window, unless its
+// autoscaler is judged (Autoscaler): then the counts its rules called for
+// are the requested replicas, so an HPA that follows its own spec does
+// not oscillate.
 //
 // # The contract
 //

@@ -58,7 +58,7 @@ func (h *hpaHooks) HPASuperseded() { h.mu.Lock(); h.supersede++; h.mu.Unlock() }
 
 // hpaConfig has web, scaled by an HPA on its cpu (no replicas metric), and
 // ops, whose replicas are requested.
-func hpaConfig(t *testing.T) (*generator.Config, *generator.Schedule) {
+func hpaConfig(t testing.TB) (*generator.Config, *generator.Schedule) {
 	t.Helper()
 	cfg, err := generator.Parse("hpa.yaml", []byte(`deployments:
   - name: web
@@ -231,5 +231,43 @@ func TestEndWaitsForTheHPA(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("End did not return after the HPA's reaction")
+	}
+}
+
+// The HPA's calls are the requested replicas of oscillations: an HPA that
+// scales up and back down as its rules call for does not oscillate; a turn
+// its rules did not call for does.
+func TestHPAOscillations(t *testing.T) {
+	t0 := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
+	at := func(s float64) time.Time { return t0.Add(time.Duration(s * float64(time.Second))) }
+	for _, tt := range []struct {
+		name    string
+		autosc  bool
+		downCPU string // the value before the way back to 2
+		want    int
+	}{
+		{"judged, the way back called for", true, "1", 0},
+		{"judged, the way back not called for", true, "2", 1},
+		{"not judged: every turn in the window", false, "1", 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, sched := hpaConfig(t)
+			tc := judge.TrackerConfig{Config: cfg, Clock: newFakeClock(t0)}
+			if tt.autosc {
+				tc.Autoscaler = &fakeHPA{}
+			}
+			tr := newTracker(t, sched, tc)
+			tr.Sent(cpuOf("web", "2"), "A1", at(0)) // 4
+			if err := tr.Observe("web", replicasOf(at(15), 4)); err != nil {
+				t.Fatal(err)
+			}
+			tr.Sent(cpuOf("web", tt.downCPU), "A2", at(30)) // 2, or 4 again
+			if err := tr.Observe("web", replicasOf(at(45), 2)); err != nil {
+				t.Fatal(err)
+			}
+			if got := tr.Report(at(60), 0).Oscillations; got != tt.want {
+				t.Errorf("oscillations %d, want %d", got, tt.want)
+			}
+		})
 	}
 }

@@ -13,8 +13,9 @@ type trend struct {
 	asked    float64 // the latest replicas requested
 	askedDir int     // of the latest change of asked, against the one before
 	askedAt  time.Time
-	// requested is set once replicas were requested: until then (an HPA
-	// scaling on cpu, say) every turn within the window is an oscillation.
+	// requested is set once replicas were requested, or an autoscaler's
+	// rules called for a count: until then (an HPA scaling on cpu that is
+	// not judged, say) every turn within the window is an oscillation.
 	requested bool
 }
 

@@ -82,6 +82,10 @@ type UnjudgedApp struct {
 // compares durations; only the report's seconds are rounded, for
 // printing.
 func (t *Tracker) Report(now time.Time, maxReaction time.Duration) Report {
+	var unjudged map[string]string
+	if t.cfg.Autoscaler != nil {
+		unjudged = t.cfg.Autoscaler.Unjudged() // outside t.mu, as Calls
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	rep := Report{Unsolicited: t.unsolicited, Oscillations: t.oscillations, MaxReaction: maxReaction.Seconds()}
@@ -128,10 +132,9 @@ func (t *Tracker) Report(now time.Time, maxReaction time.Duration) Report {
 		if hpa.Apps == nil {
 			hpa.Apps = []MetricReport{}
 		}
-		un := t.cfg.Autoscaler.Unjudged()
 		hpa.Unjudged = []UnjudgedApp{}
-		for _, app := range slices.Sorted(maps.Keys(un)) {
-			hpa.Unjudged = append(hpa.Unjudged, UnjudgedApp{App: app, Reason: un[app]})
+		for _, app := range slices.Sorted(maps.Keys(unjudged)) {
+			hpa.Unjudged = append(hpa.Unjudged, UnjudgedApp{App: app, Reason: unjudged[app]})
 		}
 		rep.HPA = &hpa
 	}

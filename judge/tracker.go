@@ -220,6 +220,7 @@ func (t *Tracker) Sent(ev generator.Event, id string, at time.Time) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if judged {
+		t.asked(ev.App, calls, st.Replicas, at) // the HPA's calls are the requested replicas of oscillations
 		t.hpaCall(ev.App, calls, st.Replicas, at, id)
 	}
 	r := t.rules[ev.App]

@@ -63,14 +63,14 @@ func (s *Source) Calls(ev generator.Event, current float64, at time.Time) (repli
 // and, while the HPAs cannot be read, "*" with that reason. Safe for
 // concurrent use; it implements the judge's Autoscaler.
 func (s *Source) Unjudged() map[string]string {
-	s.hpaMu.Lock()
-	defer s.hpaMu.Unlock()
 	out := map[string]string{}
+	s.hpaMu.Lock()
 	for app, a := range s.hpaApps {
 		if a.reason != "" {
 			out[app] = "HPA " + a.hpa + ": " + a.reason
 		}
 	}
+	s.hpaMu.Unlock()
 	s.mu.Lock()
 	if keys := slices.Sorted(maps.Keys(s.hpaFaults)); len(keys) > 0 {
 		out["*"] = s.hpaFaults[keys[0]].Error()

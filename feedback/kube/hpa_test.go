@@ -176,7 +176,7 @@ func TestHPAForbidden(t *testing.T) {
 		t.Errorf(`Unjudged()["*"] = %q, want %q...`, got, want)
 	}
 	eventually(t, "a warning with the hint", func() bool {
-		return strings.Contains(logs.String(), `resource=horizontalpodautoscalers`) &&
+		return strings.Contains(logs.String(), `level=WARN msg="kubernetes feedback: cannot read the HPAs; their reactions are not judged" feedback=kubernetes namespace=lab verb=list resource=horizontalpodautoscalers`) &&
 			strings.Contains(logs.String(), `hint="to judge the HPA's reactions the sender's ServiceAccount needs get, list and watch on horizontalpodautoscalers (group autoscaling)`)
 	})
 }

@@ -171,3 +171,36 @@ func TestHPAConfig(t *testing.T) {
 		})
 	}
 }
+
+// The log's follows= is preview's spec: parsed back it is the same HPA,
+// so `preview --operator hpa:<follows>` runs what the judge follows.
+func TestDescribeIsASpec(t *testing.T) {
+	def := hpaDefaults{tolerance: 0.1, stabilization: 5 * time.Minute}
+	for _, h := range []*autoscalingv2.HorizontalPodAutoscaler{
+		hpaOf(ptr[int32](2), 7, nil, external("cpu", "web", averageValue("500m"))),
+		hpaOf(nil, 10, &autoscalingv2.HorizontalPodAutoscalerBehavior{
+			ScaleUp: &autoscalingv2.HPAScalingRules{SelectPolicy: ptr(autoscalingv2.DisabledPolicySelect)},
+			ScaleDown: &autoscalingv2.HPAScalingRules{StabilizationWindowSeconds: ptr[int32](60),
+				Policies: []autoscalingv2.HPAScalingPolicy{{Type: autoscalingv2.PercentScalingPolicy, Value: 10, PeriodSeconds: 60}}},
+		}, external("cpu", "web", averageValue("1"))),
+		hpaOf(nil, 10, &autoscalingv2.HorizontalPodAutoscalerBehavior{}, external("cpu", "web", averageValue("1"))),
+	} {
+		c, err := hpaConfig(h, "web", []string{"cpu"}, nil, def)
+		if err != nil {
+			t.Fatal(err)
+		}
+		spec, err := policy.ParseSpec("hpa:" + describe(c))
+		if err != nil {
+			t.Fatalf("%s: %v", describe(c), err)
+		}
+		got := spec.Policy.(*policy.HPA).HPAConfig
+		// A window left to the controller is written out as its value.
+		if c.Behavior != nil && c.Behavior.ScaleDown.Window == nil {
+			w := c.Stabilization
+			c.Behavior.ScaleDown.Window = &w
+		}
+		if !reflect.DeepEqual(got, c) {
+			t.Errorf("%s parsed back\n got %+v %+v\nwant %+v %+v", describe(c), got, got.Behavior, c, c.Behavior)
+		}
+	}
+}

@@ -89,11 +89,11 @@ func (s *Source) note(ctx context.Context, resource, verb string, err error) {
 	s.mu.Unlock()
 	switch {
 	case err != nil:
-		h := hint(err)
 		if resource == s.hpaInf.resource {
-			h = hpaHint(err)
+			s.hpaWarn.Warn(key, "verb", verb, "resource", resource, "error", err, "hint", hpaHint(err))
+		} else {
+			s.warn.Warn(key, "verb", verb, "resource", resource, "error", err, "hint", hint(err))
 		}
-		s.warn.Warn(key, "verb", verb, "resource", resource, "error", err, "hint", h)
 	case prev != nil && healthy:
 		s.logger.Info("kubernetes feedback: reading the cluster again", "verb", verb, "resource", resource)
 	}

@@ -42,6 +42,7 @@ type Source struct {
 	resync    time.Duration
 	warn      *throttle.Warning // the cluster cannot be read
 	mapWarn   *throttle.Warning // a workload cannot be read for a deployment
+	hpaWarn   *throttle.Warning // the HPAs cannot be read
 
 	mu        sync.Mutex
 	targets   map[objKey][]target
@@ -94,6 +95,10 @@ func New(cfg Config, obs generator.Recorder, logger *slog.Logger) (*Source, erro
 			Message:  "kubernetes feedback: cannot read the cluster; the last known state holds",
 			CountKey: "failures", KeysKey: "requests",
 		}),
+		hpaWarn: throttle.New(logger, throttle.Config{
+			Message:  "kubernetes feedback: cannot read the HPAs; their reactions are not judged",
+			CountKey: "failures", KeysKey: "requests",
+		}),
 		mapWarn: throttle.New(logger, throttle.Config{
 			Message:  "kubernetes feedback: cannot read a workload for a deployment",
 			CountKey: "problems", KeysKey: "deployments",
@@ -132,6 +137,7 @@ func (s *Source) Run(ctx context.Context) error {
 	<-ctx.Done()
 	s.warn.Flush()
 	s.mapWarn.Flush()
+	s.hpaWarn.Flush()
 	return nil
 }
 
