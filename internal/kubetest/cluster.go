@@ -235,7 +235,7 @@ func (c *Cluster) stop(t testing.TB) {
 		p := c.procs[i]
 		switch p.name {
 		case "kube-apiserver":
-			p.stop(t, 15*time.Second, true)
+			p.stop(t, 10*time.Second, true)
 		default:
 			p.stop(t, 10*time.Second, false)
 		}

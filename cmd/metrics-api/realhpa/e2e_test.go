@@ -91,6 +91,7 @@ deployments:
 		t.Errorf("the HPA scaled %s to %v, want [4 2]", workload, got)
 	}
 	line := summary(t, send.Stderr.String())
+	t.Logf("replicas %v; summary %v", log.decisions(workload, start), line)
 	var rep struct {
 		HPA *struct {
 			Requests, Applied, Superseded, Open, Late int
