@@ -10,6 +10,7 @@ import (
 
 	"github.com/labsea/metricsender/codec"
 	"github.com/labsea/metricsender/generator"
+	"github.com/labsea/metricsender/live"
 	"github.com/labsea/metricsender/policy"
 	"github.com/labsea/metricsender/standin"
 	"github.com/labsea/metricsender/telemetry"
@@ -156,12 +157,13 @@ func runOperator(ctx context.Context, opts operatorOptions, logger *slog.Logger)
 	logger.Info("starting", "policy", opts.name, "delay", cfg.Delay, "jitter", cfg.Jitter, "miss", cfg.Miss, "seed", cfg.Seed,
 		"transport", opts.conn.transport, "uri", transport.RedactURI(opts.conn.uri))
 	reg := telemetry.NewRegistry()
-	metrics := telemetry.NewStandin(reg)
+	view := live.NewOperatorView(opts.name, telemetry.NewStandin(reg), 0) // the page, counting into /metrics too
 	var pairReady laterReady
-	srv, err := startHTTP(opts.httpAddr, reg, pairReady.ready, nil, logger)
+	srv, err := startHTTP(opts.httpAddr, reg, pairReady.ready, view.Routes, logger)
 	if err != nil {
 		return err
 	}
+	srv.OnShutdown(view.Close)
 	defer shutdownHTTP(srv, 5*time.Second, logger)
 
 	pair, err := connectPair(ctx, opts.conn, transport.Options{
@@ -176,7 +178,7 @@ func runOperator(ctx context.Context, opts operatorOptions, logger *slog.Logger)
 	}
 	defer pair.Close()
 
-	cfg.Subscriber, cfg.Publisher, cfg.Counter = pair.Subscriber, pair.Publisher, metrics
+	cfg.Subscriber, cfg.Publisher, cfg.Counter, cfg.Decided = pair.Subscriber, pair.Publisher, view, view.Decided
 	cfg.Subscribed = func() { pairReady.set(readyWithNode(pair)) } // ready once subscribed: requests from now on are read
 	op, err := standin.New(cfg, logger)
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	amqp "github.com/rabbitmq/amqp091-go"
 
 	"github.com/labsea/metricsender/internal/brokertest"
+	"github.com/labsea/metricsender/internal/livetest"
 )
 
 // askOperator publishes the request on Metrics.app until an answer comes
@@ -108,8 +109,10 @@ func TestOperatorMiss(t *testing.T) {
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+	page := livetest.Open(t, "http://"+addr, "") // the operator's page ends on the stopped line's account
 	stop()
 	r := <-op
+	last := page.Last()["operator"].Doc
 	m := regexp.MustCompile(`requests=(\d+) answered=(\d+) missed=(\d+)`).FindStringSubmatch(r.stderr)
 	if r.code != 0 || m == nil {
 		t.Fatalf("operator exit %d, no account:\n%s", r.code, r.stderr)
@@ -119,6 +122,9 @@ func TestOperatorMiss(t *testing.T) {
 	missed, _ := strconv.Atoi(m[3])
 	if requests < 41 || answered+missed != requests || missed < 5 || answered < 5 {
 		t.Errorf("requests=%d answered=%d missed=%d: want >= 41 requests, about half missed", requests, answered, missed)
+	}
+	if last["requests"] != float64(requests) || last["answered"] != float64(answered) || last["missed"] != float64(missed) {
+		t.Errorf("the operator page's last event %v: want requests=%d answered=%d missed=%d", last, requests, answered, missed)
 	}
 }
 

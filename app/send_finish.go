@@ -29,7 +29,7 @@ func (r *sendRun) finish(ctx context.Context, runErr error, emitted int, stderr 
 	shutdownPublisher(r.pair, opts.shutdownTimeout)
 	err := endSend(ctx, opts, runErr, closeErr, emitted, r.metrics.totals.report(), logger)
 	if r.running.Tracker != nil {
-		if jerr := judgeRun(ctx, r.running.Tracker, opts.judge, runErr == nil && ctx.Err() == nil, stderr); err == nil {
+		if jerr := judgeRun(ctx, r.running.Tracker, opts.judge, runErr == nil && ctx.Err() == nil, stderr, r.live); err == nil {
 			err = jerr
 		}
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/labsea/metricsender/generator"
 	"github.com/labsea/metricsender/judge"
+	"github.com/labsea/metricsender/live"
 	"github.com/labsea/metricsender/telemetry"
 )
 
@@ -52,12 +53,12 @@ type runningSchedule struct {
 	inj *generator.Injector
 }
 
-// addJudge gives a send with feedback its judge, with its correlation
-// ids and its metrics registered with reg. hpa, when not nil (--feedback
-// kubernetes), is the cluster's HPAs, whose reactions are judged too.
-func (r *runningSchedule) addJudge(opts sendOptions, reg prometheus.Registerer, metrics *sendMetrics, hpa judge.Autoscaler) error {
+// addJudge gives a send with feedback its judge: correlation ids, metrics
+// on reg, fates told to fates and, with hpa (--feedback kubernetes), the
+// cluster's HPAs, whose reactions are judged too.
+func (r *runningSchedule) addJudge(opts sendOptions, reg prometheus.Registerer, metrics *sendMetrics, hpa judge.Autoscaler, fates judge.Fates) error {
 	cfg := judge.TrackerConfig{Config: opts.cfg,
-		OscillationWindow: opts.judge.oscillationWindow, Hooks: metrics.Judged(telemetry.NewReaction(reg))}
+		OscillationWindow: opts.judge.oscillationWindow, Hooks: metrics.Judged(telemetry.NewReaction(reg)), Fates: fates}
 	if hpa != nil {
 		cfg.Autoscaler = hpa
 		cfg.HPAHooks = telemetry.NewHPAReaction(reg, func() int { return len(hpa.Unjudged()) })
@@ -83,11 +84,12 @@ func (r runningSchedule) Apply(cfg *generator.Config) (generator.ApplyResult, er
 
 // judgeRun ends a run with feedback: a --count run's natural end waits until
 // no request is open or --max-reaction passed since the newest (a signal
-// skips the wait, not the judging); then the summary line on stderr, the
-// report file, and an error (exit 1) when a request was late.
-func judgeRun(ctx context.Context, t *judge.Tracker, opts judgeOptions, natural bool, stderr io.Writer) error {
+// skips the wait, not the judging); then the summary line on stderr (and
+// the live page), the report file, and an error (exit 1) when one was late.
+func judgeRun(ctx context.Context, t *judge.Tracker, opts judgeOptions, natural bool, stderr io.Writer, page *live.Hub) error {
 	rep := t.End(ctx, opts.maxReaction, natural)
 	fmt.Fprintln(stderr, rep.Line())
+	page.Ended(rep)
 	if opts.report != "" {
 		if err := rep.WriteFile(opts.report); err != nil {
 			return fmt.Errorf("--report %s: %w", opts.report, err)

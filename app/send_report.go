@@ -8,6 +8,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/labsea/metricsender/live"
 	"github.com/labsea/metricsender/telemetry"
 	"github.com/labsea/metricsender/transport"
 )
@@ -92,6 +93,12 @@ func (t *runTotals) report() runReport {
 		r.Dropped += n
 	}
 	return r
+}
+
+// Totals implements live.Readings: the stopped line's numbers so far.
+func (m *sendMetrics) Totals() live.Totals {
+	r := m.totals.report()
+	return live.Totals{Published: r.Published, Dropped: r.Dropped, Unroutable: r.Unroutable}
 }
 
 // dropWhy explains each transport.Drop* reason by the flag behind it.

@@ -11,6 +11,7 @@ import (
 	"github.com/labsea/metricsender/generator"
 	"github.com/labsea/metricsender/internal/throttle"
 	"github.com/labsea/metricsender/judge"
+	"github.com/labsea/metricsender/live"
 	"github.com/labsea/metricsender/sendloop"
 	"github.com/labsea/metricsender/telemetry"
 )
@@ -79,12 +80,13 @@ func (r *sendRun) build() error {
 		if r.kubeSrc != nil {
 			hpa = r.kubeSrc
 		}
-		if err := running.addJudge(opts, reg, metrics, hpa); err != nil {
+		if err := running.addJudge(opts, reg, metrics, hpa, r.live); err != nil {
 			return err
 		}
 	}
 	r.later.Set(running)
 	r.later.SetInjector(inj)
+	r.live.Start(live.Run{Start: r.start, Schedule: sched, Injector: inj, Judge: running.Tracker, MaxReaction: opts.judge.maxReaction})
 	r.sched, r.inj, r.running = sched, inj, running
 	return nil
 }
@@ -132,6 +134,7 @@ func (r *sendRun) startFeedback(ctx context.Context) (stop func(), err error) {
 func (r *sendRun) tick(ctx context.Context) (emitted int, err error) {
 	return sendloop.Run(ctx, sendloop.Config{
 		Schedule: r.sched, Injector: r.inj, Start: r.start, Emit: r.source.Emit, ShutdownTimeout: r.opts.shutdownTimeout,
-		Mint: r.running.Mint, Sent: r.running.SentOnWire, Tick: r.metrics.ObserveTick, Values: r.metrics.ObserveValues,
+		Mint: r.running.Mint, Sent: r.live.SentHook(r.running.SentOnWire), Tick: r.live.TickHook(r.metrics.ObserveTick),
+		Values: r.metrics.ObserveValues, Faulted: r.live.Faulted,
 	}, r.logger)
 }

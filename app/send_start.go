@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -20,6 +21,7 @@ import (
 	"github.com/labsea/metricsender/internal/httpserver"
 	"github.com/labsea/metricsender/internal/throttle"
 	"github.com/labsea/metricsender/internal/wmlog"
+	"github.com/labsea/metricsender/live"
 	"github.com/labsea/metricsender/receiver"
 	"github.com/labsea/metricsender/telemetry"
 	"github.com/labsea/metricsender/transport"
@@ -35,6 +37,7 @@ type sendRun struct {
 	reg         *prometheus.Registry
 	metrics     *sendMetrics
 	later       control.Late // the control API answers 503 until the schedule exists
+	live        *live.Hub    // the live page, fed from the schedule once it exists
 
 	// /readyz's parts, each set when it comes up.
 	pairReady, busReady, kubeReady atomic.Pointer[func() error]
@@ -94,8 +97,15 @@ func (r *sendRun) serve() (*httpserver.Server, error) {
 	metrics.Configured(opts.cfg, opts.shard)
 	telemetry.RegisterShardInfo(reg, opts.shard)
 	r.reg, r.metrics = reg, metrics
-	return startHTTP(opts.httpAddr, reg, r.ready, control.Routes(&r.later, control.Access{Mutations: opts.enableControl, StateFeedback: opts.feedback.api},
-		filepath.Dir(opts.cfg.Path)), logger)
+	hub, err := live.New(live.Config{Info: live.Info{Run: r.run, Seed: opts.seed, Shard: opts.shard, Interval: cmp.Or(opts.interval, opts.cfg.Interval),
+		Deployments: deployments, Control: opts.enableControl}, Readings: metrics}, logger)
+	if r.live = hub; err != nil {
+		return nil, err
+	}
+	srv, err := startHTTP(opts.httpAddr, reg, r.ready, httpserver.Routes(control.Routes(&r.later, control.Access{Mutations: opts.enableControl,
+		StateFeedback: opts.feedback.api}, filepath.Dir(opts.cfg.Path)), hub.Routes), logger)
+	srv.OnShutdown(hub.Close) // the page's streams end with the run
+	return srv, err
 }
 
 // ready is /readyz's answer: the broker, then each feedback source.

@@ -113,18 +113,49 @@ func (s *Schedule) Snapshot() []DeploymentState {
 	defer s.mu.Unlock()
 	out := make([]DeploymentState, 0, len(s.order))
 	for _, d := range s.order {
-		ds := DeploymentState{Name: d.name, Interval: d.interval, Paused: d.paused, Seq: d.seq,
-			Metrics: make([]MetricState, len(d.metrics)), State: d.observed().snapshot()}
-		for i, m := range d.metrics {
-			ds.Metrics[i] = MetricState{Name: m.name, Spec: m.spec, Last: m.last, HasLast: m.hasLast}
-			if m.over != nil {
-				ds.Metrics[i].Override = m.over.spec
-			}
-		}
-		out = append(out, ds)
+		out = append(out, d.state())
 	}
 	slices.SortFunc(out, func(a, b DeploymentState) int { return strings.Compare(a.Name, b.Name) })
 	return out
+}
+
+// SnapshotOf returns app's entry of Snapshot without copying the others
+// (false when the current config has no such deployment). Safe for
+// concurrent use.
+func (s *Schedule) SnapshotOf(app string) (DeploymentState, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d, ok := s.deps[app]
+	if !ok {
+		return DeploymentState{}, false
+	}
+	return d.state(), true
+}
+
+// Names returns the names of the deployments of the current config,
+// sorted. Safe for concurrent use.
+func (s *Schedule) Names() []string {
+	s.mu.Lock()
+	out := make([]string, len(s.order))
+	for i, d := range s.order {
+		out[i] = d.name
+	}
+	s.mu.Unlock()
+	slices.Sort(out)
+	return out
+}
+
+// state is d's entry of a Snapshot; the Schedule's lock is held.
+func (d *dep) state() DeploymentState {
+	ds := DeploymentState{Name: d.name, Interval: d.interval, Paused: d.paused, Seq: d.seq,
+		Metrics: make([]MetricState, len(d.metrics)), State: d.observed().snapshot()}
+	for i, m := range d.metrics {
+		ds.Metrics[i] = MetricState{Name: m.name, Spec: m.spec, Last: m.last, HasLast: m.hasLast}
+		if m.over != nil {
+			ds.Metrics[i].Override = m.over.spec
+		}
+	}
+	return ds
 }
 
 func (s *Schedule) metricLocked(app, metric string) (*metric, error) {

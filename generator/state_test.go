@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"strconv"
 	"sync"
@@ -334,6 +335,16 @@ func TestScheduleSnapshot(t *testing.T) {
 				if !same {
 					t.Errorf("Snapshot[%d] = %+v, want %+v", i, g, w)
 				}
+				// One deployment's entry (the live page's read) is the same.
+				if one, ok := s.SnapshotOf(w.Name); !ok || !reflect.DeepEqual(one, g) {
+					t.Errorf("SnapshotOf(%q) = %+v, %v; want %+v", w.Name, one, ok, g)
+				}
+			}
+			if names := s.Names(); !slices.Equal(names, []string{"a", "z"}) {
+				t.Errorf("Names = %q, want a, z", names)
+			}
+			if _, ok := s.SnapshotOf("nope"); ok {
+				t.Error("SnapshotOf an unknown deployment: found")
 			}
 		})
 	}

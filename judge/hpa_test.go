@@ -152,6 +152,9 @@ func TestHPAReactions(t *testing.T) {
 	if got := rep.Line(); got != line {
 		t.Errorf("line\n got %s\nwant %s", got, line)
 	}
+	if got := tr.Summary(at(40), 5*time.Second).Line(); got != line { // the live page's read
+		t.Errorf("Summary's line\n got %s\nwant %s", got, line)
+	}
 	if hpa.asked["ops"] != 0 {
 		t.Errorf("the autoscaler was asked about ops %d times: its replicas are requested", hpa.asked["ops"])
 	}

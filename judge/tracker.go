@@ -39,6 +39,9 @@ type TrackerConfig struct {
 	// same way within it before (obedience). Default 5m.
 	OscillationWindow time.Duration
 	Hooks             Hooks
+	// Fates, when set, is told of each request's fate with its
+	// deployment (the live page); nil for none.
+	Fates Fates
 	// Autoscaler, when set, is the real autoscaler of the deployments
 	// whose replicas nobody requests: each message of such a deployment
 	// that the autoscaler's rules say calls for another replica count
@@ -246,8 +249,10 @@ func (t *Tracker) Sent(ev generator.Event, id string, at time.Time) {
 		if r.tolerance.Match(m.Value.Num, observed) {
 			continue // already what the operator applied
 		}
-		t.open[k] = &request{value: m.Value.Num, at: at, id: id}
+		req := &request{value: m.Value.Num, at: at, id: id}
+		t.open[k] = req
 		t.statsOf(k).requests++
+		t.fate(k, req, FateOpen, time.Time{})
 		t.opened(k)
 	}
 }
@@ -270,6 +275,7 @@ func (t *Tracker) supersede(k reqKey, r *request, at time.Time) {
 	s.superseded++
 	s.supersededAfter = append(s.supersededAfter, max(at.Sub(r.at), 0))
 	delete(t.open, k)
+	t.fate(k, r, FateSuperseded, at)
 	t.superseded(k)
 	t.notify()
 }
@@ -313,6 +319,7 @@ func (t *Tracker) Observe(app string, ob generator.Observation) error {
 		s.applied++
 		s.reactions = append(s.reactions, reaction)
 		delete(t.open, k)
+		t.fate(k, open, FateApplied, ob.At)
 		matched = true
 		t.applied(k, reaction)
 	}

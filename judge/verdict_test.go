@@ -50,6 +50,9 @@ func TestLateBoundary(t *testing.T) {
 			if rep.Late != tt.late {
 				t.Errorf("late %d, want %d: %+v", rep.Late, tt.late, rep.Metrics)
 			}
+			if sum := tr.Summary(end, d); sum.Late != rep.Late || sum.Line() != rep.Line() {
+				t.Errorf("Summary late %d %s, want Report's %d %s", sum.Late, sum.Line(), rep.Late, rep.Line())
+			}
 		})
 	}
 }

@@ -26,6 +26,9 @@ type Config struct {
 	Sent   func(events []generator.Event, at time.Time) // what went on the wire
 	Tick   func(lag time.Duration, events []generator.Event)
 	Values func(events []generator.Event) // the later parts of a tick
+	// Faulted gets each batch as the injector made it, suppressed events
+	// and extra copies included, while faults are active.
+	Faulted func(events []generator.Event)
 }
 
 // Run runs the schedule until it ends or ctx is done, then sends or waits
@@ -69,6 +72,9 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) (emitted int, err
 		}
 		if cfg.Injector.Active() {
 			faulted = cfg.Injector.Apply(b.Events, b.At, nil, faulted[:0])
+			if cfg.Faulted != nil {
+				cfg.Faulted(faulted)
+			}
 			events = sendNow(faulted, delays, cfg.Start.Add(b.At))
 		}
 		// A request opens when it is handed to the publisher: an answer

@@ -38,7 +38,7 @@ func TestRun(t *testing.T) {
 				t.Fatal(err)
 			}
 			var mu sync.Mutex
-			var emitted, sent, minted int
+			var emitted, sent, minted, suppressed int
 			var late bool
 			emitted, err = sendloop.Run(context.Background(), sendloop.Config{
 				Schedule: sched, Injector: generator.NewInjector(cfg, 1, count), Start: start, ShutdownTimeout: time.Second,
@@ -53,6 +53,13 @@ func TestRun(t *testing.T) {
 					return nil
 				},
 				Mint: func(events []generator.Event) { minted += len(events) },
+				Faulted: func(events []generator.Event) { // where faults hit: the live page
+					for _, ev := range events {
+						if ev.Suppressed {
+							suppressed++
+						}
+					}
+				},
 				Sent: func(events []generator.Event, _ time.Time) {
 					mu.Lock()
 					defer mu.Unlock()
@@ -63,8 +70,8 @@ func TestRun(t *testing.T) {
 				t.Fatal(err)
 			}
 			if tt.wantEmitted < 0 {
-				if emitted != sent || emitted >= 2*count {
-					t.Errorf("emitted %d, sent %d; want the same, below %d", emitted, sent, 2*count)
+				if emitted != sent || emitted >= 2*count || emitted+suppressed != 2*count {
+					t.Errorf("emitted %d, sent %d, Faulted saw %d suppressed; want the same, below %d, adding up to it", emitted, sent, suppressed, 2*count)
 				}
 			} else if emitted != tt.wantEmitted || sent != tt.wantEmitted {
 				t.Errorf("emitted %d, sent %d; want %d", emitted, sent, tt.wantEmitted)

@@ -61,6 +61,31 @@ type Config struct {
 	// Subscribed, when set, is called once the subscription is up:
 	// requests from then on are read.
 	Subscribed func()
+	// Decided, when set, is told of each request read and what became of
+	// it (the operator's page). It is called from Run's goroutine and
+	// must not block.
+	Decided func(Decision)
+}
+
+// The outcomes of a Decision.
+const (
+	OutcomeAnswer = "answer" // an Allocation message, due at Due
+	OutcomeNone   = "none"   // the policy applied nothing
+	OutcomeMissed = "missed" // ignored on purpose (Config.Miss)
+)
+
+// Decision is what the operator made of one request.
+type Decision struct {
+	App string
+	// At is when the request was read.
+	At      time.Time
+	Outcome string
+	// What was applied, for OutcomeAnswer; Allocation is the operator's,
+	// not to be changed.
+	Replicas    float64
+	HasReplicas bool
+	Allocation  map[string]float64
+	Due         time.Time
 }
 
 func (c *Config) setDefaults() {
@@ -197,6 +222,7 @@ func (o *Operator) handle(msg *message.Message, now time.Time) (answer, bool) {
 	if o.cfg.Miss > 0 && o.rng.Float64() < o.cfg.Miss {
 		o.counts.Missed++
 		o.cfg.Counter.Missed()
+		o.decided(Decision{App: rec.App, At: now, Outcome: OutcomeMissed})
 		return answer{}, false
 	}
 	req := policy.RequestOf(generator.Event{App: rec.App, Metrics: rec.Metrics, Time: rec.Time})
@@ -207,6 +233,7 @@ func (o *Operator) handle(msg *message.Message, now time.Time) (answer, bool) {
 	}
 	d := o.cfg.Policy.Decide(req, replicas)
 	if d.Empty() {
+		o.decided(Decision{App: rec.App, At: now, Outcome: OutcomeNone})
 		return answer{}, false
 	}
 	due := now.Add(o.cfg.Delay + jitterOf(o.rng, o.cfg.Jitter))
@@ -215,9 +242,18 @@ func (o *Operator) handle(msg *message.Message, now time.Time) (answer, bool) {
 	}
 	o.lastDue[rec.App] = due
 	o.counts.Answered++
+	o.decided(Decision{App: rec.App, At: now, Outcome: OutcomeAnswer,
+		Replicas: d.Replicas, HasReplicas: d.HasReplicas, Allocation: d.Allocation, Due: due})
 	msg = codec.EncodeAllocation(codec.Allocation{App: rec.App, CorrelationID: rec.CorrelationID, Time: due,
 		Replicas: d.Replicas, HasReplicas: d.HasReplicas, Resources: d.Allocation})
 	return answer{app: rec.App, due: due, msg: msg}, true
+}
+
+// decided tells Config.Decided, when set, of d.
+func (o *Operator) decided(d Decision) {
+	if o.cfg.Decided != nil {
+		o.cfg.Decided(d)
+	}
 }
 
 // jitterOf draws one jitter in [0, max) from r.

@@ -45,6 +45,7 @@ type Send struct {
 	state           *stateCollector // nil when per-deployment series are off
 	connected       prometheus.Gauge
 	isConnected     atomic.Bool
+	lastLag         atomic.Int64 // nanoseconds, the last tick's
 	// known is what the series shown at 0 from the start follow
 	// (known.go).
 	known knownSeries
@@ -188,8 +189,12 @@ func (m *Send) BrokerConnected() bool { return m.isConnected.Load() }
 // it returns. Allocation-free once every deployment has been seen.
 func (m *Send) ObserveTick(lag time.Duration, events []generator.Event) {
 	m.tickLag.Observe(max(lag, 0).Seconds())
+	m.lastLag.Store(int64(max(lag, 0)))
 	m.ObserveValues(events)
 }
+
+// LastTickLag is the lag ObserveTick was last given (0 before any).
+func (m *Send) LastTickLag() time.Duration { return time.Duration(m.lastLag.Load()) }
 
 // ObserveValues records the values of events, a later part of a tick
 // whose first part went to ObserveTick.

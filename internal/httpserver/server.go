@@ -102,6 +102,26 @@ func (s *Server) Start() error {
 	return nil
 }
 
+// OnShutdown has Shutdown call f, in a goroutine of its own, as it
+// begins: a handler that never returns by itself (an event stream) ends
+// there. Call it before Shutdown. On a nil Server (no --http-addr) it
+// does nothing.
+func (s *Server) OnShutdown(f func()) {
+	if s != nil {
+		s.srv.RegisterOnShutdown(f)
+	}
+}
+
+// Routes returns the routes of each of adds, added in order, as one
+// extra for New.
+func Routes(adds ...func(*http.ServeMux)) func(*http.ServeMux) {
+	return func(mux *http.ServeMux) {
+		for _, add := range adds {
+			add(mux)
+		}
+	}
+}
+
 // Addr is the address the server listens on (the real port when started
 // with ":0"); before Start, the address it was given.
 func (s *Server) Addr() string {
