@@ -110,7 +110,7 @@ func config(id string, ss []scenario) string {
 
 // operatorSpec is the stand-in's spec for s, as preview --operator takes it.
 func operatorSpec(s scenario) string {
-	spec := fmt.Sprintf("hpa:metric=load,source=external,target=1,min=%d,max=%d,stabilization=%s", s.min, s.max, downscaleWindow)
+	spec := fmt.Sprintf("hpa:metric=load,source=external,target=1,min=%d,max=%d,stabilization=%s,sync=%s", s.min, s.max, downscaleWindow, syncPeriod)
 	if s.keys != "" {
 		spec += "," + s.keys
 	}
