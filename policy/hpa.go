@@ -43,6 +43,15 @@ type HPAConfig struct {
 	// default policies: scale-up to at most max(2 × current, 4) per
 	// decision, scale-down unlimited after the Stabilization window.
 	Behavior *Behavior
+	// Sync, when > 0, is the controller's sync period
+	// (--horizontal-pod-autoscaler-sync-period) for a caller that decides
+	// once per message while the controller syncs more often on the latest
+	// value: before a request's recommendation counts, the previous one
+	// is taken as made again one Sync earlier, as the controller made it
+	// at every sync while that value stood. So a stabilization window
+	// ends a Sync after the value changed, not a message interval earlier.
+	// 0 (the default): each Decide is one sync, nothing more.
+	Sync time.Duration
 }
 
 // DefaultHPAConfig has Kubernetes' defaults (tolerance 0.1, stabilization
@@ -76,6 +85,9 @@ func (c HPAConfig) Validate() error {
 	}
 	if c.Tolerance < 0 || c.Tolerance >= 1 {
 		errs = append(errs, fmt.Errorf("hpa: tolerance: must be in [0, 1), got %g", c.Tolerance))
+	}
+	if c.Sync < 0 {
+		errs = append(errs, fmt.Errorf("hpa: sync: must be >= 0, got %s", c.Sync))
 	}
 	if c.Stabilization < 0 {
 		errs = append(errs, fmt.Errorf("hpa: stabilization: must be >= 0, got %s", c.Stabilization))
@@ -224,6 +236,7 @@ func (h *HPA) decide(req Request, replicas float64, store bool) Decision {
 			return Decision{}
 		}
 		proposal := h.Desired(current, value)
+		h.repeatLast(st, now)
 		if h.Behavior == nil {
 			desired = h.normalize(st, now, current, proposal)
 		} else {
@@ -284,4 +297,23 @@ func (st *hpaState) record(old int, r recommendation) {
 		return
 	}
 	st.recs = append(st.recs, r)
+}
+
+// repeatLast moves the latest recommendation to one Sync before now when
+// it is older (HPAConfig.Sync). Moving it, rather than adding a copy,
+// keeps the memory bounded and changes no window of Sync or longer: each
+// one that held it at its old time holds it at the new one.
+func (h *HPA) repeatLast(st *hpaState, now time.Time) {
+	if h.Sync <= 0 || len(st.recs) == 0 {
+		return
+	}
+	last := 0
+	for i, r := range st.recs {
+		if r.at.After(st.recs[last].at) {
+			last = i
+		}
+	}
+	if at := now.Add(-h.Sync); at.After(st.recs[last].at) {
+		st.recs[last].at = at
+	}
 }

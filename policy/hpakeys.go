@@ -17,7 +17,9 @@ var ErrUnknownKey = errors.New("unknown setting")
 //   - metric: the metric's name; source: pods (value per replica, the
 //     default) or external (the app's total, an External AverageValue
 //     target); target: a number or quantity; min, max, tolerance;
-//     stabilization: the controller's scale-down window (a duration).
+//     stabilization: the controller's scale-down window (a duration);
+//     sync: the controller's sync period, for once-per-message callers
+//     (HPAConfig.Sync; default 0, each decision one sync).
 //   - behavior: default (the HPA has `behavior: {}`: the API's default
 //     policies) or none (no behavior, the default: the controller's older
 //     rules). Any of the keys below implies behavior, its other rules kept
@@ -55,12 +57,16 @@ func (c *HPAConfig) Set(key, text string) error {
 		default:
 			c.Tolerance = f
 		}
-	case "stabilization":
+	case "stabilization", "sync":
 		d, err := time.ParseDuration(text)
 		if err != nil {
 			return fmt.Errorf("want a duration, got %q", text)
 		}
-		c.Stabilization = d
+		if key == "sync" {
+			c.Sync = d
+		} else {
+			c.Stabilization = d
+		}
 	case "behavior":
 		switch text {
 		case "default":
