@@ -2,10 +2,10 @@ package app
 
 import (
 	"crypto/tls"
-	"crypto/x509"
-	"os"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/labsea/metricsender/transport"
 )
 
 func tlsFlags() []cli.Flag {
@@ -19,36 +19,12 @@ func tlsFlags() []cli.Flag {
 	}
 }
 
-// tlsConfig builds the client TLS config of --tls-ca/--tls-cert/--tls-key;
-// nil when none is given (the transport then uses the system's defaults).
-// Every problem is a usage error naming its flag.
+// tlsConfig builds the client TLS config of --tls-ca/--tls-cert/--tls-key
+// (transport.ClientTLS); every problem is a usage error naming its flag.
 func tlsConfig(c *cli.Context) (*tls.Config, error) {
-	ca, cert, key := c.String("tls-ca"), c.String("tls-cert"), c.String("tls-key")
-	if ca == "" && cert == "" && key == "" {
-		return nil, nil
-	}
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
-	if ca != "" {
-		pem, err := os.ReadFile(ca)
-		if err != nil {
-			return nil, usagef("--tls-ca: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, usagef("--tls-ca %s: no PEM certificate in it", ca)
-		}
-		cfg.RootCAs = pool
-	}
-	switch {
-	case cert == "" && key == "":
-	case cert == "" || key == "":
-		return nil, usagef("--tls-cert and --tls-key go together")
-	default:
-		pair, err := tls.LoadX509KeyPair(cert, key)
-		if err != nil {
-			return nil, usagef("--tls-cert/--tls-key: %w", err)
-		}
-		cfg.Certificates = []tls.Certificate{pair}
+	cfg, err := transport.ClientTLS(c.String("tls-ca"), c.String("tls-cert"), c.String("tls-key"))
+	if err != nil {
+		return nil, usagef("%w", err)
 	}
 	return cfg, nil
 }

@@ -4,14 +4,12 @@ import (
 	"cmp"
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/url"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -158,9 +156,9 @@ func parseFlags(args []string, getenv func(string) string, stdout io.Writer) (*o
 	if err := o.resolveBus(uri); err != nil {
 		return nil, err
 	}
-	tlsCfg, err := clientTLS(tlsCA, tlsCert, tlsKey)
+	tlsCfg, err := transport.ClientTLS(tlsCA, tlsCert, tlsKey)
 	if err != nil {
-		return nil, err
+		return nil, usagef("%w", err)
 	}
 	o.tls = tlsCfg
 	if o.kubeconfig != "" {
@@ -236,36 +234,4 @@ func (o *options) resolveBus(flagURI string) error {
 		return usagef("--transport %s does not take a %s:// URI (%s)", o.transport, scheme, transport.RedactURI(o.uri))
 	}
 	return nil
-}
-
-// clientTLS is the broker TLS config of --tls-ca/--tls-cert/--tls-key;
-// nil when none is given.
-func clientTLS(ca, cert, key string) (*tls.Config, error) {
-	if ca == "" && cert == "" && key == "" {
-		return nil, nil
-	}
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
-	if ca != "" {
-		pem, err := os.ReadFile(ca)
-		if err != nil {
-			return nil, usagef("--tls-ca: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, usagef("--tls-ca %s: no PEM certificate in it", ca)
-		}
-		cfg.RootCAs = pool
-	}
-	switch {
-	case cert == "" && key == "":
-	case cert == "" || key == "":
-		return nil, usagef("--tls-cert and --tls-key go together")
-	default:
-		pair, err := tls.LoadX509KeyPair(cert, key)
-		if err != nil {
-			return nil, usagef("--tls-cert/--tls-key: %w", err)
-		}
-		cfg.Certificates = []tls.Certificate{pair}
-	}
-	return cfg, nil
 }
