@@ -102,7 +102,8 @@ func Channel(t testing.TB, uri string) *amqp091.Channel {
 }
 
 // Publish publishes p once on exchange with routing key, on a connection
-// of its own that it closes before returning; it fails the test on error.
+// of its own that it closes before returning, once the broker confirmed
+// it; it fails the test on error.
 func Publish(t testing.TB, uri, exchange, key string, p amqp091.Publishing) {
 	t.Helper()
 	conn, err := amqp091.Dial(uri)
@@ -114,8 +115,20 @@ func Publish(t testing.TB, uri, exchange, key string, p amqp091.Publishing) {
 	if err != nil {
 		t.Fatalf("publish %s: channel: %v", key, err)
 	}
-	if err := ch.Publish(exchange, key, false, false, p); err != nil {
+	// Confirmed before it returns: the broker has routed the message, so
+	// two Publish calls arrive in their order and none is lost with the
+	// connection closed right after it.
+	if err := ch.Confirm(false); err != nil {
+		t.Fatalf("publish %s: confirm mode: %v", key, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	dc, err := ch.PublishWithDeferredConfirmWithContext(ctx, exchange, key, false, false, p)
+	if err != nil {
 		t.Fatalf("publish %s: %v", key, err)
+	}
+	if ok, err := dc.WaitContext(ctx); err != nil || !ok {
+		t.Fatalf("publish %s: not confirmed (acked %v): %v", key, ok, err)
 	}
 }
 
