@@ -82,6 +82,21 @@ type UnjudgedApp struct {
 // compares durations; only the report's seconds are rounded, for
 // printing.
 func (t *Tracker) Report(now time.Time, maxReaction time.Duration) Report {
+	return t.report(now, maxReaction, true)
+}
+
+// Summary is Report(now, maxReaction) without its per-metric and per-app
+// lists (Metrics and HPA.Apps are nil): the summary line's numbers,
+// without a quantile per (deployment, metric) nor sorting them, for a
+// caller that takes it every second (the live page). Its Line is
+// Report's at the same now. Safe for concurrent use.
+func (t *Tracker) Summary(now time.Time, maxReaction time.Duration) Report {
+	return t.report(now, maxReaction, false)
+}
+
+// report is Report, or with detail false Summary: the totals are the
+// same sums either way.
+func (t *Tracker) report(now time.Time, maxReaction time.Duration, detail bool) Report {
 	var unjudged map[string]string
 	if t.cfg.Autoscaler != nil {
 		unjudged = t.cfg.Autoscaler.Unjudged() // outside t.mu, as Calls
@@ -91,15 +106,16 @@ func (t *Tracker) Report(now time.Time, maxReaction time.Duration) Report {
 	rep := Report{Unsolicited: t.unsolicited, Oscillations: t.oscillations, MaxReaction: maxReaction.Seconds()}
 	var all, hpaAll []time.Duration
 	var hpa HPAReport
-	keys := make([]reqKey, 0, len(t.stats))
-	for k := range t.stats {
-		keys = append(keys, k)
+	keys := slices.Collect(maps.Keys(t.stats))
+	if detail {
+		slices.SortFunc(keys, func(a, b reqKey) int { return strings.Compare(a.app+"\x00"+a.metric, b.app+"\x00"+b.metric) })
 	}
-	slices.SortFunc(keys, func(a, b reqKey) int { return strings.Compare(a.app+"\x00"+a.metric, b.app+"\x00"+b.metric) })
 	for _, k := range keys {
 		s := t.stats[k]
 		m := MetricReport{App: k.app, Metric: k.metric, Requests: s.requests, Applied: s.applied, Superseded: s.superseded}
-		m.ReactionP50, m.ReactionP99, m.ReactionMax = quantiles(s.reactions)
+		if detail {
+			m.ReactionP50, m.ReactionP99, m.ReactionMax = quantiles(s.reactions)
+		}
 		var openFor time.Duration
 		if r := t.open[k]; r != nil {
 			openFor = max(now.Sub(r.at), 0)
@@ -115,7 +131,9 @@ func (t *Tracker) Report(now time.Time, maxReaction time.Duration) Report {
 			hpa.Superseded += m.Superseded
 			hpa.Open += m.Open
 			hpa.Late += m.Late
-			hpa.Apps = append(hpa.Apps, m)
+			if detail {
+				hpa.Apps = append(hpa.Apps, m)
+			}
 			continue
 		}
 		all = append(all, s.reactions...)
@@ -124,12 +142,14 @@ func (t *Tracker) Report(now time.Time, maxReaction time.Duration) Report {
 		rep.Superseded += m.Superseded
 		rep.Open += m.Open
 		rep.Late += m.Late
-		rep.Metrics = append(rep.Metrics, m)
+		if detail {
+			rep.Metrics = append(rep.Metrics, m)
+		}
 	}
 	rep.ReactionP50, rep.ReactionP99, rep.ReactionMax = quantiles(all)
 	if t.cfg.Autoscaler != nil {
 		hpa.ReactionP50, hpa.ReactionP99, hpa.ReactionMax = quantiles(hpaAll)
-		if hpa.Apps == nil {
+		if detail && hpa.Apps == nil {
 			hpa.Apps = []MetricReport{}
 		}
 		hpa.Unjudged = []UnjudgedApp{}
